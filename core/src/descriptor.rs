@@ -1,0 +1,238 @@
+//! What a metric family is: name, help, unit, type and label names.
+
+use crate::error::{Error, Result};
+use crate::name::{LabelName, MetricName};
+
+/// The type of a metric family, as exposed in `# TYPE` lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+    Info,
+    Unknown,
+}
+
+impl MetricType {
+    /// The suffix this type strips from a given name, because the exposition adds it back
+    /// (`requests_total` and `requests` name the same counter, as in `prometheus_client`).
+    fn implied_suffix(self) -> Option<&'static str> {
+        match self {
+            MetricType::Counter => Some("_total"),
+            MetricType::Info => Some("_info"),
+            _ => None,
+        }
+    }
+
+    /// Label names the exposition adds itself and so may not be user labels.
+    pub(crate) fn reserved_labels(self) -> &'static [&'static str] {
+        match self {
+            MetricType::Histogram => &["le"],
+            MetricType::Summary => &["quantile"],
+            _ => &[],
+        }
+    }
+
+    /// Suffixes of the sample names this type writes, used to detect clashes between
+    /// families at registration (`a` histogram and `a_count` gauge would collide).
+    pub(crate) fn sample_suffixes(self) -> &'static [&'static str] {
+        match self {
+            MetricType::Counter => &["_total", "_created"],
+            MetricType::Gauge | MetricType::Unknown => &[""],
+            MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
+            MetricType::Summary => &["", "_count", "_sum", "_created"],
+            MetricType::Info => &["_info"],
+        }
+    }
+}
+
+/// How to define a metric: name, help and optionally labels and a unit.
+///
+/// ```
+/// use gds_metrics::Opts;
+/// let opts = Opts::new("jobs_processed", "Jobs processed by the worker.").labels(["queue"]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) labels: Vec<String>,
+}
+
+impl Opts {
+    /// A metric called `name`, described by `help` (both required by Prometheus practice).
+    pub fn new(name: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The label names every series of this family carries, in order.
+    pub fn labels<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.labels = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The OpenMetrics unit (`seconds`, `bytes`); the name must end in `_<unit>`.
+    pub fn unit(mut self, unit: impl Into<String>) -> Self {
+        self.unit = Some(unit.into());
+        self
+    }
+
+    /// Validates the options for a family of type `kind`.
+    pub(crate) fn into_descriptor(self, kind: MetricType) -> Result<Descriptor> {
+        let name = match kind.implied_suffix() {
+            Some(suffix) => self.name.strip_suffix(suffix).unwrap_or(&self.name),
+            None => &self.name,
+        };
+        let name = MetricName::new(name)?;
+        let label_names = LabelName::list(name.as_str(), &self.labels, kind.reserved_labels())?;
+        if let Some(unit) = &self.unit {
+            check_unit(name.as_str(), unit)?;
+        }
+        Ok(Descriptor {
+            name,
+            help: self.help,
+            unit: self.unit,
+            kind,
+            label_names,
+        })
+    }
+}
+
+fn check_unit(metric: &str, unit: &str) -> Result<()> {
+    let error = |reason| Error::InvalidUnit {
+        metric: metric.to_owned(),
+        unit: unit.to_owned(),
+        reason,
+    };
+    if unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(error("units match [a-zA-Z0-9_]+"));
+    }
+    if !metric.strip_suffix(unit).is_some_and(|rest| rest.ends_with('_')) {
+        return Err(error("OpenMetrics requires the metric name to end in `_<unit>`"));
+    }
+    Ok(())
+}
+
+/// A validated metric family definition. Built from [`Opts`]; read by encoders and by
+/// [`Collector`](crate::Collector) authors who describe the families they emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descriptor {
+    name: MetricName,
+    help: String,
+    unit: Option<String>,
+    kind: MetricType,
+    label_names: Box<[LabelName]>,
+}
+
+impl Descriptor {
+    /// Validates `opts` as a family of type `kind`, for collectors that emit families
+    /// computed at scrape time.
+    pub fn new(opts: Opts, kind: MetricType) -> Result<Self> {
+        opts.into_descriptor(kind)
+    }
+
+    /// The family name (without `_total` for counters or `_info` for info metrics).
+    pub fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// The help text, unescaped.
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The OpenMetrics unit, if any.
+    pub fn unit(&self) -> Option<&str> {
+        self.unit.as_deref()
+    }
+
+    /// The family type.
+    pub fn kind(&self) -> MetricType {
+        self.kind
+    }
+
+    /// The label names, in the order label values are given.
+    pub fn label_names(&self) -> &[LabelName] {
+        &self.label_names
+    }
+
+    /// Every sample name this family can write, for clash detection.
+    pub(crate) fn sample_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.kind
+            .sample_suffixes()
+            .iter()
+            .map(move |s| format!("{}{}", self.name, s))
+    }
+
+    /// Checks that `got` label values fit this family.
+    #[inline]
+    pub(crate) fn check_label_count(&self, got: usize) -> Result<()> {
+        if got == self.label_names.len() {
+            return Ok(());
+        }
+        Err(Error::LabelCount {
+            metric: self.name.to_string(),
+            expected: self.label_names.len(),
+            got,
+            names: self
+                .label_names
+                .iter()
+                .map(LabelName::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_drop_a_given_total_suffix() {
+        let d = Opts::new("requests_total", "h")
+            .into_descriptor(MetricType::Counter)
+            .unwrap();
+        assert_eq!(d.name(), "requests");
+    }
+
+    #[test]
+    fn units_must_end_the_name() {
+        assert!(Opts::new("latency_seconds", "h")
+            .unit("seconds")
+            .into_descriptor(MetricType::Gauge)
+            .is_ok());
+        assert!(Opts::new("latency", "h")
+            .unit("seconds")
+            .into_descriptor(MetricType::Gauge)
+            .is_err());
+    }
+
+    #[test]
+    fn histograms_reserve_le() {
+        let err = Opts::new("h", "h")
+            .labels(["le"])
+            .into_descriptor(MetricType::Histogram);
+        assert!(matches!(err, Err(Error::InvalidLabelName { .. })));
+    }
+
+    #[test]
+    fn wrong_label_count_names_the_labels() {
+        let d = Opts::new("m", "h")
+            .labels(["a", "b"])
+            .into_descriptor(MetricType::Gauge)
+            .unwrap();
+        let msg = d.check_label_count(1).unwrap_err().to_string();
+        assert_eq!(msg, "metric `m` has 2 label(s) (a, b) but 1 value(s) were given");
+    }
+}

@@ -1,0 +1,57 @@
+//! Mistakes made while defining or using metrics.
+//!
+//! Every variant is raised by the call that made the mistake (registration, a label lookup,
+//! an increment), never at scrape time, so the stack trace points at the caller's code.
+
+/// An error from defining, registering or updating a metric.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric name that Prometheus would reject.
+    #[error("invalid metric name `{name}`: {reason}; metric names match [a-zA-Z_:][a-zA-Z0-9_:]*")]
+    InvalidMetricName { name: String, reason: &'static str },
+
+    /// A label name that Prometheus would reject or reserves for itself.
+    #[error("invalid label name `{name}` for metric `{metric}`: {reason}")]
+    InvalidLabelName {
+        metric: String,
+        name: String,
+        reason: &'static str,
+    },
+
+    /// The same label name given twice for one metric.
+    #[error("label name `{name}` appears twice in metric `{metric}`; give each label once")]
+    DuplicateLabelName { metric: String, name: String },
+
+    /// A second metric whose exposed names clash with one already registered.
+    #[error("a metric named `{name}` is already registered; unregister it first or pick another name")]
+    Duplicate { name: String },
+
+    /// Label values that do not match the label names of the family.
+    #[error("metric `{metric}` has {expected} label(s) ({names}) but {got} value(s) were given")]
+    LabelCount {
+        metric: String,
+        expected: usize,
+        got: usize,
+        names: String,
+    },
+
+    /// A counter may only go up.
+    #[error("counter `{metric}` can only increase; got an increment of {amount}")]
+    NegativeIncrement { metric: String, amount: f64 },
+
+    /// Histogram buckets that are empty, unsorted or not finite.
+    #[error("invalid buckets for histogram `{metric}`: {reason}")]
+    InvalidBuckets { metric: String, reason: String },
+
+    /// A unit that OpenMetrics cannot express for this name.
+    #[error("invalid unit `{unit}` for metric `{metric}`: {reason}")]
+    InvalidUnit {
+        metric: String,
+        unit: String,
+        reason: &'static str,
+    },
+}
+
+/// Shorthand for results of this crate's metric operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

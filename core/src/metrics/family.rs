@@ -1,0 +1,267 @@
+//! A metric family: one descriptor, and a series per distinct set of label values.
+//!
+//! Series are found by their full label values (a hash only picks the bucket; equality is
+//! checked on the values), so two label sets never share a series. The map is split into
+//! shards, each behind its own read-write lock, so threads updating different series rarely
+//! touch the same lock word. No lock guard ever leaves this module: callers get an owned
+//! handle or a closure runs under the read lock.
+
+use super::Metric;
+use crate::descriptor::Descriptor;
+use crate::error::Result;
+use crate::exposition::Encoder;
+use hashbrown::HashTable;
+use parking_lot::RwLock;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+const SHARDS: usize = 16;
+
+type LabelValues = Box<[Box<str>]>;
+
+struct Entry<M> {
+    hash: u64,
+    values: LabelValues,
+    series: M,
+}
+
+struct Inner<M: Metric> {
+    desc: Arc<Descriptor>,
+    config: M::Config,
+    /// The series of a family without labels, created up front so it is exposed at zero
+    /// and reached without a lookup.
+    solo: Option<M>,
+    shards: Box<[RwLock<HashTable<Entry<M>>>; SHARDS]>,
+}
+
+/// A family of series of one metric kind, told apart by label values.
+///
+/// ```
+/// use gds_metrics::{Counter, Opts, Registry};
+/// let registry = Registry::new();
+/// let jobs = registry.counter(Opts::new("jobs", "Jobs done.").labels(["queue"]))?;
+/// jobs.labels(&["email"])?.inc();
+/// jobs.with(&["sms"], |c| c.inc_by(2))?;
+/// # Ok::<(), gds_metrics::Error>(())
+/// ```
+pub struct Family<M: Metric> {
+    inner: Arc<Inner<M>>,
+}
+
+impl<M: Metric> Clone for Family<M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M: Metric> std::fmt::Debug for Family<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family")
+            .field("name", &self.inner.desc.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Metric> Family<M> {
+    /// A family for `desc`, whose type must be `M::TYPE`.
+    pub(crate) fn new(desc: Descriptor, config: M::Config) -> Self {
+        debug_assert_eq!(desc.kind(), M::TYPE);
+        let desc = Arc::new(desc);
+        let solo = desc
+            .label_names()
+            .is_empty()
+            .then(|| M::new_series(&desc, &config));
+        let shards = Box::new(std::array::from_fn(|_| RwLock::new(HashTable::new())));
+        Self {
+            inner: Arc::new(Inner {
+                desc,
+                config,
+                solo,
+                shards,
+            }),
+        }
+    }
+
+    /// The family's definition.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.inner.desc
+    }
+
+    /// The settings shared by the family's series (the buckets of a histogram).
+    pub fn config(&self) -> &M::Config {
+        &self.inner.config
+    }
+
+    /// The series of a family without labels. For a labelled family this is an error
+    /// naming the expected labels.
+    pub fn get(&self) -> Result<M> {
+        match &self.inner.solo {
+            Some(series) => Ok(series.clone()),
+            None => self.inner.desc.check_label_count(0).map(|_| unreachable!()),
+        }
+    }
+
+    /// The series for `values` (in label-name order), created at zero if new. Keep the
+    /// handle for hot loops: using it costs no lookup.
+    pub fn labels<V: AsRef<str>>(&self, values: &[V]) -> Result<M> {
+        self.with(values, M::clone)
+    }
+
+    /// Runs `f` on the series for `values`, created if new, without cloning a handle.
+    #[inline]
+    pub fn with<V: AsRef<str>, R>(&self, values: &[V], f: impl FnOnce(&M) -> R) -> Result<R> {
+        if let Some(series) = &self.inner.solo {
+            self.inner.desc.check_label_count(values.len())?;
+            return Ok(f(series));
+        }
+        self.inner.desc.check_label_count(values.len())?;
+        let hash = hash_values(values);
+        let shard = &self.inner.shards[shard_of(hash)];
+        if let Some(entry) = shard.read().find(hash, |e| same_values(&e.values, values)) {
+            return Ok(f(&entry.series));
+        }
+        Ok(f(&self.insert(hash, values)))
+    }
+
+    #[cold]
+    fn insert<V: AsRef<str>>(&self, hash: u64, values: &[V]) -> M {
+        let mut shard = self.inner.shards[shard_of(hash)].write();
+        if let Some(entry) = shard.find(hash, |e| same_values(&e.values, values)) {
+            return entry.series.clone();
+        }
+        let series = M::new_series(&self.inner.desc, &self.inner.config);
+        let values: LabelValues = values.iter().map(|v| v.as_ref().into()).collect();
+        shard.insert_unique(
+            hash,
+            Entry {
+                hash,
+                values,
+                series: series.clone(),
+            },
+            |e| e.hash,
+        );
+        series
+    }
+
+    /// Removes the series for `values`; returns whether it existed. Handles to it keep
+    /// working but are no longer exposed.
+    pub fn remove<V: AsRef<str>>(&self, values: &[V]) -> Result<bool> {
+        self.inner.desc.check_label_count(values.len())?;
+        let hash = hash_values(values);
+        let mut shard = self.inner.shards[shard_of(hash)].write();
+        match shard.find_entry(hash, |e| same_values(&e.values, values)) {
+            Ok(entry) => {
+                entry.remove();
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Removes every labelled series.
+    pub fn clear(&self) {
+        self.inner.shards.iter().for_each(|s| s.write().clear());
+    }
+
+    /// Calls `f` with the label values and handle of every series (for adapters such as
+    /// the multi-process store; rendering uses [`Family::encode`]).
+    pub fn for_each(&self, mut f: impl FnMut(&[Box<str>], &M)) {
+        if let Some(series) = &self.inner.solo {
+            f(&[], series);
+        }
+        for shard in self.inner.shards.iter() {
+            shard.read().iter().for_each(|e| f(&e.values, &e.series));
+        }
+    }
+
+    /// Writes the family: header, then every series.
+    pub fn encode(&self, encoder: &mut Encoder<'_>) {
+        let config = &self.inner.config;
+        let mut family = encoder.family(&self.inner.desc);
+        if let Some(series) = &self.inner.solo {
+            series.encode::<&str>(config, &mut family, &[]);
+        }
+        for shard in self.inner.shards.iter() {
+            for entry in shard.read().iter() {
+                entry.series.encode(config, &mut family, &entry.values);
+            }
+        }
+    }
+}
+
+/// One fixed-seed hasher for the process: lookups hash the caller's `&[&str]` and
+/// inserts hash the stored `Box<[Box<str>]>` the same way, element by element.
+fn hash_values<V: AsRef<str>>(values: &[V]) -> u64 {
+    let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+    values.len().hash(&mut hasher);
+    for v in values {
+        v.as_ref().hash(&mut hasher);
+    }
+    std::hash::Hasher::finish(&hasher)
+}
+
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 60) as usize % SHARDS
+}
+
+#[inline]
+fn same_values<V: AsRef<str>>(stored: &[Box<str>], values: &[V]) -> bool {
+    stored.len() == values.len() && stored.iter().zip(values).all(|(s, v)| **s == *v.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::MetricType;
+    use crate::{Counter, Opts};
+
+    fn family(labels: &[&str]) -> Family<Counter> {
+        let desc = Opts::new("c", "h")
+            .labels(labels.iter().copied())
+            .into_descriptor(MetricType::Counter)
+            .unwrap();
+        Family::new(desc, ())
+    }
+
+    #[test]
+    fn different_label_sets_never_share_a_series() {
+        let f = family(&["a", "b"]);
+        f.labels(&["x", "yz"]).unwrap().inc();
+        f.labels(&["xy", "z"]).unwrap().inc_by(5);
+        assert_eq!(f.labels(&["x", "yz"]).unwrap().get(), 1.0);
+        assert_eq!(f.labels(&["xy", "z"]).unwrap().get(), 5.0);
+    }
+
+    #[test]
+    fn handles_share_the_series() {
+        let f = family(&["a"]);
+        let h = f.labels(&["x"]).unwrap();
+        h.inc();
+        f.with(&["x"], |c| c.inc()).unwrap();
+        assert_eq!(h.get(), 2.0);
+    }
+
+    #[test]
+    fn remove_and_clear_forget_series() {
+        let f = family(&["a"]);
+        f.labels(&["x"]).unwrap().inc();
+        assert!(f.remove(&["x"]).unwrap());
+        assert!(!f.remove(&["x"]).unwrap());
+        assert_eq!(f.labels(&["x"]).unwrap().get(), 0.0);
+        f.clear();
+        let mut n = 0;
+        f.for_each(|_, _| n += 1);
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn wrong_label_counts_are_errors() {
+        assert!(family(&["a"]).labels::<&str>(&[]).is_err());
+        assert!(family(&[]).labels(&["x"]).is_err());
+        assert!(family(&["a"]).get().is_err());
+        assert!(family(&[]).get().is_ok());
+    }
+}

@@ -1,0 +1,309 @@
+//! Histograms and summaries: distributions of observed values.
+//!
+//! Observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
+//! `_count`, `_sum` covers exactly the counted observations). It uses the hot/cold scheme of
+//! the Go client: observers add to the "hot" shard and count themselves in a shared word
+//! whose top bit names the hot shard; a scrape flips that bit, waits for the observers
+//! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
+
+use super::atomic::{unix_now, AtomicF64};
+use super::Metric;
+use crate::descriptor::{Descriptor, MetricType};
+use crate::error::{Error, Result};
+use crate::exposition::FamilyEncoder;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::Arc;
+
+/// The default buckets of the request-duration histogram (CONTRACT section 4), also the
+/// `prometheus_client` defaults.
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// The finite upper bounds of a histogram, validated: non-empty, finite, strictly rising.
+/// A trailing `+Inf` is accepted and dropped (the `+Inf` bucket is always there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buckets(Arc<[f64]>);
+
+impl Buckets {
+    /// Validates `bounds` for the histogram `metric`.
+    pub fn new(metric: &str, bounds: &[f64]) -> Result<Self> {
+        let bounds = match bounds.split_last() {
+            Some((last, rest)) if *last == f64::INFINITY => rest,
+            _ => bounds,
+        };
+        let error = |reason: &str| Error::InvalidBuckets {
+            metric: metric.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if bounds.is_empty() {
+            return Err(error("give at least one finite bucket bound"));
+        }
+        if bounds.iter().any(|b| !b.is_finite()) {
+            return Err(error("bounds must be finite numbers (+Inf is added for you)"));
+        }
+        if bounds.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(error("bounds must be in strictly increasing order"));
+        }
+        Ok(Self(bounds.into()))
+    }
+
+    /// The finite bounds, ascending.
+    pub fn bounds(&self) -> &[f64] {
+        &self.0
+    }
+
+    /// The index of the bucket `v` falls in (`bounds.len()` for `+Inf`).
+    #[inline]
+    fn index(&self, v: f64) -> usize {
+        let bounds = &self.0;
+        if bounds.len() <= 16 {
+            bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
+        } else {
+            bounds.partition_point(|b| *b < v)
+        }
+    }
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Self(DEFAULT_BUCKETS.into())
+    }
+}
+
+/// A consistent copy of a histogram's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSnapshot {
+    /// Cumulative counts for each finite bound, then the `+Inf` count.
+    pub cumulative: Vec<u64>,
+    /// The sum of all observations.
+    pub sum: f64,
+}
+
+impl HistogramSnapshot {
+    /// The number of observations (`_count`, equal to the `+Inf` bucket).
+    pub fn count(&self) -> u64 {
+        self.cumulative.last().copied().unwrap_or(0)
+    }
+}
+
+#[derive(Debug)]
+struct Shard {
+    /// Per-bucket (not cumulative) counts; the last is `+Inf`.
+    buckets: Box<[AtomicU64]>,
+    sum: AtomicF64,
+    /// Observations finished in this shard.
+    done: AtomicU64,
+}
+
+impl Shard {
+    fn new(len: usize) -> Self {
+        Self {
+            buckets: (0..len).map(|_| AtomicU64::new(0)).collect(),
+            sum: AtomicF64::default(),
+            done: AtomicU64::new(0),
+        }
+    }
+}
+
+const HOT_BIT: u64 = 1 << 63;
+
+#[derive(Debug)]
+struct Core {
+    /// Top bit: index of the hot shard. Low bits: observations started.
+    started_and_hot: AtomicU64,
+    shards: [Shard; 2],
+    /// Serialises scrapes of this series (observers never take it).
+    scrape: Mutex<()>,
+    created: f64,
+}
+
+impl Core {
+    fn new(len: usize) -> Self {
+        Self {
+            started_and_hot: AtomicU64::new(0),
+            shards: [Shard::new(len), Shard::new(len)],
+            scrape: Mutex::new(()),
+            created: unix_now(),
+        }
+    }
+
+    #[inline]
+    fn observe(&self, index: usize, v: f64) {
+        let n = self.started_and_hot.fetch_add(1, Acquire);
+        let hot = &self.shards[(n >> 63) as usize];
+        hot.buckets[index].fetch_add(1, Relaxed);
+        hot.sum.add(v);
+        hot.done.fetch_add(1, Release);
+    }
+
+    /// Reads a consistent snapshot: per-bucket counts into `buckets`, returns the sum.
+    fn snapshot(&self, buckets: &mut Vec<u64>) -> f64 {
+        let _guard = self.scrape.lock();
+        let n = self.started_and_hot.fetch_add(HOT_BIT, AcqRel);
+        let started = n & !HOT_BIT;
+        let cold = &self.shards[(n >> 63) as usize];
+        let hot = &self.shards[((n >> 63) ^ 1) as usize];
+        // Every observation that started before the flip wrote to `cold`; wait for the
+        // few still in flight (a handful of instructions each).
+        while cold.done.load(Acquire) != started {
+            std::hint::spin_loop();
+        }
+        buckets.clear();
+        let mut cumulative = 0;
+        for (cold_bucket, hot_bucket) in cold.buckets.iter().zip(hot.buckets.iter()) {
+            let count = cold_bucket.swap(0, Relaxed);
+            hot_bucket.fetch_add(count, Relaxed);
+            cumulative += count;
+            buckets.push(cumulative);
+        }
+        let sum = cold.sum.get();
+        cold.sum.set(0.0);
+        hot.sum.add(sum);
+        let done = cold.done.swap(0, Relaxed);
+        hot.done.fetch_add(done, Release);
+        sum
+    }
+}
+
+/// A histogram series. Cloning is cheap and shares the series.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    core: Arc<Core>,
+    buckets: Buckets,
+}
+
+impl Histogram {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.core.observe(self.buckets.index(v), v);
+    }
+
+    /// A consistent copy of the series.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let mut cumulative = Vec::with_capacity(self.buckets.bounds().len() + 1);
+        let sum = self.core.snapshot(&mut cumulative);
+        HistogramSnapshot { cumulative, sum }
+    }
+
+    /// The finite bucket bounds.
+    pub fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+}
+
+impl Metric for Histogram {
+    const TYPE: MetricType = MetricType::Histogram;
+    type Config = Buckets;
+
+    fn new_series(_: &Arc<Descriptor>, buckets: &Buckets) -> Self {
+        Histogram {
+            core: Arc::new(Core::new(buckets.bounds().len() + 1)),
+            buckets: buckets.clone(),
+        }
+    }
+
+    fn encode<V: AsRef<str>>(&self, buckets: &Buckets, family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
+        SCRATCH.with_borrow_mut(|cumulative| {
+            let sum = self.core.snapshot(cumulative);
+            family.histogram(values, buckets.bounds(), cumulative, sum, Some(self.core.created));
+        });
+    }
+}
+
+thread_local! {
+    /// Reused bucket buffer, so rendering a histogram allocates nothing in the steady state.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A summary series: count and sum of observations, without quantiles (as
+/// `prometheus_client` exposes them). Cloning is cheap and shares the series.
+#[derive(Debug, Clone)]
+pub struct Summary(Arc<Core>);
+
+impl Summary {
+    /// Records one observation.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.0.observe(0, v);
+    }
+
+    /// A consistent `(count, sum)` pair.
+    pub fn get(&self) -> (u64, f64) {
+        let mut count = Vec::with_capacity(1);
+        let sum = self.0.snapshot(&mut count);
+        (count[0], sum)
+    }
+}
+
+impl Metric for Summary {
+    const TYPE: MetricType = MetricType::Summary;
+    type Config = ();
+
+    fn new_series(_: &Arc<Descriptor>, _: &()) -> Self {
+        Summary(Arc::new(Core::new(1)))
+    }
+
+    fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
+        let (count, sum) = self.get();
+        family.summary(values, count, sum, Some(self.0.created));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram(bounds: &[f64]) -> Histogram {
+        let desc = Arc::new(
+            crate::Opts::new("h", "h")
+                .into_descriptor(MetricType::Histogram)
+                .unwrap(),
+        );
+        Histogram::new_series(&desc, &Buckets::new("h", bounds).unwrap())
+    }
+
+    #[test]
+    fn observations_land_in_the_first_bucket_that_holds_them() {
+        let h = histogram(&[1.0, 2.0]);
+        for v in [0.5, 1.0, 1.5, 3.0, f64::INFINITY] {
+            h.observe(v);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.cumulative, vec![2, 3, 5]);
+        assert_eq!(s.count(), 5);
+    }
+
+    #[test]
+    fn snapshots_repeat_and_keep_history() {
+        let h = histogram(&[1.0]);
+        h.observe(0.5);
+        assert_eq!(h.snapshot().cumulative, vec![1, 1]);
+        h.observe(2.0);
+        let s = h.snapshot();
+        assert_eq!(s.cumulative, vec![1, 2]);
+        assert_eq!(s.sum, 2.5);
+        assert_eq!(h.snapshot(), s);
+    }
+
+    #[test]
+    fn buckets_are_validated() {
+        assert!(Buckets::new("h", &[]).is_err());
+        assert!(Buckets::new("h", &[2.0, 1.0]).is_err());
+        assert!(Buckets::new("h", &[1.0, 1.0]).is_err());
+        assert!(Buckets::new("h", &[f64::NAN]).is_err());
+        assert_eq!(Buckets::new("h", &[1.0, f64::INFINITY]).unwrap().bounds(), &[1.0]);
+    }
+
+    #[test]
+    fn large_bucket_lists_use_the_same_rule() {
+        let bounds: Vec<f64> = (1..=40).map(f64::from).collect();
+        let b = Buckets::new("h", &bounds).unwrap();
+        assert_eq!(b.index(1.0), 0);
+        assert_eq!(b.index(1.5), 1);
+        assert_eq!(b.index(40.0), 39);
+        assert_eq!(b.index(41.0), 40);
+    }
+}

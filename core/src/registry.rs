@@ -1,0 +1,198 @@
+//! The registry: the set of metric families and collectors one endpoint exposes.
+
+use crate::descriptor::{Descriptor, Opts};
+use crate::error::{Error, Result};
+use crate::exposition::{Encoder, Format};
+use crate::metrics::{Buckets, Counter, Family, Gauge, Histogram, Info, Metric, Summary};
+use parking_lot::RwLock;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// Something that writes metric families at scrape time.
+///
+/// Every [`Family`] is a collector. Exporter authors implement it for values computed when
+/// Prometheus asks (files in a directory, rows in a table):
+///
+/// ```
+/// use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts, Registry};
+/// use std::sync::Arc;
+///
+/// struct Uptime(Descriptor);
+/// impl Collector for Uptime {
+///     fn descriptors(&self) -> Vec<Descriptor> {
+///         vec![self.0.clone()]
+///     }
+///     fn collect(&self, encoder: &mut Encoder<'_>) {
+///         encoder.family(&self.0).gauge::<&str>(&[], None, 42.0);
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// let desc = Descriptor::new(Opts::new("uptime_seconds", "Seconds since start."), MetricType::Gauge)?;
+/// registry.register(Arc::new(Uptime(desc)))?;
+/// # Ok::<(), gds_metrics::Error>(())
+/// ```
+pub trait Collector: Send + Sync + 'static {
+    /// The families this collector writes, checked for clashes when it is registered.
+    fn descriptors(&self) -> Vec<Descriptor>;
+
+    /// Writes the families, each once, through [`Encoder::family`].
+    fn collect(&self, encoder: &mut Encoder<'_>);
+}
+
+impl<M: Metric> Collector for Family<M> {
+    fn descriptors(&self) -> Vec<Descriptor> {
+        vec![self.descriptor().clone()]
+    }
+
+    fn collect(&self, encoder: &mut Encoder<'_>) {
+        self.encode(encoder);
+    }
+}
+
+struct Registered {
+    names: Vec<String>,
+    collector: Arc<dyn Collector>,
+}
+
+/// A set of metric families, rendered together by one scrape.
+///
+/// Registration checks every sample name a family would write against every other, so
+/// `requests` (a counter, writing `requests_total`) and a gauge `requests_total` cannot
+/// both be registered.
+#[derive(Default)]
+pub struct Registry {
+    entries: RwLock<Vec<Registered>>,
+    emit_created: AtomicBool,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("collectors", &self.entries.read().len())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a counter family and returns it.
+    pub fn counter(&self, opts: Opts) -> Result<Family<Counter>> {
+        self.family(opts, ())
+    }
+
+    /// Registers a gauge family and returns it.
+    pub fn gauge(&self, opts: Opts) -> Result<Family<Gauge>> {
+        self.family(opts, ())
+    }
+
+    /// Registers a histogram family with the given bucket bounds (or
+    /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS)) and returns it.
+    pub fn histogram(&self, opts: Opts, buckets: Option<&[f64]>) -> Result<Family<Histogram>> {
+        let buckets = match buckets {
+            Some(bounds) => Buckets::new(&opts.name, bounds)?,
+            None => Buckets::default(),
+        };
+        self.family(opts, buckets)
+    }
+
+    /// Registers a summary family (count and sum) and returns it.
+    pub fn summary(&self, opts: Opts) -> Result<Family<Summary>> {
+        self.family(opts, ())
+    }
+
+    /// Registers an info family and returns it.
+    pub fn info(&self, opts: Opts) -> Result<Family<Info>> {
+        self.family(opts, ())
+    }
+
+    /// Builds a family of any kind from `opts` and registers it.
+    pub fn family<M: Metric>(&self, opts: Opts, config: M::Config) -> Result<Family<M>> {
+        let family = Family::<M>::new(opts.into_descriptor(M::TYPE)?, config);
+        self.register(Arc::new(family.clone()))?;
+        Ok(family)
+    }
+
+    /// Registers a collector. Fails with [`Error::Duplicate`] if any of its sample names
+    /// is already exposed by another collector, leaving the registry unchanged.
+    pub fn register(&self, collector: Arc<dyn Collector>) -> Result<()> {
+        let names = claimed_names(&collector.descriptors())?;
+        let mut entries = self.entries.write();
+        let taken: HashSet<&str> = entries
+            .iter()
+            .flat_map(|e| e.names.iter().map(String::as_str))
+            .collect();
+        if let Some(name) = names.iter().find(|n| taken.contains(n.as_str())) {
+            return Err(Error::Duplicate { name: name.clone() });
+        }
+        entries.push(Registered { names, collector });
+        Ok(())
+    }
+
+    /// Removes the collector that writes the family `name`; returns whether there was one.
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut entries = self.entries.write();
+        let before = entries.len();
+        entries.retain(|e| !e.collector.descriptors().iter().any(|d| d.name() == name));
+        entries.len() != before
+    }
+
+    /// Removes every collector.
+    pub fn clear(&self) {
+        self.entries.write().clear();
+    }
+
+    /// Whether OpenMetrics output carries `_created` samples (off by default: they double
+    /// the series count of counters for little use).
+    pub fn set_emit_created(&self, emit: bool) {
+        self.emit_created.store(emit, Relaxed);
+    }
+
+    /// Appends the whole exposition in `format` to `out`. Reuse `out` between scrapes to
+    /// avoid allocating.
+    pub fn encode(&self, format: Format, out: &mut Vec<u8>) {
+        let mut encoder = Encoder::new(format, out).with_created(self.emit_created.load(Relaxed));
+        self.collect(&mut encoder);
+        encoder.finish();
+    }
+
+    /// Writes every registered family into `encoder` without finishing it, so several
+    /// sources (this registry and a multi-process view) can share one exposition.
+    pub fn collect(&self, encoder: &mut Encoder<'_>) {
+        let collectors: Vec<Arc<dyn Collector>> =
+            self.entries.read().iter().map(|e| e.collector.clone()).collect();
+        for collector in collectors {
+            collector.collect(encoder);
+        }
+    }
+
+    /// The exposition as a `String`, for tests and debugging.
+    pub fn render(&self, format: Format) -> String {
+        let mut out = Vec::new();
+        self.encode(format, &mut out);
+        String::from_utf8(out).expect("the encoder writes UTF-8")
+    }
+}
+
+/// The family names and every sample name the given families write, failing on clashes
+/// among themselves.
+fn claimed_names(descs: &[Descriptor]) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for desc in descs {
+        let mut own: Vec<String> = std::iter::once(desc.name().to_owned())
+            .chain(desc.sample_names())
+            .collect();
+        own.sort();
+        own.dedup();
+        if let Some(name) = own.iter().find(|n| names.contains(n)) {
+            return Err(Error::Duplicate { name: name.clone() });
+        }
+        names.extend(own);
+    }
+    Ok(names)
+}
