@@ -1,0 +1,22 @@
+//! The native half of the `gds_metrics` gem: the gds-metrics core exposed to Ruby through
+//! magnus as `GDS::Metrics::Native`. The Ruby files in `lib/` give it its Ruby shape
+//! (keyword arguments, label Hashes, the Rack middleware); this crate only adapts types
+//! and errors, and never decides anything the core decides.
+
+mod error;
+mod gvl;
+mod metrics;
+mod registry;
+
+use magnus::{prelude::*, Error, Ruby};
+
+#[magnus::init(name = "gds_metrics_native")]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    let gds = ruby.define_module("GDS")?;
+    let metrics = gds.define_module("Metrics")?;
+    metrics.define_error("ConfigurationError", ruby.exception_standard_error())?;
+    let native = metrics.define_module("Native")?;
+    registry::define(ruby, native)?;
+    metrics::define(ruby, native)?;
+    Ok(())
+}

@@ -1,0 +1,257 @@
+# frozen_string_literal: true
+
+module GDS
+  module Metrics
+    # A metric family, backed by a core family in the native registry.
+    #
+    # Each update method takes both call styles, so code written for either Ruby
+    # Prometheus client keeps working:
+    #
+    #   counter.increment(by: 2, labels: { queue: "email" })   # prometheus-client 2.x and later
+    #   counter.increment({ queue: "email" }, 2)               # prometheus-client 0.x (gds_metrics 0.2.0)
+    #
+    # Label names are fixed when the metric is declared (`labels: [...]`). A metric declared
+    # in the 0.x style has no declared labels: the keys of its first update fix them, as the
+    # 0.x client did, and a later update with other keys is an ArgumentError.
+    class Metric
+      attr_reader :name, :docstring, :preset_labels
+
+      def initialize(native_registry, name, docstring:, labels: nil, preset_labels: {}, **options)
+        @native_registry = native_registry
+        @name = metric_name(name)
+        @docstring = docstring.to_s
+        @preset_labels = label_hash(preset_labels, "preset_labels")
+        @options = options
+        @family = nil
+        @label_keys = nil
+        @mutex = Mutex.new
+        declared = labels.nil? ? nil : labels.map { |key| label_key(key) }
+        Native::Registry.validate(self.class.type, @name.to_s, names_of(declared || @preset_labels.keys))
+        declare(declared) if declared
+      end
+
+      # The label names, in order (empty until a 0.x-style metric is first updated).
+      def labels
+        @label_keys ? @label_keys.dup : []
+      end
+
+      # A view of this metric with some label values already given (prometheus-client style).
+      def with_labels(labels)
+        view = clone
+        view.instance_variable_set(:@preset_labels, @preset_labels.merge(label_hash(labels, "labels")))
+        view
+      end
+
+      # Starts the series for `labels` at zero, so it is exposed before its first update.
+      def init_label_set(labels)
+        get(labels: labels)
+        self
+      end
+
+      # Forgets the series for `labels`.
+      def remove(labels: {})
+        values = label_values(labels)
+        @family.remove(values || [])
+      end
+
+      def inspect
+        "#<#{self.class.name} #{@name} labels=#{labels.inspect}>"
+      end
+
+      private
+
+      # The native family, created on first use for a 0.x-style metric.
+      def family_for(labels)
+        @family || @mutex.synchronize { @family || declare(labels ? label_hash(labels, "labels").keys : []) }
+      end
+
+      def declare(keys)
+        @label_keys = (@preset_labels.keys | keys).freeze
+        @family = create_family(names_of(@label_keys))
+      end
+
+      # The label values in declaration order, or nil for a metric without labels.
+      def label_values(labels)
+        family_for(labels)
+        labels = labels.nil? || labels.empty? ? @preset_labels : @preset_labels.merge(label_hash(labels, "labels"))
+        return nil if @label_keys.empty? && labels.empty?
+
+        if labels.size != @label_keys.size || !@label_keys.all? { |key| labels.key?(key) }
+          raise ArgumentError, "metric :#{@name} has labels #{@label_keys.inspect} but was given " \
+                               "#{labels.keys.inspect}; give exactly these labels"
+        end
+        @label_keys.map { |key| labels[key] }
+      end
+
+      # Sorts out which of the two call styles was used: a positional labels Hash (0.x) or
+      # the `labels:` keyword.
+      def pick_labels(positional, keyword)
+        return keyword if positional.nil?
+        raise ArgumentError, "give labels either as a Hash argument or as labels:, not both" if keyword
+        raise ArgumentError, "labels must be a Hash, got #{positional.inspect}" unless positional.is_a?(Hash)
+
+        positional
+      end
+
+      def metric_name(name)
+        unless name.is_a?(Symbol) || name.is_a?(String)
+          raise ArgumentError, "metric name must be a Symbol, got #{name.inspect}"
+        end
+
+        name.to_sym
+      end
+
+      def label_key(key)
+        return key if key.is_a?(Symbol)
+        return key.to_sym if key.is_a?(String)
+
+        raise ArgumentError, "label names must be Symbols, got #{key.inspect} for metric :#{@name}"
+      end
+
+      def label_hash(labels, what)
+        raise ArgumentError, "#{what} must be a Hash, got #{labels.inspect}" unless labels.is_a?(Hash)
+        return labels if labels.each_key.all?(Symbol)
+
+        labels.to_h { |key, value| [label_key(key), value] }
+      end
+
+      def names_of(keys)
+        keys.map(&:to_s)
+      end
+    end
+
+    # A value that only goes up: requests served, emails sent.
+    class Counter < Metric
+      def self.type
+        "counter"
+      end
+
+      # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1).
+      def increment(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
+        by = positional_by unless positional_by.nil?
+        values = label_values(pick_labels(positional_labels, labels))
+        @family.increment(values, by)
+      end
+
+      # The current value: get(labels: {}) or get(labels).
+      def get(positional_labels = nil, labels: nil)
+        values = label_values(pick_labels(positional_labels, labels))
+        @family.get(values)
+      end
+
+      private
+
+      def create_family(label_names)
+        @native_registry.counter(@name.to_s, @docstring, label_names)
+      end
+    end
+
+    # A value that goes up and down: queue length, temperature.
+    class Gauge < Metric
+      def self.type
+        "gauge"
+      end
+
+      # set(value, labels: {}) or, 0.x style, set(labels, value).
+      def set(first, second = nil, labels: nil)
+        if first.is_a?(Hash)
+          values = label_values(pick_labels(first, labels))
+          @family.set(values, second)
+        else
+          values = label_values(labels)
+          @family.set(values, first)
+        end
+      end
+
+      # increment(by: 1, labels: {}) or increment(labels, by).
+      def increment(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
+        by = positional_by unless positional_by.nil?
+        values = label_values(pick_labels(positional_labels, labels))
+        @family.add(values, by)
+      end
+
+      # decrement(by: 1, labels: {}) or decrement(labels, by).
+      def decrement(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
+        by = positional_by unless positional_by.nil?
+        values = label_values(pick_labels(positional_labels, labels))
+        @family.add(values, -by)
+      end
+
+      def set_to_current_time(labels: {})
+        values = label_values(labels)
+        @family.set_to_current_time(values)
+      end
+
+      def get(positional_labels = nil, labels: nil)
+        values = label_values(pick_labels(positional_labels, labels))
+        @family.get(values)
+      end
+
+      private
+
+      def create_family(label_names)
+        @native_registry.gauge(@name.to_s, @docstring, label_names, @options[:mode]&.to_s)
+      end
+    end
+
+    # Observations counted into buckets: request durations, payload sizes.
+    class Histogram < Metric
+      DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].freeze
+
+      def self.type
+        "histogram"
+      end
+
+      # observe(value, labels: {}) or, 0.x style, observe(labels, value).
+      def observe(first, second = nil, labels: nil)
+        values, value = first.is_a?(Hash) ? [label_values(pick_labels(first, labels)), second] : [label_values(labels), first]
+        @family.observe(values, value)
+      end
+
+      # Cumulative counts by upper bound ("0.005" ... "+Inf") and "sum".
+      def get(positional_labels = nil, labels: nil)
+        values = label_values(pick_labels(positional_labels, labels))
+        counts, sum = @family.get(values)
+        bounds = @family.bounds.map { |bound| format_bound(bound) } << "+Inf"
+        bounds.zip(counts).to_h.merge("sum" => sum)
+      end
+
+      private
+
+      def format_bound(bound)
+        bound == bound.floor && bound.abs < 1e15 ? bound.to_i.to_s : bound.to_s
+      end
+
+      def create_family(label_names)
+        buckets = @options[:buckets]&.map { |bound| Float(bound) }
+        @native_registry.histogram(@name.to_s, @docstring, label_names, buckets)
+      end
+    end
+
+    # Count and sum of observations (no quantiles, as in prometheus-client).
+    class Summary < Metric
+      def self.type
+        "summary"
+      end
+
+      # observe(value, labels: {}) or, 0.x style, observe(labels, value).
+      def observe(first, second = nil, labels: nil)
+        values, value = first.is_a?(Hash) ? [label_values(pick_labels(first, labels)), second] : [label_values(labels), first]
+        @family.observe(values, value)
+      end
+
+      # { "count" => n, "sum" => s }.
+      def get(positional_labels = nil, labels: nil)
+        values = label_values(pick_labels(positional_labels, labels))
+        count, sum = @family.get(values)
+        { "count" => count, "sum" => sum }
+      end
+
+      private
+
+      def create_family(label_names)
+        @native_registry.summary(@name.to_s, @docstring, label_names)
+      end
+    end
+  end
+end

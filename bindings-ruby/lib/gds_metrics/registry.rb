@@ -1,0 +1,95 @@
+# frozen_string_literal: true
+
+module GDS
+  module Metrics
+    # The set of metrics one endpoint exposes, for custom metrics.
+    #
+    # Both declaration styles work and give the same metric objects:
+    #
+    #   registry.counter(:emails_sent, docstring: "Emails sent.", labels: [:template])  # modern
+    #   registry.counter(:emails_sent, "Emails sent.")                                  # 0.x, as taught by gds_metrics 0.2.0
+    class Registry
+      def initialize(native = Native::Registry.new)
+        @native = native
+        @metrics = {}
+        @mutex = Mutex.new
+      end
+
+      # The core registry, shared with the endpoint.
+      attr_reader :native
+
+      # counter(name, docstring:, labels: [], preset_labels: {}) or counter(name, docstring, base_labels = {}).
+      def counter(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil)
+        declare(Counter, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels)
+      end
+
+      # gauge(name, docstring:, labels: [], store_settings: { aggregation: :max }) or
+      # gauge(name, docstring, base_labels = {}, multiprocess_mode = :all). The mode only
+      # matters under a multi-process server: all, sum, min, max, mostrecent, and live*.
+      def gauge(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_mode = nil,
+                docstring: nil, labels: nil, preset_labels: nil, store_settings: {})
+        mode = store_settings.fetch(:aggregation, legacy_mode)
+        declare(Gauge, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels, mode: mode)
+      end
+
+      # histogram(name, docstring:, labels: [], buckets: [...]) or histogram(name, docstring, base_labels = {}, buckets = [...]).
+      def histogram(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_buckets = nil,
+                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil)
+        declare(Histogram, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
+                buckets: buckets || legacy_buckets)
+      end
+
+      # summary(name, docstring:, labels: []) or summary(name, docstring, base_labels = {}).
+      def summary(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil)
+        declare(Summary, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels)
+      end
+
+      # The metric declared as `name`, or nil.
+      def get(name)
+        @metrics[name.to_sym]
+      end
+
+      def exist?(name)
+        @metrics.key?(name.to_sym)
+      end
+
+      def metrics
+        @metrics.values
+      end
+
+      # Removes the metric `name` from the registry and from scrapes.
+      def unregister(name)
+        @mutex.synchronize do
+          @native.unregister(name.to_s)
+          !@metrics.delete(name.to_sym).nil?
+        end
+      end
+
+      # The exposition: :text (Prometheus 0.0.4) or :openmetrics.
+      def render(format = :text)
+        @native.render(format.to_s)
+      end
+
+      private
+
+      def declare(kind, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels, **options)
+        if legacy_docstring && docstring
+          raise ArgumentError, "give the docstring once, either as the second argument or as docstring:"
+        end
+        raise ArgumentError, "metric #{name.inspect} needs a docstring" if legacy_docstring.nil? && docstring.nil?
+
+        legacy = !legacy_docstring.nil?
+        @mutex.synchronize do
+          raise ArgumentError, "metric #{name.inspect} is already registered" if name.respond_to?(:to_sym) && @metrics.key?(name.to_sym)
+
+          metric = kind.new(@native, name,
+                            docstring: docstring || legacy_docstring,
+                            labels: legacy ? labels : (labels || []),
+                            preset_labels: preset_labels || legacy_base_labels || {},
+                            **options)
+          @metrics[metric.name] = metric
+        end
+      end
+    end
+  end
+end

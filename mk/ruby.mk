@@ -1,0 +1,23 @@
+# The Ruby binding (bindings-ruby/): the gds_metrics gem, a magnus extension on the core.
+# Ruby, its gems and promtool come from Debian only; there is no RubyGems access.
+
+TEST_TARGETS += test-ruby
+BENCH_TARGETS += bench-ruby
+
+RUBY_DIR := bindings-ruby
+RUBY_DEBS := ruby ruby-dev rake ruby-rack ruby-minitest ruby-rack-test puma ruby-sinatra \
+	ruby-railties ruby-actionpack libclang-dev prometheus
+
+.PHONY: ruby-deps test-ruby bench-ruby
+ruby-deps:
+	scripts/apt-install $(RUBY_DEBS)
+
+# Builds the extension, runs the minitest suite (rack-test, Rails, puma cluster, promtool),
+# then builds the gem and installs it offline into a scratch directory.
+test-ruby: ruby-deps
+	cd $(RUBY_DIR) && rake test gem_check
+
+bench-ruby: ruby-deps
+	mkdir -p $(BUILD)/bench
+	cd $(RUBY_DIR) && rake compile && ruby -Ilib bench/bench.rb > $(BUILD)/bench/ruby.md.tmp
+	mv $(BUILD)/bench/ruby.md.tmp $(BUILD)/bench/ruby.md
