@@ -10,9 +10,9 @@ module GDS
     #   counter.increment(by: 2, labels: { queue: "email" })   # prometheus-client 2.x and later
     #   counter.increment({ queue: "email" }, 2)               # prometheus-client 0.x (gds_metrics 0.2.0)
     #
-    # Label names are fixed when the metric is declared (`labels: [...]`). A metric declared
-    # in the 0.x style has no declared labels: the keys of its first update fix them, as the
-    # 0.x client did, and a later update with other keys is an ArgumentError.
+    # Label names are Symbols, fixed when the metric is declared (`labels: [...]`). A metric
+    # declared in the 0.x style has no declared labels: the keys of its first update fix
+    # them, as the 0.x client did, and a later update with other keys is an ArgumentError.
     class Metric
       attr_reader :name, :docstring, :preset_labels
 
@@ -20,13 +20,14 @@ module GDS
         @native_registry = native_registry
         @name = metric_name(name)
         @docstring = docstring.to_s
-        @preset_labels = label_hash(preset_labels, "preset_labels")
+        @preset_labels = preset_hash(preset_labels)
         @options = options
         @family = nil
         @label_keys = nil
+        @direct = false
         @mutex = Mutex.new
-        declared = labels.nil? ? nil : labels.map { |key| label_key(key) }
-        Native::Registry.validate(self.class.type, @name.to_s, names_of(declared || @preset_labels.keys))
+        declared = labels&.map { |key| label_key(key) }
+        Native::Registry.validate(self.class.type, @name.to_s, (declared || @preset_labels.keys).map(&:to_s))
         declare(declared) if declared
       end
 
@@ -38,7 +39,8 @@ module GDS
       # A view of this metric with some label values already given (prometheus-client style).
       def with_labels(labels)
         view = clone
-        view.instance_variable_set(:@preset_labels, @preset_labels.merge(label_hash(labels, "labels")))
+        view.instance_variable_set(:@preset_labels, @preset_labels.merge(preset_hash(labels)))
+        view.instance_variable_set(:@direct, false)
         view
       end
 
@@ -50,8 +52,8 @@ module GDS
 
       # Forgets the series for `labels`.
       def remove(labels: {})
-        values = label_values(labels)
-        @family.remove(values || [])
+        labels = label_set(labels) || {}
+        @family.remove(@label_keys.map { |key| labels[key] })
       end
 
       def inspect
@@ -60,35 +62,30 @@ module GDS
 
       private
 
-      # The native family, created on first use for a 0.x-style metric.
+      # The labels Hash the native family reads: the caller's, with preset labels merged in.
+      # Declares a 0.x-style metric's labels on its first update.
+      def label_set(labels)
+        family_for(labels) unless @family
+        return labels if @preset_labels.empty?
+
+        labels.nil? || labels.empty? ? @preset_labels : @preset_labels.merge(labels)
+      end
+
       def family_for(labels)
-        @family || @mutex.synchronize { @family || declare(labels ? label_hash(labels, "labels").keys : []) }
+        @mutex.synchronize { @family || declare(labels ? labels.keys.map { |key| label_key(key) } : []) }
       end
 
       def declare(keys)
         @label_keys = (@preset_labels.keys | keys).freeze
-        @family = create_family(names_of(@label_keys))
+        @family = create_family(@label_keys.map(&:to_s))
+        @direct = @preset_labels.empty?
+        @family
       end
 
-      # The label values in declaration order, or nil for a metric without labels.
-      def label_values(labels)
-        family_for(labels)
-        labels = labels.nil? || labels.empty? ? @preset_labels : @preset_labels.merge(label_hash(labels, "labels"))
-        return nil if @label_keys.empty? && labels.empty?
-
-        if labels.size != @label_keys.size || !@label_keys.all? { |key| labels.key?(key) }
-          raise ArgumentError, "metric :#{@name} has labels #{@label_keys.inspect} but was given " \
-                               "#{labels.keys.inspect}; give exactly these labels"
-        end
-        @label_keys.map { |key| labels[key] }
-      end
-
-      # Sorts out which of the two call styles was used: a positional labels Hash (0.x) or
-      # the `labels:` keyword.
+      # The labels of a call in either style: a positional Hash (0.x) or `labels:`.
       def pick_labels(positional, keyword)
-        return keyword if positional.nil?
-        raise ArgumentError, "give labels either as a Hash argument or as labels:, not both" if keyword
         raise ArgumentError, "labels must be a Hash, got #{positional.inspect}" unless positional.is_a?(Hash)
+        raise ArgumentError, "give labels either as a Hash argument or as labels:, not both" if keyword
 
         positional
       end
@@ -108,15 +105,10 @@ module GDS
         raise ArgumentError, "label names must be Symbols, got #{key.inspect} for metric :#{@name}"
       end
 
-      def label_hash(labels, what)
-        raise ArgumentError, "#{what} must be a Hash, got #{labels.inspect}" unless labels.is_a?(Hash)
-        return labels if labels.each_key.all?(Symbol)
+      def preset_hash(labels)
+        raise ArgumentError, "preset labels must be a Hash, got #{labels.inspect}" unless labels.is_a?(Hash)
 
         labels.to_h { |key, value| [label_key(key), value] }
-      end
-
-      def names_of(keys)
-        keys.map(&:to_s)
       end
     end
 
@@ -128,15 +120,19 @@ module GDS
 
       # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1).
       def increment(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
-        by = positional_by unless positional_by.nil?
-        values = label_values(pick_labels(positional_labels, labels))
-        @family.increment(values, by)
+        unless positional_labels.nil?
+          labels = pick_labels(positional_labels, labels)
+          by = positional_by unless positional_by.nil?
+        end
+        labels = label_set(labels) unless @direct
+        @family.increment(@label_keys, labels, by)
       end
 
       # The current value: get(labels: {}) or get(labels).
       def get(positional_labels = nil, labels: nil)
-        values = label_values(pick_labels(positional_labels, labels))
-        @family.get(values)
+        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
+        labels = label_set(labels)
+        @family.get(@label_keys, labels)
       end
 
       private
@@ -154,37 +150,40 @@ module GDS
 
       # set(value, labels: {}) or, 0.x style, set(labels, value).
       def set(first, second = nil, labels: nil)
-        if first.is_a?(Hash)
-          values = label_values(pick_labels(first, labels))
-          @family.set(values, second)
-        else
-          values = label_values(labels)
-          @family.set(values, first)
-        end
+        labels, value = first.is_a?(Hash) ? [pick_labels(first, labels), second] : [labels, first]
+        labels = label_set(labels)
+        @family.set(@label_keys, labels, value)
       end
 
       # increment(by: 1, labels: {}) or increment(labels, by).
       def increment(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
-        by = positional_by unless positional_by.nil?
-        values = label_values(pick_labels(positional_labels, labels))
-        @family.add(values, by)
+        unless positional_labels.nil?
+          labels = pick_labels(positional_labels, labels)
+          by = positional_by unless positional_by.nil?
+        end
+        labels = label_set(labels)
+        @family.add(@label_keys, labels, by)
       end
 
       # decrement(by: 1, labels: {}) or decrement(labels, by).
       def decrement(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
-        by = positional_by unless positional_by.nil?
-        values = label_values(pick_labels(positional_labels, labels))
-        @family.add(values, -by)
+        unless positional_labels.nil?
+          labels = pick_labels(positional_labels, labels)
+          by = positional_by unless positional_by.nil?
+        end
+        labels = label_set(labels)
+        @family.add(@label_keys, labels, -by)
       end
 
       def set_to_current_time(labels: {})
-        values = label_values(labels)
-        @family.set_to_current_time(values)
+        labels = label_set(labels)
+        @family.set_to_current_time(@label_keys, labels)
       end
 
       def get(positional_labels = nil, labels: nil)
-        values = label_values(pick_labels(positional_labels, labels))
-        @family.get(values)
+        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
+        labels = label_set(labels)
+        @family.get(@label_keys, labels)
       end
 
       private
@@ -204,14 +203,16 @@ module GDS
 
       # observe(value, labels: {}) or, 0.x style, observe(labels, value).
       def observe(first, second = nil, labels: nil)
-        values, value = first.is_a?(Hash) ? [label_values(pick_labels(first, labels)), second] : [label_values(labels), first]
-        @family.observe(values, value)
+        labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
+        labels = label_set(labels) unless @direct
+        @family.observe(@label_keys, labels, first)
       end
 
       # Cumulative counts by upper bound ("0.005" ... "+Inf") and "sum".
       def get(positional_labels = nil, labels: nil)
-        values = label_values(pick_labels(positional_labels, labels))
-        counts, sum = @family.get(values)
+        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
+        labels = label_set(labels)
+        counts, sum = @family.get(@label_keys, labels)
         bounds = @family.bounds.map { |bound| format_bound(bound) } << "+Inf"
         bounds.zip(counts).to_h.merge("sum" => sum)
       end
@@ -236,14 +237,16 @@ module GDS
 
       # observe(value, labels: {}) or, 0.x style, observe(labels, value).
       def observe(first, second = nil, labels: nil)
-        values, value = first.is_a?(Hash) ? [label_values(pick_labels(first, labels)), second] : [label_values(labels), first]
-        @family.observe(values, value)
+        labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
+        labels = label_set(labels) unless @direct
+        @family.observe(@label_keys, labels, first)
       end
 
       # { "count" => n, "sum" => s }.
       def get(positional_labels = nil, labels: nil)
-        values = label_values(pick_labels(positional_labels, labels))
-        count, sum = @family.get(values)
+        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
+        labels = label_set(labels)
+        count, sum = @family.get(@label_keys, labels)
         { "count" => count, "sum" => sum }
       end
 

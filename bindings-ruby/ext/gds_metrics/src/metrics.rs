@@ -6,31 +6,78 @@
 
 use crate::error::argument_error;
 use gds_metrics::{Counter, Family, Gauge, Histogram, Metric, Summary};
-use magnus::{prelude::*, Error, RArray, RString, Ruby};
+use magnus::{prelude::*, Error, RArray, RHash, RString, Ruby, Symbol, Value};
+use std::borrow::Cow;
 
-/// The series of `family` named by `values`, handed to `update`.
+/// The series of `family` named by `labels` (a Hash keyed by the Symbols in `keys`, the
+/// family's label names in order; nil for a family without labels), handed to `update`.
 fn with_series<M: Metric, R>(
     family: &Family<M>,
-    values: Option<RArray>,
+    keys: RArray,
+    labels: Option<RHash>,
     update: impl FnOnce(&M) -> R,
 ) -> Result<R, Error> {
-    match values {
-        None => family.with::<&str, R>(&[], update),
-        Some(values) => family.with(&label_values(values)?, update),
+    let given = labels.map_or(0, RHash::len);
+    if given == 0 && keys.is_empty() {
+        return family.with::<&str, R>(&[], update).map_err(argument_error);
     }
-    .map_err(argument_error)
+    let values = match labels {
+        Some(given) if given.len() == keys.len() => label_values(keys, given)?,
+        _ => None,
+    };
+    match values {
+        Some(values) => family.with(&values, update).map_err(argument_error),
+        None => Err(wrong_labels(family, keys, labels)),
+    }
 }
 
-/// Label values as strings: Strings as they are, anything else (Symbols, Integers)
-/// through `to_s`, as the Ruby Prometheus client does.
-fn label_values(values: RArray) -> Result<Vec<String>, Error> {
+/// The label values in key order, or None if a key is missing. Strings are borrowed, not
+/// copied; Symbols and numbers go through their names or `to_s`, as in prometheus-client.
+fn label_values<'a>(keys: RArray, labels: RHash) -> Result<Option<Vec<Cow<'a, str>>>, Error> {
+    let mut values = Vec::with_capacity(keys.len());
+    for index in 0..keys.len() {
+        let Some(value) = labels.get(keys.entry::<Value>(index as isize)?) else {
+            return Ok(None);
+        };
+        values.push(label_value(value)?);
+    }
+    Ok(Some(values))
+}
+
+fn label_value<'a>(value: Value) -> Result<Cow<'a, str>, Error> {
+    if let Some(string) = RString::from_value(value) {
+        // SAFETY: the string is reachable from the caller's labels Hash and no Ruby code
+        // runs before the core copies or drops the borrowed values.
+        let borrowed: *const str = unsafe { string.as_str()? };
+        return Ok(Cow::Borrowed(unsafe { &*borrowed }));
+    }
+    if let Some(symbol) = Symbol::from_value(value) {
+        return symbol.name();
+    }
+    Ok(Cow::Owned(value.to_r_string()?.to_string()?))
+}
+
+/// The ArgumentError for labels that do not match the family's label names.
+fn wrong_labels<M: Metric>(family: &Family<M>, keys: RArray, labels: Option<RHash>) -> Error {
+    let given = match labels {
+        Some(labels) => labels
+            .funcall::<_, _, Value>("keys", ())
+            .map_or_else(|e| e.to_string(), |keys| keys.inspect()),
+        None => "[]".to_owned(),
+    };
+    argument_error(format!(
+        "metric :{} has labels {} but was given {}; give exactly these labels",
+        family.descriptor().name(),
+        keys.inspect(),
+        given
+    ))
+}
+
+/// Label values given as an Array, in label-name order (for `remove`).
+fn ordered_values(values: RArray) -> Result<Vec<String>, Error> {
     let mut out = Vec::with_capacity(values.len());
     for value in values.into_iter() {
-        let string = match RString::from_value(value) {
-            Some(string) => string,
-            None => value.to_r_string()?,
-        };
-        out.push(string.to_string()?);
+        out.push(label_value(value)?.into_owned());
     }
     Ok(out)
 }
@@ -42,22 +89,22 @@ pub struct CounterFamily(pub Family<Counter>);
 impl CounterFamily {
     /// Checks `by` before finding the series, so a rejected increment does not leave a
     /// new series at zero behind.
-    fn increment(&self, values: Option<RArray>, by: f64) -> Result<(), Error> {
+    fn increment(&self, keys: RArray, labels: Option<RHash>, by: f64) -> Result<(), Error> {
         if !(by >= 0.0 && by.is_finite()) {
             return Err(argument_error(gds_metrics::Error::NegativeIncrement {
                 metric: self.0.descriptor().name().to_owned(),
                 amount: by,
             }));
         }
-        with_series(&self.0, values, |c| c.inc_by_f64(by))?.map_err(argument_error)
+        with_series(&self.0, keys, labels, |c| c.inc_by_f64(by))?.map_err(argument_error)
     }
 
-    fn get(&self, values: Option<RArray>) -> Result<f64, Error> {
-        with_series(&self.0, values, Counter::get)
+    fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<f64, Error> {
+        with_series(&self.0, keys, labels, Counter::get)
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&label_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(argument_error)
     }
 }
 
@@ -66,24 +113,24 @@ impl CounterFamily {
 pub struct GaugeFamily(pub Family<Gauge>);
 
 impl GaugeFamily {
-    fn set(&self, values: Option<RArray>, value: f64) -> Result<(), Error> {
-        with_series(&self.0, values, |g| g.set(value))
+    fn set(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
+        with_series(&self.0, keys, labels, |g| g.set(value))
     }
 
-    fn add(&self, values: Option<RArray>, delta: f64) -> Result<(), Error> {
-        with_series(&self.0, values, |g| g.add(delta))
+    fn add(&self, keys: RArray, labels: Option<RHash>, delta: f64) -> Result<(), Error> {
+        with_series(&self.0, keys, labels, |g| g.add(delta))
     }
 
-    fn set_to_current_time(&self, values: Option<RArray>) -> Result<(), Error> {
-        with_series(&self.0, values, Gauge::set_to_current_time)
+    fn set_to_current_time(&self, keys: RArray, labels: Option<RHash>) -> Result<(), Error> {
+        with_series(&self.0, keys, labels, Gauge::set_to_current_time)
     }
 
-    fn get(&self, values: Option<RArray>) -> Result<f64, Error> {
-        with_series(&self.0, values, Gauge::get)
+    fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<f64, Error> {
+        with_series(&self.0, keys, labels, Gauge::get)
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&label_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(argument_error)
     }
 }
 
@@ -92,13 +139,13 @@ impl GaugeFamily {
 pub struct HistogramFamily(pub Family<Histogram>);
 
 impl HistogramFamily {
-    fn observe(&self, values: Option<RArray>, value: f64) -> Result<(), Error> {
-        with_series(&self.0, values, |h| h.observe(value))
+    fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
+        with_series(&self.0, keys, labels, |h| h.observe(value))
     }
 
     /// `[cumulative counts per bound then +Inf, sum]`.
-    fn get(&self, values: Option<RArray>) -> Result<(Vec<u64>, f64), Error> {
-        let snapshot = with_series(&self.0, values, Histogram::snapshot)?;
+    fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<(Vec<u64>, f64), Error> {
+        let snapshot = with_series(&self.0, keys, labels, Histogram::snapshot)?;
         Ok((snapshot.cumulative, snapshot.sum))
     }
 
@@ -107,7 +154,7 @@ impl HistogramFamily {
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&label_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(argument_error)
     }
 }
 
@@ -116,17 +163,17 @@ impl HistogramFamily {
 pub struct SummaryFamily(pub Family<Summary>);
 
 impl SummaryFamily {
-    fn observe(&self, values: Option<RArray>, value: f64) -> Result<(), Error> {
-        with_series(&self.0, values, |s| s.observe(value))
+    fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
+        with_series(&self.0, keys, labels, |s| s.observe(value))
     }
 
     /// `[count, sum]`.
-    fn get(&self, values: Option<RArray>) -> Result<(u64, f64), Error> {
-        with_series(&self.0, values, Summary::get)
+    fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<(u64, f64), Error> {
+        with_series(&self.0, keys, labels, Summary::get)
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&label_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(argument_error)
     }
 }
 
@@ -136,29 +183,29 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     let object = ruby.class_object();
 
     let counter = native.define_class("CounterFamily", object)?;
-    counter.define_method("increment", method!(CounterFamily::increment, 2))?;
-    counter.define_method("get", method!(CounterFamily::get, 1))?;
+    counter.define_method("increment", method!(CounterFamily::increment, 3))?;
+    counter.define_method("get", method!(CounterFamily::get, 2))?;
     counter.define_method("remove", method!(CounterFamily::remove, 1))?;
 
     let gauge = native.define_class("GaugeFamily", object)?;
-    gauge.define_method("set", method!(GaugeFamily::set, 2))?;
-    gauge.define_method("add", method!(GaugeFamily::add, 2))?;
+    gauge.define_method("set", method!(GaugeFamily::set, 3))?;
+    gauge.define_method("add", method!(GaugeFamily::add, 3))?;
     gauge.define_method(
         "set_to_current_time",
-        method!(GaugeFamily::set_to_current_time, 1),
+        method!(GaugeFamily::set_to_current_time, 2),
     )?;
-    gauge.define_method("get", method!(GaugeFamily::get, 1))?;
+    gauge.define_method("get", method!(GaugeFamily::get, 2))?;
     gauge.define_method("remove", method!(GaugeFamily::remove, 1))?;
 
     let histogram = native.define_class("HistogramFamily", object)?;
-    histogram.define_method("observe", method!(HistogramFamily::observe, 2))?;
-    histogram.define_method("get", method!(HistogramFamily::get, 1))?;
+    histogram.define_method("observe", method!(HistogramFamily::observe, 3))?;
+    histogram.define_method("get", method!(HistogramFamily::get, 2))?;
     histogram.define_method("bounds", method!(HistogramFamily::bounds, 0))?;
     histogram.define_method("remove", method!(HistogramFamily::remove, 1))?;
 
     let summary = native.define_class("SummaryFamily", object)?;
-    summary.define_method("observe", method!(SummaryFamily::observe, 2))?;
-    summary.define_method("get", method!(SummaryFamily::get, 1))?;
+    summary.define_method("observe", method!(SummaryFamily::observe, 3))?;
+    summary.define_method("get", method!(SummaryFamily::get, 2))?;
     summary.define_method("remove", method!(SummaryFamily::remove, 1))?;
     Ok(())
 }

@@ -1,0 +1,94 @@
+# frozen_string_literal: true
+
+# Per-operation cost of the gem's metrics against pure-Ruby peers, measured in the same
+# run, printed as the Markdown section of BENCHMARKS.md. Times are the best of several
+# rounds, so a busy machine moves both sides alike; the ratio is what to read.
+
+require "gds_metrics"
+require "tmpdir"
+require_relative "baselines"
+
+ROUNDS = Integer(ENV.fetch("BENCH_ROUNDS", "5"))
+OPS = Integer(ENV.fetch("BENCH_OPS", "200000"))
+
+# Nanoseconds per call of `block`, best of ROUNDS rounds of `ops` calls, less the cost of
+# the loop and block call themselves (measured the same way), which both sides pay alike.
+def ns_per_op(ops = OPS, &block)
+  [raw_ns_per_op(ops, &block) - LOOP_NS, 1.0].max
+end
+
+def raw_ns_per_op(ops)
+  Array.new(ROUNDS) do
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
+    i = 0
+    while i < ops
+      yield
+      i += 1
+    end
+    (Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - started).fdiv(ops)
+  end.min
+end
+
+LOOP_NS = raw_ns_per_op(OPS) { nil }
+
+Row = Struct.new(:operation, :ours, :peer, :goal)
+
+def in_process_rows
+  registry = GDS::Metrics::Registry.new
+  counter = registry.counter(:bench_plain, docstring: "Plain.")
+  labelled = registry.counter(:bench_labelled, docstring: "Labelled.", labels: %i[method code])
+  histogram = registry.histogram(:bench_seconds, docstring: "Latency.", labels: [:route])
+  labels = { method: "GET", code: "200" }
+  route = { route: "/users/:id" }
+  plain_store = Baselines::MonitorStore.new
+  labelled_store = Baselines::MonitorStore.new
+  peer_histogram = Baselines::Histogram.new(GDS::Metrics::Histogram::DEFAULT_BUCKETS)
+  empty = {}.freeze
+
+  [
+    Row.new("counter increment", ns_per_op { counter.increment }, ns_per_op { plain_store.increment(labels: empty) }, 5),
+    Row.new("labelled increment (2 labels)", ns_per_op { labelled.increment(labels: labels) },
+            ns_per_op { labelled_store.increment(labels: labels) }, 5),
+    Row.new("histogram observe (1 label)", ns_per_op { histogram.observe(0.042, labels: route) },
+            ns_per_op { peer_histogram.observe(0.042, labels: route) }, 5),
+    render_row,
+  ]
+end
+
+def render_row
+  registry = GDS::Metrics::Registry.new
+  series = registry.counter(:bench_series, docstring: "Series.", labels: %i[path code])
+  store = Baselines::MonitorStore.new
+  10_000.times do |i|
+    labels = { path: "/items/#{i / 10}", code: (200 + (i % 10)).to_s }
+    series.increment(labels: labels)
+    store.increment(labels: labels)
+  end
+  Row.new("render 10,000 series (text 0.0.4)", ns_per_op(20) { registry.render(:text) },
+          ns_per_op(20) { Baselines.render("bench_series_total", store) }, 5)
+end
+
+def format_ns(ns)
+  ns >= 100_000 ? format("%.2f ms", ns / 1e6) : format("%.0f ns", ns)
+end
+
+def table(rows, peer_name)
+  out = ["| operation | gds_metrics | #{peer_name} | ratio (ours ÷ peer) | speed-up | goal |",
+         "|---|---:|---:|---:|---:|---|"]
+  rows.each do |row|
+    speedup = row.peer / row.ours
+    verdict = speedup >= row.goal ? "≥ #{row.goal}x: met" : "≥ #{row.goal}x: **not met**"
+    out << "| #{row.operation} | #{format_ns(row.ours)} | #{format_ns(row.peer)} | " \
+           "#{format('%.3f', row.ours / row.peer)} | #{format('%.1fx', speedup)} | #{verdict} |"
+  end
+  out.join("\n")
+end
+
+puts "## Ruby binding (`gds_metrics` gem)"
+puts
+puts "Ruby #{RUBY_VERSION}, #{ROUNDS} rounds, best round reported, an empty loop's cost " \
+     "(#{format('%.0f', LOOP_NS)} ns) taken off both sides; `bindings-ruby/bench/bench.rb`."
+puts
+puts "### In-process metrics vs a Monitor-guarded Hash (the prometheus-client default store)"
+puts
+puts table(in_process_rows, "Monitor + Hash")
