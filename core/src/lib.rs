@@ -17,14 +17,25 @@
 //! # Ok::<(), gds_metrics::Error>(())
 //! ```
 
+pub mod auth;
+#[cfg(feature = "axum")]
+pub mod axum;
+pub mod config;
 mod descriptor;
+pub mod endpoint;
 mod error;
 pub mod exposition;
+mod header;
 mod metrics;
 mod name;
+pub mod negotiate;
 mod registry;
+pub mod request_metrics;
 
+pub use auth::AuthDecision;
+pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
 pub use descriptor::{Descriptor, MetricType, Opts};
+pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, Result};
 pub use exposition::{Encoder, FamilyEncoder, Format};
 pub use metrics::{
@@ -32,3 +43,4 @@ pub use metrics::{
 };
 pub use name::{LabelName, MetricName};
 pub use registry::{Collector, Registry};
+pub use request_metrics::{collapse_ids, RequestMetrics};
