@@ -3,6 +3,8 @@
 //! (keyword arguments, label Hashes, the Rack middleware); this crate only adapts types
 //! and errors, and never decides anything the core decides.
 
+mod config;
+mod endpoint;
 mod error;
 mod gvl;
 mod metrics;
@@ -16,7 +18,9 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let metrics = gds.define_module("Metrics")?;
     metrics.define_error("ConfigurationError", ruby.exception_standard_error())?;
     let native = metrics.define_module("Native")?;
+    config::define(ruby, native)?;
     registry::define(ruby, native)?;
+    endpoint::define(ruby, native)?;
     metrics::define(ruby, native)?;
     Ok(())
 }

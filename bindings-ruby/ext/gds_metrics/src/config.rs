@@ -1,0 +1,80 @@
+//! `GDS::Metrics::Native::Config`: the core's configuration, built from the settings given
+//! in Ruby (`GDS::Metrics.configure`) with everything else read from the environment by
+//! the core.
+
+use crate::error::configuration_error;
+use gds_metrics::Config;
+use magnus::{function, method, prelude::*, Error, RHash, RModule, Ruby, Symbol, TryConvert};
+
+/// A parsed, validated configuration.
+#[magnus::wrap(class = "GDS::Metrics::Native::Config", free_immediately, size)]
+pub struct NativeConfig(pub Config);
+
+/// The setting `name` of the Hash, nil when not given in code.
+fn setting<T: TryConvert>(settings: RHash, name: &str) -> Result<Option<T>, Error> {
+    match settings.get(Symbol::new(name)) {
+        Some(value) if !value.is_nil() => Ok(Some(T::try_convert(value)?)),
+        _ => Ok(None),
+    }
+}
+
+impl NativeConfig {
+    /// Settings: `application_id`, `auth_enabled`, `metrics_path`, `multiprocess_dir`;
+    /// nil or absent ones come from the environment.
+    fn new(settings: RHash) -> Result<Self, Error> {
+        let mut builder = Config::builder();
+        if let Some(guid) = setting::<String>(settings, "application_id")? {
+            builder = builder.application_id(guid);
+        }
+        if let Some(on) = setting::<bool>(settings, "auth_enabled")? {
+            builder = builder.auth_enabled(on);
+        }
+        if let Some(path) = setting::<String>(settings, "metrics_path")? {
+            builder = builder.metrics_path(path);
+        }
+        if let Some(dir) = setting::<String>(settings, "multiprocess_dir")? {
+            builder = builder.multiprocess_dir(dir);
+        }
+        builder.build().map(Self).map_err(configuration_error)
+    }
+
+    fn metrics_path(&self) -> String {
+        self.0.metrics_path().to_owned()
+    }
+
+    fn auth_enabled(&self) -> bool {
+        self.0.auth_enabled()
+    }
+
+    fn instance_index(&self) -> Option<u32> {
+        self.0.instance_index()
+    }
+
+    fn multiprocess_dir(&self) -> Option<String> {
+        self.0
+            .multiprocess_dir()
+            .map(|dir| dir.to_string_lossy().into_owned())
+    }
+
+    /// Non-fatal problems (an unusable `CF_INSTANCE_INDEX`) for the Ruby side to `warn`.
+    fn warnings(&self) -> Vec<String> {
+        self.0.warnings().iter().map(ToString::to_string).collect()
+    }
+
+    fn inspect(&self) -> String {
+        format!("#<GDS::Metrics::Native::Config {:?}>", self.0)
+    }
+}
+
+/// Defines the config class under `native`.
+pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+    let class = native.define_class("Config", ruby.class_object())?;
+    class.define_singleton_method("new", function!(NativeConfig::new, 1))?;
+    class.define_method("metrics_path", method!(NativeConfig::metrics_path, 0))?;
+    class.define_method("auth_enabled?", method!(NativeConfig::auth_enabled, 0))?;
+    class.define_method("instance_index", method!(NativeConfig::instance_index, 0))?;
+    class.define_method("multiprocess_dir", method!(NativeConfig::multiprocess_dir, 0))?;
+    class.define_method("warnings", method!(NativeConfig::warnings, 0))?;
+    class.define_method("inspect", method!(NativeConfig::inspect, 0))?;
+    Ok(())
+}
