@@ -34,7 +34,7 @@ module GDS
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
         begin
           status, headers, body = @app.call(env)
-        rescue StandardError => e
+        rescue Exception => e # rubocop:disable Lint/RescueException -- counted, then re-raised untouched
           @endpoint.exception(e.class.name)
           record(env, path, 500, started)
           raise
