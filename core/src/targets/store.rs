@@ -109,12 +109,18 @@ pub struct TargetStore {
 impl TargetStore {
     /// Opens the store at `root`, creating it and its two folders if needed.
     pub fn open(root: impl Into<PathBuf>) -> Result<TargetStore, TargetsError> {
-        let store = TargetStore { root: root.into() };
+        let store = TargetStore::at(root);
         for folder in [Folder::Active, Folder::Inactive] {
             let dir = store.folder_path(folder);
             fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
         }
         Ok(store)
+    }
+
+    /// The store at `root`, without touching the disk: for listing and planning, which
+    /// must not create anything. A missing folder lists as empty.
+    pub fn at(root: impl Into<PathBuf>) -> TargetStore {
+        TargetStore { root: root.into() }
     }
 
     /// The store's root directory.
@@ -196,8 +202,12 @@ impl TargetStore {
 
     fn guids_in(&self, folder: Folder) -> Result<BTreeSet<AppGuid>, TargetsError> {
         let dir = self.folder_path(folder);
-        let entries = fs::read_dir(&dir).map_err(TargetsError::io("list", &dir))?;
         let mut guids = BTreeSet::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(guids),
+            Err(e) => return Err(TargetsError::io("list", &dir)(e)),
+        };
         for entry in entries {
             let entry = entry.map_err(TargetsError::io("list", &dir))?;
             if let Some(guid) = entry.file_name().to_str().and_then(AppGuid::from_file_name) {
@@ -256,6 +266,14 @@ mod tests {
         assert!(store.folder_path(Folder::Active).is_dir());
         assert!(store.folder_path(Folder::Inactive).is_dir());
         assert_eq!(store.list().unwrap(), Listing::default());
+    }
+
+    #[test]
+    fn a_store_that_does_not_exist_lists_as_empty_and_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("targets");
+        assert_eq!(TargetStore::at(&root).list().unwrap(), Listing::default());
+        assert!(!root.exists());
     }
 
     #[test]
