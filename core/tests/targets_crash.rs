@@ -94,7 +94,7 @@ fn writer_killed_at_random_points_never_leaves_a_partial_file() {
             .collect();
         assert_eq!(
             json_files,
-            [file.clone()],
+            std::slice::from_ref(&file),
             "seed {seed}: only the target file matches *.json"
         );
         read_target_file(&file).unwrap();

@@ -49,7 +49,7 @@ impl BoundApp {
     }
 
     /// Where the app's file belongs and what it holds, or `None` if it should have none.
-    fn desired_file(&self) -> Result<Option<(Folder, String)>, TargetsError> {
+    fn desired_file(&self) -> Result<Option<DesiredFile>, TargetsError> {
         Ok(match self {
             BoundApp::Started(facts) => Some((Folder::Active, render_target_file(facts)?)),
             BoundApp::Stopped(facts) => Some((Folder::Inactive, render_target_file(facts)?)),
@@ -57,6 +57,9 @@ impl BoundApp {
         })
     }
 }
+
+/// The folder an app's file belongs in, and its contents.
+type DesiredFile = (Folder, String);
 
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +138,7 @@ pub fn plan(bound: &[BoundApp], current: &Listing) -> Result<Vec<Operation>, Tar
 }
 
 /// Each bound app's desired file, rejecting a GUID listed twice.
-fn desired_files(bound: &[BoundApp]) -> Result<BTreeMap<&AppGuid, Option<(Folder, String)>>, TargetsError> {
+fn desired_files(bound: &[BoundApp]) -> Result<BTreeMap<&AppGuid, Option<DesiredFile>>, TargetsError> {
     let mut desired = BTreeMap::new();
     for app in bound {
         if desired.insert(app.guid(), app.desired_file()?).is_some() {

@@ -339,7 +339,8 @@ mod tests {
 
     #[test]
     fn bad_facts_name_the_app_and_field() {
-        let cases: [(fn(&mut AppFacts), &str); 5] = [
+        type BreakFacts = fn(&mut AppFacts);
+        let cases: [(BreakFacts, &str); 5] = [
             (
                 |a| a.route_host = "https://x.example".into(),
                 "field `route_host` must be a host name without a scheme, such as `my-app.cloudapps.digital`",
