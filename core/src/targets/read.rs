@@ -6,15 +6,22 @@
 //! objects with only `targets`, a list of strings, and `labels`, an object of strings
 //! under valid label names) and reports the file, the group and the reason instead.
 //!
+//! One rule goes beyond Prometheus: `__param_cf_app_guid`, when present, must be a
+//! lower-case app GUID, because any other value becomes a bearer token the app refuses
+//! on every scrape.
+//!
 //! Label names follow the classic grammar `[a-zA-Z_][a-zA-Z0-9_]*`, which every
 //! Prometheus version accepts. Field names are matched exactly (Prometheus would also
 //! take `Targets`; nothing this crate writes uses that).
 
-use super::{TargetGroup, TargetsError};
+use super::{AppGuid, TargetGroup, TargetsError};
 use crate::name::is_name_byte;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// The label the proxy turns into the app's bearer token.
+const GUID_LABEL: &str = "__param_cf_app_guid";
 
 /// One group as JSON allows it, before label names are checked.
 #[derive(Deserialize)]
@@ -72,6 +79,9 @@ fn parse_group(item: serde_json::Value) -> Result<TargetGroup, String> {
             "invalid label name `{name}`; label names match [a-zA-Z_][a-zA-Z0-9_]*"
         ));
     }
+    if let Some(guid) = raw.labels.get(GUID_LABEL) {
+        AppGuid::parse(guid).map_err(|e| format!("label `{GUID_LABEL}`: {e}"))?;
+    }
     Ok(TargetGroup::from_checked_parts(raw.targets, raw.labels))
 }
 
@@ -99,7 +109,7 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::{render_target_file, AppFacts, AppGuid};
+    use crate::targets::{render_target_file, AppFacts};
 
     fn reason(json: &str) -> String {
         parse_target_file(json.as_bytes(), "active/x.json")
@@ -157,6 +167,12 @@ mod tests {
             (
                 r#"[{"labels": {"1abc": "v"}}]"#,
                 "active/x.json: group 0: invalid label name `1abc`; label names match [a-zA-Z_][a-zA-Z0-9_]*",
+            ),
+            (
+                r#"[{"labels": {"__param_cf_app_guid": "6F1E3C2A-9B4D-4E8F-A1B2-C3D4E5F6A7B8"}}]"#,
+                "active/x.json: group 0: label `__param_cf_app_guid`: invalid app GUID \
+                 `6F1E3C2A-9B4D-4E8F-A1B2-C3D4E5F6A7B8`: it holds upper-case letters; a Cloud Foundry app \
+                 GUID is 36 lower-case characters like `6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8`",
             ),
             (
                 r#"[null]"#,
