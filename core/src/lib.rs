@@ -31,6 +31,7 @@ mod name;
 pub mod negotiate;
 mod registry;
 pub mod request_metrics;
+pub mod targets;
 
 pub use auth::AuthDecision;
 pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
