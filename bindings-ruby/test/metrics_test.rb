@@ -89,6 +89,13 @@ class OldStyleTest < Minitest::Test
                  samples("emails_sent_total").sort
   end
 
+  def test_a_labels_hash_without_braces_is_the_0x_labels_argument
+    sent = Prometheus::Client.registry.counter(:braceless, "Sent.")
+    sent.increment(template: "welcome")
+
+    assert_equal ['braceless_total{template="welcome"} 1.0'], samples("braceless_total")
+  end
+
   def test_counter_without_labels
     signups = Prometheus::Client.registry.counter(:signups, "Signups.")
     signups.increment
@@ -181,6 +188,27 @@ class MistakesTest < Minitest::Test
   def test_a_missing_docstring_is_an_argument_error
     error = assert_raises(ArgumentError) { registry.counter(:undocumented) }
     assert_equal "metric :undocumented needs a docstring", error.message
+  end
+
+  def test_an_unknown_keyword_next_to_by_is_an_argument_error
+    jobs = registry.counter(:keywords, docstring: "Jobs.")
+
+    error = assert_raises(ArgumentError) { jobs.increment(by: 2, queue: "a") }
+    assert_equal "unknown keyword: :queue", error.message
+  end
+
+  def test_too_many_arguments_is_an_argument_error
+    jobs = registry.counter(:arguments, docstring: "Jobs.")
+
+    error = assert_raises(ArgumentError) { jobs.increment({}, 1, 2) }
+    assert_equal "wrong number of arguments (given 3, expected 0..2)", error.message
+  end
+
+  def test_a_non_hash_labels_argument_is_an_argument_error
+    jobs = registry.counter(:not_a_hash, docstring: "Jobs.")
+
+    error = assert_raises(ArgumentError) { jobs.increment(5) }
+    assert_equal "labels must be a Hash, got 5", error.message
   end
 
   def test_unsorted_buckets_are_an_argument_error

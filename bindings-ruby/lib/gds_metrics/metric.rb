@@ -90,6 +90,16 @@ module GDS
         positional
       end
 
+      # A 0.x labels Hash written without braces arrives as keywords; it cannot be mixed
+      # with other arguments.
+      def braceless(braceless_labels, positional_labels, by, labels)
+        unless positional_labels.nil? && by.nil? && labels.nil?
+          raise ArgumentError, "unknown keyword: #{braceless_labels.keys.map(&:inspect).join(', ')}"
+        end
+
+        braceless_labels
+      end
+
       def metric_name(name)
         unless name.is_a?(Symbol) || name.is_a?(String)
           raise ArgumentError, "metric name must be a Symbol, got #{name.inspect}"
@@ -118,14 +128,16 @@ module GDS
         "counter"
       end
 
-      # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1).
-      def increment(positional_labels = nil, positional_by = nil, by: 1, labels: nil)
+      # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1), where
+      # the labels Hash may be written without braces: increment(queue: "email").
+      def increment(positional_labels = nil, positional_by = nil, by: nil, labels: nil, **braceless_labels)
+        positional_labels = braceless(braceless_labels, positional_labels, by, labels) unless braceless_labels.empty?
         unless positional_labels.nil?
           labels = pick_labels(positional_labels, labels)
           by = positional_by unless positional_by.nil?
         end
         labels = label_set(labels) unless @direct
-        @family.increment(@label_keys, labels, by)
+        @family.increment(@label_keys, labels, by || 1)
       end
 
       # The current value: get(labels: {}) or get(labels).

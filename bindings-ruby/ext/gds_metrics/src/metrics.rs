@@ -6,8 +6,13 @@
 
 use crate::error::argument_error;
 use gds_metrics::{Counter, Family, Gauge, Histogram, Metric, Summary};
+use magnus::rb_sys::{protect, AsRawValue, FromRawValue};
 use magnus::{prelude::*, Error, RArray, RHash, RString, Ruby, Symbol, Value};
+use rb_sys::special_consts::{Qnil, Qundef};
+use rb_sys::VALUE;
+use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::os::raw::c_long;
 
 /// The series of `family` named by `labels` (a Hash keyed by the Symbols in `keys`, the
 /// family's label names in order; nil for a family without labels), handed to `update`.
@@ -21,27 +26,49 @@ fn with_series<M: Metric, R>(
     if given == 0 && keys.is_empty() {
         return family.with::<&str, R>(&[], update).map_err(argument_error);
     }
-    let values = match labels {
-        Some(given) if given.len() == keys.len() => label_values(keys, given)?,
-        _ => None,
+    let mut values = Values::new();
+    let complete = match labels {
+        Some(given) if given.len() == keys.len() => label_values(keys, given, &mut values)?,
+        _ => false,
     };
-    match values {
-        Some(values) => family.with(&values, update).map_err(argument_error),
-        None => Err(wrong_labels(family, keys, labels)),
+    if !complete {
+        return Err(wrong_labels(family, keys, labels));
     }
+    family.with(&values, update).map_err(argument_error)
 }
 
-/// The label values in key order, or None if a key is missing. Strings are borrowed, not
-/// copied; Symbols and numbers go through their names or `to_s`, as in prometheus-client.
-fn label_values<'a>(keys: RArray, labels: RHash) -> Result<Option<Vec<Cow<'a, str>>>, Error> {
-    let mut values = Vec::with_capacity(keys.len());
-    for index in 0..keys.len() {
-        let Some(value) = labels.get(keys.entry::<Value>(index as isize)?) else {
-            return Ok(None);
-        };
-        values.push(label_value(value)?);
+/// Label values for up to this many labels live on the stack.
+type Values<'a> = SmallVec<[Cow<'a, str>; 8]>;
+
+/// Fills `values` with the label values in key order; false if a key is missing. Strings
+/// are borrowed, not copied; Symbols and numbers go through their names or `to_s`, as in
+/// prometheus-client.
+fn label_values<'a>(keys: RArray, labels: RHash, values: &mut Values<'a>) -> Result<bool, Error> {
+    let mut found: SmallVec<[VALUE; 8]> = SmallVec::new();
+    // One `rb_protect` around every lookup: a lookup cannot raise unless a colliding key
+    // of a user class has an `eql?` that does, but that must still become an exception.
+    protect(|| {
+        for index in 0..keys.len() {
+            // SAFETY: `keys` and `labels` are live Array and Hash objects.
+            let value = unsafe {
+                let key = rb_sys::rb_ary_entry(keys.as_raw(), index as c_long);
+                rb_sys::rb_hash_lookup2(labels.as_raw(), key, Qundef as VALUE)
+            };
+            if value == Qundef as VALUE {
+                break;
+            }
+            found.push(value);
+        }
+        Qnil as VALUE
+    })?;
+    if found.len() != keys.len() {
+        return Ok(false);
     }
-    Ok(Some(values))
+    for raw in found {
+        // SAFETY: each VALUE was just read from the live labels Hash.
+        values.push(label_value(unsafe { Value::from_raw(raw) })?);
+    }
+    Ok(true)
 }
 
 fn label_value<'a>(value: Value) -> Result<Cow<'a, str>, Error> {
