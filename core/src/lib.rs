@@ -21,6 +21,7 @@ mod descriptor;
 mod error;
 pub mod exposition;
 mod metrics;
+pub mod multiprocess;
 mod name;
 mod registry;
 
@@ -30,5 +31,6 @@ pub use exposition::{Encoder, FamilyEncoder, Format};
 pub use metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
 };
+pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 pub use name::{LabelName, MetricName};
 pub use registry::{Collector, Registry};
