@@ -24,6 +24,7 @@ mod metrics;
 pub mod multiprocess;
 mod name;
 mod registry;
+pub mod targets;
 
 pub use descriptor::{Descriptor, MetricType, Opts};
 pub use error::{Error, Result};
