@@ -6,10 +6,11 @@
 mod mp;
 
 use gds_metrics::{Format, GaugeMode, MultiProcess, Opts, Registry};
-use mp::{fork_worker, process_files, sample, TempDir};
+use mp::{fork_worker, process_files, sample, serial, TempDir};
 
 #[test]
 fn forked_workers_are_summed_exactly() {
+    let _serial = serial();
     let dir = TempDir::new("sum");
     let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
     let jobs = registry
@@ -50,6 +51,8 @@ fn forked_workers_are_summed_exactly() {
     assert_eq!(sample(&text, "sizes_count"), Some(4000.0));
     assert_eq!(sample(&text, "sizes_sum"), Some(8000.0));
     assert_eq!(sample(&text, "busy"), Some(1.0 + 2.0 + 3.0 + 4.0));
+    let own = jobs.labels(&["email"]).unwrap().get();
+    assert_eq!(own, 5.0, "workers never write into the parent's file");
 
     workers.into_iter().for_each(|w| w.finish());
     let text = registry.render(Format::Text);
@@ -70,6 +73,7 @@ fn forked_workers_are_summed_exactly() {
 
 #[test]
 fn gauge_modes_combine_as_named() {
+    let _serial = serial();
     let dir = TempDir::new("modes");
     let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
     let gauge = |name: &str, mode| {
@@ -122,6 +126,7 @@ fn gauge_modes_combine_as_named() {
 
 #[test]
 fn a_pid_label_clashes_with_per_process_gauges() {
+    let _serial = serial();
     let dir = TempDir::new("pid-label");
     let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
     let err = registry
@@ -138,6 +143,7 @@ fn a_pid_label_clashes_with_per_process_gauges() {
 
 #[test]
 fn an_unusable_directory_is_a_clear_error() {
+    let _serial = serial();
     let dir = TempDir::new("unusable");
     std::fs::create_dir_all(dir.path()).unwrap();
     let file = dir.path().join("a-file");

@@ -3,9 +3,11 @@
 //!
 //! Everything here runs under an exclusive `flock` on `archive.lock`, so a fold and a
 //! scrape never see each other half done. A fold writes the new archive (temporary file,
-//! fsync, rename) naming the files it folded, then removes those files; a crash between
-//! the two steps leaves files the archive already names, which the next fold removes
-//! without counting them twice. The number of files is therefore bounded by the live
+//! rename) naming the files it folded, then removes those files; a crash between the two
+//! steps leaves files the archive already names, which the next fold removes without
+//! counting them twice. There is no fsync: the directory guards against processes dying,
+//! not the machine (after a reboot the app starts from zero, which Prometheus reads as a
+//! counter reset), and a scrape must not wait for a disk. The number of files is therefore bounded by the live
 //! processes plus the archive and its lock.
 
 use super::aggregate::{Aggregate, Source};
@@ -79,7 +81,7 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
             )),
             Ok(()) => {
                 // Dead: we hold its lock now, so no one else folds it meanwhile.
-                match read(&file, Role::Process) {
+                match read(&file, Role::Process, true) {
                     Ok((map, parsed)) => aggregate.add(&parsed, &map, Source::Dead, &mut warn),
                     Err(reason) => warn(format!(
                         "removing {} of an exited process: {reason}",
@@ -103,7 +105,7 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
         for name in live_files {
             let path = dir.join(&name);
             let Ok(file) = File::open(&path) else { continue };
-            match read(&file, Role::Process) {
+            match read(&file, Role::Process, false) {
                 Ok((map, parsed)) => aggregate.add(&parsed, &map, Source::Live, &mut warn),
                 Err(reason) => warn(format!("ignoring {}: {reason}", path.display())),
             }
@@ -120,7 +122,7 @@ fn load_archive(dir: &Path, warnings: &Warnings) -> (Aggregate, Vec<String>) {
     let Ok(file) = File::open(&path) else {
         return (aggregate, Vec::new());
     };
-    match read(&file, Role::Archive) {
+    match read(&file, Role::Archive, true) {
         Ok((map, parsed)) => {
             aggregate.add(&parsed, &map, Source::Archive, &mut |msg| warnings.warn(msg));
             (aggregate, parsed.folded)
@@ -133,11 +135,11 @@ fn load_archive(dir: &Path, warnings: &Warnings) -> (Aggregate, Vec<String>) {
 }
 
 /// Maps a file read-only and parses it. The mapping is page-aligned, as parsing needs.
-fn read(file: &File, role: Role) -> Result<(memmap2::Mmap, format::Parsed), String> {
+fn read(file: &File, role: Role, complete: bool) -> Result<(memmap2::Mmap, format::Parsed), String> {
     // SAFETY: other processes only append past `used` or update slots atomically; the
     // parser reads slots with atomic loads and never trusts lengths without bounds checks.
     let map = unsafe { memmap2::Mmap::map(file) }.map_err(|e| format!("cannot map it: {e}"))?;
-    let parsed = format::parse(&map, role).map_err(|m| m.0.to_owned())?;
+    let parsed = format::parse(&map, role, complete).map_err(|m| m.0.to_owned())?;
     Ok((map, parsed))
 }
 
@@ -145,7 +147,6 @@ fn write_archive(dir: &Path, image: &[u8]) -> io::Result<()> {
     let tmp = dir.join(format!("{TMP_PREFIX}archive-{}", std::process::id()));
     let mut file = File::create(&tmp)?;
     file.write_all(image)?;
-    file.sync_all()?;
     std::fs::rename(&tmp, dir.join(ARCHIVE))
 }
 

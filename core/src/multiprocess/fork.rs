@@ -23,6 +23,11 @@ pub(crate) fn watch(file: &'static ProcessFile) {
     FILES.lock().push(file);
 }
 
+/// Stops moving `file` in forked children (its store was closed).
+pub(crate) fn unwatch(file: &'static ProcessFile) {
+    FILES.lock().retain(|f| !std::ptr::eq(*f, file));
+}
+
 /// Before the fork: holds every lock the hooks touch, so no other thread is halfway
 /// through an append when the address space is copied.
 extern "C" fn prepare() {

@@ -243,8 +243,9 @@ impl RecordWriter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Malformed(pub(crate) &'static str);
 
-/// Checks the header of `bytes` and returns the published length and the pid.
-pub(crate) fn check_header(bytes: &[u8], role: Role) -> Result<(usize, u32), Malformed> {
+/// Checks the header of `bytes` and returns the published length and the pid. A file
+/// that no one writes any more is `complete`: it must hold everything it published.
+pub(crate) fn check_header(bytes: &[u8], role: Role, complete: bool) -> Result<(usize, u32), Malformed> {
     if bytes.len() < HEADER_LEN {
         return Err(Malformed("shorter than a header"));
     }
@@ -267,14 +268,18 @@ pub(crate) fn check_header(bytes: &[u8], role: Role) -> Result<(usize, u32), Mal
     if used < HEADER_LEN {
         return Err(Malformed("published length shorter than the header"));
     }
+    if complete && used > bytes.len() {
+        return Err(Malformed("truncated: shorter than its published length"));
+    }
     // A writer grows the file before publishing, so a longer `used` only means this
     // mapping predates the growth: read what the mapping holds.
     Ok((used.min(bytes.len()), pid))
 }
 
-/// Parses the records of a mapped file. `bytes` must be 8-byte aligned.
-pub(crate) fn parse(bytes: &[u8], role: Role) -> Result<Parsed, Malformed> {
-    let (used, pid) = check_header(bytes, role)?;
+/// Parses the records of a mapped file (`complete` as for [`check_header`]). `bytes` must
+/// be 8-byte aligned.
+pub(crate) fn parse(bytes: &[u8], role: Role, complete: bool) -> Result<Parsed, Malformed> {
+    let (used, pid) = check_header(bytes, role, complete)?;
     let mut parsed = Parsed {
         pid,
         ..Parsed::default()
@@ -481,7 +486,7 @@ mod tests {
         let len = image.len();
         set_used(&mut image, len);
         let words = aligned(&image);
-        let parsed = parse(as_bytes(&words), Role::Archive).unwrap();
+        let parsed = parse(as_bytes(&words), Role::Archive, true).unwrap();
         assert_eq!(parsed.pid, 42);
         assert_eq!(parsed.families, vec![def]);
         assert_eq!(parsed.series[0].values, vec!["x".to_owned()]);
@@ -495,12 +500,12 @@ mod tests {
     fn foreign_and_short_files_are_malformed() {
         let words = aligned(&[0u8; 100]);
         assert_eq!(
-            parse(as_bytes(&words), Role::Process).unwrap_err(),
+            parse(as_bytes(&words), Role::Process, true).unwrap_err(),
             Malformed("not a gds-metrics file (wrong magic)")
         );
         let words = aligned(&MAGIC);
         assert_eq!(
-            parse(&as_bytes(&words)[..8], Role::Process).unwrap_err(),
+            parse(&as_bytes(&words)[..8], Role::Process, true).unwrap_err(),
             Malformed("shorter than a header")
         );
     }

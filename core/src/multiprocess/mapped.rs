@@ -38,10 +38,19 @@ pub(crate) struct ProcessFile {
 unsafe impl Send for ProcessFile {}
 unsafe impl Sync for ProcessFile {}
 
+/// What the region is backed by.
+enum Backing {
+    /// The open, locked file.
+    File(File),
+    /// Private memory no scrape sees: a forked child could not create its own file.
+    Private,
+    /// The store was closed: the lock is released so the file gets folded; nothing more
+    /// may be appended (the file would not grow under the writes).
+    Released,
+}
+
 struct State {
-    /// The open, locked file; `None` after a child failed to create its own, when the
-    /// region is private memory that no scrape sees.
-    file: Option<File>,
+    backing: Backing,
     name: String,
     size: usize,
     used: usize,
@@ -76,7 +85,7 @@ impl ProcessFile {
             dir: dir.to_owned(),
             base: base as *mut u8,
             state: Mutex::new(State {
-                file: Some(file),
+                backing: Backing::File(file),
                 name,
                 size: GROW_STEP,
                 used: HEADER_LEN,
@@ -126,8 +135,17 @@ impl ProcessFile {
         })
     }
 
+    /// Releases the file's lock, so the next fold in the directory takes its values into
+    /// the archive, and stops appends. Slots already handed out stay mapped.
+    pub(crate) fn release(&self) {
+        self.state.lock().backing = Backing::Released;
+    }
+
     /// Copies a record in and publishes it; returns its offset.
     fn append(&self, state: &mut State, record: &[u8]) -> Option<usize> {
+        if matches!(state.backing, Backing::Released) {
+            return None;
+        }
         let at = state.used;
         let end = at + record.len();
         if end > state.size && !self.grow(state, end) {
@@ -152,7 +170,7 @@ impl ProcessFile {
             warn_once_full();
             return false;
         }
-        if let Some(file) = &state.file {
+        if let Backing::File(file) = &state.backing {
             // SAFETY: a valid descriptor; the range starts at 0 and is positive.
             let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
             if rc != 0 {
@@ -197,7 +215,7 @@ impl ProcessFile {
             Ok((file, name)) => {
                 self.map_fixed(libc::MAP_SHARED, file.as_raw_fd());
                 // Dropping the inherited descriptor leaves the parent's lock in place.
-                state.file = Some(file);
+                state.backing = Backing::File(file);
                 state.name = name;
             }
             Err(err) => {
@@ -208,7 +226,7 @@ impl ProcessFile {
                 );
                 self.map_fixed(libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1);
                 std::ptr::copy_nonoverlapping(image.as_ptr(), self.base, image.len());
-                state.file = None;
+                state.backing = Backing::Private;
                 state.size = RESERVED;
             }
         }

@@ -147,7 +147,12 @@ impl MultiProcess {
     }
 
     /// Where series of the family `desc` are stored in this process's file.
-    pub(crate) fn family_store(&self, desc: &Descriptor, bounds: &[f64], mode: GaugeMode) -> FamilyStore {
+    pub(crate) fn family_store(
+        self: &Arc<Self>,
+        desc: &Descriptor,
+        bounds: &[f64],
+        mode: GaugeMode,
+    ) -> FamilyStore {
         let mode = if desc.kind() == MetricType::Gauge {
             mode
         } else {
@@ -171,7 +176,7 @@ impl MultiProcess {
             ));
         }
         FamilyStore {
-            file: self.file,
+            store: self.clone(),
             family_at,
             slot_count: format::slot_count_of(&def),
             stamp_time: mode.stamps_time(),
@@ -191,11 +196,22 @@ impl MultiProcess {
     }
 }
 
+impl Drop for MultiProcess {
+    /// Closes this process's file: later forks no longer copy it, its lock is released
+    /// and it is folded into the archive now (or by the next fold in the directory).
+    fn drop(&mut self) {
+        fork::unwatch(self.file);
+        self.file.release();
+        let _ = archive::scan(&self.dir, "", false, &self.warnings);
+    }
+}
+
 /// Where the series of one family go in this process's file.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct FamilyStore {
-    file: &'static ProcessFile,
+    /// Keeps the store open while any family writes to it.
+    store: Arc<MultiProcess>,
     family_at: Option<usize>,
     slot_count: usize,
     stamp_time: bool,
@@ -211,7 +227,7 @@ impl FamilyStore {
     /// Slots for a new series with `values`; `None` keeps the series in memory only.
     pub(crate) fn slots<V: AsRef<str>>(&self, values: &[V]) -> Option<Slots> {
         let family_at = self.family_at?;
-        let words = self.file.series(family_at, values, self.slot_count)?;
+        let words = self.store.file.series(family_at, values, self.slot_count)?;
         Some(Slots::new(words, self.stamp_time))
     }
 }

@@ -3,6 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+/// Serialises the tests of one binary that fork: a fork copies every store of the
+/// process, so concurrent tests would see each other's workers.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A fresh directory, removed when dropped.
 pub struct TempDir(PathBuf);
 
@@ -113,6 +120,32 @@ impl Worker {
         unsafe { libc::close(self.ready) };
         libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status))
     }
+}
+
+/// Forks a worker that runs `work` and exits at once; waits for it and returns its exit
+/// code (101 if `work` panicked).
+pub fn run_worker(work: impl FnOnce()) -> i32 {
+    // SAFETY: the child only runs `work` and then leaves through `_exit`.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).is_ok();
+        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
+    }
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "worker {pid} was killed");
+    libc::WEXITSTATUS(status)
+}
+
+/// The names of the entries of `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// The number of process files in `dir`.
