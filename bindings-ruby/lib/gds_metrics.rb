@@ -29,7 +29,7 @@ module GDS
       # The core's reading of the settings and the environment. Raises
       # GDS::Metrics::ConfigurationError naming the variable when a value is unusable.
       def native_config
-        @native_config ||= Native::Config.new(Config.instance.to_native).tap do |config|
+        @native_config ||= read_config.tap do |config|
           config.warnings.each { |warning| Kernel.warn("gds_metrics: #{warning}") }
         end
       end
@@ -43,8 +43,29 @@ module GDS
       private
 
       def new_native_registry
-        native_config
-        Native::Registry.new
+        dir = native_config.multiprocess_dir
+        dir ? Native::Registry.multiprocess(dir) : Native::Registry.new
+      end
+
+      # The core's configuration; under puma in cluster mode with no directory configured,
+      # a private directory per user and app, so workers aggregate without any setting.
+      def read_config
+        settings = Config.instance.to_native
+        config = Native::Config.new(settings)
+        return config if config.multiprocess_dir || !puma_cluster?
+
+        Native::Config.new(settings.merge(multiprocess_dir: default_multiprocess_dir))
+      end
+
+      def puma_cluster?
+        defined?(::Puma) && ::Puma.respond_to?(:cli_config) && ::Puma.cli_config &&
+          ::Puma.cli_config.options[:workers].to_i.positive?
+      end
+
+      def default_multiprocess_dir
+        require "digest"
+        require "tmpdir"
+        File.join(Dir.tmpdir, "gds_metrics-#{Process.uid}-#{Digest::SHA256.hexdigest(Dir.pwd)[0, 12]}")
       end
     end
   end

@@ -28,7 +28,7 @@ module GDS
       # matters under a multi-process server: all, sum, min, max, mostrecent, and live*.
       def gauge(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_mode = nil,
                 docstring: nil, labels: nil, preset_labels: nil, store_settings: {})
-        mode = store_settings.fetch(:aggregation, legacy_mode)
+        mode = store_settings.fetch(:aggregation, legacy_mode)&.to_s&.delete("_") # :most_recent is "mostrecent"
         declare(Gauge, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels, mode: mode)
       end
 

@@ -1,11 +1,13 @@
 //! `GDS::Metrics::Native::Registry`: the core registry, and rendering it with the GVL
 //! released.
 
-use crate::error::{argument_error, internal_error};
+use crate::error::{argument_error, configuration_error, internal_error};
 use crate::gvl::without_gvl;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
-use gds_metrics::{Descriptor, Format, MetricType, Opts, Registry};
+use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, Opts, Registry};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
+use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// A registry shared by the Ruby metrics objects and the endpoint.
@@ -32,6 +34,28 @@ impl NativeRegistry {
         Self(Arc::new(Registry::new()))
     }
 
+    /// A registry whose families write to this process's file in `dir` and whose scrapes
+    /// render the aggregate of every process there. An unusable directory is a
+    /// ConfigurationError.
+    fn multiprocess(dir: String) -> Result<Self, Error> {
+        let store = MultiProcess::open(Path::new(&dir)).map_err(configuration_error)?;
+        Ok(Self(Arc::new(Registry::multiprocess(store))))
+    }
+
+    /// The shared directory, or nil for a single-process registry.
+    fn multiprocess_dir(&self) -> Option<String> {
+        let store = self.0.multiprocess_store()?;
+        Some(store.dir().to_string_lossy().into_owned())
+    }
+
+    /// Folds the files of exited processes now (a new puma worker does this at boot).
+    fn fold_dead(&self) -> Result<(), Error> {
+        match self.0.multiprocess_store() {
+            Some(store) => store.fold_dead().map_err(configuration_error),
+            None => Ok(()),
+        }
+    }
+
     fn counter(&self, name: String, help: String, labels: Vec<String>) -> Result<CounterFamily, Error> {
         let family = self.0.counter(opts(name, help, labels)).map_err(argument_error)?;
         Ok(CounterFamily(family))
@@ -44,8 +68,14 @@ impl NativeRegistry {
         labels: Vec<String>,
         mode: Option<String>,
     ) -> Result<GaugeFamily, Error> {
-        let _ = mode; // PENDING-MULTIPROCESS
-        let family = self.0.gauge(opts(name, help, labels)).map_err(argument_error)?;
+        let mode = match mode {
+            Some(mode) => GaugeMode::from_str(&mode).map_err(argument_error)?,
+            None => GaugeMode::All,
+        };
+        let family = self
+            .0
+            .gauge_with_mode(opts(name, help, labels), mode)
+            .map_err(argument_error)?;
         Ok(GaugeFamily(family))
     }
 
@@ -101,6 +131,9 @@ impl NativeRegistry {
 pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Registry", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeRegistry::new, 0))?;
+    class.define_singleton_method("multiprocess", function!(NativeRegistry::multiprocess, 1))?;
+    class.define_method("multiprocess_dir", method!(NativeRegistry::multiprocess_dir, 0))?;
+    class.define_method("fold_dead", method!(NativeRegistry::fold_dead, 0))?;
     class.define_singleton_method("validate", function!(NativeRegistry::validate, 3))?;
     class.define_method("counter", method!(NativeRegistry::counter, 3))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 4))?;

@@ -1,0 +1,72 @@
+# frozen_string_literal: true
+
+require "test_helper"
+require "tmpdir"
+
+# Multi-process mode without a server: forked children write, the parent scrapes.
+class MultiProcessTest < Minitest::Test
+  include FreshMetrics
+
+  def setup
+    super
+    @dir = Dir.mktmpdir("gds-metrics-mp")
+  end
+
+  def teardown
+    super
+    FileUtils.rm_rf(@dir)
+  end
+
+  def fork_and_wait(count)
+    pids = Array.new(count) { |index| fork { yield index; exit!(0) } }
+    pids.each { |pid| assert Process.wait2(pid).last.success? }
+  end
+
+  def test_mmap_directory_turns_on_aggregation_across_forked_processes
+    ENV["MMAP_DIRECTORY"] = @dir
+    jobs = registry.counter(:mp_jobs, docstring: "Jobs.", labels: [:queue])
+    jobs.increment(labels: { queue: "a" })
+
+    fork_and_wait(3) { |index| jobs.increment(by: index + 1, labels: { queue: "a" }) }
+
+    assert_equal File.realpath(@dir), registry.native.multiprocess_dir
+    assert_equal ['mp_jobs_total{queue="a"} 7.0'], samples("mp_jobs_total")
+  end
+
+  def test_the_directory_given_in_code_wins
+    GDS::Metrics.configure { |config| config.mmap_directory = @dir }
+
+    assert_equal File.realpath(@dir), registry.native.multiprocess_dir
+  end
+
+  def test_gauge_modes_combine_processes
+    GDS::Metrics.configure { |config| config.mmap_directory = @dir }
+    biggest = registry.gauge(:mp_biggest, docstring: "Max.", store_settings: { aggregation: :max })
+    total = Prometheus::Client.registry.gauge(:mp_total, "Sum.", {}, :livesum)
+
+    fork_and_wait(2) do |index|
+      biggest.set(10 * (index + 1))
+      total.set({}, 5)
+    end
+    biggest.set(1)
+
+    assert_equal ["mp_biggest 20.0"], samples("mp_biggest")
+    assert_equal [], samples("mp_total "), "live modes drop exited processes"
+  end
+
+  def test_an_unknown_gauge_mode_is_an_argument_error
+    error = assert_raises(ArgumentError) do
+      registry.gauge(:mp_bad_mode, docstring: "Bad.", store_settings: { aggregation: :median })
+    end
+    assert_match(/unknown multi-process gauge mode `median`/, error.message)
+  end
+
+  def test_an_unusable_directory_is_a_configuration_error
+    file = File.join(@dir, "a-file")
+    File.write(file, "")
+    ENV["MMAP_DIRECTORY"] = File.join(file, "below")
+
+    error = assert_raises(GDS::Metrics::ConfigurationError) { registry }
+    assert_match(/MMAP_DIRECTORY/, error.message)
+  end
+end
