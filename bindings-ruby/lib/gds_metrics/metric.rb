@@ -90,16 +90,6 @@ module GDS
         positional
       end
 
-      # A 0.x labels Hash written without braces arrives as keywords; it cannot be mixed
-      # with other arguments.
-      def braceless(braceless_labels, positional_labels, by, labels)
-        unless positional_labels.nil? && by.nil? && labels.nil?
-          raise ArgumentError, "unknown keyword: #{braceless_labels.keys.map(&:inspect).join(', ')}"
-        end
-
-        braceless_labels
-      end
-
       def metric_name(name)
         unless name.is_a?(Symbol) || name.is_a?(String)
           raise ArgumentError, "metric name must be a Symbol, got #{name.inspect}"
@@ -128,10 +118,10 @@ module GDS
         "counter"
       end
 
-      # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1), where
-      # the labels Hash may be written without braces: increment(queue: "email").
-      def increment(positional_labels = nil, positional_by = nil, by: nil, labels: nil, **braceless_labels)
-        positional_labels = braceless(braceless_labels, positional_labels, by, labels) unless braceless_labels.empty?
+      # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1). The 0.x
+      # labels Hash needs its braces: without them Ruby 3 passes keywords (no `**rest` here,
+      # which would allocate a Hash on every call).
+      def increment(positional_labels = nil, positional_by = nil, by: nil, labels: nil)
         unless positional_labels.nil?
           labels = pick_labels(positional_labels, labels)
           by = positional_by unless positional_by.nil?
