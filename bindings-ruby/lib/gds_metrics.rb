@@ -6,6 +6,7 @@ require "gds_metrics/config"
 require "gds_metrics/metric"
 require "gds_metrics/registry"
 require "gds_metrics/middleware"
+require "gds_metrics/targets"
 
 # Prometheus metrics for Rack and Rails apps on a Cloud Foundry PaaS: the endpoint (with
 # the app-GUID bearer check), request metrics and custom metrics, on the gds-metrics core.

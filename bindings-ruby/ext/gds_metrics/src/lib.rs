@@ -9,6 +9,7 @@ mod error;
 mod gvl;
 mod metrics;
 mod registry;
+mod targets;
 
 use magnus::{prelude::*, Error, Ruby};
 
@@ -21,6 +22,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     config::define(ruby, native)?;
     registry::define(ruby, native)?;
     endpoint::define(ruby, native)?;
+    targets::define(native)?;
     metrics::define(ruby, native)?;
     Ok(())
 }
