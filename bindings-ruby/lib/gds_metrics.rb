@@ -35,6 +35,15 @@ module GDS
         end
       end
 
+      # In a newly forked worker: folds the files of workers that have exited, so the
+      # directory stays small between scrapes (scrapes fold too).
+      def after_fork
+        registry = @registry
+        registry.native.fold_dead if registry&.native&.multiprocess_dir
+      rescue ConfigurationError => e
+        Kernel.warn("gds_metrics: #{e.message}")
+      end
+
       # Forgets the registry, endpoint and settings (for tests).
       def reset!
         @mutex.synchronize { @registry = @endpoint = @native_config = nil }
@@ -71,6 +80,20 @@ module GDS
     end
   end
 end
+
+# Runs GDS::Metrics.after_fork in every child forked from Ruby (puma and unicorn workers).
+module GDS
+  module Metrics
+    module ForkHook
+      def _fork
+        pid = super
+        GDS::Metrics.after_fork if pid.zero?
+        pid
+      end
+    end
+  end
+end
+Process.singleton_class.prepend(GDS::Metrics::ForkHook) if Process.respond_to?(:_fork)
 
 require "gds_metrics/prometheus_client"
 require "gds_metrics/railtie" if defined?(Rails::Railtie)

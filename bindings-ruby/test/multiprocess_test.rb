@@ -54,6 +54,19 @@ class MultiProcessTest < Minitest::Test
     assert_equal [], samples("mp_total "), "live modes drop exited processes"
   end
 
+  def test_a_forked_worker_folds_the_files_of_exited_workers_at_boot
+    ENV["MMAP_DIRECTORY"] = @dir
+    jobs = registry.counter(:mp_fold, docstring: "Jobs.")
+    exited = fork { jobs.increment; exit!(0) }
+    Process.wait(exited)
+    assert(Dir.children(@dir).any? { |name| name.start_with?("proc-#{exited}-") })
+
+    checker = fork { exit!(Dir.children(@dir).none? { |name| name.start_with?("proc-#{exited}-") } ? 0 : 1) }
+
+    assert Process.wait2(checker).last.success?, "the new worker folded the exited worker's file"
+    assert_equal ["mp_fold_total 1.0"], samples("mp_fold_total")
+  end
+
   def test_an_unknown_gauge_mode_is_an_argument_error
     error = assert_raises(ArgumentError) do
       registry.gauge(:mp_bad_mode, docstring: "Bad.", store_settings: { aggregation: :median })
