@@ -19,7 +19,7 @@ Gem::Specification.new do |spec|
   native = Dir[File.join(__dir__, "lib/gds_metrics/gds_metrics_native.{so,bundle}")]
   spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] + ["README.md"] } +
                native.map { |path| path.delete_prefix("#{__dir__}/") }
-  spec.platform = Gem::Platform.current unless native.empty?
+  spec.platform = Gem::Platform.local unless native.empty?
   spec.require_paths = ["lib"]
 
   spec.add_runtime_dependency "rack", ">= 2.0"
