@@ -22,5 +22,5 @@ Gem::Specification.new do |spec|
   spec.platform = Gem::Platform.local unless native.empty?
   spec.require_paths = ["lib"]
 
-  spec.add_runtime_dependency "rack", ">= 2.0"
+  spec.add_runtime_dependency "rack", ">= 2.0", "< 4"
 end
