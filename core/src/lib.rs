@@ -32,6 +32,7 @@ mod name;
 pub mod negotiate;
 mod registry;
 pub mod request_metrics;
+pub mod targets;
 
 pub use auth::AuthDecision;
 pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
