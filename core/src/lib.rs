@@ -28,6 +28,7 @@ mod error;
 pub mod exposition;
 mod header;
 mod metrics;
+pub mod multiprocess;
 mod name;
 pub mod negotiate;
 mod registry;
@@ -43,6 +44,7 @@ pub use exposition::{Encoder, FamilyEncoder, Format};
 pub use metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
 };
+pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 pub use name::{LabelName, MetricName};
 pub use registry::{Collector, Registry};
 pub use request_metrics::{collapse_ids, RequestMetrics};
