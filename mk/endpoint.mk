@@ -13,3 +13,10 @@ test-endpoint:
 	cargo test -p upload-exporter
 	cargo clippy -p upload-exporter --all-targets -- -D warnings
 	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml
+
+BENCH_TARGETS += bench-endpoint
+
+# Recording a request and answering a scrape, against prometheus-client in the same run.
+.PHONY: bench-endpoint
+bench-endpoint:
+	cargo bench -p gds-metrics --bench endpoint

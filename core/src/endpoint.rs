@@ -103,6 +103,24 @@ const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
 
 /// One app's metrics endpoint. `Send + Sync`: share it (in an `Arc`) between all threads.
+///
+/// ```
+/// use gds_metrics::{Config, Endpoint, Registry, Request};
+/// use std::sync::Arc;
+///
+/// let config = Config::builder().application_id("6b0b3c4e").build_with_env(|_| None)?;
+/// let endpoint = Endpoint::new(config, Arc::new(Registry::new()))?;
+/// assert!(endpoint.matches("/metrics"));
+///
+/// let anonymous = endpoint.handle(&Request::new("GET", "/metrics"));
+/// assert_eq!(anonymous.status, 401);
+///
+/// let scrape = Request::new("GET", "/metrics").header("Authorization", b"Bearer 6b0b3c4e");
+/// let response = endpoint.handle(&scrape);
+/// assert_eq!(response.status, 200);
+/// assert_eq!(response.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Endpoint {
     config: Config,

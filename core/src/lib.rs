@@ -2,8 +2,9 @@
 //!
 //! This crate is the one implementation behind the `gds-metrics` libraries for Python,
 //! Ruby and Java: the registry and metric kinds, the Prometheus text 0.0.4 and
-//! OpenMetrics 1.0.0 expositions, and (in later modules) the endpoint with its GUID
-//! bearer-token auth, multi-process aggregation and the target-file schema.
+//! OpenMetrics 1.0.0 expositions, the [`Endpoint`] with its configuration, GUID
+//! bearer-token auth, format negotiation and default [`RequestMetrics`] (see
+//! `core/README.md`), multi-process aggregation and the target-file schema.
 //!
 //! ```
 //! use gds_metrics::{Format, Opts, Registry};

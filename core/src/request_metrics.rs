@@ -72,12 +72,14 @@ impl RequestMetrics {
 
     /// Counts one finished request and observes its duration. `route` is the framework's
     /// route template, `None` when no route matched (recorded as `No endpoint`). The method
-    /// is upper-cased; `host` is the `Host` header as sent.
+    /// is upper-cased, and any method outside RFC 9110 and `PATCH` is recorded as `OTHER`,
+    /// so a client inventing methods cannot create series without bound; `host` is the
+    /// `Host` header as sent.
     pub fn record(&self, method: &str, host: &str, route: Option<&str>, status: u16, seconds: f64) {
-        let method = upper_case(method);
+        let method = method_label(method);
         let mut code_buf = [0u8; 5];
         let code = status_text(status, &mut code_buf);
-        let values = [&*method, host, route.unwrap_or(NO_ENDPOINT), code];
+        let values = [method, host, route.unwrap_or(NO_ENDPOINT), code];
         // The label count is fixed above, so these cannot fail.
         let _ = self.requests.with(&values, Counter::inc);
         let _ = self.durations.with(&values, |h| h.observe(seconds.max(0.0)));
@@ -105,12 +107,18 @@ impl RequestMetrics {
     }
 }
 
-fn upper_case(method: &str) -> Cow<'_, str> {
-    if method.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(method.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(method)
-    }
+/// The methods recorded by name; every other method is `OTHER`.
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The `method` label: a known method in upper case, else `OTHER`. Never allocates.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+        .copied()
+        .unwrap_or("OTHER")
 }
 
 /// Writes `status` in decimal into `buf` without allocating.
@@ -163,6 +171,14 @@ fn is_uuid(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_are_upper_cased_and_unknown_ones_are_other() {
+        assert_eq!(method_label("get"), "GET");
+        assert_eq!(method_label("Patch"), "PATCH");
+        assert_eq!(method_label("BREW"), "OTHER");
+        assert_eq!(method_label(""), "OTHER");
+    }
 
     #[test]
     fn status_text_writes_every_width() {

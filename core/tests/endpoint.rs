@@ -145,3 +145,36 @@ fn collapse_ids_leaves_route_like_paths_alone() {
     assert_eq!(collapse_ids("/orders/2024/items/7"), "/orders/:id/items/:id");
     assert_eq!(collapse_ids("/"), "/");
 }
+
+#[test]
+fn invented_methods_are_recorded_as_other() {
+    let endpoint = endpoint(None);
+    endpoint.handle(&Request::new("BREW", "/metrics"));
+    endpoint.handle(&Request::new("X-RANDOM-1", "/metrics"));
+    let requests = endpoint.request_metrics().requests();
+    assert_eq!(
+        requests.labels(&["OTHER", "", "/metrics", "405"]).unwrap().get(),
+        2.0
+    );
+}
+
+#[test]
+fn an_endpoint_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Endpoint>();
+    let endpoint = Arc::new(endpoint(None));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let endpoint = endpoint.clone();
+            std::thread::spawn(move || endpoint.handle(&Request::new("GET", "/metrics")).status)
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 200);
+    }
+    let requests = endpoint.request_metrics().requests();
+    assert_eq!(
+        requests.labels(&["GET", "", "/metrics", "200"]).unwrap().get(),
+        4.0
+    );
+}
