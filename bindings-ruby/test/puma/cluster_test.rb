@@ -12,6 +12,7 @@ require "tmpdir"
 require "digest"
 require "fileutils"
 require "rbconfig"
+require "open3"
 
 class PumaClusterTest < Minitest::Test
   HERE = __dir__
@@ -35,6 +36,8 @@ class PumaClusterTest < Minitest::Test
 
     40.times { |i| assert_equal "200", get("/work/#{i}").code }
     assert_totals(40)
+    output, status = Open3.capture2e("promtool", "check", "metrics", stdin_data: get("/metrics").body)
+    assert status.success?, "the aggregated scrape passes promtool:\n#{output}"
 
     victim = worker_pids.first
     Process.kill("KILL", victim)
