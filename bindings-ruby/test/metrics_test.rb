@@ -128,6 +128,14 @@ class OldStyleTest < Minitest::Test
     assert_equal({ "count" => 1, "sum" => 7.0 }, sizes.get({ job: "a" }))
   end
 
+  def test_a_view_of_an_old_style_metric_shares_its_family
+    sent = Prometheus::Client.registry.counter(:viewed, "Sent.")
+    sent.with_labels(template: "a").increment
+    sent.increment({ template: "b" })
+
+    assert_equal ['viewed_total{template="a"} 1.0', 'viewed_total{template="b"} 1.0'], samples("viewed_total").sort
+  end
+
   def test_first_update_fixes_the_label_names
     sent = Prometheus::Client.registry.counter(:fixed_labels, "Sent.")
     sent.increment({ template: "a" })

@@ -25,6 +25,7 @@ module GDS
         @family = nil
         @label_keys = nil
         @direct = false
+        @origin = nil
         @mutex = Mutex.new
         declared = labels&.map { |key| label_key(key) }
         Native::Registry.validate(self.class.type, @name.to_s, (declared || @preset_labels.keys).map(&:to_s))
@@ -41,6 +42,7 @@ module GDS
         view = clone
         view.instance_variable_set(:@preset_labels, @preset_labels.merge(preset_hash(labels)))
         view.instance_variable_set(:@direct, false)
+        view.instance_variable_set(:@origin, @origin || self)
         view
       end
 
@@ -72,7 +74,18 @@ module GDS
       end
 
       def family_for(labels)
+        return view_family(labels) if @origin
+
         @mutex.synchronize { @family || declare(labels ? labels.keys.map { |key| label_key(key) } : []) }
+      end
+
+      # A view declares a 0.x-style metric's labels on the metric it was made from, so both
+      # share one family.
+      def view_family(labels)
+        labels = labels.nil? || labels.empty? ? @preset_labels : @preset_labels.merge(labels)
+        family = @origin.send(:family_for, labels)
+        @label_keys = @origin.labels.freeze
+        @family = family
       end
 
       def declare(keys)
