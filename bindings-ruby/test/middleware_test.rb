@@ -243,6 +243,15 @@ class RequestMetricsTest < Minitest::Test
                  scraped('http_server_requests_total{method="GET",host="app.example",path="/boom"')
   end
 
+  def test_a_path_and_host_that_are_not_utf8_pass_through_and_are_counted
+    env = Rack::MockRequest.env_for("/x").merge("PATH_INFO" => "/caf\xE9/7".b, "HTTP_HOST" => "h\xFF".b)
+    status, _headers, body = app.call(env)
+
+    assert_equal [200, ["app"]], [status, body]
+    assert_equal ["http_server_requests_total{method=\"GET\",host=\"h\uFFFD\",path=\"/caf\uFFFD/:id\",code=\"200\"} 1.0".b],
+                 scraped("http_server_requests_total{method=\"GET\",host=\"h")
+  end
+
   def test_scrapes_are_counted_rejected_ones_included
     on_the_paas
     header "Host", "app.example"

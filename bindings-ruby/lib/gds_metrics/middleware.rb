@@ -28,7 +28,7 @@ module GDS
       end
 
       def call(env)
-        path = "#{env['SCRIPT_NAME']}#{env['PATH_INFO']}"
+        path = request_path(env)
         return scrape(env, path) if @endpoint.matches?(path)
 
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
@@ -45,6 +45,12 @@ module GDS
       end
 
       private
+
+      # SCRIPT_NAME and PATH_INFO as bytes: joining them never raises, whatever bytes a
+      # client sent.
+      def request_path(env)
+        env["SCRIPT_NAME"].to_s.b << env["PATH_INFO"].to_s.b
+      end
 
       # The core answers (and counts) the scrape: auth, negotiation, gzip.
       def scrape(env, path)

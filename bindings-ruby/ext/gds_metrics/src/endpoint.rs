@@ -47,6 +47,13 @@ impl OwnedRequest {
     }
 }
 
+/// Request parts as text whatever their encoding: a path or `Host` with bytes that are not
+/// UTF-8 is the app's business and must never make the middleware raise.
+fn lossy(string: RString) -> String {
+    // SAFETY: the bytes are copied before any other Ruby code runs.
+    String::from_utf8_lossy(unsafe { string.as_slice() }).into_owned()
+}
+
 impl NativeEndpoint {
     /// Registers the request metrics in `registry`; a second endpoint on the same registry
     /// is an ArgumentError (the metrics would be registered twice).
@@ -55,8 +62,8 @@ impl NativeEndpoint {
         Ok(Self(Arc::new(endpoint)))
     }
 
-    fn matches(&self, path: String) -> bool {
-        self.0.matches(&path)
+    fn matches(&self, path: RString) -> bool {
+        self.0.matches(&lossy(path))
     }
 
     /// `[status, headers Hash, body String]` for a request to the metrics path. Rendering
@@ -84,14 +91,16 @@ impl NativeEndpoint {
     }
 
     /// Counts one request to the app. `route` nil means no route matched.
-    fn record(&self, method: String, host: String, route: Option<String>, status: u16, seconds: f64) {
+    fn record(&self, method: RString, host: RString, route: Option<RString>, status: u16, seconds: f64) {
+        let route = route.map(lossy);
         self.0
             .request_metrics()
-            .record(&method, &host, route.as_deref(), status, seconds);
+            .record(&lossy(method), &lossy(host), route.as_deref(), status, seconds);
     }
 
     /// Counts an unhandled exception by its class name.
-    fn exception(&self, class_name: String) {
+    fn exception(&self, class_name: RString) {
+        let class_name = lossy(class_name);
         self.0.request_metrics().exception(&class_name);
     }
 
@@ -101,8 +110,8 @@ impl NativeEndpoint {
 }
 
 /// The path with numeric ids and UUIDs collapsed, for apps without a router.
-fn collapse(path: String) -> String {
-    collapse_ids(&path).into_owned()
+fn collapse(path: RString) -> String {
+    collapse_ids(&lossy(path)).into_owned()
 }
 
 /// Defines the endpoint class and `Native.collapse_ids` under `native`.
