@@ -184,3 +184,35 @@ fn the_aggregate_renders_exactly_like_single_process_mode() {
         assert_eq!(shared.render(format), memory.render(format));
     }
 }
+
+#[test]
+fn grandchildren_of_a_forked_worker_are_counted_once_each() {
+    let _serial = serial();
+    let dir = TempDir::new("grandchildren");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
+    jobs.get().unwrap().inc();
+    let code = mp::run_worker(|| {
+        jobs.get().unwrap().inc_by(10);
+        assert_eq!(mp::run_worker(|| jobs.get().unwrap().inc_by(100)), 0);
+        assert_eq!(jobs.get().unwrap().get(), 10.0, "the grandchild wrote into its parent's file");
+    });
+    assert_eq!(code, 0);
+    assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(111.0));
+}
+
+#[test]
+fn a_child_that_cannot_create_its_file_still_never_writes_into_its_parents() {
+    let _serial = serial();
+    let dir = TempDir::new("no-child-file");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
+    jobs.get().unwrap().inc();
+    // The directory is gone when the worker forks, so it cannot create a file there.
+    let moved = dir.path().with_extension("moved");
+    std::fs::rename(dir.path(), &moved).unwrap();
+    let code = mp::run_worker(|| jobs.get().unwrap().inc_by(100));
+    std::fs::rename(&moved, dir.path()).unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(1.0));
+}
