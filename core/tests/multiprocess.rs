@@ -195,7 +195,11 @@ fn grandchildren_of_a_forked_worker_are_counted_once_each() {
     let code = mp::run_worker(|| {
         jobs.get().unwrap().inc_by(10);
         assert_eq!(mp::run_worker(|| jobs.get().unwrap().inc_by(100)), 0);
-        assert_eq!(jobs.get().unwrap().get(), 10.0, "the grandchild wrote into its parent's file");
+        assert_eq!(
+            jobs.get().unwrap().get(),
+            10.0,
+            "the grandchild wrote into its parent's file"
+        );
     });
     assert_eq!(code, 0);
     assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(111.0));
