@@ -19,3 +19,14 @@ impl<T, E: Display> OrValueError<T> for Result<T, E> {
         self.map_err(|e| PyValueError::new_err(e.to_string()))
     }
 }
+
+/// Target-file errors: bad facts, files and desired states are the caller's to fix
+/// (`ValueError`); a failed file operation is an `OSError`, like Python's own.
+pub(crate) fn targets_error(error: gds_metrics::targets::TargetsError) -> pyo3::PyErr {
+    match error {
+        gds_metrics::targets::TargetsError::Io { .. } => {
+            pyo3::exceptions::PyOSError::new_err(error.to_string())
+        }
+        other => PyValueError::new_err(other.to_string()),
+    }
+}

@@ -8,10 +8,13 @@
 mod error;
 mod gil;
 mod metrics;
+mod targets;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+/// Every class is `frozen` and the core is thread-safe, so the module declares that it
+/// runs without the GIL on free-threaded CPython builds.
+#[pymodule(gil_used = false)]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::PyRegistry>()?;
     module.add_class::<metrics::Counter>()?;
@@ -19,5 +22,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::Histogram>()?;
     module.add_class::<metrics::Summary>()?;
     module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
+    module.add_class::<targets::PyTargetStore>()?;
+    module.add_function(wrap_pyfunction!(targets::render_target_file, module)?)?;
+    module.add_function(wrap_pyfunction!(targets::read_target_file, module)?)?;
     Ok(())
 }

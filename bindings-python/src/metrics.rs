@@ -7,6 +7,9 @@
 //! Validation of names, label counts and amounts is the core's; this file only turns
 //! Python arguments into core calls.
 
+// The constructors take prometheus_client's arguments, one Rust parameter each.
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::OrValueError;
 use crate::gil::without_gil;
 use gds_metrics::{Family, Format, Metric, Opts};
@@ -95,7 +98,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for RegistryArg {
             return Ok(RegistryArg::Unregistered);
         }
         let registry = obj.cast::<PyRegistry>().map_err(|_| {
-            PyValueError::new_err("registry must be a gds_metrics Registry, or None to leave the metric unregistered")
+            PyValueError::new_err(
+                "registry must be a gds_metrics Registry, or None to leave the metric unregistered",
+            )
         })?;
         Ok(RegistryArg::Given(registry.get().inner.clone()))
     }
@@ -125,11 +130,15 @@ struct Definition {
 
 impl Definition {
     fn opts(self) -> Opts {
-        let mut full_name = [self.namespace.as_str(), self.subsystem.as_str(), self.name.as_str()]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join("_");
+        let mut full_name = [
+            self.namespace.as_str(),
+            self.subsystem.as_str(),
+            self.name.as_str(),
+        ]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
         let mut opts_unit = None;
         if !self.unit.is_empty() {
             let suffix = format!("_{}", self.unit);
@@ -178,7 +187,12 @@ impl<M: Metric> Handle<M> {
     }
 
     fn label_names(&self) -> Vec<&str> {
-        self.family.descriptor().label_names().iter().map(|l| l.as_str()).collect()
+        self.family
+            .descriptor()
+            .label_names()
+            .iter()
+            .map(|l| l.as_str())
+            .collect()
     }
 
     /// The child for the label values in `args` (positional, in label order) or
@@ -204,7 +218,11 @@ impl<M: Metric> Handle<M> {
         })
     }
 
-    fn label_values(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<String>> {
+    fn label_values(
+        &self,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<String>> {
         match kwargs.filter(|kw| !kw.is_empty()) {
             None => args.iter().map(|value| label_value(&value)).collect(),
             Some(_) if !args.is_empty() => Err(PyValueError::new_err(
@@ -239,7 +257,10 @@ impl<M: Metric> Handle<M> {
 
     /// Forgets the child for the given label values.
     fn remove(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
-        let values: Vec<String> = args.iter().map(|value| label_value(&value)).collect::<PyResult<_>>()?;
+        let values: Vec<String> = args
+            .iter()
+            .map(|value| label_value(&value))
+            .collect::<PyResult<_>>()?;
         self.family.remove(&values).or_value_error().map(drop)
     }
 
@@ -462,7 +483,6 @@ pub struct Histogram(Handle<gds_metrics::Histogram>);
 impl Histogram {
     #[new]
     #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None))]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         name: String,
