@@ -5,9 +5,11 @@
 //! arguments. Errors become `ValueError` (see `error.rs`); scrape-time work runs with the
 //! GIL released (see `gil.rs`).
 
+mod endpoint;
 mod error;
 mod gil;
 mod metrics;
+mod multiprocess;
 mod targets;
 
 use pyo3::prelude::*;
@@ -22,6 +24,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::Histogram>()?;
     module.add_class::<metrics::Summary>()?;
     module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
+    module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
+    module.add_class::<endpoint::Endpoint>()?;
+    module.add_function(wrap_pyfunction!(endpoint::collapse_ids, module)?)?;
     module.add_class::<targets::PyTargetStore>()?;
     module.add_function(wrap_pyfunction!(targets::render_target_file, module)?)?;
     module.add_function(wrap_pyfunction!(targets::read_target_file, module)?)?;

@@ -12,11 +12,15 @@
 
 use crate::error::OrValueError;
 use crate::gil::without_gil;
-use gds_metrics::{Family, Format, Metric, Opts};
+use crate::multiprocess::new_registry;
+use gds_metrics::{Config, Family, Format, GaugeMode, Metric, Opts};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pyclass::PyClass;
+use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
@@ -27,10 +31,12 @@ pub struct PyRegistry {
 
 #[pymethods]
 impl PyRegistry {
-    /// An empty registry of this process only (tests, or a second endpoint).
+    /// An empty registry: of this process only, or, with `multiprocess_dir`, shared by
+    /// every process writing to that directory (a scrape renders their aggregate).
     #[new]
-    fn new() -> Self {
-        Self::wrap(gds_metrics::Registry::new())
+    #[pyo3(signature = (*, multiprocess_dir = None))]
+    fn new(multiprocess_dir: Option<PathBuf>) -> PyResult<Self> {
+        Ok(Self::wrap(new_registry(multiprocess_dir.as_deref())?))
     }
 
     /// The exposition as bytes: Prometheus text 0.0.4, or OpenMetrics 1.0.0 when
@@ -74,11 +80,15 @@ impl PyRegistry {
 /// multi-process directory runs before the registry decides where to write.
 static DEFAULT_REGISTRY: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
 
-/// The process's default registry, created on first use.
+/// The process's default registry, created on first use: multi-process when the
+/// environment names a directory (`PROMETHEUS_MULTIPROC_DIR`), else in-process.
 #[pyfunction]
 pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
     DEFAULT_REGISTRY
-        .get_or_try_init(py, || Py::new(py, PyRegistry::wrap(gds_metrics::Registry::new())))
+        .get_or_try_init(py, || {
+            let config = Config::from_env().or_value_error()?;
+            Py::new(py, PyRegistry::wrap(new_registry(config.multiprocess_dir())?))
+        })
         .map(|r| r.clone_ref(py))
 }
 
@@ -161,14 +171,57 @@ struct Handle<M: Metric> {
     family: Family<M>,
     series: Option<M>,
     is_child: bool,
+    /// A labelled parent's children by their label values, as `prometheus_client` keeps
+    /// them: `labels("GET", "200")` in a hot path is then one dict lookup.
+    children: Option<Py<PyDict>>,
 }
 
 impl<M: Metric> Handle<M> {
-    fn parent(family: Family<M>) -> Self {
+    fn parent(py: Python<'_>, family: Family<M>) -> Self {
+        let series = family.get().ok();
         Self {
-            series: family.get().ok(),
+            children: series.is_none().then(|| PyDict::new(py).unbind()),
+            series,
             family,
             is_child: false,
+        }
+    }
+
+    /// The child object for these label values, from the cache when the values are all
+    /// exact `str` (other values are converted with `str()`, and `1`, `1.0` and `True`
+    /// are equal dict keys with different label values, so they are never cached).
+    fn labels<'py, T>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+        wrap: fn(Self) -> T,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: PyClass + Into<PyClassInitializer<T>>,
+    {
+        let cacheable = kwargs.is_none_or(|kw| kw.is_empty())
+            && args.iter().all(|v| v.is_exact_instance_of::<PyString>());
+        let cache = self.children.as_ref().map(|c| c.bind(py)).filter(|_| cacheable);
+        if let Some(hit) = cache.map(|c| c.get_item(args)).transpose()?.flatten() {
+            return Ok(hit);
+        }
+        let child = Bound::new(py, wrap(self.child(args, kwargs)?))?.into_any();
+        if let Some(cache) = cache {
+            cache.set_item(args, &child)?;
+        }
+        Ok(child)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.family.clear();
+        self.forget_children(py);
+    }
+
+    fn forget_children(&self, py: Python<'_>) {
+        if let Some(children) = &self.children {
+            children.bind(py).clear();
         }
     }
 
@@ -215,6 +268,7 @@ impl<M: Metric> Handle<M> {
             family: self.family.clone(),
             series: Some(series),
             is_child: true,
+            children: None,
         })
     }
 
@@ -257,6 +311,7 @@ impl<M: Metric> Handle<M> {
 
     /// Forgets the child for the given label values.
     fn remove(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.forget_children(args.py());
         let values: Vec<String> = args
             .iter()
             .map(|value| label_value(&value))
@@ -323,13 +378,17 @@ impl Counter {
         }
         .opts();
         let family = registry.resolve(py)?.counter(opts).or_value_error()?;
-        Ok(Self(Handle::parent(family)))
+        Ok(Self(Handle::parent(py, family)))
     }
 
     /// The child for these label values, by position or by name.
     #[pyo3(signature = (*args, **kwargs))]
-    fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        self.0.child(args, kwargs).map(Self)
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
     }
 
     /// Adds `amount` (default 1); a negative amount is a `ValueError`.
@@ -370,8 +429,8 @@ impl Counter {
     }
 
     /// Forgets every child.
-    fn clear(&self) {
-        self.0.family.clear();
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
     }
 
     fn __repr__(&self) -> String {
@@ -386,7 +445,7 @@ pub struct Gauge(Handle<gds_metrics::Gauge>);
 #[pymethods]
 impl Gauge {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, multiprocess_mode = String::from("all")))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -396,7 +455,9 @@ impl Gauge {
         subsystem: String,
         unit: String,
         registry: RegistryArg,
+        multiprocess_mode: String,
     ) -> PyResult<Self> {
+        let mode: GaugeMode = multiprocess_mode.parse().or_value_error()?;
         let opts = Definition {
             name,
             documentation,
@@ -406,14 +467,21 @@ impl Gauge {
             unit,
         }
         .opts();
-        let family = registry.resolve(py)?.gauge(opts).or_value_error()?;
-        Ok(Self(Handle::parent(family)))
+        let family = registry
+            .resolve(py)?
+            .gauge_with_mode(opts, mode)
+            .or_value_error()?;
+        Ok(Self(Handle::parent(py, family)))
     }
 
     /// The child for these label values, by position or by name.
     #[pyo3(signature = (*args, **kwargs))]
-    fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        self.0.child(args, kwargs).map(Self)
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
     }
 
     /// Adds `amount` (default 1).
@@ -466,8 +534,8 @@ impl Gauge {
     }
 
     /// Forgets every child.
-    fn clear(&self) {
-        self.0.family.clear();
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
     }
 
     fn __repr__(&self) -> String {
@@ -507,13 +575,17 @@ impl Histogram {
             .resolve(py)?
             .histogram(opts, buckets.as_deref())
             .or_value_error()?;
-        Ok(Self(Handle::parent(family)))
+        Ok(Self(Handle::parent(py, family)))
     }
 
     /// The child for these label values, by position or by name.
     #[pyo3(signature = (*args, **kwargs))]
-    fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        self.0.child(args, kwargs).map(Self)
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
     }
 
     /// Records one observation.
@@ -535,8 +607,8 @@ impl Histogram {
     }
 
     /// Forgets every child.
-    fn clear(&self) {
-        self.0.family.clear();
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
     }
 
     fn __repr__(&self) -> String {
@@ -573,13 +645,17 @@ impl Summary {
         }
         .opts();
         let family = registry.resolve(py)?.summary(opts).or_value_error()?;
-        Ok(Self(Handle::parent(family)))
+        Ok(Self(Handle::parent(py, family)))
     }
 
     /// The child for these label values, by position or by name.
     #[pyo3(signature = (*args, **kwargs))]
-    fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        self.0.child(args, kwargs).map(Self)
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
     }
 
     /// Records one observation.
@@ -601,8 +677,8 @@ impl Summary {
     }
 
     /// Forgets every child.
-    fn clear(&self) {
-        self.0.family.clear();
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
     }
 
     fn __repr__(&self) -> String {

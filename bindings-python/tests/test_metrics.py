@@ -280,3 +280,30 @@ def test_increments_from_many_threads_are_all_counted(registry):
     for t in threads:
         t.join()
     assert c.labels("w").get() == 8 * 2 * 20_000
+
+
+def test_children_are_reused_like_prometheus_client(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    assert c.labels("mail") is c.labels("mail")
+
+
+def test_equal_but_different_label_values_never_share_a_cached_child(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    c.labels(1).inc()
+    c.labels(True).inc(2)
+    c.labels(1.0).inc(3)
+    c.labels("1").inc(4)
+    out = text(registry)
+    assert 'jobs_total{queue="1"} 5.0\n' in out
+    assert 'jobs_total{queue="True"} 2.0\n' in out
+    assert 'jobs_total{queue="1.0"} 3.0\n' in out
+
+
+def test_a_removed_child_starts_again_at_zero(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    c.labels("mail").inc(3)
+    c.remove("mail")
+    assert c.labels("mail").get() == 0.0
+    c.labels("mail").inc()
+    c.clear()
+    assert c.labels("mail").get() == 0.0
