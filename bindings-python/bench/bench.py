@@ -238,7 +238,8 @@ def main() -> None:
         "## Python binding",
         "",
         f"Python {sys.version.split()[0]}; peers: prometheus_client {_version(me, 'prometheus_client')}, "
-        f"{OLD} (its own virtual environment). Times are the best of several runs; "
+        f"{OLD} (its own virtual environment). Times are wall-clock, the best of several runs (the Flask "
+        "overhead is CPU time, see below); "
         "\"faster\" is the peer's time divided by ours.",
         "",
         f"| case | {OURS} | peer | faster | goal |",
