@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ DEADLINE = 30.0
 class Gunicorn:
     """A gunicorn server on a free loopback port, stopped by `stop()`."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_args=()):
         self.workdir = workdir
         self.log = workdir / f"gunicorn-{time.monotonic_ns()}.log"
         self.tmpdir = workdir / "tmp"
@@ -59,7 +60,7 @@ class Gunicorn:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn_config.py", "-w", str(WORKERS),
-                 "-b", "127.0.0.1:0", "application:app"],
+                 "-b", "127.0.0.1:0", *extra_args, "application:app"],
                 cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         self.port = self._wait_for_port()
@@ -123,8 +124,8 @@ def workdir(tmp_path):
 def servers(workdir):
     started = []
 
-    def start():
-        server = Gunicorn(workdir)
+    def start(*extra_args):
+        server = Gunicorn(workdir, extra_args)
         started.append(server)
         return server
 
@@ -148,6 +149,22 @@ def test_every_scrape_shows_the_exact_total_of_all_workers(servers):
     # One answer during start-up.
     pids = spread_requests(server, 199)
     assert len(pids) > 1, "requests should spread over several workers"
+    for _ in range(12):
+        assert server.index_total() == 200.0
+
+
+def test_app_preloaded_in_the_master_still_gets_one_file_per_worker(servers):
+    server = servers("--preload")
+    pids = spread_requests(server, 99)
+    assert len(pids) > 1
+    for _ in range(12):
+        assert server.index_total() == 100.0
+
+
+def test_threaded_workers_lose_no_request(servers):
+    server = servers("--threads", "4")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: server.get("/"), range(199)))
     for _ in range(12):
         assert server.index_total() == 200.0
 
