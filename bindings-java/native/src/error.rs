@@ -54,7 +54,10 @@ pub(crate) fn guard<'local, T>(
     let thrown = match outcome {
         Ok(Ok(value)) => return value,
         Ok(Err(thrown)) => thrown,
-        Err(panic) => Thrown::new(ILLEGAL_STATE, format!("gds-metrics: internal error: {}", panic_text(&panic))),
+        Err(panic) => Thrown::new(
+            ILLEGAL_STATE,
+            format!("gds-metrics: internal error: {}", panic_text(&panic)),
+        ),
     };
     if !env.exception_check().unwrap_or(true) {
         // Throwing can only fail if the JVM is out of memory, which leaves an error pending.

@@ -12,8 +12,10 @@
 //!   which turns a core error into `IllegalArgumentException` and a panic into
 //!   `IllegalStateException`, so nothing ever unwinds into the JVM.
 
+mod endpoint;
 mod error;
 mod handle;
 mod metrics;
 mod registry;
+mod request_metrics;
 mod strings;

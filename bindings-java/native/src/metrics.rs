@@ -31,7 +31,12 @@ enum AnyFamily {
 
 impl AnyFamily {
     /// Registers a family of `kind` described by `opts` in `registry`.
-    fn register(registry: &RegistryHandle, kind: jint, opts: Opts, buckets: Option<Vec<f64>>) -> JResult<Self> {
+    fn register(
+        registry: &RegistryHandle,
+        kind: jint,
+        opts: Opts,
+        buckets: Option<Vec<f64>>,
+    ) -> JResult<Self> {
         Ok(match kind {
             COUNTER => AnyFamily::Counter(registry.counter(opts)?),
             GAUGE => AnyFamily::Gauge(registry.gauge(opts)?),
@@ -123,7 +128,11 @@ fn doubles(env: &mut JNIEnv<'_>, array: &JDoubleArray<'_>) -> JResult<Option<Vec
 
 /// Drops the Java object's share of a family (the registry keeps its own).
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(_: JNIEnv, _: JClass, family: jlong) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(
+    _: JNIEnv,
+    _: JClass,
+    family: jlong,
+) {
     // SAFETY: called once per handle, by the Java object's cleaner.
     unsafe { free::<AnyFamily>(family) }
 }
@@ -175,7 +184,11 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyUnregister(
 
 /// Removes every labelled series of the family.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(mut env: JNIEnv, _: JClass, family: jlong) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(
+    mut env: JNIEnv,
+    _: JClass,
+    family: jlong,
+) {
     guard(&mut env, (), |_| {
         // SAFETY: the Java caller passes a live family handle.
         unsafe { borrow::<AnyFamily>(family) }.clear();
@@ -209,7 +222,11 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_seriesFree(
 // named by the function.
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(_: JNIEnv, _: JClass, series: jlong) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) {
     unsafe { borrow::<Counter>(series) }.inc();
 }
 
@@ -239,27 +256,49 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterGet(_: JNIEnv, _: JClass, series: jlong) -> jdouble {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterGet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) -> jdouble {
     unsafe { borrow::<Counter>(series) }.get()
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSet(_: JNIEnv, _: JClass, series: jlong, v: jdouble) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
     unsafe { borrow::<Gauge>(series) }.set(v);
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeAdd(_: JNIEnv, _: JClass, series: jlong, v: jdouble) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeAdd(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
     unsafe { borrow::<Gauge>(series) }.add(v);
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSetToCurrentTime(_: JNIEnv, _: JClass, series: jlong) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSetToCurrentTime(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) {
     unsafe { borrow::<Gauge>(series) }.set_to_current_time();
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(_: JNIEnv, _: JClass, series: jlong) -> jdouble {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) -> jdouble {
     unsafe { borrow::<Gauge>(series) }.get()
 }
 

@@ -14,13 +14,22 @@ pub(crate) type RegistryHandle = Arc<Registry>;
 
 /// A new, empty registry.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryNew(mut env: JNIEnv, _: JClass) -> jlong {
-    guard(&mut env, 0, |_| Ok(into_handle::<RegistryHandle>(Arc::new(Registry::new()))))
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryNew(
+    mut env: JNIEnv,
+    _: JClass,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        Ok(into_handle::<RegistryHandle>(Arc::new(Registry::new())))
+    })
 }
 
 /// Drops the Java object's share of a registry.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(_: JNIEnv, _: JClass, handle: jlong) {
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(
+    _: JNIEnv,
+    _: JClass,
+    handle: jlong,
+) {
     // SAFETY: called once per handle, by the Java object's cleaner.
     unsafe { free::<RegistryHandle>(handle) }
 }

@@ -22,7 +22,11 @@ pub(crate) fn optional_string(env: &mut JNIEnv<'_>, s: &JString<'_>) -> JResult<
 }
 
 /// A Java `String[]` whose elements must not be null (`what` names them in the error).
-pub(crate) fn string_array(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>, what: &str) -> JResult<Vec<String>> {
+pub(crate) fn string_array(
+    env: &mut JNIEnv<'_>,
+    array: &JObjectArray<'_>,
+    what: &str,
+) -> JResult<Vec<String>> {
     if array.is_null() {
         return Err(Thrown::illegal_argument(format!("{what} must not be null")));
     }

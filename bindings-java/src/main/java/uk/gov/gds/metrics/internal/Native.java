@@ -56,6 +56,20 @@ public final class Native {
     public static native double gaugeGet(long series);
     public static native void histogramObserve(long series, double value);
     public static native void summaryObserve(long series, double value);
+    // Endpoint and request metrics
+    public static native long endpointNew(
+            long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex);
+    public static native void endpointFree(long endpoint);
+    public static native String endpointPath(long endpoint);
+    public static native boolean endpointAuthEnabled(long endpoint);
+    public static native String[] endpointWarnings(long endpoint);
+    public static native boolean endpointMatches(long endpoint, String path);
+    public static native Object endpointHandle(long endpoint, String method, String path, String[] headers);
+    public static native void recordRequest(
+            long endpoint, String method, String host, String route, int status, double seconds);
+    public static native void recordException(long endpoint, String className);
+    public static native String collapseIds(String path);
+
     public static native long distributionCount(int kind, long series);
     public static native double distributionSum(int kind, long series);
 }
