@@ -45,6 +45,11 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
 
     @Override
     public void run(Configuration configuration, Environment environment) {
+        install(environment);
+    }
+
+    /** Creates the endpoint and installs the filter and the Jersey listener in {@code environment}. */
+    public void install(Environment environment) {
         endpoint = Endpoint.create(registry, config);
         environment.servlets()
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))
