@@ -87,6 +87,7 @@ public final class Endpoint {
      * @param headers every header line as received, name and value, repeated headers repeated
      */
     public EndpointResponse handle(String method, String path, List<Map.Entry<String, String>> headers) {
+        registry.refresh();
         String[] flat = new String[headers.size() * 2];
         int i = 0;
         for (Map.Entry<String, String> h : headers) {

@@ -1,6 +1,9 @@
 package uk.gov.gds.metrics;
 
+import java.lang.System.Logger.Level;
 import java.lang.ref.Reference;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import uk.gov.gds.metrics.internal.Handles;
 import uk.gov.gds.metrics.internal.Native;
 
@@ -14,7 +17,10 @@ import uk.gov.gds.metrics.internal.Native;
 public final class Registry {
     private static final Registry DEFAULT = new Registry();
 
+    private static final System.Logger LOG = System.getLogger(Registry.class.getName());
+
     private final long handle;
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
     /** A new, empty registry. */
     public Registry() {
@@ -27,8 +33,29 @@ public final class Registry {
         return DEFAULT;
     }
 
+    /**
+     * Runs {@code refresh} before every scrape, to set metrics whose values are read when
+     * Prometheus asks (JVM memory, pool sizes) rather than updated as things happen. An
+     * exception it throws is logged and the scrape goes on.
+     */
+    public void beforeScrape(Runnable refresh) {
+        beforeScrape.add(refresh);
+    }
+
+    /** Runs the {@link #beforeScrape} actions; the endpoint calls it before rendering. */
+    void refresh() {
+        for (Runnable r : beforeScrape) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a before-scrape action failed; its metrics keep their last values", e);
+            }
+        }
+    }
+
     /** The whole exposition as text, as a scrape with the given format would return it. */
     public String scrape(Format format) {
+        refresh();
         try {
             return Native.registryRender(handle, format == Format.OPENMETRICS);
         } finally {

@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The text exposition of every metric kind passes {@code promtool check metrics}. */
+/** The text exposition of every metric kind, and of the JVM metrics, passes {@code promtool check metrics}. */
 class PromtoolTest {
     @Test
     void everyMetricKindPassesPromtool() throws IOException, InterruptedException {
@@ -19,6 +19,7 @@ class PromtoolTest {
         Summary.builder().name("payload_bytes").help("Payload sizes.").register(registry).observe(512);
         Info.builder().name("app").help("About the app.").labelNames("version").register(registry)
                 .setLabelValues("1.2.3");
+        JvmMetrics.register(registry);
 
         Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
         promtool.getOutputStream().write(registry.scrape(Format.TEXT).getBytes(StandardCharsets.UTF_8));

@@ -18,7 +18,8 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
     /** The old admin-port path; no longer served, kept for code that refers to it. */
     public static final String PROMETHEUS_METRICS_RESOURCE = "/prometheus/metrics";
 
-    private final uk.gov.gds.metrics.dropwizard.MetricsBundle bundle = new uk.gov.gds.metrics.dropwizard.MetricsBundle();
+    private final uk.gov.gds.metrics.dropwizard.MetricsBundle bundle = new uk.gov.gds.metrics.dropwizard.MetricsBundle()
+            .withJvmMetrics();
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {

@@ -7,6 +7,7 @@ import io.dropwizard.core.setup.Environment;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
 import uk.gov.gds.metrics.Endpoint;
+import uk.gov.gds.metrics.JvmMetrics;
 import uk.gov.gds.metrics.MetricsConfig;
 import uk.gov.gds.metrics.Registry;
 import uk.gov.gds.metrics.servlet.MetricsFilter;
@@ -25,6 +26,7 @@ import uk.gov.gds.metrics.servlet.MetricsFilter;
 public class MetricsBundle implements ConfiguredBundle<Configuration> {
     private final Registry registry;
     private final MetricsConfig config;
+    private boolean jvmMetrics;
     private Endpoint endpoint;
 
     /** The default registry, configured by the environment. */
@@ -36,6 +38,12 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
     public MetricsBundle(Registry registry, MetricsConfig config) {
         this.registry = registry;
         this.config = config;
+    }
+
+    /** Also exposes JVM memory, garbage collection and thread metrics ({@link JvmMetrics}). */
+    public MetricsBundle withJvmMetrics() {
+        this.jvmMetrics = true;
+        return this;
     }
 
     @Override
@@ -51,6 +59,9 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
     /** Creates the endpoint and installs the filter and the Jersey listener in {@code environment}. */
     public void install(Environment environment) {
         endpoint = Endpoint.create(registry, config);
+        if (jvmMetrics) {
+            JvmMetrics.register(registry);
+        }
         environment.servlets()
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");

@@ -218,6 +218,13 @@ class MetricsBundleTest {
     }
 
     @Test
+    void jvmMetricsAreExposedWhenAskedFor() throws IOException {
+        String text = scrape().text();
+        assertTrue(text.contains("# TYPE jvm_threads_current gauge\n"), text);
+        assertTrue(text.contains("jvm_memory_used_bytes{area=\"heap\"} "), text);
+    }
+
+    @Test
     void bundleExposesItsEndpoint() {
         AuthApp app = APP.getApplication();
         assertEquals(List.of("/metrics", true), List.of(app.bundle().endpoint().metricsPath(),

@@ -17,7 +17,7 @@ public abstract class TestApp extends Application<Configuration> {
     private final MetricsBundle bundle;
 
     TestApp(Registry registry, MetricsConfig config) {
-        this.bundle = new MetricsBundle(registry, config);
+        this.bundle = new MetricsBundle(registry, config).withJvmMetrics();
     }
 
     /** The bundle under test. */
