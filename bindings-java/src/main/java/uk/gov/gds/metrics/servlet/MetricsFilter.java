@@ -33,6 +33,9 @@ import uk.gov.gds.metrics.EndpointResponse;
  *       if it put the class name in {@link #EXCEPTION_ATTRIBUTE}.</li>
  * </ul>
  *
+ * <p>A request that goes asynchronous is recorded when the filter chain returns, with the
+ * status set by then.
+ *
  * <p>Without Dropwizard: {@code new MetricsFilter(Endpoint.fromEnvironment())} in code, or
  * the no-argument constructor (as {@code web.xml} needs), which builds that endpoint in
  * {@link #init}.
@@ -87,8 +90,8 @@ public class MetricsFilter implements Filter {
         for (Map.Entry<String, String> header : answer.headers()) {
             response.addHeader(header.getKey(), header.getValue());
         }
-        response.setContentLength(answer.body().length);
         if (answer.body().length > 0) {
+            response.setContentLength(answer.body().length);
             response.getOutputStream().write(answer.body());
         }
     }

@@ -50,17 +50,17 @@ public final class BenchmarkReport {
 
     private static String markdown(Map<String, double[]> scores) {
         StringBuilder md = new StringBuilder();
-        md.append("## Java binding (JMH, gds-metrics vs client_java 1.8.0)\n\n");
+        md.append("## Java binding (JMH, gds-metrics vs client_java ").append(peerVersion()).append(")\n\n");
         md.append("Average time per operation, one JVM fork, ± the 99.9% confidence interval; ")
                 .append("ratio = gds-metrics ÷ client_java (below 1 is faster). ")
                 .append("Multi-thread rows are the time per operation seen by each thread.\n\n");
         md.append("| operation | gds-metrics | client_java | ratio |\n|---|---|---|---|\n");
         for (Map.Entry<String, double[]> e : scores.entrySet()) {
-            if (!e.getKey().startsWith("ours")) {
+            if (!e.getKey().endsWith("Ours")) {
                 continue;
             }
-            String operation = e.getKey().substring("ours".length());
-            double[] peer = scores.get("peer" + operation);
+            String operation = e.getKey().substring(0, e.getKey().length() - "Ours".length());
+            double[] peer = scores.get(operation + "Peer");
             if (peer == null) {
                 continue;
             }
@@ -72,7 +72,14 @@ public final class BenchmarkReport {
         return md.toString();
     }
 
-    /** "CounterInc1Thread" as "counter inc 1 thread". */
+    /** The client_java version on the class path, from its jar's file name. */
+    private static String peerVersion() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("prometheus-metrics-core-([^/:;]+)\\.jar")
+                .matcher(System.getProperty("java.class.path"));
+        return m.find() ? m.group(1) : "1.x";
+    }
+
+    /** "counterInc1Thread" as "counter inc 1 thread". */
     private static String label(String operation) {
         return operation.replaceAll("([a-z])([A-Z0-9])", "$1 $2").replaceAll("([0-9])([A-Z])", "$1 $2")
                 .toLowerCase(Locale.ROOT);

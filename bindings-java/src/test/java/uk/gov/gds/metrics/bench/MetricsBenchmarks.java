@@ -21,9 +21,10 @@ import uk.gov.gds.metrics.Format;
 import uk.gov.gds.metrics.Registry;
 
 /**
- * The hot paths of gds-metrics ({@code ours*}) next to the same operation in
- * {@code client_java} 1.x ({@code peer*}), as applications use each by default. Method
- * names pair up by their suffix; {@link BenchmarkReport} divides one by the other.
+ * The hot paths of gds-metrics ({@code *Ours}) next to the same operation in
+ * {@code client_java} 1.x ({@code *Peer}), as applications use each by default. JMH runs
+ * benchmarks in name order, so each pair runs back to back and sees the same machine load;
+ * {@link BenchmarkReport} divides one by the other.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -72,61 +73,61 @@ public class MetricsBenchmarks {
 
     @Benchmark
     @Threads(1)
-    public void oursCounterInc1Thread(Metrics m) {
+    public void counterInc1ThreadOurs(Metrics m) {
         m.ours.inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void peerCounterInc1Thread(Metrics m) {
+    public void counterInc1ThreadPeer(Metrics m) {
         m.peer.inc();
     }
 
     @Benchmark
     @Threads(2)
-    public void oursCounterInc2Threads(Metrics m) {
+    public void counterInc2ThreadsOurs(Metrics m) {
         m.ours.inc();
     }
 
     @Benchmark
     @Threads(2)
-    public void peerCounterInc2Threads(Metrics m) {
+    public void counterInc2ThreadsPeer(Metrics m) {
         m.peer.inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void oursLabelledInc(Metrics m) {
+    public void labelledIncOurs(Metrics m) {
         m.oursLabelled.labelValues("GET", "200").inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void peerLabelledInc(Metrics m) {
+    public void labelledIncPeer(Metrics m) {
         m.peerLabelled.labelValues("GET", "200").inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void oursCachedSeriesInc(Cached c) {
+    public void cachedSeriesIncOurs(Cached c) {
         c.ours.inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void peerCachedSeriesInc(Cached c) {
+    public void cachedSeriesIncPeer(Cached c) {
         c.peer.inc();
     }
 
     @Benchmark
     @Threads(1)
-    public void oursHistogramObserve(Metrics m) {
+    public void histogramObserveOurs(Metrics m) {
         m.oursHistogram.observe(0.3);
     }
 
     @Benchmark
     @Threads(1)
-    public void peerHistogramObserve(Metrics m) {
+    public void histogramObservePeer(Metrics m) {
         m.peerHistogram.observe(0.3);
     }
 
@@ -157,13 +158,13 @@ public class MetricsBenchmarks {
 
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public int oursScrape10kSeries(TenThousandSeries s) {
+    public int scrape10kSeriesOurs(TenThousandSeries s) {
         return s.ours.scrape(Format.TEXT).length();
     }
 
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public int peerScrape10kSeries(TenThousandSeries s) throws IOException {
+    public int scrape10kSeriesPeer(TenThousandSeries s) throws IOException {
         s.out.reset();
         s.writer.write(s.out, s.peer.scrape());
         return s.out.size();
