@@ -15,7 +15,9 @@ MVN = mvn -B -q -Dmaven.repo.local=$(MAVEN_REPO)
 java-deps:
 	scripts/apt-install openjdk-17-jdk-headless maven prometheus
 
+# The jni crate is not a default member, so `make lint` does not reach it: lint it here.
 test-java: java-deps
+	cargo clippy -p gds-metrics-java --all-targets -- -D warnings
 	cd bindings-java && $(MVN) install
 
 # JMH, ours and client_java 1.x in the same run; writes .build/bench/java.md.
