@@ -1,0 +1,178 @@
+//! `uk.gov.gds.metrics.Endpoint`: the configured metrics endpoint, answering requests that
+//! the servlet filter hands over as plain strings.
+
+use crate::error::{guard, JResult, Thrown};
+use crate::handle::{borrow, free, into_handle};
+use crate::registry::RegistryHandle;
+use crate::strings::{optional_string, string, string_array};
+use gds_metrics::{Config, Endpoint, Request, Response};
+use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
+use jni::sys::{jboolean, jint, jlong, jobject, jobjectArray, JNI_FALSE};
+use jni::JNIEnv;
+
+/// Thrown for a bad setting in the environment or in code, at start-up.
+const CONFIGURATION_EXCEPTION: &str = "uk/gov/gds/metrics/ConfigurationException";
+const RESPONSE_CLASS: &str = "uk/gov/gds/metrics/EndpointResponse";
+const RESPONSE_CONSTRUCTOR: &str = "(I[Ljava/lang/String;[B)V";
+
+/// Settings given in code; each one unset (null, or negative for numbers) comes from the
+/// environment, as the core reads it.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
+    mut env: JNIEnv,
+    _: JClass,
+    registry: jlong,
+    application_id: JString,
+    auth_enabled: jint,
+    metrics_path: JString,
+    instance_index: jlong,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        let mut builder = Config::builder();
+        if let Some(guid) = optional_string(env, &application_id)? {
+            builder = builder.application_id(guid);
+        }
+        if auth_enabled >= 0 {
+            builder = builder.auth_enabled(auth_enabled != 0);
+        }
+        if let Some(path) = optional_string(env, &metrics_path)? {
+            builder = builder.metrics_path(path);
+        }
+        if let Ok(index) = u32::try_from(instance_index) {
+            builder = builder.instance_index(index);
+        }
+        let config = builder
+            .build()
+            .map_err(|e| Thrown::new(CONFIGURATION_EXCEPTION, e.to_string()))?;
+        // SAFETY: the Java caller passes a live registry handle.
+        let registry = unsafe { borrow::<RegistryHandle>(registry) }.clone();
+        Ok(into_handle(Endpoint::new(config, registry)?))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointFree(
+    _: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+) {
+    // SAFETY: called once per handle, by the Java object's cleaner.
+    unsafe { free::<Endpoint>(endpoint) }
+}
+
+/// The configured path, for the Java side to describe the endpoint.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointPath<'local>(
+    mut env: JNIEnv<'local>,
+    _: JClass,
+    endpoint: jlong,
+) -> jni::sys::jstring {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        // SAFETY: the Java caller passes a live endpoint handle.
+        let endpoint = unsafe { borrow::<Endpoint>(endpoint) };
+        crate::strings::new_string(env, endpoint.config().metrics_path())
+    })
+}
+
+/// Whether auth is on, so the app can log how it is configured (never the token).
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabled(
+    _: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+) -> jboolean {
+    // SAFETY: the Java caller passes a live endpoint handle.
+    unsafe { borrow::<Endpoint>(endpoint) }
+        .config()
+        .auth_enabled()
+        .into()
+}
+
+/// Configuration warnings (an ignored `CF_INSTANCE_INDEX`), for the Java side to log.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointWarnings<'local>(
+    mut env: JNIEnv<'local>,
+    _: JClass,
+    endpoint: jlong,
+) -> jobjectArray {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        // SAFETY: the Java caller passes a live endpoint handle.
+        let endpoint = unsafe { borrow::<Endpoint>(endpoint) };
+        let warnings: Vec<String> = endpoint
+            .config()
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        Ok(new_string_array(env, &warnings)?.into_raw())
+    })
+}
+
+/// Whether `path` is exactly the endpoint's path.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointMatches(
+    mut env: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+    path: JString,
+) -> jboolean {
+    guard(&mut env, JNI_FALSE, |env| {
+        let path = string(env, &path, "path")?;
+        // SAFETY: the Java caller passes a live endpoint handle.
+        Ok(unsafe { borrow::<Endpoint>(endpoint) }.matches(&path).into())
+    })
+}
+
+/// Answers a request for the endpoint's path. `headers` alternates names and values, one
+/// pair per header line as received. Returns an `EndpointResponse`.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointHandle<'local>(
+    mut env: JNIEnv<'local>,
+    _: JClass,
+    endpoint: jlong,
+    method: JString,
+    path: JString,
+    headers: JObjectArray,
+) -> jobject {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let method = string(env, &method, "method")?;
+        let path = string(env, &path, "path")?;
+        let headers = string_array(env, &headers, "headers")?;
+        let mut request = Request::new(&method, &path);
+        for pair in headers.chunks_exact(2) {
+            request = request.header(&pair[0], pair[1].as_bytes());
+        }
+        // SAFETY: the Java caller passes a live endpoint handle.
+        let response = unsafe { borrow::<Endpoint>(endpoint) }.handle(&request);
+        Ok(java_response(env, response)?.into_raw())
+    })
+}
+
+fn java_response<'local>(env: &mut JNIEnv<'local>, response: Response) -> JResult<JObject<'local>> {
+    let flat: Vec<String> = response
+        .headers
+        .into_iter()
+        .flat_map(|(name, value)| [name.to_owned(), value])
+        .collect();
+    let headers = new_string_array(env, &flat)?;
+    let body = env.byte_array_from_slice(&response.body)?;
+    Ok(env.new_object(
+        RESPONSE_CLASS,
+        RESPONSE_CONSTRUCTOR,
+        &[
+            JValue::Int(jint::from(response.status)),
+            JValue::Object(&headers),
+            JValue::Object(&body),
+        ],
+    )?)
+}
+
+fn new_string_array<'local>(env: &mut JNIEnv<'local>, items: &[String]) -> JResult<JObjectArray<'local>> {
+    let array = env.new_object_array(items.len() as jint, "java/lang/String", JObject::null())?;
+    for (i, item) in items.iter().enumerate() {
+        let s = env.new_string(item)?;
+        env.set_object_array_element(&array, i as jint, &s)?;
+        env.delete_local_ref(s)?;
+    }
+    Ok(array)
+}

@@ -1,0 +1,21 @@
+//! The JNI side of the gds-metrics Java library.
+//!
+//! Every function here is a `native` method of `uk.gov.gds.metrics.internal.Native`. Java
+//! objects hold native state as opaque `long` handles (see [`handle`]); the Java classes
+//! check a handle is live before passing it in, so natives trust the handles they get.
+//!
+//! Two kinds of natives:
+//! - hot paths (`counterInc`, `gaugeSet`, `histogramObserve`, ...) take only primitives,
+//!   never touch the JNI environment and cannot panic, so a JIT-compiled call costs a plain
+//!   native transition;
+//! - everything else (registration, label lookups, scrapes) runs inside [`error::guard`],
+//!   which turns a core error into `IllegalArgumentException` and a panic into
+//!   `IllegalStateException`, so nothing ever unwinds into the JVM.
+
+mod endpoint;
+mod error;
+mod handle;
+mod metrics;
+mod registry;
+mod request_metrics;
+mod strings;

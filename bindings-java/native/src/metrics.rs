@@ -1,0 +1,376 @@
+//! Metric families and their series: `Counter`, `Gauge`, `Histogram`, `Summary`, `Info`.
+//!
+//! A family handle owns an [`AnyFamily`]; a series handle owns one core series (`Counter`,
+//! `Gauge`, ...), found once by label values and then updated with no lookup. The Java side
+//! keeps the kind of every handle, so each hot-path native knows its type statically.
+
+use crate::error::{guard, JResult, Thrown};
+use crate::handle::{borrow, free, into_handle};
+use crate::registry::RegistryHandle;
+use crate::strings::{new_string, optional_string, string, string_array};
+use gds_metrics::{Counter, Family, Gauge, Histogram, Info, Opts, Summary};
+use jni::objects::{JClass, JDoubleArray, JObjectArray, JString};
+use jni::sys::{jboolean, jdouble, jint, jlong, jstring, JNI_FALSE, JNI_TRUE};
+use jni::JNIEnv;
+
+/// The kinds, numbered as the constants in `Native.java`.
+const COUNTER: jint = 0;
+const GAUGE: jint = 1;
+const HISTOGRAM: jint = 2;
+const SUMMARY: jint = 3;
+const INFO: jint = 4;
+
+/// A registered family of any kind.
+enum AnyFamily {
+    Counter(Family<Counter>),
+    Gauge(Family<Gauge>),
+    Histogram(Family<Histogram>),
+    Summary(Family<Summary>),
+    Info(Family<Info>),
+}
+
+impl AnyFamily {
+    /// Registers a family of `kind` described by `opts` in `registry`.
+    fn register(
+        registry: &RegistryHandle,
+        kind: jint,
+        opts: Opts,
+        buckets: Option<Vec<f64>>,
+    ) -> JResult<Self> {
+        Ok(match kind {
+            COUNTER => AnyFamily::Counter(registry.counter(opts)?),
+            GAUGE => AnyFamily::Gauge(registry.gauge(opts)?),
+            HISTOGRAM => AnyFamily::Histogram(registry.histogram(opts, buckets.as_deref())?),
+            SUMMARY => AnyFamily::Summary(registry.summary(opts)?),
+            INFO => AnyFamily::Info(registry.info(opts)?),
+            other => return Err(Thrown::illegal_argument(format!("unknown metric kind {other}"))),
+        })
+    }
+
+    /// A handle to the series for `values`, created at zero if new.
+    fn series_handle(&self, values: &[String]) -> JResult<jlong> {
+        Ok(match self {
+            AnyFamily::Counter(f) => into_handle(f.labels(values)?),
+            AnyFamily::Gauge(f) => into_handle(f.labels(values)?),
+            AnyFamily::Histogram(f) => into_handle(f.labels(values)?),
+            AnyFamily::Summary(f) => into_handle(f.labels(values)?),
+            AnyFamily::Info(f) => into_handle(f.labels(values)?),
+        })
+    }
+
+    fn remove(&self, values: &[String]) -> JResult<bool> {
+        Ok(match self {
+            AnyFamily::Counter(f) => f.remove(values)?,
+            AnyFamily::Gauge(f) => f.remove(values)?,
+            AnyFamily::Histogram(f) => f.remove(values)?,
+            AnyFamily::Summary(f) => f.remove(values)?,
+            AnyFamily::Info(f) => f.remove(values)?,
+        })
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            AnyFamily::Counter(f) => f.descriptor().name(),
+            AnyFamily::Gauge(f) => f.descriptor().name(),
+            AnyFamily::Histogram(f) => f.descriptor().name(),
+            AnyFamily::Summary(f) => f.descriptor().name(),
+            AnyFamily::Info(f) => f.descriptor().name(),
+        }
+    }
+
+    fn clear(&self) {
+        match self {
+            AnyFamily::Counter(f) => f.clear(),
+            AnyFamily::Gauge(f) => f.clear(),
+            AnyFamily::Histogram(f) => f.clear(),
+            AnyFamily::Summary(f) => f.clear(),
+            AnyFamily::Info(f) => f.clear(),
+        }
+    }
+}
+
+/// Validates and registers a family; returns its handle. Mistakes (a bad name, a clash, bad
+/// buckets) throw `IllegalArgumentException` from the builder's `register()`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
+    mut env: JNIEnv,
+    _: JClass,
+    registry: jlong,
+    kind: jint,
+    name: JString,
+    help: JString,
+    unit: JString,
+    label_names: JObjectArray,
+    buckets: JDoubleArray,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        let mut opts = Opts::new(string(env, &name, "name")?, string(env, &help, "help")?)
+            .labels(string_array(env, &label_names, "label names")?);
+        if let Some(unit) = optional_string(env, &unit)? {
+            opts = opts.unit(unit);
+        }
+        let buckets = doubles(env, &buckets)?;
+        // SAFETY: the Java caller passes a live registry handle.
+        let registry = unsafe { borrow::<RegistryHandle>(registry) };
+        Ok(into_handle(AnyFamily::register(registry, kind, opts, buckets)?))
+    })
+}
+
+fn doubles(env: &mut JNIEnv<'_>, array: &JDoubleArray<'_>) -> JResult<Option<Vec<f64>>> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    let mut out = vec![0.0; env.get_array_length(array)? as usize];
+    env.get_double_array_region(array, 0, &mut out)?;
+    Ok(Some(out))
+}
+
+/// Drops the Java object's share of a family (the registry keeps its own).
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(
+    _: JNIEnv,
+    _: JClass,
+    family: jlong,
+) {
+    // SAFETY: called once per handle, by the Java object's cleaner.
+    unsafe { free::<AnyFamily>(family) }
+}
+
+/// A series handle for the label values; a wrong number of values throws.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyLabels(
+    mut env: JNIEnv,
+    _: JClass,
+    family: jlong,
+    values: JObjectArray,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        let values = string_array(env, &values, "label values")?;
+        // SAFETY: the Java caller passes a live family handle.
+        unsafe { borrow::<AnyFamily>(family) }.series_handle(&values)
+    })
+}
+
+/// Removes the series for the label values; returns whether it existed.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyRemove(
+    mut env: JNIEnv,
+    _: JClass,
+    family: jlong,
+    values: JObjectArray,
+) -> jboolean {
+    guard(&mut env, JNI_FALSE, |env| {
+        let values = string_array(env, &values, "label values")?;
+        // SAFETY: the Java caller passes a live family handle.
+        Ok(unsafe { borrow::<AnyFamily>(family) }.remove(&values)?.into())
+    })
+}
+
+/// Removes the family from the registry it was registered in; returns whether it was there.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyUnregister(
+    mut env: JNIEnv,
+    _: JClass,
+    registry: jlong,
+    family: jlong,
+) -> jboolean {
+    guard(&mut env, JNI_FALSE, |_| {
+        // SAFETY: the Java caller passes live registry and family handles.
+        let (registry, family) = unsafe { (borrow::<RegistryHandle>(registry), borrow::<AnyFamily>(family)) };
+        Ok(registry.unregister(family.name()).into())
+    })
+}
+
+/// Removes every labelled series of the family.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(
+    mut env: JNIEnv,
+    _: JClass,
+    family: jlong,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: the Java caller passes a live family handle.
+        unsafe { borrow::<AnyFamily>(family) }.clear();
+        Ok(())
+    })
+}
+
+/// Drops the Java object's share of a series of `kind`.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_seriesFree(
+    _: JNIEnv,
+    _: JClass,
+    kind: jint,
+    series: jlong,
+) {
+    // SAFETY: called once per handle, by the Java object's cleaner, with the handle's kind.
+    unsafe {
+        match kind {
+            COUNTER => free::<Counter>(series),
+            GAUGE => free::<Gauge>(series),
+            HISTOGRAM => free::<Histogram>(series),
+            SUMMARY => free::<Summary>(series),
+            INFO => free::<Info>(series),
+            _ => {}
+        }
+    }
+}
+
+// Hot paths: primitives only, no JNI environment, nothing that can panic.
+// SAFETY (every function below): the Java caller passes a live series handle of the kind
+// named by the function.
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) {
+    unsafe { borrow::<Counter>(series) }.inc();
+}
+
+/// Adds a whole amount, checked non-negative by the Java caller.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncLong(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    amount: jlong,
+) {
+    unsafe { borrow::<Counter>(series) }.inc_by(amount as u64);
+}
+
+/// Adds `amount`; returns false (and adds nothing) if it is negative or not finite.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    amount: jdouble,
+) -> jboolean {
+    match unsafe { borrow::<Counter>(series) }.inc_by_f64(amount) {
+        Ok(()) => JNI_TRUE,
+        Err(_) => JNI_FALSE,
+    }
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterGet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) -> jdouble {
+    unsafe { borrow::<Counter>(series) }.get()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
+    unsafe { borrow::<Gauge>(series) }.set(v);
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeAdd(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
+    unsafe { borrow::<Gauge>(series) }.add(v);
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSetToCurrentTime(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) {
+    unsafe { borrow::<Gauge>(series) }.set_to_current_time();
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+) -> jdouble {
+    unsafe { borrow::<Gauge>(series) }.get()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserve(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
+    unsafe { borrow::<Histogram>(series) }.observe(v);
+}
+
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_summaryObserve(
+    _: JNIEnv,
+    _: JClass,
+    series: jlong,
+    v: jdouble,
+) {
+    unsafe { borrow::<Summary>(series) }.observe(v);
+}
+
+// Reads for tests and callers that inspect values; not hot.
+
+/// The observation count of a histogram (`kind` 2) or summary (`kind` 3) series.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCount(
+    _: JNIEnv,
+    _: JClass,
+    kind: jint,
+    series: jlong,
+) -> jlong {
+    distribution(kind, series).0 as jlong
+}
+
+/// The sum of observations of a histogram (`kind` 2) or summary (`kind` 3) series.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionSum(
+    _: JNIEnv,
+    _: JClass,
+    kind: jint,
+    series: jlong,
+) -> jdouble {
+    distribution(kind, series).1
+}
+
+fn distribution(kind: jint, series: jlong) -> (u64, f64) {
+    match kind {
+        HISTOGRAM => {
+            let snapshot = unsafe { borrow::<Histogram>(series) }.snapshot();
+            (snapshot.count(), snapshot.sum)
+        }
+        SUMMARY => unsafe { borrow::<Summary>(series) }.get(),
+        _ => (0, 0.0),
+    }
+}
+
+/// The core's message for a rejected counter increment, for the exception Java throws.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncError(
+    mut env: JNIEnv,
+    _: JClass,
+    series: jlong,
+    amount: jdouble,
+) -> jstring {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let counter = unsafe { borrow::<Counter>(series) };
+        let message = match counter.inc_by_f64(amount) {
+            Err(e) => e.to_string(),
+            Ok(()) => String::new(),
+        };
+        new_string(env, &message)
+    })
+}

@@ -1,0 +1,155 @@
+package uk.gov.gds.metrics;
+
+import java.lang.ref.Reference;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import uk.gov.gds.metrics.internal.Handles;
+import uk.gov.gds.metrics.internal.Native;
+
+/**
+ * What every metric family shares: registration, the series for each set of label values,
+ * and closing.
+ *
+ * <p>Series objects are cached here, so {@code labelValues(..)} costs a map lookup after the
+ * first call, and callers on hot paths keep the returned series to skip even that.
+ *
+ * @param <S> the series type ({@link CounterDataPoint}, {@link GaugeDataPoint}, ...)
+ */
+public abstract class MetricFamily<S> implements AutoCloseable {
+    private final Registry registry;
+    private final String name;
+    private final long family;
+    private final int kind;
+    private final ConcurrentHashMap<List<String>, S> series = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** The one series of a family without labels; null for labelled families. */
+    private final S solo;
+
+    MetricFamily(MetricBuilder<?, ?> builder, int kind, double[] buckets) {
+        if (builder.registry == null) {
+            throw new IllegalArgumentException("registry must not be null");
+        }
+        this.registry = builder.registry;
+        this.name = builder.name;
+        this.kind = kind;
+        this.family = Native.registerFamily(registry.handle(), kind, builder.name, builder.help, builder.unit,
+                builder.labelNames, buckets);
+        registry.keepAlive();
+        Handles.freeFamilyWith(this, family);
+        this.solo = builder.labelNames.length == 0 ? newSeries(nativeSeries(new String[0])) : null;
+    }
+
+    /** Wraps a new series handle; the series object owns it. */
+    abstract S newSeries(long handle);
+
+    /** The name given to the builder. */
+    public String getName() {
+        return name;
+    }
+
+    /**
+     * The series for these label values (in label-name order), created at zero if new. A
+     * wrong number of values, or a null value, throws {@link IllegalArgumentException}.
+     */
+    public S labelValues(String... values) {
+        checkOpen();
+        List<String> key = key(values);
+        S existing = series.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        return series.computeIfAbsent(key, k -> newSeries(nativeSeries(k.toArray(new String[0]))));
+    }
+
+    /** Stops exposing the series for these label values; returns whether it existed. */
+    public boolean remove(String... values) {
+        checkOpen();
+        List<String> key = key(values);
+        series.remove(key);
+        try {
+            return Native.familyRemove(family, key.toArray(new String[0]));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Stops exposing every labelled series. */
+    public void clear() {
+        checkOpen();
+        series.clear();
+        try {
+            Native.familyClear(family);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Removes the family from its registry; afterwards every method of this object throws
+     * {@link IllegalStateException}. Closing again does nothing. Series objects obtained
+     * earlier keep working but are no longer exposed.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                Native.familyUnregister(registry.handle(), family);
+            } finally {
+                registry.keepAlive();
+                Reference.reachabilityFence(this);
+            }
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** The series of a family without labels (the fast path of {@code inc()}, {@code observe()}, ...). */
+    final S solo() {
+        S s = solo;
+        if (s == null || closed.getPlain()) {
+            return soloFailure();
+        }
+        return s;
+    }
+
+    private S soloFailure() {
+        checkOpen();
+        // A labelled family: let the core say which labels are missing.
+        return newSeries(nativeSeries(new String[0]));
+    }
+
+    final void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("metric `" + name + "` is closed; register it again to use it");
+        }
+    }
+
+    private long nativeSeries(String[] values) {
+        try {
+            return Native.familyLabels(family, values);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    private static List<String> key(String[] values) {
+        if (values == null) {
+            throw new IllegalArgumentException("label values must not be null");
+        }
+        for (String v : values) {
+            if (v == null) {
+                throw new IllegalArgumentException("label values must not be null");
+            }
+        }
+        return List.copyOf(Arrays.asList(values));
+    }
+
+    final int kind() {
+        return kind;
+    }
+}

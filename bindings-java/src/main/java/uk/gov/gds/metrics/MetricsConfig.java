@@ -1,0 +1,72 @@
+package uk.gov.gds.metrics;
+
+/**
+ * Settings given in code. Every setting left unset is read from the environment when the
+ * {@link Endpoint} is created, as on Cloud Foundry: {@code VCAP_APPLICATION} (the app GUID
+ * is the bearer token), {@code METRICS_BASIC_AUTH} (auth on unless {@code false}),
+ * {@code PROMETHEUS_METRICS_PATH} (default {@code /metrics}) and {@code CF_INSTANCE_INDEX}.
+ * A setting given here wins over the environment.
+ */
+public final class MetricsConfig {
+    final String applicationId;
+    final Boolean authEnabled;
+    final String metricsPath;
+    final Integer instanceIndex;
+
+    private MetricsConfig(Builder b) {
+        applicationId = b.applicationId;
+        authEnabled = b.authEnabled;
+        metricsPath = b.metricsPath;
+        instanceIndex = b.instanceIndex;
+    }
+
+    /** Everything from the environment. */
+    public static MetricsConfig fromEnvironment() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link MetricsConfig}; checking happens when the endpoint is created. */
+    public static final class Builder {
+        private String applicationId;
+        private Boolean authEnabled;
+        private String metricsPath;
+        private Integer instanceIndex;
+
+        private Builder() {}
+
+        /** The app GUID that scrapes must send as {@code Authorization: Bearer <GUID>}. */
+        public Builder applicationId(String guid) {
+            this.applicationId = guid;
+            return this;
+        }
+
+        /** Switches bearer-token auth on or off. */
+        public Builder authEnabled(boolean on) {
+            this.authEnabled = on;
+            return this;
+        }
+
+        /** The endpoint's path; starts with {@code /}. */
+        public Builder metricsPath(String path) {
+            this.metricsPath = path;
+            return this;
+        }
+
+        /** The instance index of this app instance. */
+        public Builder instanceIndex(int index) {
+            if (index < 0) {
+                throw new IllegalArgumentException("instance index must not be negative, got " + index);
+            }
+            this.instanceIndex = index;
+            return this;
+        }
+
+        public MetricsConfig build() {
+            return new MetricsConfig(this);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package uk.gov.gds.metrics;
+
+import java.lang.System.Logger.Level;
+import java.lang.ref.Reference;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import uk.gov.gds.metrics.internal.Handles;
+import uk.gov.gds.metrics.internal.Native;
+
+/**
+ * A set of metric families that one endpoint exposes together.
+ *
+ * <p>Most applications use {@link #defaultRegistry()}, which the metric builders'
+ * {@code register()} and the {@code MetricsBundle} use unless told otherwise. Separate
+ * registries are for tests and for libraries that expose their own endpoint.
+ */
+public final class Registry {
+    private static final Registry DEFAULT = new Registry();
+
+    private static final System.Logger LOG = System.getLogger(Registry.class.getName());
+
+    private final long handle;
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
+
+    /** A new, empty registry. */
+    public Registry() {
+        handle = Native.registryNew();
+        Handles.freeRegistryWith(this, handle);
+    }
+
+    /** The registry shared by the whole application. */
+    public static Registry defaultRegistry() {
+        return DEFAULT;
+    }
+
+    /**
+     * Runs {@code refresh} before every scrape, to set metrics whose values are read when
+     * Prometheus asks (JVM memory, pool sizes) rather than updated as things happen. An
+     * exception it throws is logged and the scrape goes on.
+     */
+    public void beforeScrape(Runnable refresh) {
+        beforeScrape.add(refresh);
+    }
+
+    /** Runs the {@link #beforeScrape} actions; the endpoint calls it before rendering. */
+    void refresh() {
+        for (Runnable r : beforeScrape) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a before-scrape action failed; its metrics keep their last values", e);
+            }
+        }
+    }
+
+    /** The whole exposition as text, as a scrape with the given format would return it. */
+    public String scrape(Format format) {
+        refresh();
+        try {
+            return Native.registryRender(handle, format == Format.OPENMETRICS);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Removes the family called {@code name} (a counter's name without {@code _total});
+     * returns whether there was one. Java objects for it keep working but are no longer
+     * exposed. {@link MetricFamily#close()} does the same for a family you hold.
+     */
+    public boolean unregister(String name) {
+        try {
+            return Native.registryUnregister(handle, name);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The native handle, for the classes of this library that share the registry with the core. */
+    long handle() {
+        return handle;
+    }
+
+    /** Keeps this registry reachable until a native call using {@link #handle()} has returned. */
+    void keepAlive() {
+        Reference.reachabilityFence(this);
+    }
+}

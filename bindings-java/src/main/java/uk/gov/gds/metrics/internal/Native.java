@@ -1,0 +1,75 @@
+package uk.gov.gds.metrics.internal;
+
+/**
+ * The native methods of the gds-metrics core, implemented by the jni crate in
+ * {@code bindings-java/native}. Not for application code: use the classes of
+ * {@code uk.gov.gds.metrics}, which own every handle passed here.
+ *
+ * <p>Handles are opaque pointers. Callers pass only live handles of the right kind; the
+ * hot-path methods ({@code counterInc}, {@code gaugeSet}, {@code histogramObserve}, ...)
+ * take primitives only and do no checking at all, which is what makes them cheap.
+ */
+public final class Native {
+    /** Metric kinds, numbered as in {@code metrics.rs}. */
+    public static final int COUNTER = 0;
+    public static final int GAUGE = 1;
+    public static final int HISTOGRAM = 2;
+    public static final int SUMMARY = 3;
+    public static final int INFO = 4;
+
+    static {
+        NativeLibrary.load();
+    }
+
+    private Native() {}
+
+    /** Loads the library now, so a missing or broken one fails at start-up, not on first use. */
+    public static void ensureLoaded() {}
+
+    public static native long liveHandles();
+
+    // Registry
+    public static native long registryNew();
+    public static native void registryFree(long registry);
+    public static native String registryRender(long registry, boolean openMetrics);
+    public static native boolean registryUnregister(long registry, String name);
+
+    // Families
+    public static native long registerFamily(
+            long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets);
+    public static native void familyFree(long family);
+    public static native boolean familyUnregister(long registry, long family);
+    public static native long familyLabels(long family, String[] values);
+    public static native boolean familyRemove(long family, String[] values);
+    public static native void familyClear(long family);
+    public static native void seriesFree(int kind, long series);
+
+    // Series: hot paths
+    public static native void counterInc(long series);
+    public static native void counterIncLong(long series, long amount);
+    public static native boolean counterIncDouble(long series, double amount);
+    public static native String counterIncError(long series, double amount);
+    public static native double counterGet(long series);
+    public static native void gaugeSet(long series, double value);
+    public static native void gaugeAdd(long series, double delta);
+    public static native void gaugeSetToCurrentTime(long series);
+    public static native double gaugeGet(long series);
+    public static native void histogramObserve(long series, double value);
+    public static native void summaryObserve(long series, double value);
+    // Endpoint and request metrics
+    public static native long endpointNew(
+            long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex);
+    public static native void endpointFree(long endpoint);
+    public static native String endpointPath(long endpoint);
+    public static native boolean endpointAuthEnabled(long endpoint);
+    public static native String[] endpointWarnings(long endpoint);
+    public static native boolean endpointMatches(long endpoint, String path);
+    public static native Object endpointHandle(long endpoint, String method, String path, String[] headers);
+    public static native void recordRequest(
+            long endpoint, String method, String host, String route, int status, double seconds);
+    public static native void recordException(long endpoint, String className);
+    public static native String collapseIds(String path);
+
+    public static native long distributionCount(int kind, long series);
+    public static native double distributionSum(int kind, long series);
+}
