@@ -7,10 +7,72 @@
 //! into the ratio tables of `BENCHMARKS.md`. Group names are the cases, function names the
 //! libraries; keep them in step with that script.
 
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Throughput};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+type Criterion = criterion::Criterion<ThreadCpuTime>;
+type Group<'a> = BenchmarkGroup<'a, ThreadCpuTime>;
+
+/// CPU time of the measuring thread rather than wall time: the benchmarks share their
+/// machine with other work, and time spent descheduled would otherwise land on whichever
+/// library happened to be running.
+struct ThreadCpuTime;
+
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec to write into; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_time()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_time() - start
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns"),
+            t if t < 1e6 => (1e-3, "µs"),
+            t if t < 1e9 => (1e-6, "ms"),
+            _ => (1e-9, "s"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+    fn scale_throughputs(&self, _: f64, _: &Throughput, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+    fn scale_for_machines(&self, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
 
 const OURS: &str = "gds-metrics";
 const PROMETHEUS_CLIENT: &str = "prometheus-client";
@@ -188,7 +250,7 @@ fn labelled_inc(c: &mut Criterion) {
 // Case: two threads incrementing the same counter. The time is per increment of one
 // thread while the other increments too.
 
-fn contended(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, inc: impl Fn() + Sync) {
+fn contended(group: &mut Group<'_>, name: &str, inc: impl Fn() + Sync) {
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let start = AtomicBool::new(false);
@@ -197,11 +259,11 @@ fn contended(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, n
                     while !start.load(Ordering::Acquire) {
                         std::hint::spin_loop();
                     }
-                    let t = Instant::now();
+                    let t = thread_cpu_time();
                     for _ in 0..iters {
                         inc();
                     }
-                    t.elapsed()
+                    thread_cpu_time() - t
                 };
                 let a = s.spawn(worker);
                 let b = s.spawn(worker);
@@ -241,7 +303,7 @@ fn histogram_observe(c: &mut Criterion) {
     let values = observations();
     let buckets = gds_metrics::DEFAULT_BUCKETS;
     let mut group = c.benchmark_group("histogram_observe");
-    let cycle = |group: &mut BenchmarkGroup<'_, _>, name: &str, observe: &dyn Fn(f64)| {
+    let cycle = |group: &mut Group<'_>, name: &str, observe: &dyn Fn(f64)| {
         group.bench_function(name, |b| {
             let mut i = 0;
             b.iter(|| {
@@ -396,7 +458,8 @@ fn render_100k(c: &mut Criterion) {
 /// Keeps `make bench` to a few minutes on a shared two-core machine while leaving criterion
 /// enough samples for stable medians.
 fn config() -> Criterion {
-    Criterion::default()
+    criterion::Criterion::default()
+        .with_measurement(ThreadCpuTime)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(50)
