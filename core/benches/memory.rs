@@ -53,7 +53,8 @@ fn label_values() -> Vec<(&'static str, &'static str)> {
     const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
     (0..SERIES)
         .map(|i| {
-            let path: &'static str = Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
+            let path: &'static str =
+                Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
             (METHODS[i % METHODS.len()], path)
         })
         .collect()
@@ -72,7 +73,10 @@ impl fastmetrics::raw::LabelSetSchema for FastLabels {
 }
 
 impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
-    fn encode(&self, encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder) -> fastmetrics::error::Result<()> {
+    fn encode(
+        &self,
+        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
+    ) -> fastmetrics::error::Result<()> {
         encoder.encode(&("method", self.method))?;
         encoder.encode(&("path", self.path))
     }
@@ -97,7 +101,9 @@ fn main() {
                 let family = registry
                     .counter(gds_metrics::Opts::new("c", "h").labels(["method", "path"]))
                     .unwrap();
-                labels.iter().for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+                labels
+                    .iter()
+                    .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
                 registry
             }),
         ),
@@ -116,8 +122,11 @@ fn main() {
             "prometheus",
             per_series(|| {
                 let family =
-                    prometheus::IntCounterVec::new(prometheus::Opts::new("c", "h"), &["method", "path"]).unwrap();
-                labels.iter().for_each(|(m, p)| family.with_label_values(&[m, p]).inc());
+                    prometheus::IntCounterVec::new(prometheus::Opts::new("c", "h"), &["method", "path"])
+                        .unwrap();
+                labels
+                    .iter()
+                    .for_each(|(m, p)| family.with_label_values(&[m, p]).inc());
                 family
             }),
         ),
@@ -151,11 +160,16 @@ fn main() {
                     method: paracord::ParaCord::default(),
                     path: paracord::ParaCord::default(),
                 });
-                labels.iter().for_each(|(method, path)| family.inc(MeasuredLabels { method, path }));
+                labels
+                    .iter()
+                    .for_each(|(method, path)| family.inc(MeasuredLabels { method, path }));
                 family
             }),
         ),
     ];
-    let fields: Vec<String> = results.iter().map(|(name, bytes)| format!("\"{name}\": {bytes:.1}")).collect();
+    let fields: Vec<String> = results
+        .iter()
+        .map(|(name, bytes)| format!("\"{name}\": {bytes:.1}"))
+        .collect();
     println!("{{{}}}", fields.join(", "));
 }

@@ -22,7 +22,10 @@ type Group<'a> = BenchmarkGroup<'a, ThreadCpuTime>;
 struct ThreadCpuTime;
 
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid timespec to write into; the clock id is a constant Linux knows.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
@@ -86,7 +89,8 @@ fn label_values(series: usize) -> Vec<(&'static str, &'static str)> {
     const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
     (0..series)
         .map(|i| {
-            let path: &'static str = Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
+            let path: &'static str =
+                Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
             (METHODS[i % METHODS.len()], path)
         })
         .collect()
@@ -114,7 +118,10 @@ impl fastmetrics::raw::LabelSetSchema for FastLabels {
 }
 
 impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
-    fn encode(&self, encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder) -> fastmetrics::error::Result<()> {
+    fn encode(
+        &self,
+        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
+    ) -> fastmetrics::error::Result<()> {
         encoder.encode(&("method", self.method))?;
         encoder.encode(&("path", self.path))
     }
@@ -147,7 +154,11 @@ fn handle_inc(c: &mut Criterion) {
     let mut group = c.benchmark_group("handle_inc");
     group.bench_function(OURS, |b| {
         let registry = gds_metrics::Registry::new();
-        let counter = registry.counter(gds_metrics::Opts::new("c", "h")).unwrap().get().unwrap();
+        let counter = registry
+            .counter(gds_metrics::Opts::new("c", "h"))
+            .unwrap()
+            .get()
+            .unwrap();
         b.iter(|| black_box(&counter).inc());
     });
     group.bench_function(PROMETHEUS_CLIENT, |b| {
@@ -201,11 +212,14 @@ fn labelled_inc(c: &mut Criterion) {
         b.iter(|| {
             let (method, path) = labels[i % LOOKUP_SERIES];
             i += 1;
-            family.get_or_create(&prometheus_client_labels(method, path)).inc();
+            family
+                .get_or_create(&prometheus_client_labels(method, path))
+                .inc();
         });
     });
     group.bench_function(PROMETHEUS, |b| {
-        let family = prometheus::IntCounterVec::new(prometheus::Opts::new("c", "h"), &["method", "path"]).unwrap();
+        let family =
+            prometheus::IntCounterVec::new(prometheus::Opts::new("c", "h"), &["method", "path"]).unwrap();
         let mut i = 0;
         b.iter(|| {
             let (method, path) = labels[i % LOOKUP_SERIES];
@@ -278,7 +292,11 @@ fn contended(group: &mut Group<'_>, name: &str, inc: impl Fn() + Sync) {
 fn contended_inc(c: &mut Criterion) {
     let mut group = c.benchmark_group("contended_inc");
     let registry = gds_metrics::Registry::new();
-    let ours = registry.counter(gds_metrics::Opts::new("c", "h")).unwrap().get().unwrap();
+    let ours = registry
+        .counter(gds_metrics::Opts::new("c", "h"))
+        .unwrap()
+        .get()
+        .unwrap();
     contended(&mut group, OURS, || ours.inc());
     let pc = prometheus_client::metrics::counter::Counter::<u64>::default();
     contended(&mut group, PROMETHEUS_CLIENT, || {
@@ -313,12 +331,17 @@ fn histogram_observe(c: &mut Criterion) {
         });
     };
     let registry = gds_metrics::Registry::new();
-    let ours = registry.histogram(gds_metrics::Opts::new("h", "h"), None).unwrap().get().unwrap();
+    let ours = registry
+        .histogram(gds_metrics::Opts::new("h", "h"), None)
+        .unwrap()
+        .get()
+        .unwrap();
     cycle(&mut group, OURS, &|v| ours.observe(v));
     let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
     cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
-    let p = prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("h", "h").buckets(buckets.to_vec()))
-        .unwrap();
+    let p =
+        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("h", "h").buckets(buckets.to_vec()))
+            .unwrap();
     cycle(&mut group, PROMETHEUS, &|v| p.observe(v));
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(buckets)
@@ -350,7 +373,9 @@ fn render(c: &mut Criterion, series: usize) {
     let family = ours
         .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
         .unwrap();
-    labels.iter().for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
     let mut buf = Vec::new();
     group.bench_function(OURS, |b| {
         b.iter(|| {
@@ -366,11 +391,9 @@ fn render(c: &mut Criterion, series: usize) {
         prometheus_client::metrics::counter::Counter,
     >::default();
     pc.register("requests", "Requests.", pc_family.clone());
-    labels
-        .iter()
-        .for_each(|(m, p)| {
-            pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
-        });
+    labels.iter().for_each(|(m, p)| {
+        pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
+    });
     let mut text = String::new();
     group.bench_function(PROMETHEUS_CLIENT, |b| {
         b.iter(|| {
@@ -381,11 +404,15 @@ fn render(c: &mut Criterion, series: usize) {
     });
 
     let p = prometheus::Registry::new();
-    let p_family =
-        prometheus::IntCounterVec::new(prometheus::Opts::new("requests_total", "Requests."), &["method", "path"])
-            .unwrap();
+    let p_family = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("requests_total", "Requests."),
+        &["method", "path"],
+    )
+    .unwrap();
     p.register(Box::new(p_family.clone())).unwrap();
-    labels.iter().for_each(|(m, p)| p_family.with_label_values(&[m, p]).inc());
+    labels
+        .iter()
+        .for_each(|(m, p)| p_family.with_label_values(&[m, p]).inc());
     let encoder = prometheus::TextEncoder::new();
     group.bench_function(PROMETHEUS, |b| {
         b.iter(|| {
@@ -421,8 +448,12 @@ fn render(c: &mut Criterion, series: usize) {
     group.bench_function(FASTMETRICS, |b| {
         b.iter(|| {
             text.clear();
-            fastmetrics::format::text::encode(&mut text, &f, fastmetrics::format::text::TextProfile::PrometheusV0_0_4)
-                .unwrap();
+            fastmetrics::format::text::encode(
+                &mut text,
+                &f,
+                fastmetrics::format::text::TextProfile::PrometheusV0_0_4,
+            )
+            .unwrap();
             black_box(text.len())
         })
     });
@@ -430,7 +461,9 @@ fn render(c: &mut Criterion, series: usize) {
     let me = MeasuredMetrics {
         requests: measured::CounterVec::with_label_set(measured_label_set()),
     };
-    labels.iter().for_each(|(method, path)| me.requests.inc(MeasuredLabels { method, path }));
+    labels
+        .iter()
+        .for_each(|(method, path)| me.requests.inc(MeasuredLabels { method, path }));
     let mut enc = measured::text::BufferedTextEncoder::new();
     group.bench_function(MEASURED, |b| {
         b.iter(|| {
@@ -471,4 +504,3 @@ criterion_group! {
     targets = handle_inc, labelled_inc, contended_inc, histogram_observe, render_10k, render_100k
 }
 criterion_main!(benches);
-
