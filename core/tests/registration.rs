@@ -63,9 +63,12 @@ fn registering_the_same_name_twice_is_a_duplicate() {
     assert!(matches!(err, Error::Duplicate { .. }), "{err:?}");
 }
 
+/// Registers one family, for the table of clashing pairs below.
+type Register = fn(&Registry) -> gds_metrics::Result<()>;
+
 #[test]
 fn families_whose_samples_would_collide_are_duplicates() {
-    let cases: [(&str, fn(&Registry) -> gds_metrics::Result<()>, fn(&Registry) -> gds_metrics::Result<()>); 4] = [
+    let cases: [(&str, Register, Register); 4] = [
         (
             "requests_total",
             |r| r.counter(Opts::new("requests", "h")).map(drop),
@@ -107,7 +110,12 @@ fn a_failed_registration_leaves_the_registry_unchanged() {
 #[test]
 fn unregistering_frees_the_name() {
     let registry = Registry::new();
-    registry.counter(Opts::new("jobs", "h")).unwrap().get().unwrap().inc();
+    registry
+        .counter(Opts::new("jobs", "h"))
+        .unwrap()
+        .get()
+        .unwrap()
+        .inc();
     assert!(registry.unregister("jobs"));
     assert!(!registry.unregister("jobs"));
     assert_eq!(registry.render(Format::Text), "");
@@ -177,7 +185,11 @@ fn wrong_numbers_of_label_values_are_errors_on_every_call() {
 
 #[test]
 fn counters_refuse_negative_and_non_finite_increments() {
-    let counter = Registry::new().counter(Opts::new("c", "h")).unwrap().get().unwrap();
+    let counter = Registry::new()
+        .counter(Opts::new("c", "h"))
+        .unwrap()
+        .get()
+        .unwrap();
     for bad in [-1.0, -0.001, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         assert!(
             matches!(counter.inc_by_f64(bad), Err(Error::NegativeIncrement { ref metric, .. }) if metric == "c"),
@@ -193,7 +205,13 @@ fn counters_refuse_negative_and_non_finite_increments() {
 #[test]
 fn histogram_buckets_must_be_finite_and_strictly_rising() {
     let registry = Registry::new();
-    let bad_bounds: [&[f64]; 5] = [&[], &[2.0, 1.0], &[1.0, 1.0], &[f64::NAN], &[f64::NEG_INFINITY, 1.0]];
+    let bad_bounds: [&[f64]; 5] = [
+        &[],
+        &[2.0, 1.0],
+        &[1.0, 1.0],
+        &[f64::NAN],
+        &[f64::NEG_INFINITY, 1.0],
+    ];
     for bounds in bad_bounds {
         assert!(
             matches!(
@@ -224,7 +242,9 @@ fn units_must_be_the_end_of_the_name() {
         registry.gauge(Opts::new("size_bytes", "h").unit("by tes")),
         Err(Error::InvalidUnit { .. })
     ));
-    registry.gauge(Opts::new("size_bytes", "h").unit("bytes")).unwrap();
+    registry
+        .gauge(Opts::new("size_bytes", "h").unit("bytes"))
+        .unwrap();
 }
 
 #[test]
