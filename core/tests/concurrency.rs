@@ -93,10 +93,17 @@ fn parse_histogram(text: &str) -> Scraped {
 
 fn assert_consistent(s: &Scraped) {
     assert_eq!(s.buckets.last(), Some(&s.count), "+Inf must equal _count: {s:?}");
-    assert!(s.buckets.windows(2).all(|w| w[0] <= w[1]), "buckets must be cumulative: {s:?}");
+    assert!(
+        s.buckets.windows(2).all(|w| w[0] <= w[1]),
+        "buckets must be cumulative: {s:?}"
+    );
     let small = s.buckets[0];
     let large = s.count - small;
-    assert_eq!(s.sum, small * SMALL + large * LARGE, "_sum must cover the counted observations: {s:?}");
+    assert_eq!(
+        s.sum,
+        small * SMALL + large * LARGE,
+        "_sum must cover the counted observations: {s:?}"
+    );
 }
 
 #[test]
@@ -161,5 +168,8 @@ fn every_summary_scrape_pairs_count_and_sum_of_the_same_observations() {
         observers.into_iter().for_each(|o| o.join().unwrap());
         observing.store(false, Ordering::Relaxed);
     });
-    assert_eq!(summary.get(), (THREADS * PER_THREAD, (THREADS * PER_THREAD) as f64 * 2.0));
+    assert_eq!(
+        summary.get(),
+        (THREADS * PER_THREAD, (THREADS * PER_THREAD) as f64 * 2.0)
+    );
 }

@@ -24,19 +24,34 @@ fn registry() -> Registry {
     registry.set_emit_created(true);
     let labels = ["kind", "value"];
 
-    let counter = registry.counter(Opts::new("demo_events_total", HELP).labels(labels)).unwrap();
+    let counter = registry
+        .counter(Opts::new("demo_events_total", HELP).labels(labels))
+        .unwrap();
     counter.labels(&["plain", "a"]).unwrap().inc_by(3);
-    counter.labels(&["hostile", HOSTILE]).unwrap().inc_by_f64(2.5).unwrap();
+    counter
+        .labels(&["hostile", HOSTILE])
+        .unwrap()
+        .inc_by_f64(2.5)
+        .unwrap();
 
     let gauge = registry
-        .gauge(Opts::new("demo_temperature_celsius", HELP).unit("celsius").labels(labels))
+        .gauge(
+            Opts::new("demo_temperature_celsius", HELP)
+                .unit("celsius")
+                .labels(labels),
+        )
         .unwrap();
     gauge.labels(&["plain", "a"]).unwrap().set(-4.25);
     gauge.labels(&["hostile", HOSTILE]).unwrap().set(f64::INFINITY);
     gauge.labels(&["nan", ""]).unwrap().set(f64::NAN);
 
     let histogram = registry
-        .histogram(Opts::new("demo_latency_seconds", HELP).unit("seconds").labels(labels), None)
+        .histogram(
+            Opts::new("demo_latency_seconds", HELP)
+                .unit("seconds")
+                .labels(labels),
+            None,
+        )
         .unwrap();
     for v in [0.001, 0.2, 3.0, 50.0] {
         histogram.labels(&["hostile", HOSTILE]).unwrap().observe(v);
@@ -46,10 +61,14 @@ fn registry() -> Registry {
         .unwrap();
     custom.get().unwrap().observe(7.0);
 
-    let summary = registry.summary(Opts::new("demo_payload", HELP).labels(labels)).unwrap();
+    let summary = registry
+        .summary(Opts::new("demo_payload", HELP).labels(labels))
+        .unwrap();
     summary.labels(&["hostile", HOSTILE]).unwrap().observe(12.5);
 
-    let info = registry.info(Opts::new("demo_build", HELP).labels(["version", "note"])).unwrap();
+    let info = registry
+        .info(Opts::new("demo_build", HELP).labels(["version", "note"]))
+        .unwrap();
     info.labels(&["1.2.3", HOSTILE]).unwrap();
     registry
 }
@@ -71,7 +90,10 @@ fn python() -> Command {
         "GDS_METRICS_TOOLS_PYTHON must name a Python with prometheus_client (`make test-core` sets it)",
     );
     let mut command = Command::new(python);
-    command.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/parse_exposition.py"));
+    command.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/parse_exposition.py"
+    ));
     command
 }
 
@@ -109,7 +131,10 @@ fn samples_of(families: &[Value]) -> Vec<Sample> {
 }
 
 fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
-    let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let labels = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     (name.to_owned(), labels, value)
 }
 
@@ -140,7 +165,11 @@ fn expected_samples() -> Vec<Sample> {
         sample("demo_events_total", &hostile, 2.5),
         sample("demo_temperature_celsius", &plain, -4.25),
         sample("demo_temperature_celsius", &hostile, f64::INFINITY),
-        sample("demo_temperature_celsius", &[("kind", "nan"), ("value", "")], f64::NAN),
+        sample(
+            "demo_temperature_celsius",
+            &[("kind", "nan"), ("value", "")],
+            f64::NAN,
+        ),
         sample("demo_latency_seconds_count", &hostile, 4.0),
         sample("demo_latency_seconds_sum", &hostile, 0.001 + 0.2 + 3.0 + 50.0),
         sample("demo_size_bytes_bucket", &[("le", "1.0")], 0.0),
@@ -213,8 +242,9 @@ fn openmetrics_exposition_passes_the_strict_parser_and_round_trips() {
         ]
     );
 
-    let (created, samples): (Vec<Sample>, Vec<Sample>) =
-        samples_of(&families).into_iter().partition(|s| s.0.ends_with("_created"));
+    let (created, samples): (Vec<Sample>, Vec<Sample>) = samples_of(&families)
+        .into_iter()
+        .partition(|s| s.0.ends_with("_created"));
     assert_same_samples(samples, expected_samples());
     // One `_created` per counter, histogram and summary series, each a plausible clock.
     assert_eq!(created.len(), 2 + 1 + 1 + 1);

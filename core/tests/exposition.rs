@@ -106,7 +106,11 @@ fn created_samples_follow_their_series_in_openmetrics_only() {
 fn numbers_are_canonical() {
     let registry = Registry::new();
     let g = registry.gauge(Opts::new("g", "h").labels(["v"])).unwrap();
-    for (label, value) in [("inf", f64::INFINITY), ("ninf", f64::NEG_INFINITY), ("nan", f64::NAN)] {
+    for (label, value) in [
+        ("inf", f64::INFINITY),
+        ("ninf", f64::NEG_INFINITY),
+        ("nan", f64::NAN),
+    ] {
         g.labels(&[label]).unwrap().set(value);
     }
     g.labels(&["big"]).unwrap().set(1e21);
