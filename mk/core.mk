@@ -1,7 +1,32 @@
-# The Rust core: unit, integration and doc tests, and the exposition conformance checks.
+# The Rust core: unit, integration, property and doc tests, and the exposition conformance
+# checks against the real `promtool` (Debian `prometheus`) and the Python `prometheus_client`
+# parsers. `make bench-core` runs the peer benchmarks and writes .build/bench/core.md.
 
 TEST_TARGETS += test-core
+BENCH_TARGETS += bench-core
 
-.PHONY: test-core
-test-core:
-	cargo test -p gds-metrics --all-features
+CORE_TOOLS_VENV := $(BUILD)/venv-tools
+CORE_BENCH_DATA := $(BUILD)/bench-data
+
+.PHONY: test-core bench-core core-tools
+
+# promtool, and a venv whose Python has prometheus_client, for the conformance tests.
+core-tools: $(CORE_TOOLS_VENV)/.installed
+	scripts/apt-install prometheus
+
+$(CORE_TOOLS_VENV)/.installed:
+	scripts/apt-install python3 python3-venv
+	rm -rf $(CORE_TOOLS_VENV)
+	python3 -m venv $(CORE_TOOLS_VENV)
+	$(CORE_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check 'prometheus_client>=0.20'
+	touch $@
+
+test-core: core-tools
+	PROMTOOL=promtool GDS_METRICS_TOOLS_PYTHON=$(CORE_TOOLS_VENV)/bin/python \
+		cargo test -p gds-metrics --features system-tests
+
+bench-core:
+	mkdir -p $(BUILD)/bench $(CORE_BENCH_DATA)
+	cargo bench -p gds-metrics --bench peers
+	cargo bench -p gds-metrics --bench memory > $(CORE_BENCH_DATA)/core-memory.json
+	scripts/bench-core-md $(CARGO_TARGET_DIR)/criterion $(CORE_BENCH_DATA)/core-memory.json > $(BUILD)/bench/core.md

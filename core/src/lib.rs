@@ -17,6 +17,20 @@
 //! assert!(text.contains("requests_total{code=\"200\"} 1.0\n"));
 //! # Ok::<(), gds_metrics::Error>(())
 //! ```
+//!
+//! # Metrics and exposition
+//!
+//! - A [`Registry`] holds [`Family`]s of [`Counter`], [`Gauge`], [`Histogram`],
+//!   [`Summary`] and [`Info`] series, plus [`Collector`]s that compute families at scrape
+//!   time. Every mistake (a bad name, a clash, a wrong number of label values, a negative
+//!   increment) is an [`Error`] from the call that made it, never a failed scrape.
+//! - A series is found by its full label values, so two label sets never share one; keep
+//!   the handle from [`Family::labels`] for hot loops. Updates are atomic and lock-free,
+//!   and every scrape sees a consistent histogram (`+Inf` equals `_count`, `_sum` covers
+//!   exactly the counted observations).
+//! - [`Registry::encode`] writes [`Format::Text`] (Prometheus 0.0.4) or
+//!   [`Format::OpenMetrics`] (1.0.0) into a reusable buffer. Both outputs are checked
+//!   against `promtool` and the Python `prometheus_client` parsers in the crate's tests.
 
 pub mod auth;
 #[cfg(feature = "axum")]

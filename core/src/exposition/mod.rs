@@ -214,22 +214,28 @@ fn write_labels<V: AsRef<str>>(out: &mut Vec<u8>, names: &[LabelName], values: &
 }
 
 /// Escapes `\` and newline, and `"` when `quotes` is set: label values in both formats
-/// and HELP in OpenMetrics escape quotes; HELP in text 0.0.4 does not.
+/// and HELP in OpenMetrics escape quotes; HELP in text 0.0.4 does not. Most values need no
+/// escaping, so `memchr` finds the next special byte and the rest is copied in bulk.
 pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str, quotes: bool) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match b {
+    let mut rest = text.as_bytes();
+    loop {
+        let special = if quotes {
+            memchr::memchr3(b'\\', b'\n', b'"', rest)
+        } else {
+            memchr::memchr2(b'\\', b'\n', rest)
+        };
+        let Some(i) = special else {
+            out.extend_from_slice(rest);
+            return;
+        };
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(match rest[i] {
             b'\\' => b"\\\\",
             b'\n' => b"\\n",
-            b'"' if quotes => b"\\\"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escaped);
-        start = i + 1;
+            _ => b"\\\"",
+        });
+        rest = &rest[i + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]

@@ -1,0 +1,506 @@
+//! gds-metrics side by side with the Rust metrics libraries people reach for: the
+//! mainstream `prometheus-client`, `prometheus` and `metrics-exporter-prometheus`, and the
+//! two fastest published ones, `fastmetrics` and `measured`.
+//!
+//! Every case runs each library in the same process, on the same data, through the call a
+//! user of that library would write. `scripts/bench-core-md` turns criterion's estimates
+//! into the ratio tables of `BENCHMARKS.md`. Group names are the cases, function names the
+//! libraries; keep them in step with that script.
+
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Throughput};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+type Criterion = criterion::Criterion<ThreadCpuTime>;
+type Group<'a> = BenchmarkGroup<'a, ThreadCpuTime>;
+
+/// CPU time of the measuring thread rather than wall time: the benchmarks share their
+/// machine with other work, and time spent descheduled would otherwise land on whichever
+/// library happened to be running.
+struct ThreadCpuTime;
+
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write into; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_time()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_time() - start
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns"),
+            t if t < 1e6 => (1e-3, "µs"),
+            t if t < 1e9 => (1e-6, "ms"),
+            _ => (1e-9, "s"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+    fn scale_throughputs(&self, _: f64, _: &Throughput, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+    fn scale_for_machines(&self, _: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+const OURS: &str = "gds-metrics";
+const PROMETHEUS_CLIENT: &str = "prometheus-client";
+const PROMETHEUS: &str = "prometheus";
+const METRICS: &str = "metrics-exporter-prometheus";
+const FASTMETRICS: &str = "fastmetrics";
+const MEASURED: &str = "measured";
+
+/// Label values of the labelled cases: `method` × `path`, like request metrics.
+fn label_values(series: usize) -> Vec<(&'static str, &'static str)> {
+    const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
+    (0..series)
+        .map(|i| {
+            let path: &'static str =
+                Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
+            (METHODS[i % METHODS.len()], path)
+        })
+        .collect()
+}
+
+/// Observed values spread over the default buckets; indexed so the compiler cannot fold
+/// them into a constant.
+fn observations() -> Vec<f64> {
+    (0..64).map(|i| f64::from(i) * 0.17).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Peer label types: each library's own way of carrying two string labels.
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct FastLabels {
+    method: &'static str,
+    path: &'static str,
+}
+
+impl fastmetrics::raw::LabelSetSchema for FastLabels {
+    fn names() -> Option<&'static [&'static str]> {
+        Some(&["method", "path"])
+    }
+}
+
+impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
+    fn encode(
+        &self,
+        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
+    ) -> fastmetrics::error::Result<()> {
+        encoder.encode(&("method", self.method))?;
+        encoder.encode(&("path", self.path))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
+#[label(set = MeasuredLabelSet)]
+struct MeasuredLabels<'a> {
+    #[label(dynamic_with = paracord::ParaCord)]
+    method: &'a str,
+    #[label(dynamic_with = paracord::ParaCord)]
+    path: &'a str,
+}
+
+fn measured_label_set() -> MeasuredLabelSet {
+    MeasuredLabelSet {
+        method: paracord::ParaCord::default(),
+        path: paracord::ParaCord::default(),
+    }
+}
+
+fn prometheus_client_labels(method: &'static str, path: &'static str) -> [(&'static str, &'static str); 2] {
+    [("method", method), ("path", path)]
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: increment a counter through a handle kept by the caller.
+
+fn handle_inc(c: &mut Criterion) {
+    let mut group = c.benchmark_group("handle_inc");
+    group.bench_function(OURS, |b| {
+        let registry = gds_metrics::Registry::new();
+        let counter = registry
+            .counter(gds_metrics::Opts::new("c", "h"))
+            .unwrap()
+            .get()
+            .unwrap();
+        b.iter(|| black_box(&counter).inc());
+    });
+    group.bench_function(PROMETHEUS_CLIENT, |b| {
+        let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+        b.iter(|| black_box(&counter).inc());
+    });
+    group.bench_function(PROMETHEUS, |b| {
+        let counter = prometheus::IntCounter::new("c", "h").unwrap();
+        b.iter(|| black_box(&counter).inc());
+    });
+    group.bench_function(METRICS, |b| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let counter = metrics::with_local_recorder(&recorder, || metrics::counter!("c"));
+        b.iter(|| black_box(&counter).increment(1));
+    });
+    group.bench_function(FASTMETRICS, |b| {
+        let counter = <fastmetrics::metrics::counter::Counter>::default();
+        b.iter(|| black_box(&counter).inc());
+    });
+    group.bench_function(MEASURED, |b| {
+        let counter = measured::Counter::new();
+        b.iter(|| black_box(&counter).inc());
+    });
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: find a series by two label values among 1,000 and increment it.
+
+const LOOKUP_SERIES: usize = 1_000;
+
+fn labelled_inc(c: &mut Criterion) {
+    let labels = label_values(LOOKUP_SERIES);
+    let mut group = c.benchmark_group("labelled_inc");
+    group.bench_function(OURS, |b| {
+        let registry = gds_metrics::Registry::new();
+        let family = registry
+            .counter(gds_metrics::Opts::new("c", "h").labels(["method", "path"]))
+            .unwrap();
+        let mut i = 0;
+        b.iter(|| {
+            let (method, path) = labels[i % LOOKUP_SERIES];
+            i += 1;
+            family.with(&[method, path], |c| c.inc()).unwrap();
+        });
+    });
+    group.bench_function(PROMETHEUS_CLIENT, |b| {
+        use prometheus_client::metrics::{counter::Counter, family::Family};
+        let family = Family::<[(&'static str, &'static str); 2], Counter>::default();
+        let mut i = 0;
+        b.iter(|| {
+            let (method, path) = labels[i % LOOKUP_SERIES];
+            i += 1;
+            family
+                .get_or_create(&prometheus_client_labels(method, path))
+                .inc();
+        });
+    });
+    group.bench_function(PROMETHEUS, |b| {
+        let family =
+            prometheus::IntCounterVec::new(prometheus::Opts::new("c", "h"), &["method", "path"]).unwrap();
+        let mut i = 0;
+        b.iter(|| {
+            let (method, path) = labels[i % LOOKUP_SERIES];
+            i += 1;
+            family.with_label_values(&[method, path]).inc();
+        });
+    });
+    group.bench_function(METRICS, |b| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        metrics::with_local_recorder(&recorder, || {
+            let mut i = 0;
+            b.iter(|| {
+                let (method, path) = labels[i % LOOKUP_SERIES];
+                i += 1;
+                metrics::counter!("c", "method" => method, "path" => path).increment(1);
+            });
+        });
+    });
+    group.bench_function(FASTMETRICS, |b| {
+        use fastmetrics::metrics::{counter::Counter, family::Family};
+        let family = Family::<FastLabels, Counter>::default();
+        let mut i = 0;
+        b.iter(|| {
+            let (method, path) = labels[i % LOOKUP_SERIES];
+            i += 1;
+            family.with_or_new(&FastLabels { method, path }, |c| c.inc());
+        });
+    });
+    group.bench_function(MEASURED, |b| {
+        let family = measured::CounterVec::with_label_set(measured_label_set());
+        let mut i = 0;
+        b.iter(|| {
+            let (method, path) = labels[i % LOOKUP_SERIES];
+            i += 1;
+            family.inc(MeasuredLabels { method, path });
+        });
+    });
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: two threads incrementing the same counter. The time is per increment of one
+// thread while the other increments too.
+
+fn contended(group: &mut Group<'_>, name: &str, inc: impl Fn() + Sync) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let start = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                let worker = || {
+                    while !start.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                    }
+                    let t = thread_cpu_time();
+                    for _ in 0..iters {
+                        inc();
+                    }
+                    thread_cpu_time() - t
+                };
+                let a = s.spawn(worker);
+                let b = s.spawn(worker);
+                start.store(true, Ordering::Release);
+                let (a, b) = (a.join().unwrap(), b.join().unwrap());
+                a.max(b)
+            })
+        });
+    });
+}
+
+fn contended_inc(c: &mut Criterion) {
+    let mut group = c.benchmark_group("contended_inc");
+    let registry = gds_metrics::Registry::new();
+    let ours = registry
+        .counter(gds_metrics::Opts::new("c", "h"))
+        .unwrap()
+        .get()
+        .unwrap();
+    contended(&mut group, OURS, || ours.inc());
+    let pc = prometheus_client::metrics::counter::Counter::<u64>::default();
+    contended(&mut group, PROMETHEUS_CLIENT, || {
+        pc.inc();
+    });
+    let p = prometheus::IntCounter::new("c", "h").unwrap();
+    contended(&mut group, PROMETHEUS, || p.inc());
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let m = metrics::with_local_recorder(&recorder, || metrics::counter!("c"));
+    contended(&mut group, METRICS, || m.increment(1));
+    let f = <fastmetrics::metrics::counter::Counter>::default();
+    contended(&mut group, FASTMETRICS, || f.inc());
+    let me = measured::Counter::new();
+    contended(&mut group, MEASURED, || me.inc());
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: observe into a histogram with the default buckets, through a handle.
+
+fn histogram_observe(c: &mut Criterion) {
+    let values = observations();
+    let buckets = gds_metrics::DEFAULT_BUCKETS;
+    let mut group = c.benchmark_group("histogram_observe");
+    let cycle = |group: &mut Group<'_>, name: &str, observe: &dyn Fn(f64)| {
+        group.bench_function(name, |b| {
+            let mut i = 0;
+            b.iter(|| {
+                observe(values[i & 63]);
+                i += 1;
+            });
+        });
+    };
+    let registry = gds_metrics::Registry::new();
+    let ours = registry
+        .histogram(gds_metrics::Opts::new("h", "h"), None)
+        .unwrap()
+        .get()
+        .unwrap();
+    cycle(&mut group, OURS, &|v| ours.observe(v));
+    let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
+    cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
+    let p =
+        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("h", "h").buckets(buckets.to_vec()))
+            .unwrap();
+    cycle(&mut group, PROMETHEUS, &|v| p.observe(v));
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(buckets)
+        .unwrap()
+        .build_recorder();
+    let m = metrics::with_local_recorder(&recorder, || metrics::histogram!("h"));
+    cycle(&mut group, METRICS, &|v| m.record(v));
+    let f = fastmetrics::metrics::histogram::Histogram::new(buckets.iter().copied());
+    cycle(&mut group, FASTMETRICS, &|v| f.observe(v));
+    let me = measured::Histogram::<14>::with_metadata(measured::metric::histogram::Thresholds::with_buckets(
+        buckets.try_into().unwrap(),
+    ));
+    cycle(&mut group, MEASURED, &|v| me.observe(v));
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: render a counter family of N series (two labels) as Prometheus text. Each library
+// writes into a buffer it keeps between scrapes where its API allows.
+
+fn render(c: &mut Criterion, series: usize) {
+    let labels = label_values(series);
+    let mut group = c.benchmark_group(format!("render_{series}"));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+
+    let ours = gds_metrics::Registry::new();
+    let family = ours
+        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
+        .unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    let mut buf = Vec::new();
+    group.bench_function(OURS, |b| {
+        b.iter(|| {
+            buf.clear();
+            ours.encode(gds_metrics::Format::Text, &mut buf);
+            black_box(buf.len())
+        })
+    });
+
+    let mut pc = prometheus_client::registry::Registry::default();
+    let pc_family = prometheus_client::metrics::family::Family::<
+        [(&'static str, &'static str); 2],
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    pc.register("requests", "Requests.", pc_family.clone());
+    labels.iter().for_each(|(m, p)| {
+        pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
+    });
+    let mut text = String::new();
+    group.bench_function(PROMETHEUS_CLIENT, |b| {
+        b.iter(|| {
+            text.clear();
+            prometheus_client::encoding::text::encode(&mut text, &pc).unwrap();
+            black_box(text.len())
+        })
+    });
+
+    let p = prometheus::Registry::new();
+    let p_family = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("requests_total", "Requests."),
+        &["method", "path"],
+    )
+    .unwrap();
+    p.register(Box::new(p_family.clone())).unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| p_family.with_label_values(&[m, p]).inc());
+    let encoder = prometheus::TextEncoder::new();
+    group.bench_function(PROMETHEUS, |b| {
+        b.iter(|| {
+            buf.clear();
+            prometheus::Encoder::encode(&encoder, &p.gather(), &mut buf).unwrap();
+            black_box(buf.len())
+        })
+    });
+
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        metrics::describe_counter!("requests", "Requests.");
+        for (m, p) in &labels {
+            metrics::counter!("requests", "method" => *m, "path" => *p).increment(1);
+        }
+    });
+    group.bench_function(METRICS, |b| {
+        b.iter(|| {
+            buf.clear();
+            handle.render_to_write(&mut buf).unwrap();
+            black_box(buf.len())
+        })
+    });
+
+    let mut f = fastmetrics::registry::Registry::default();
+    let f_family =
+        fastmetrics::metrics::family::Family::<FastLabels, fastmetrics::metrics::counter::Counter>::default();
+    f.register("requests", "Requests.", f_family.clone()).unwrap();
+    labels
+        .iter()
+        .for_each(|(method, path)| f_family.with_or_new(&FastLabels { method, path }, |c| c.inc()));
+    group.bench_function(FASTMETRICS, |b| {
+        b.iter(|| {
+            text.clear();
+            fastmetrics::format::text::encode(
+                &mut text,
+                &f,
+                fastmetrics::format::text::TextProfile::PrometheusV0_0_4,
+            )
+            .unwrap();
+            black_box(text.len())
+        })
+    });
+
+    let me = MeasuredMetrics {
+        requests: measured::CounterVec::with_label_set(measured_label_set()),
+    };
+    labels
+        .iter()
+        .for_each(|(method, path)| me.requests.inc(MeasuredLabels { method, path }));
+    let mut enc = measured::text::BufferedTextEncoder::new();
+    group.bench_function(MEASURED, |b| {
+        b.iter(|| {
+            measured::MetricGroup::collect_group_into(&me, &mut enc).unwrap();
+            black_box(enc.finish().len())
+        })
+    });
+    group.finish();
+}
+
+#[derive(measured::MetricGroup)]
+struct MeasuredMetrics {
+    /// Requests.
+    requests: measured::CounterVec<MeasuredLabelSet>,
+}
+
+fn render_10k(c: &mut Criterion) {
+    render(c, 10_000);
+}
+
+fn render_100k(c: &mut Criterion) {
+    render(c, 100_000);
+}
+
+/// Keeps `make bench` to a few minutes on a shared two-core machine while leaving criterion
+/// enough samples for stable medians.
+fn config() -> Criterion {
+    criterion::Criterion::default()
+        .with_measurement(ThreadCpuTime)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = handle_inc, labelled_inc, contended_inc, histogram_observe, render_10k, render_100k
+}
+criterion_main!(benches);
