@@ -80,8 +80,9 @@ def free_ports(count: int) -> list[int]:
 class Supervisor:
     """Owns every process it starts and stops all of them on exit, also on failure."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, grace_seconds: float = STOP_GRACE_SECONDS):
         self.log_dir = log_dir
+        self.grace_seconds = grace_seconds
         self.processes: list[Process] = []
         log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -136,13 +137,13 @@ class Supervisor:
     def stop(self, process: Process) -> None:
         """SIGTERM to the whole group, SIGKILL to whatever is left after the grace period."""
         signal_group(process.pgid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        deadline = time.monotonic() + self.grace_seconds
         while group_members(process.pgid) and time.monotonic() < deadline:
             reap(process)
             time.sleep(POLL_SECONDS)
         if group_members(process.pgid):
             signal_group(process.pgid, signal.SIGKILL)
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            deadline = time.monotonic() + self.grace_seconds
             while group_members(process.pgid) and time.monotonic() < deadline:
                 reap(process)
                 time.sleep(POLL_SECONDS)

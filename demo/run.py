@@ -25,18 +25,23 @@ from stack import Demo, format_table  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="verify the running demo, then stop and exit")
+    parser.add_argument("--prepare", action="store_true", help="install and build only (for the tests)")
+    parser.add_argument("--release", action="store_true", help="release builds (for the benchmark)")
     parser.add_argument("--no-install", action="store_true", help="do not install Debian packages")
     parser.add_argument("--no-build", action="store_true", help="use what is already built")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, interrupt)
     try:
-        with Demo(name="check" if args.check else "run") as demo:
+        with Demo(name="check" if args.check else "run", release=args.release) as demo:
             report_missing(demo)
             if not args.no_install:
                 demo.install()
             if not args.no_build:
                 demo.build()
+            if args.prepare:
+                demo.prepare_tests()
+                return 0
             demo.start()
             print_report(demo)
             if args.check:

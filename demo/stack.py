@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from apps import APPS, App, BuildContext
+from apps import APPS, App, BuildContext, ensure_venv
 from kinds import KINDS
 from processes import Process, StartupError, Supervisor, free_ports, wait_until
 from targets import TargetsCli
@@ -75,7 +75,7 @@ class Demo:
     def __init__(
         self,
         name: str = "run",
-        apps: Iterable[App] = APPS,
+        apps: Iterable[App] | None = None,
         scrape_interval: str = "3s",
         release: bool = False,
         log: Callable[[str], None] = print,
@@ -84,7 +84,7 @@ class Demo:
         self.scrape_interval = scrape_interval
         self.log = log
         self.ctx = BuildContext(build_dir=BUILD, run_dir=self.run_dir, release=release, log=log)
-        wanted = list(apps)
+        wanted = list(APPS if apps is None else apps)
         self.apps = [app for app in wanted if KINDS[app.kind].available()]
         self.missing = [app for app in wanted if app not in self.apps]
         self.instances: list[Instance] = []
@@ -111,7 +111,8 @@ class Demo:
             self._release_lock()
 
     def stop(self) -> None:
-        if self.supervisor:
+        if self.supervisor and self.supervisor.processes:
+            self.log("stopping everything the demo started")
             self.supervisor.stop_all()
 
     def _take_lock(self) -> None:
@@ -141,6 +142,11 @@ class Demo:
         self.targets.build()
         for kind in sorted({app.kind for app in self.apps}):
             KINDS[kind].build(self.ctx)
+
+    def prepare_tests(self) -> None:
+        """pytest for the end-to-end test, in the demo's virtual environment."""
+        python = ensure_venv(self.ctx)
+        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7"])
 
     # -- start -----------------------------------------------------------------------------
 
