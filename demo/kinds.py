@@ -62,6 +62,23 @@ class FlaskKind(Kind):
         return Launch(argv, {**app.instance_env(index, port), **ctx.extra_env}, self.example)
 
 
+class SinatraKind(Kind):
+    """`examples/sinatra-app` under puma in cluster mode, on the gem's compiled extension."""
+
+    example = EXAMPLES / "sinatra-app"
+    binding = ROOT / "bindings-ruby"
+    requires = binding / "Rakefile"
+    packages = ("ruby", "ruby-dev", "rake", "ruby-rack", "ruby-sinatra", "puma", "libclang-dev")
+
+    def build(self, ctx: BuildContext) -> None:
+        ctx.run(["rake", "compile"], cwd=self.binding)
+
+    def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
+        env = {**app.instance_env(index, port), **ctx.extra_env, "RUBYLIB": str(self.binding / "lib")}
+        return Launch(["puma", "--config", "puma.rb", "config.ru"], env, self.example)
+
+
 KINDS: dict[str, Kind] = {
     "flask": FlaskKind(),
+    "sinatra": SinatraKind(),
 }
