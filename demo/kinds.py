@@ -6,7 +6,6 @@ tree; the demo runs the apps whose kind is available and names the others.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 

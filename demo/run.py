@@ -23,7 +23,9 @@ from stack import Demo, format_table  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="verify the running demo, then stop and exit")
     parser.add_argument("--prepare", action="store_true", help="install and build only (for the tests)")
     parser.add_argument("--release", action="store_true", help="release builds (for the benchmark)")

@@ -322,7 +322,9 @@ class Demo:
     def table(self) -> str:
         """job, instance, up on each replica, series and last scrape, from Prometheus' API."""
         rows = []
-        per_replica = {r: {self._key(t): t for t in api.active_targets()} for r, api in self.prometheus.items()}
+        per_replica = {
+            r: {self._key(t): t for t in api.active_targets()} for r, api in self.prometheus.items()
+        }
         first = per_replica[REPLICAS[0]]
         series = {
             (s["metric"].get("job", ""), s["metric"].get("instance", "")): s["value"][1]
@@ -351,11 +353,15 @@ class Demo:
     def wait_for_sample_query(self) -> None:
         """Until the sample query has a rate for every app (two scrapes after the traffic)."""
         jobs = {app.name for app in self.apps}
-        wait_until(lambda: {row[0] for row in self.sample_query()} >= jobs, TARGETS_UP_TIMEOUT, "request rates")
+        wait_until(
+            lambda: {row[0] for row in self.sample_query()} >= jobs, TARGETS_UP_TIMEOUT, "request rates"
+        )
 
     def urls(self) -> list[tuple[str, str]]:
         out = [(f"Prometheus {r}", f"{api.url}/targets") for r, api in self.prometheus.items()]
-        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.expr=" + urllib.parse.quote(self.SAMPLE_QUERY, safe="")
+        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.expr=" + urllib.parse.quote(
+            self.SAMPLE_QUERY, safe=""
+        )
         out.append(("sample query", graph))
         out.append(("alerts", f"{self.prometheus[REPLICAS[0]].url}/alerts"))
         out.append(("router (send Host and X-CF-APP-INSTANCE)", f"http://127.0.0.1:{self.router_port}/"))

@@ -37,7 +37,9 @@ class TargetsCli:
 
     def build(self) -> None:
         profile = ["--release"] if self.ctx.release else []
-        self.ctx.run(["cargo", "build", "-q", *profile, "-p", "gds-metrics", "--features", "cli", "--bin", CLI])
+        self.ctx.run(
+            ["cargo", "build", "-q", *profile, "-p", "gds-metrics", "--features", "cli", "--bin", CLI]
+        )
 
     def apply(self, bound: dict[str, tuple[str, dict]]) -> str:
         """Makes the store match `bound` (guid -> (state, facts)); apps left out are unbound."""

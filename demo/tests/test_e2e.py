@@ -106,7 +106,12 @@ def test_every_instance_reports_its_own_series(demo):
 
 def test_router_refuses_a_malformed_instance_header_with_400(demo):
     instance = demo.instances[0]
-    for header in ("not-a-guid", f"{instance.app.guid}", f"{instance.app.guid}:x", f"{instance.app.guid}:0:1"):
+    for header in (
+        "not-a-guid",
+        f"{instance.app.guid}",
+        f"{instance.app.guid}:x",
+        f"{instance.app.guid}:0:1",
+    ):
         reply = request(demo.router_port, "/", {"X-CF-APP-INSTANCE": header}, host=instance.app.route_host)
         assert reply.status == 400, header
 

@@ -8,7 +8,6 @@ counter below is an app's own metric in the `prometheus_client` call style.
 import os
 
 from flask import Flask
-
 from gds_metrics import GDSMetrics
 from gds_metrics.metrics import Counter, Gauge
 
