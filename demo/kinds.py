@@ -77,7 +77,39 @@ class SinatraKind(Kind):
         return Launch(["puma", "--config", "puma.rb", "config.ru"], env, self.example)
 
 
+class DropwizardKind(Kind):
+    """`examples/dropwizard-app`, a shaded jar depending on the Java binding through Maven."""
+
+    example = EXAMPLES / "dropwizard-app"
+    binding = ROOT / "bindings-java"
+    requires = binding / "pom.xml"
+    packages = ("openjdk-17-jdk-headless", "maven")
+    start_timeout = 180.0
+
+    def available(self) -> bool:
+        return super().available() and any(self.binding.rglob("MetricsBundle.java"))
+
+    def build(self, ctx: BuildContext) -> None:
+        # The binding's own tests run in `make test-java`; here it is only installed.
+        ctx.run(["mvn", "-q", "-B", "install", "-DskipTests"], cwd=self.binding)
+        ctx.run(["mvn", "-q", "-B", "package"], cwd=self.example)
+
+    def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
+        argv = [
+            "java",
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-jar",
+            "target/dropwizard-app.jar",
+            "server",
+            "config.yml",
+        ]
+        env = {**app.instance_env(index, port), **ctx.extra_env, "BIND_HOST": "127.0.0.1"}
+        return Launch(argv, env, self.example)
+
+
 KINDS: dict[str, Kind] = {
     "flask": FlaskKind(),
     "sinatra": SinatraKind(),
+    "dropwizard": DropwizardKind(),
 }
