@@ -94,6 +94,15 @@ class Launch:
     cwd: Path
 
 
+def cargo_target_dir() -> Path:
+    """Where cargo puts its output: the root Makefile exports `CARGO_TARGET_DIR`."""
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def cargo_binary(ctx: BuildContext, name: str) -> Path:
+    return cargo_target_dir() / ("release" if ctx.release else "debug") / name
+
+
 def python_in_venv(ctx: BuildContext) -> Path:
     return ctx.build_dir / "venv" / "bin" / "python"
 

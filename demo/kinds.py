@@ -6,10 +6,11 @@ tree; the demo runs the apps whose kind is available and names the others.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from apps import ROOT, App, BuildContext, Launch, ensure_venv, python_in_venv
+from apps import ROOT, App, BuildContext, Launch, cargo_binary, ensure_venv, python_in_venv
 
 EXAMPLES = ROOT / "examples"
 
@@ -108,8 +109,54 @@ class DropwizardKind(Kind):
         return Launch(argv, env, self.example)
 
 
+class ExporterKind(Kind):
+    """`examples/upload-exporter`, the Rust exporter, watching the demo's upload folder."""
+
+    example = EXAMPLES / "upload-exporter"
+    requires = example / "Cargo.toml"
+    packages = ()
+    start_timeout = 60.0
+    traffic_paths = ("/healthz", "/no/such/page")
+    #: Prefixes seeded into the upload folder: one fresh, one whose newest file is old.
+    FRESH_PREFIX = "invoices"
+    STALE_PREFIX = "payroll"
+    STALE_AGE_SECONDS = 3 * 24 * 3600
+
+    def build(self, ctx: BuildContext) -> None:
+        profile = ["--release"] if ctx.release else []
+        ctx.run(["cargo", "build", "-q", *profile, "-p", "upload-exporter"])
+
+    def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
+        uploads = self.upload_dir(ctx, index)
+        self.seed(uploads, int(ctx.extra_env.get("DEMO_EXTRA_SERIES", "0")))
+        binary = cargo_binary(ctx, "upload-exporter")
+        env = {**app.instance_env(index, port), "BIND_ADDRESS": "127.0.0.1"}
+        return Launch([str(binary), "--dir", str(uploads)], env, self.example)
+
+    def upload_dir(self, ctx: BuildContext, index: int) -> Path:
+        return ctx.run_dir / "uploads" / str(index)
+
+    def seed(self, uploads: Path, extra_series: int) -> None:
+        """A fresh prefix, a stale one and, for the load benchmark, many more prefixes."""
+        for prefix in (self.FRESH_PREFIX, self.STALE_PREFIX):
+            (uploads / prefix).mkdir(parents=True, exist_ok=True)
+            (uploads / prefix / "2026-11-20.csv").write_text("id,amount\n1,100\n")
+        stale = uploads / self.STALE_PREFIX / "2026-11-20.csv"
+        old = stale.stat().st_mtime - self.STALE_AGE_SECONDS
+        os.utime(stale, (old, old))
+        # Three series per prefix (newest file, files, bytes).
+        for n in range(extra_series // 3):
+            (uploads / f"partner-{n:05}").mkdir(exist_ok=True)
+            (uploads / f"partner-{n:05}" / "upload.csv").write_text("id\n")
+
+    def alert_rules(self) -> Path | None:
+        rules = self.example / "alerts.yml"
+        return rules if rules.exists() else None
+
+
 KINDS: dict[str, Kind] = {
     "flask": FlaskKind(),
     "sinatra": SinatraKind(),
     "dropwizard": DropwizardKind(),
+    "exporter": ExporterKind(),
 }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
 import shutil
 import urllib.parse
@@ -35,10 +34,6 @@ BASE_PACKAGES = ("prometheus", "nginx", "python3-venv", "wrk")
 REPLICAS = ("a", "b")
 INFRA_TIMEOUT = 60.0
 TARGETS_UP_TIMEOUT = 90.0
-
-
-def cargo_target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
 def fill(template: Path, out: Path, **values: str) -> Path:

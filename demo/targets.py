@@ -8,11 +8,10 @@ started or stopped) and lets `apply` write `active/`, move to `inactive/` and re
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-from apps import ROOT, BuildContext
+from apps import BuildContext, cargo_binary
 
 CLI = "gds-metrics-targets"
 
@@ -32,8 +31,7 @@ class TargetsCli:
 
     @property
     def binary(self) -> Path:
-        profile = "release" if self.ctx.release else "debug"
-        return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / profile / CLI
+        return cargo_binary(self.ctx, CLI)
 
     def build(self) -> None:
         profile = ["--release"] if self.ctx.release else []
