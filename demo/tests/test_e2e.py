@@ -19,12 +19,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kinds import KINDS  # noqa: E402
 from processes import Supervisor, free_ports, group_members, wait_until  # noqa: E402
 from stack import REPLICAS, Demo, nginx_argv  # noqa: E402
 from web import answers, request  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
 CHANGE_TIMEOUT = 60.0
+ALERT_TIMEOUT = 120.0
 WRONG_GUID = "0badc0de-0000-4000-8000-00000000f00d"
 
 #: CONTRACT section 4: the families every binding exposes, and their label names.
@@ -248,6 +250,30 @@ def test_stopping_an_app_moves_its_file_to_inactive_and_starting_brings_it_back(
     assert (demo.targets.active_dir / f"{app.guid}.json").exists()
     assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+
+
+# -- the exporter's alert -------------------------------------------------------------------------
+
+
+def test_stale_upload_alert_fires_on_both_servers_for_the_prefix_without_new_files(demo):
+    exporter = KINDS["exporter"]
+    assert any(app.kind == "exporter" for app in demo.apps), "the upload exporter is not in the tree"
+    assert exporter.alert_rules() is not None, "the upload exporter ships no alerts.yml"
+
+    def firing(replica: str) -> set[str]:
+        return {
+            a["labels"].get("prefix", "")
+            for a in demo.prometheus[replica].alerts()
+            if a["state"] == "firing" and a["labels"].get("job") == "upload-exporter"
+        }
+
+    for replica in REPLICAS:
+        wait_until(
+            lambda r=replica: exporter.STALE_PREFIX in firing(r),
+            ALERT_TIMEOUT,
+            f"the stale-upload alert to fire on {replica}",
+        )
+        assert exporter.FRESH_PREFIX not in firing(replica)
 
 
 # -- nothing left behind -------------------------------------------------------------------------
