@@ -9,6 +9,7 @@ reports a process as stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -152,11 +153,26 @@ class Supervisor:
             self.processes.remove(process)
 
     def stop_all(self) -> None:
-        for process in reversed(list(self.processes)):
-            self.stop(process)
+        """Stops every process, last started first; a second Ctrl-C cannot cut this short."""
+        with sigint_ignored():
+            for process in reversed(list(self.processes)):
+                self.stop(process)
 
     def leftover_pids(self, pgids: Sequence[int]) -> list[int]:
         return [pid for pgid in pgids for pid in group_members(pgid)]
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot reach this code anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def signal_group(pgid: int, sig: int) -> None:
