@@ -34,6 +34,8 @@ def main() -> int:
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, interrupt)
+    # Also when started in the background of a script, where SIGINT starts out ignored.
+    signal.signal(signal.SIGINT, interrupt)
     try:
         with Demo(name="check" if args.check else "run", release=args.release) as demo:
             report_missing(demo)
@@ -60,7 +62,7 @@ def main() -> int:
 
 
 def interrupt(signum, frame) -> None:
-    """SIGTERM takes the same way out as Ctrl-C, so the `with` block stops everything."""
+    """SIGTERM and Ctrl-C take the same way out, so the `with` block stops everything."""
     raise KeyboardInterrupt
 
 
