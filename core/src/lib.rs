@@ -23,6 +23,7 @@ pub mod exposition;
 mod metrics;
 mod name;
 mod registry;
+pub mod targets;
 
 pub use descriptor::{Descriptor, MetricType, Opts};
 pub use error::{Error, Result};

@@ -112,7 +112,7 @@ impl fmt::Display for LabelName {
     }
 }
 
-fn is_name_byte(b: u8, first: bool, colon_ok: bool) -> bool {
+pub(crate) fn is_name_byte(b: u8, first: bool, colon_ok: bool) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || (colon_ok && b == b':') || (!first && b.is_ascii_digit())
 }
 

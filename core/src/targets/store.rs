@@ -1,0 +1,352 @@
+//! The directory of target files: `active/` (what Prometheus reads) and `inactive/`
+//! (apps that are bound but stopped).
+//!
+//! Prometheus re-reads a file as soon as it changes, so a file must never be seen half
+//! written: every write goes to a temporary file in the same folder, is flushed to disk,
+//! renamed over the target (atomic on POSIX file systems) and the folder itself is
+//! flushed so the rename survives a power cut. Temporary files are named
+//! `.<guid>.json.<random>.tmp`, which neither a `*.json` discovery pattern nor
+//! [`TargetStore::list`] ever picks up.
+
+use super::{AppGuid, TargetsError};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+/// One of the two folders of a target store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Folder {
+    /// `active/`: started apps; point Prometheus's `file_sd_configs` at `active/*.json`.
+    Active,
+    /// `inactive/`: bound apps that are stopped, kept so a start needs no broker call.
+    Inactive,
+}
+
+impl Folder {
+    /// The folder's name inside the store.
+    pub fn name(self) -> &'static str {
+        match self {
+            Folder::Active => "active",
+            Folder::Inactive => "inactive",
+        }
+    }
+
+    /// The other folder.
+    pub fn other(self) -> Folder {
+        match self {
+            Folder::Active => Folder::Inactive,
+            Folder::Inactive => Folder::Active,
+        }
+    }
+}
+
+impl fmt::Display for Folder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a store operation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// New bytes were written.
+    Written,
+    /// The file already held exactly these bytes; it was left alone, so Prometheus has
+    /// nothing to re-read.
+    Unchanged,
+    /// The file was moved to the other folder.
+    Moved,
+    /// The file was removed.
+    Removed,
+    /// There was no file to remove or move.
+    Absent,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Written => "written",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Moved => "moved",
+            Outcome::Removed => "removed",
+            Outcome::Absent => "absent",
+        })
+    }
+}
+
+/// The GUIDs that have a target file, per folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// GUIDs with a file in `active/`.
+    pub active: BTreeSet<AppGuid>,
+    /// GUIDs with a file in `inactive/`.
+    pub inactive: BTreeSet<AppGuid>,
+}
+
+impl Listing {
+    /// Whether `guid` has a file in `folder`.
+    pub fn contains(&self, folder: Folder, guid: &AppGuid) -> bool {
+        match folder {
+            Folder::Active => self.active.contains(guid),
+            Folder::Inactive => self.inactive.contains(guid),
+        }
+    }
+
+    /// Every GUID with a file in either folder: the apps the store considers bound.
+    pub fn bound_guids(&self) -> BTreeSet<AppGuid> {
+        self.active.union(&self.inactive).cloned().collect()
+    }
+}
+
+/// A directory of target files with `active/` and `inactive/` folders.
+#[derive(Debug, Clone)]
+pub struct TargetStore {
+    root: PathBuf,
+}
+
+impl TargetStore {
+    /// Opens the store at `root`, creating it and its two folders if needed.
+    pub fn open(root: impl Into<PathBuf>) -> Result<TargetStore, TargetsError> {
+        let store = TargetStore::at(root);
+        for folder in [Folder::Active, Folder::Inactive] {
+            let dir = store.folder_path(folder);
+            fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
+        }
+        Ok(store)
+    }
+
+    /// The store at `root`, without touching the disk: for listing and planning, which
+    /// must not create anything. A missing folder lists as empty.
+    pub fn at(root: impl Into<PathBuf>) -> TargetStore {
+        TargetStore { root: root.into() }
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of one folder.
+    pub fn folder_path(&self, folder: Folder) -> PathBuf {
+        self.root.join(folder.name())
+    }
+
+    /// The path of `guid`'s file in `folder`.
+    pub fn path(&self, folder: Folder, guid: &AppGuid) -> PathBuf {
+        self.folder_path(folder).join(guid.file_name())
+    }
+
+    /// Writes `contents` as `guid`'s file in `folder`, atomically, unless the file
+    /// already holds exactly these bytes.
+    pub fn write(&self, folder: Folder, guid: &AppGuid, contents: &[u8]) -> Result<Outcome, TargetsError> {
+        let path = self.path(folder, guid);
+        if fs::read(&path).is_ok_and(|existing| existing == contents) {
+            return Ok(Outcome::Unchanged);
+        }
+        let dir = self.folder_path(folder);
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", guid.file_name()))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(TargetsError::io("create a temporary file in", &dir))?;
+        let temp_path = temp.path().to_owned();
+        temp.write_all(contents)
+            .and_then(|()| make_world_readable(temp.as_file()))
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(TargetsError::io("write", &temp_path))?;
+        temp.persist(&path)
+            .map_err(|e| TargetsError::io("rename a temporary file to", &path)(e.error))?;
+        sync_dir(&dir)?;
+        Ok(Outcome::Written)
+    }
+
+    /// Removes `guid`'s file from `folder`, if there is one.
+    pub fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError> {
+        let path = self.path(folder, guid);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                sync_dir(&self.folder_path(folder))?;
+                Ok(Outcome::Removed)
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::Absent),
+            Err(e) => Err(TargetsError::io("remove", path)(e)),
+        }
+    }
+
+    /// Moves `guid`'s file from `from` to the other folder in one rename, replacing any
+    /// file there.
+    pub fn move_file(&self, guid: &AppGuid, from: Folder) -> Result<Outcome, TargetsError> {
+        let source = self.path(from, guid);
+        let destination = self.path(from.other(), guid);
+        match fs::rename(&source, &destination) {
+            Ok(()) => {
+                sync_dir(&self.folder_path(from.other()))?;
+                sync_dir(&self.folder_path(from))?;
+                Ok(Outcome::Moved)
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::Absent),
+            Err(e) => Err(TargetsError::io("move", source)(e)),
+        }
+    }
+
+    /// The GUIDs that have a file in each folder. Anything not named `<guid>.json` (a
+    /// temporary file, a stray note) is ignored, never touched.
+    pub fn list(&self) -> Result<Listing, TargetsError> {
+        Ok(Listing {
+            active: self.guids_in(Folder::Active)?,
+            inactive: self.guids_in(Folder::Inactive)?,
+        })
+    }
+
+    fn guids_in(&self, folder: Folder) -> Result<BTreeSet<AppGuid>, TargetsError> {
+        let dir = self.folder_path(folder);
+        let mut guids = BTreeSet::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(guids),
+            Err(e) => return Err(TargetsError::io("list", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(TargetsError::io("list", &dir))?;
+            if let Some(guid) = entry.file_name().to_str().and_then(AppGuid::from_file_name) {
+                guids.insert(guid);
+            }
+        }
+        Ok(guids)
+    }
+}
+
+/// Temporary files are created readable by their owner only; Prometheus usually runs
+/// as another user and must be able to read the file once it is renamed into place.
+fn make_world_readable(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
+}
+
+/// Flushes a directory, so that a rename or removal in it is durable.
+fn sync_dir(dir: &Path) -> Result<(), TargetsError> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(TargetsError::io("flush the folder", dir))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    const GUID: &str = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
+
+    fn guid() -> AppGuid {
+        AppGuid::parse(GUID).unwrap()
+    }
+
+    fn inode(path: &Path) -> u64 {
+        fs::metadata(path).unwrap().ino()
+    }
+
+    #[test]
+    fn open_creates_both_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path().join("targets")).unwrap();
+        assert!(store.folder_path(Folder::Active).is_dir());
+        assert!(store.folder_path(Folder::Inactive).is_dir());
+        assert_eq!(store.list().unwrap(), Listing::default());
+    }
+
+    #[test]
+    fn a_store_that_does_not_exist_lists_as_empty_and_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("targets");
+        assert_eq!(TargetStore::at(&root).list().unwrap(), Listing::default());
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn only_changed_files_are_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        let path = store.path(Folder::Active, &guid());
+
+        assert_eq!(
+            store.write(Folder::Active, &guid(), b"[]\n").unwrap(),
+            Outcome::Written
+        );
+        let first = inode(&path);
+        assert_eq!(
+            store.write(Folder::Active, &guid(), b"[]\n").unwrap(),
+            Outcome::Unchanged
+        );
+        assert_eq!(inode(&path), first, "an unchanged file keeps its inode");
+        assert_eq!(
+            store.write(Folder::Active, &guid(), b"[ ]\n").unwrap(),
+            Outcome::Written
+        );
+        assert_ne!(inode(&path), first, "a changed file is replaced by a rename");
+        assert_eq!(fs::read(&path).unwrap(), b"[ ]\n");
+    }
+
+    #[test]
+    fn written_files_are_readable_by_other_users_and_leave_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        store.write(Folder::Active, &guid(), b"[]\n").unwrap();
+        let mode = fs::metadata(store.path(Folder::Active, &guid()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+        let names: Vec<_> = fs::read_dir(store.folder_path(Folder::Active))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, [format!("{GUID}.json")]);
+    }
+
+    #[test]
+    fn move_and_remove_report_what_they_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        store.write(Folder::Active, &guid(), b"[]\n").unwrap();
+
+        assert_eq!(store.move_file(&guid(), Folder::Active).unwrap(), Outcome::Moved);
+        let listing = store.list().unwrap();
+        assert!(listing.active.is_empty());
+        assert_eq!(listing.inactive, BTreeSet::from([guid()]));
+        assert_eq!(fs::read(store.path(Folder::Inactive, &guid())).unwrap(), b"[]\n");
+        assert_eq!(store.move_file(&guid(), Folder::Active).unwrap(), Outcome::Absent);
+
+        assert_eq!(store.remove(Folder::Inactive, &guid()).unwrap(), Outcome::Removed);
+        assert_eq!(store.remove(Folder::Inactive, &guid()).unwrap(), Outcome::Absent);
+        assert_eq!(store.list().unwrap(), Listing::default());
+    }
+
+    #[test]
+    fn listing_ignores_files_not_named_after_a_guid() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        store.write(Folder::Inactive, &guid(), b"[]\n").unwrap();
+        let active = store.folder_path(Folder::Active);
+        fs::write(active.join(format!(".{GUID}.json.abc123.tmp")), "[").unwrap();
+        fs::write(active.join("README.json"), "[]").unwrap();
+        fs::write(active.join(format!("{}.json", GUID.to_uppercase())), "[]").unwrap();
+
+        let listing = store.list().unwrap();
+        assert!(listing.active.is_empty());
+        assert_eq!(listing.bound_guids(), BTreeSet::from([guid()]));
+    }
+}
