@@ -49,6 +49,8 @@ def main() -> int:
             demo.start()
             print_report(demo)
             if args.check:
+                demo.verify_rules_loaded()
+                print("check passed: every target up on both Prometheus servers", flush=True)
                 return 0
             print("\nThe demo is up. Press Ctrl-C to stop it.", flush=True)
             threading.Event().wait()
@@ -76,6 +78,11 @@ def print_report(demo: Demo) -> None:
     print(demo.table())
     print(f"\nSample query on prometheus-a: {Demo.SAMPLE_QUERY}\n")
     print(format_table(("job", "code", "requests/s"), demo.sample_query()))
+    for replica in demo.prometheus:
+        rules = demo.alerting_rules(replica)
+        if rules:
+            listed = ", ".join(f"{name} ({state})" for name, state in sorted(rules.items()))
+            print(f"\nAlerting rules on prometheus-{replica}: {listed}")
     print()
     print(format_table(("what", "url"), demo.urls()))
     print(f"\nLogs and generated configs: {demo.run_dir}", flush=True)

@@ -352,9 +352,23 @@ class Demo:
             lambda: {row[0] for row in self.sample_query()} >= jobs, TARGETS_UP_TIMEOUT, "request rates"
         )
 
+    def alerting_rules(self, replica: str) -> dict[str, str]:
+        """Alerting rules Prometheus loaded, by name, with their state (inactive, pending, firing)."""
+        groups = self.prometheus[replica].get("rules", type="alert")["groups"]
+        return {rule["name"]: rule["state"] for group in groups for rule in group["rules"]}
+
+    def verify_rules_loaded(self) -> None:
+        """Every rule file of the running apps is loaded by every replica."""
+        expected = [KINDS[app.kind].alert_rules() for app in self.apps]
+        if not any(expected):
+            return
+        for replica in self.prometheus:
+            if not self.alerting_rules(replica):
+                raise StartupError(f"prometheus-{replica} loaded no alerting rules from {expected}")
+
     def urls(self) -> list[tuple[str, str]]:
         out = [(f"Prometheus {r}", f"{api.url}/targets") for r, api in self.prometheus.items()]
-        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.expr=" + urllib.parse.quote(
+        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
             self.SAMPLE_QUERY, safe=""
         )
         out.append(("sample query", graph))
