@@ -7,6 +7,7 @@ tree; the demo runs the apps whose kind is available and names the others.
 from __future__ import annotations
 
 import os
+import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -60,6 +61,32 @@ class FlaskKind(Kind):
         gunicorn = python_in_venv(ctx).parent / "gunicorn"
         argv = [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:app"]
         return Launch(argv, {**app.instance_env(index, port), **ctx.extra_env}, self.example)
+
+
+class FlaskPeerKind(FlaskKind):
+    """The same Flask app on the library this project replaces, `gds-metrics` 0.2.4 from
+    PyPI (prometheus_client's multi-process mode), for the load benchmark's comparison."""
+
+    requires = FlaskKind.example / "app.py"
+    PEER = "gds-metrics==0.2.4"
+
+    def venv(self, ctx: BuildContext) -> Path:
+        return ctx.build_dir / "peer-venv"
+
+    def build(self, ctx: BuildContext) -> None:
+        python = self.venv(ctx) / "bin" / "python"
+        if not python.exists():
+            ctx.run([sys.executable, "-m", "venv", str(self.venv(ctx))])
+        ctx.run([str(python), "-m", "pip", "install", "-q", self.PEER, "flask", "gunicorn"])
+
+    def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
+        # 0.2.4 keeps its files in `prometheus_multiproc_dir` (default `/tmp`): a fresh one.
+        files = ctx.run_dir / "instances" / f"{app.name}-{index}" / "prometheus_multiproc"
+        files.mkdir(parents=True, exist_ok=True)
+        gunicorn = self.venv(ctx) / "bin" / "gunicorn"
+        argv = [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:app"]
+        env = {**app.instance_env(index, port), **ctx.extra_env, "prometheus_multiproc_dir": str(files)}
+        return Launch(argv, env, self.example)
 
 
 class SinatraKind(Kind):
@@ -156,6 +183,7 @@ class ExporterKind(Kind):
 
 KINDS: dict[str, Kind] = {
     "flask": FlaskKind(),
+    "flask-peer": FlaskPeerKind(),
     "sinatra": SinatraKind(),
     "dropwizard": DropwizardKind(),
     "exporter": ExporterKind(),

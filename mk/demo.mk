@@ -19,5 +19,4 @@ test-e2e:
 	$(DEMO_PYTHON) -m pytest -q -p no:cacheprovider demo/tests
 
 bench-e2e:
-	python3 demo/run.py --prepare --release
-	$(DEMO_PYTHON) demo/load.py
+	python3 demo/load.py

@@ -9,7 +9,7 @@ import os
 
 from flask import Flask
 from gds_metrics import GDSMetrics
-from gds_metrics.metrics import Counter, Gauge
+from gds_metrics.metrics import Counter
 
 app = Flask(__name__)
 GDSMetrics().init_app(app)
@@ -19,9 +19,9 @@ USER_LOOKUPS = Counter("demo_user_lookups", "User pages served, by outcome.", ["
 # The load benchmark asks for many custom series to measure scrapes of a realistic size.
 EXTRA_SERIES = int(os.environ.get("DEMO_EXTRA_SERIES", "0"))
 if EXTRA_SERIES:
-    QUEUE_DEPTH = Gauge("demo_queue_depth", "Jobs waiting, by queue.", ["queue"], multiprocess_mode="max")
+    JOBS_DONE = Counter("demo_jobs_done", "Jobs done, by queue.", ["queue"])
     for queue in range(EXTRA_SERIES):
-        QUEUE_DEPTH.labels(f"queue-{queue}").set(queue)
+        JOBS_DONE.labels(f"queue-{queue}").inc(queue)
 
 
 @app.route("/")
