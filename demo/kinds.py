@@ -51,7 +51,7 @@ class FlaskKind(Kind):
 
     example = EXAMPLES / "flask-app"
     requires = ROOT / "bindings-python" / "pyproject.toml"
-    packages = ("python3-venv", "python3-dev")
+    packages = ("python3-venv",)
 
     def build(self, ctx: BuildContext) -> None:
         python = ensure_venv(ctx)
