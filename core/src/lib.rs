@@ -2,8 +2,9 @@
 //!
 //! This crate is the one implementation behind the `gds-metrics` libraries for Python,
 //! Ruby and Java: the registry and metric kinds, the Prometheus text 0.0.4 and
-//! OpenMetrics 1.0.0 expositions, and (in later modules) the endpoint with its GUID
-//! bearer-token auth, multi-process aggregation and the target-file schema.
+//! OpenMetrics 1.0.0 expositions, the [`Endpoint`] with its configuration, GUID
+//! bearer-token auth, format negotiation and default [`RequestMetrics`] (see
+//! `core/README.md`), multi-process aggregation and the target-file schema.
 //!
 //! ```
 //! use gds_metrics::{Format, Opts, Registry};
@@ -17,19 +18,33 @@
 //! # Ok::<(), gds_metrics::Error>(())
 //! ```
 
+pub mod auth;
+#[cfg(feature = "axum")]
+pub mod axum;
+pub mod config;
 mod descriptor;
+pub mod endpoint;
 mod error;
 pub mod exposition;
+mod header;
 mod metrics;
+pub mod multiprocess;
 mod name;
+pub mod negotiate;
 mod registry;
+pub mod request_metrics;
 pub mod targets;
 
+pub use auth::AuthDecision;
+pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
 pub use descriptor::{Descriptor, MetricType, Opts};
+pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, Result};
 pub use exposition::{Encoder, FamilyEncoder, Format};
 pub use metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
 };
+pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 pub use name::{LabelName, MetricName};
 pub use registry::{Collector, Registry};
+pub use request_metrics::{collapse_ids, RequestMetrics};

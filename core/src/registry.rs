@@ -4,6 +4,7 @@ use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
 use crate::exposition::{Encoder, Format};
 use crate::metrics::{Buckets, Counter, Family, Gauge, Histogram, Info, Metric, Summary};
+use crate::multiprocess::{GaugeMode, MultiProcess};
 use parking_lot::RwLock;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -54,6 +55,9 @@ impl<M: Metric> Collector for Family<M> {
 struct Registered {
     names: Vec<String>,
     collector: Arc<dyn Collector>,
+    /// Written to the multi-process file: rendered from the directory's aggregate, not
+    /// from this process's memory.
+    stored: bool,
 }
 
 /// A set of metric families, rendered together by one scrape.
@@ -65,6 +69,7 @@ struct Registered {
 pub struct Registry {
     entries: RwLock<Vec<Registered>>,
     emit_created: AtomicBool,
+    store: Option<Arc<MultiProcess>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -81,14 +86,47 @@ impl Registry {
         Self::default()
     }
 
+    /// A registry for one process of a multi-process server. Families created through
+    /// it ([`Registry::counter`], [`Registry::gauge_with_mode`], ...) write to this
+    /// process's file in `store`'s directory, and [`Registry::encode`] renders the
+    /// aggregate of every process there. Collectors added with [`Registry::register`]
+    /// stay per-process and are rendered as they are.
+    pub fn multiprocess(store: Arc<MultiProcess>) -> Registry {
+        Registry {
+            store: Some(store),
+            ..Registry::default()
+        }
+    }
+
+    /// The multi-process store, if this registry aggregates a directory.
+    pub fn multiprocess_store(&self) -> Option<&Arc<MultiProcess>> {
+        self.store.as_ref()
+    }
+
     /// Registers a counter family and returns it.
     pub fn counter(&self, opts: Opts) -> Result<Family<Counter>> {
         self.family(opts, ())
     }
 
-    /// Registers a gauge family and returns it.
+    /// Registers a gauge family and returns it. In multi-process mode its processes'
+    /// values are combined as [`GaugeMode::All`] does, as in `prometheus_client`.
     pub fn gauge(&self, opts: Opts) -> Result<Family<Gauge>> {
-        self.family(opts, ())
+        self.gauge_with_mode(opts, GaugeMode::All)
+    }
+
+    /// Registers a gauge family whose values from several processes combine by `mode`
+    /// (which only matters in multi-process mode). The per-process modes add a `pid`
+    /// label, so the family may not have one of its own.
+    pub fn gauge_with_mode(&self, opts: Opts, mode: GaugeMode) -> Result<Family<Gauge>> {
+        if self.store.is_some() && mode.per_process() && opts.labels.iter().any(|l| l == "pid") {
+            return Err(Error::InvalidLabelName {
+                metric: opts.name,
+                name: "pid".to_owned(),
+                reason: "multi-process gauges in mode `all` or `liveall` add the `pid` label themselves; \
+                         rename the label or pick another gauge mode",
+            });
+        }
+        self.family_with_mode(opts, (), mode)
     }
 
     /// Registers a histogram family with the given bucket bounds (or
@@ -113,24 +151,52 @@ impl Registry {
 
     /// Builds a family of any kind from `opts` and registers it.
     pub fn family<M: Metric>(&self, opts: Opts, config: M::Config) -> Result<Family<M>> {
-        let family = Family::<M>::new(opts.into_descriptor(M::TYPE)?, config);
-        self.register(Arc::new(family.clone()))?;
+        self.family_with_mode(opts, config, GaugeMode::All)
+    }
+
+    fn family_with_mode<M: Metric>(
+        &self,
+        opts: Opts,
+        config: M::Config,
+        mode: GaugeMode,
+    ) -> Result<Family<M>> {
+        let desc = opts.into_descriptor(M::TYPE)?;
+        // Claim the names first, so a rejected family writes nothing to the file.
+        let names = claimed_names(std::slice::from_ref(&desc))?;
+        self.check_free(&self.entries.read(), &names)?;
+        let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, M::bucket_bounds(&config), mode));
+        let stored = store.is_some();
+        let family = Family::<M>::with_store(desc, config, store);
+        self.insert(Arc::new(family.clone()), stored)?;
         Ok(family)
     }
 
     /// Registers a collector. Fails with [`Error::Duplicate`] if any of its sample names
     /// is already exposed by another collector, leaving the registry unchanged.
     pub fn register(&self, collector: Arc<dyn Collector>) -> Result<()> {
-        let names = claimed_names(&collector.descriptors())?;
-        let mut entries = self.entries.write();
+        self.insert(collector, false)
+    }
+
+    fn check_free(&self, entries: &[Registered], names: &[String]) -> Result<()> {
         let taken: HashSet<&str> = entries
             .iter()
             .flat_map(|e| e.names.iter().map(String::as_str))
             .collect();
-        if let Some(name) = names.iter().find(|n| taken.contains(n.as_str())) {
-            return Err(Error::Duplicate { name: name.clone() });
+        match names.iter().find(|n| taken.contains(n.as_str())) {
+            Some(name) => Err(Error::Duplicate { name: name.clone() }),
+            None => Ok(()),
         }
-        entries.push(Registered { names, collector });
+    }
+
+    fn insert(&self, collector: Arc<dyn Collector>, stored: bool) -> Result<()> {
+        let names = claimed_names(&collector.descriptors())?;
+        let mut entries = self.entries.write();
+        self.check_free(&entries, &names)?;
+        entries.push(Registered {
+            names,
+            collector,
+            stored,
+        });
         Ok(())
     }
 
@@ -163,9 +229,24 @@ impl Registry {
 
     /// Writes every registered family into `encoder` without finishing it, so several
     /// sources (this registry and a multi-process view) can share one exposition.
+    ///
+    /// In multi-process mode the families of the directory's aggregate come first, then
+    /// the per-process collectors; a family name a per-process collector claims is taken
+    /// from that collector only.
     pub fn collect(&self, encoder: &mut Encoder<'_>) {
-        let collectors: Vec<Arc<dyn Collector>> =
-            self.entries.read().iter().map(|e| e.collector.clone()).collect();
+        let (collectors, local_names): (Vec<Arc<dyn Collector>>, HashSet<String>) = {
+            let entries = self.entries.read();
+            let local = entries.iter().filter(|e| !e.stored);
+            (
+                local.clone().map(|e| e.collector.clone()).collect(),
+                local.flat_map(|e| e.names.iter().cloned()).collect(),
+            )
+        };
+        if let Some(store) = &self.store {
+            store.collect(encoder, &|name| local_names.contains(name));
+        } else {
+            debug_assert!(self.entries.read().iter().all(|e| !e.stored));
+        }
         for collector in collectors {
             collector.collect(encoder);
         }

@@ -5,12 +5,15 @@ use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::FamilyEncoder;
+use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
+use crate::multiprocess::Slots;
 use std::sync::Arc;
 
 /// A monotonic counter. Cloning is cheap and shares the series.
 ///
 /// Whole increments go to a striped integer (exact, contention-friendly); fractional ones
 /// to a float, so `inc()` never pays for floating point and `inc_by_f64(0.5)` still works.
+/// In multi-process mode the same two values live in this process's file instead.
 #[derive(Debug, Clone)]
 pub struct Counter(Arc<CounterCore>);
 
@@ -20,19 +23,23 @@ struct CounterCore {
     fraction: AtomicF64,
     created: f64,
     desc: Arc<Descriptor>,
+    shared: Option<Slots>,
 }
 
 impl Counter {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        self.0.whole.add(1);
+        self.inc_by(1);
     }
 
     /// Adds `n`.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        self.0.whole.add(n);
+        match &self.0.shared {
+            None => self.0.whole.add(n),
+            Some(slots) => slots.add_u64(COUNTER_WHOLE, n),
+        }
     }
 
     /// Adds `amount`, which must be finite and not negative.
@@ -44,16 +51,21 @@ impl Counter {
             });
         }
         if amount.fract() == 0.0 && amount < u64::MAX as f64 {
-            self.0.whole.add(amount as u64);
+            self.inc_by(amount as u64);
+        } else if let Some(slots) = &self.0.shared {
+            slots.add_f64(COUNTER_FRACTION, amount);
         } else {
             self.0.fraction.add(amount);
         }
         Ok(())
     }
 
-    /// The current total.
+    /// The current total (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
-        self.0.whole.get() as f64 + self.0.fraction.get()
+        match &self.0.shared {
+            None => self.0.whole.get() as f64 + self.0.fraction.get(),
+            Some(slots) => slots.get_u64(COUNTER_WHOLE) as f64 + slots.get_f64(COUNTER_FRACTION),
+        }
     }
 
     /// When this series was created, in seconds since the Unix epoch.
@@ -65,6 +77,22 @@ impl Counter {
     pub fn reset(&self) {
         self.0.whole.reset();
         self.0.fraction.set(0.0);
+        if let Some(slots) = &self.0.shared {
+            slots.set_f64(COUNTER_WHOLE, 0.0);
+            slots.set_f64(COUNTER_FRACTION, 0.0);
+        }
+    }
+}
+
+impl Counter {
+    fn with_slots(desc: &Arc<Descriptor>, shared: Option<Slots>) -> Self {
+        Counter(Arc::new(CounterCore {
+            whole: StripedU64::default(),
+            fraction: AtomicF64::default(),
+            created: unix_now(),
+            desc: desc.clone(),
+            shared,
+        }))
     }
 }
 
@@ -73,12 +101,11 @@ impl Metric for Counter {
     type Config = ();
 
     fn new_series(desc: &Arc<Descriptor>, _: &()) -> Self {
-        Counter(Arc::new(CounterCore {
-            whole: StripedU64::default(),
-            fraction: AtomicF64::default(),
-            created: unix_now(),
-            desc: desc.clone(),
-        }))
+        Counter::with_slots(desc, None)
+    }
+
+    fn new_stored_series(desc: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
+        Counter::with_slots(desc, Some(slots))
     }
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {

@@ -10,6 +10,7 @@ use super::Metric;
 use crate::descriptor::Descriptor;
 use crate::error::Result;
 use crate::exposition::Encoder;
+use crate::multiprocess::FamilyStore;
 use hashbrown::HashTable;
 use parking_lot::RwLock;
 use std::hash::{BuildHasher, Hash};
@@ -32,6 +33,8 @@ struct Inner<M: Metric> {
     /// and reached without a lookup.
     solo: Option<M>,
     shards: Box<[RwLock<HashTable<Entry<M>>>; SHARDS]>,
+    /// Where new series get their slots in multi-process mode.
+    store: Option<FamilyStore>,
 }
 
 /// A family of series of one metric kind, told apart by label values.
@@ -66,13 +69,19 @@ impl<M: Metric> std::fmt::Debug for Family<M> {
 
 impl<M: Metric> Family<M> {
     /// A family for `desc`, whose type must be `M::TYPE`.
+    #[cfg(test)]
     pub(crate) fn new(desc: Descriptor, config: M::Config) -> Self {
+        Self::with_store(desc, config, None)
+    }
+
+    /// A family whose series live in a multi-process file when `store` is given.
+    pub(crate) fn with_store(desc: Descriptor, config: M::Config, store: Option<FamilyStore>) -> Self {
         debug_assert_eq!(desc.kind(), M::TYPE);
         let desc = Arc::new(desc);
         let solo = desc
             .label_names()
             .is_empty()
-            .then(|| M::new_series(&desc, &config));
+            .then(|| new_series::<M, &str>(&desc, &config, store.as_ref(), &[]));
         let shards = Box::new(std::array::from_fn(|_| RwLock::new(HashTable::new())));
         Self {
             inner: Arc::new(Inner {
@@ -80,6 +89,7 @@ impl<M: Metric> Family<M> {
                 config,
                 solo,
                 shards,
+                store,
             }),
         }
     }
@@ -131,7 +141,8 @@ impl<M: Metric> Family<M> {
         if let Some(entry) = shard.find(hash, |e| same_values(&e.values, values)) {
             return entry.series.clone();
         }
-        let series = M::new_series(&self.inner.desc, &self.inner.config);
+        let inner = &*self.inner;
+        let series: M = new_series(&inner.desc, &inner.config, inner.store.as_ref(), values);
         let values: LabelValues = values.iter().map(|v| v.as_ref().into()).collect();
         shard.insert_unique(
             hash,
@@ -188,6 +199,19 @@ impl<M: Metric> Family<M> {
                 entry.series.encode(config, &mut family, &entry.values);
             }
         }
+    }
+}
+
+/// A series at zero, in the multi-process file when the family has a store with room.
+fn new_series<M: Metric, V: AsRef<str>>(
+    desc: &Arc<Descriptor>,
+    config: &M::Config,
+    store: Option<&FamilyStore>,
+    values: &[V],
+) -> M {
+    match store.and_then(|s| s.slots(values)) {
+        Some(slots) => M::new_stored_series(desc, config, slots),
+        None => M::new_series(desc, config),
     }
 }
 

@@ -4,45 +4,78 @@ use super::atomic::{unix_now, AtomicF64};
 use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::FamilyEncoder;
+use crate::multiprocess::format_slot::{GAUGE_STAMP, GAUGE_VALUE};
+use crate::multiprocess::Slots;
 use std::sync::Arc;
 
 /// A value that can be set, increased and decreased. Cloning is cheap and shares the series.
 #[derive(Debug, Clone, Default)]
-pub struct Gauge(Arc<AtomicF64>);
+pub struct Gauge(Arc<GaugeCore>);
+
+#[derive(Debug, Default)]
+struct GaugeCore {
+    value: AtomicF64,
+    /// The value's home in multi-process mode.
+    shared: Option<Slots>,
+}
 
 impl Gauge {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: f64) {
-        self.0.set(v);
+        match &self.0.shared {
+            None => self.0.value.set(v),
+            Some(slots) => {
+                slots.set_f64(GAUGE_VALUE, v);
+                stamp(slots);
+            }
+        }
     }
 
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        self.0.add(1.0);
+        self.add(1.0);
     }
 
     /// Subtracts one.
     #[inline]
     pub fn dec(&self) {
-        self.0.add(-1.0);
+        self.add(-1.0);
     }
 
     /// Adds `delta` (negative to subtract).
     #[inline]
     pub fn add(&self, delta: f64) {
-        self.0.add(delta);
+        match &self.0.shared {
+            None => self.0.value.add(delta),
+            Some(slots) => {
+                slots.add_f64(GAUGE_VALUE, delta);
+                stamp(slots);
+            }
+        }
     }
 
     /// Sets the value to the current Unix time in seconds.
     pub fn set_to_current_time(&self) {
-        self.0.set(unix_now());
+        self.set(unix_now());
     }
 
-    /// The current value.
+    /// The current value (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
-        self.0.get()
+        match &self.0.shared {
+            None => self.0.value.get(),
+            Some(slots) => slots.get_f64(GAUGE_VALUE),
+        }
+    }
+}
+
+/// Records when a `mostrecent` gauge was written, so the newest write wins across
+/// processes. Other modes skip the clock read.
+#[inline]
+fn stamp(slots: &Slots) {
+    if slots.stamps_time() {
+        slots.set_f64(GAUGE_STAMP, unix_now());
     }
 }
 
@@ -52,6 +85,13 @@ impl Metric for Gauge {
 
     fn new_series(_: &Arc<Descriptor>, _: &()) -> Self {
         Gauge::default()
+    }
+
+    fn new_stored_series(_: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
+        Gauge(Arc::new(GaugeCore {
+            value: AtomicF64::default(),
+            shared: Some(slots),
+        }))
     }
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {

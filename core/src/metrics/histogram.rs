@@ -11,6 +11,8 @@ use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::FamilyEncoder;
+use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
+use crate::multiprocess::Slots;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -172,20 +174,44 @@ impl Core {
 pub struct Histogram {
     core: Arc<Core>,
     buckets: Buckets,
+    /// In multi-process mode: one count per bucket (`+Inf` last), then the sum.
+    shared: Option<Slots>,
 }
 
 impl Histogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.observe(self.buckets.index(v), v);
+        let index = self.buckets.index(v);
+        match &self.shared {
+            None => self.core.observe(index, v),
+            Some(slots) => {
+                slots.add_u64(index, 1);
+                slots.add_f64(slots.len() - 1, v);
+            }
+        }
     }
 
-    /// A consistent copy of the series.
+    /// A consistent copy of the series (of this process, in multi-process mode).
     pub fn snapshot(&self) -> HistogramSnapshot {
         let mut cumulative = Vec::with_capacity(self.buckets.bounds().len() + 1);
-        let sum = self.core.snapshot(&mut cumulative);
+        let sum = self.snapshot_into(&mut cumulative);
         HistogramSnapshot { cumulative, sum }
+    }
+
+    /// Cumulative counts into `cumulative`; returns the sum.
+    fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
+        let Some(slots) = &self.shared else {
+            return self.core.snapshot(cumulative);
+        };
+        let buckets = slots.len() - 1;
+        cumulative.clear();
+        let mut total = 0;
+        for i in 0..buckets {
+            total += slots.get_u64(i);
+            cumulative.push(total);
+        }
+        slots.get_f64(buckets)
     }
 
     /// The finite bucket bounds.
@@ -202,12 +228,25 @@ impl Metric for Histogram {
         Histogram {
             core: Arc::new(Core::new(buckets.bounds().len() + 1)),
             buckets: buckets.clone(),
+            shared: None,
         }
+    }
+
+    fn new_stored_series(_: &Arc<Descriptor>, buckets: &Buckets, slots: Slots) -> Self {
+        Histogram {
+            core: Arc::new(Core::new(0)),
+            buckets: buckets.clone(),
+            shared: Some(slots),
+        }
+    }
+
+    fn bucket_bounds(buckets: &Buckets) -> &[f64] {
+        buckets.bounds()
     }
 
     fn encode<V: AsRef<str>>(&self, buckets: &Buckets, family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
         SCRATCH.with_borrow_mut(|cumulative| {
-            let sum = self.core.snapshot(cumulative);
+            let sum = self.snapshot_into(cumulative);
             family.histogram(values, buckets.bounds(), cumulative, sum, Some(self.core.created));
         });
     }
@@ -221,19 +260,32 @@ thread_local! {
 /// A summary series: count and sum of observations, without quantiles (as
 /// `prometheus_client` exposes them). Cloning is cheap and shares the series.
 #[derive(Debug, Clone)]
-pub struct Summary(Arc<Core>);
+pub struct Summary {
+    core: Arc<Core>,
+    /// In multi-process mode: count, then sum.
+    shared: Option<Slots>,
+}
 
 impl Summary {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.0.observe(0, v);
+        match &self.shared {
+            None => self.core.observe(0, v),
+            Some(slots) => {
+                slots.add_u64(SUMMARY_COUNT, 1);
+                slots.add_f64(SUMMARY_SUM, v);
+            }
+        }
     }
 
-    /// A consistent `(count, sum)` pair.
+    /// A consistent `(count, sum)` pair (of this process, in multi-process mode).
     pub fn get(&self) -> (u64, f64) {
+        if let Some(slots) = &self.shared {
+            return (slots.get_u64(SUMMARY_COUNT), slots.get_f64(SUMMARY_SUM));
+        }
         let mut count = Vec::with_capacity(1);
-        let sum = self.0.snapshot(&mut count);
+        let sum = self.core.snapshot(&mut count);
         (count[0], sum)
     }
 }
@@ -243,12 +295,22 @@ impl Metric for Summary {
     type Config = ();
 
     fn new_series(_: &Arc<Descriptor>, _: &()) -> Self {
-        Summary(Arc::new(Core::new(1)))
+        Summary {
+            core: Arc::new(Core::new(1)),
+            shared: None,
+        }
+    }
+
+    fn new_stored_series(_: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
+        Summary {
+            core: Arc::new(Core::new(0)),
+            shared: Some(slots),
+        }
     }
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
         let (count, sum) = self.get();
-        family.summary(values, count, sum, Some(self.0.created));
+        family.summary(values, count, sum, Some(self.core.created));
     }
 }
 

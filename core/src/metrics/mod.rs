@@ -15,6 +15,7 @@ pub use info::Info;
 
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::FamilyEncoder;
+use crate::multiprocess::Slots;
 use std::sync::Arc;
 
 /// A kind of metric series that a [`Family`] can hold.
@@ -29,6 +30,21 @@ pub trait Metric: Clone + Send + Sync + 'static {
 
     /// A new series at its zero value.
     fn new_series(desc: &Arc<Descriptor>, config: &Self::Config) -> Self;
+
+    /// A new series whose value lives in `slots` of this process's multi-process file
+    /// (laid out as `multiprocess::format::slot` says for this kind).
+    #[doc(hidden)]
+    fn new_stored_series(desc: &Arc<Descriptor>, config: &Self::Config, slots: Slots) -> Self {
+        let _ = slots;
+        Self::new_series(desc, config)
+    }
+
+    /// The finite bucket bounds a multi-process file records for this family.
+    #[doc(hidden)]
+    fn bucket_bounds(config: &Self::Config) -> &[f64] {
+        let _ = config;
+        &[]
+    }
 
     /// Writes this series' samples.
     fn encode<V: AsRef<str>>(&self, config: &Self::Config, family: &mut FamilyEncoder<'_, '_>, values: &[V]);

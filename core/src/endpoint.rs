@@ -1,0 +1,269 @@
+//! The metrics endpoint: a plain function from request parts to a response
+//! (CONTRACT section 2), which every binding and the axum integration call.
+//!
+//! Decisions, in order: the path must be exactly the configured one (a query string is
+//! ignored); the method must be `GET` or `HEAD` (`405` otherwise, before auth, since it
+//! reveals nothing); the bearer token must match when auth is on (`401`/`403`); then the
+//! format is negotiated from `Accept`, the registry rendered, and the body gzip-compressed
+//! when `Accept-Encoding` allows. Every scrape, rejected ones included, is recorded in the
+//! request metrics under the metrics path, so a binding must not record it again.
+
+use crate::auth::{authorize, AuthDecision};
+use crate::config::Config;
+use crate::error::Result;
+use crate::exposition::Format;
+use crate::negotiate::{accepts_gzip, negotiate_format};
+use crate::registry::Registry;
+use crate::request_metrics::RequestMetrics;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The parts of an HTTP request the endpoint looks at, borrowed from the framework's own
+/// request type.
+///
+/// ```
+/// use gds_metrics::Request;
+/// let request = Request::new("GET", "/metrics").header("Authorization", b"Bearer 6b0b3c4e");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    headers: Vec<(&'a str, &'a [u8])>,
+}
+
+impl<'a> Request<'a> {
+    /// A request for `path` (a query string, if included, is ignored) with `method` as sent.
+    pub fn new(method: &'a str, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header. Names are compared case-insensitively; give a repeated header once
+    /// per occurrence, as the client sent it (two `Authorization` headers are refused).
+    pub fn header(mut self, name: &'a str, value: &'a [u8]) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The method as sent.
+    pub fn method(&self) -> &str {
+        self.method
+    }
+
+    /// The path as given, without any query string.
+    pub fn path(&self) -> &str {
+        strip_query(self.path)
+    }
+
+    /// Every value of the header `name`, in order.
+    pub fn header_values(&self, name: &str) -> Vec<&'a [u8]> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+            .collect()
+    }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(path, _)| path)
+}
+
+/// The endpoint's answer: status, headers (lower-case names, as Rack 3 and HTTP/2 want)
+/// and body bytes (already compressed when `content-encoding` says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Headers every response of the endpoint carries: caches must neither store a scrape nor
+/// serve one variant of it for another.
+const VARY: (&str, &str) = ("vary", "Accept, Accept-Encoding");
+const NO_STORE: (&str, &str) = ("cache-control", "no-store");
+const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
+
+/// One app's metrics endpoint. `Send + Sync`: share it (in an `Arc`) between all threads.
+///
+/// ```
+/// use gds_metrics::{Config, Endpoint, Registry, Request};
+/// use std::sync::Arc;
+///
+/// let config = Config::builder().application_id("6b0b3c4e").build_with_env(|_| None)?;
+/// let endpoint = Endpoint::new(config, Arc::new(Registry::new()))?;
+/// assert!(endpoint.matches("/metrics"));
+///
+/// let anonymous = endpoint.handle(&Request::new("GET", "/metrics"));
+/// assert_eq!(anonymous.status, 401);
+///
+/// let scrape = Request::new("GET", "/metrics").header("Authorization", b"Bearer 6b0b3c4e");
+/// let response = endpoint.handle(&scrape);
+/// assert_eq!(response.status, 200);
+/// assert_eq!(response.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Endpoint {
+    config: Config,
+    registry: Arc<Registry>,
+    request_metrics: RequestMetrics,
+    /// The size of the last rendered body, to allocate the next one in one go.
+    last_body_len: AtomicUsize,
+}
+
+impl Endpoint {
+    /// An endpoint serving `registry` as `config` says. Registers the default request
+    /// metrics in `registry`, so it fails with [`Error::Duplicate`](crate::Error::Duplicate)
+    /// if they are already there.
+    pub fn new(config: Config, registry: Arc<Registry>) -> Result<Endpoint> {
+        let request_metrics = RequestMetrics::register(&registry)?;
+        Ok(Endpoint {
+            config,
+            registry,
+            request_metrics,
+            last_body_len: AtomicUsize::new(4096),
+        })
+    }
+
+    /// The configuration the endpoint was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The registry the endpoint renders.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The default request metrics, for the binding to record the app's own requests.
+    pub fn request_metrics(&self) -> &RequestMetrics {
+        &self.request_metrics
+    }
+
+    /// Whether `path` is the endpoint's: exactly the configured path (no trailing-slash
+    /// variant); a query string is ignored. Other paths belong to the app.
+    pub fn matches(&self, path: &str) -> bool {
+        strip_query(path) == self.config.metrics_path()
+    }
+
+    /// Answers a request for the endpoint's path and records it in the request metrics.
+    /// A request for another path gets `404` and is not recorded: check
+    /// [`matches`](Self::matches) first and pass other requests to the app.
+    pub fn handle(&self, request: &Request<'_>) -> Response {
+        let started = Instant::now();
+        if !self.matches(request.path) {
+            return short_response(404, "Not found: this is not the metrics path.\n", &[]);
+        }
+        let response = self.answer(request);
+        let host = request.header_values("host").first().copied().unwrap_or_default();
+        self.request_metrics.record(
+            request.method,
+            &String::from_utf8_lossy(host),
+            Some(self.config.metrics_path()),
+            response.status,
+            started.elapsed().as_secs_f64(),
+        );
+        response
+    }
+
+    fn answer(&self, request: &Request<'_>) -> Response {
+        let head = match request.method {
+            "GET" => false,
+            "HEAD" => true,
+            _ => {
+                return short_response(
+                    405,
+                    "Method not allowed: use GET or HEAD.\n",
+                    &[("allow", "GET, HEAD")],
+                )
+            }
+        };
+        match authorize(self.config.token(), &request.header_values("authorization")) {
+            AuthDecision::Allow => {}
+            AuthDecision::MissingCredentials => {
+                return short_response(
+                    401,
+                    "Unauthorized: send the app GUID as `Authorization: Bearer <GUID>`.\n",
+                    &[("www-authenticate", "Bearer realm=\"metrics\"")],
+                )
+            }
+            AuthDecision::Forbidden => {
+                return short_response(403, "Forbidden: the bearer token is not this app's GUID.\n", &[])
+            }
+        }
+        let format = negotiate_format(&request.header_values("accept"));
+        let gzip = accepts_gzip(&request.header_values("accept-encoding"));
+        self.render(format, gzip, head)
+    }
+
+    /// The `200` response: the exposition in `format`, compressed if `gzip`, and with an
+    /// empty body for `HEAD` (which skips rendering).
+    fn render(&self, format: Format, gzip: bool, head: bool) -> Response {
+        let mut headers = vec![
+            ("content-type", format.content_type().to_owned()),
+            (VARY.0, VARY.1.to_owned()),
+            (NO_STORE.0, NO_STORE.1.to_owned()),
+        ];
+        if gzip {
+            headers.push(("content-encoding", "gzip".to_owned()));
+        }
+        if head {
+            return Response {
+                status: 200,
+                headers,
+                body: Vec::new(),
+            };
+        }
+        let mut body = Vec::with_capacity(self.last_body_len.load(Relaxed));
+        self.registry.encode(format, &mut body);
+        self.last_body_len.store(body.len(), Relaxed);
+        let body = if gzip { gzip_bytes(&body) } else { body };
+        Response {
+            status: 200,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A refusal: one short line of plain text, never naming the token.
+fn short_response(status: u16, line: &str, extra: &[(&'static str, &str)]) -> Response {
+    let mut headers = vec![
+        ("content-type", PLAIN_TEXT.to_owned()),
+        (VARY.0, VARY.1.to_owned()),
+        (NO_STORE.0, NO_STORE.1.to_owned()),
+    ];
+    headers.extend(extra.iter().map(|(name, value)| (*name, (*value).to_owned())));
+    Response {
+        status,
+        headers,
+        body: line.as_bytes().to_vec(),
+    }
+}
+
+/// Compresses with the fastest gzip level: scrapes are frequent and metrics text
+/// compresses well even so.
+fn gzip_bytes(plain: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(plain.len() / 4 + 64), Compression::fast());
+    encoder.write_all(plain).expect("writing to a Vec cannot fail");
+    encoder.finish().expect("writing to a Vec cannot fail")
+}

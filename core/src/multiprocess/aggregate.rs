@@ -1,0 +1,258 @@
+//! Combining the series of many files into one set of families.
+//!
+//! The same rules serve the scrape (archive + every file) and the fold (archive + dead
+//! files, written back as the new archive), so what a scrape shows never changes when a
+//! dead worker's file is folded away.
+
+use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
+use super::gauge_mode::GaugeMode;
+use crate::descriptor::{Descriptor, MetricType, Opts};
+use crate::exposition::Encoder;
+use std::collections::{BTreeMap, HashMap};
+
+/// Where a file's series come from, which decides what `live` gauges do with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A running process (or this one).
+    Live,
+    /// An exited process, being folded.
+    Dead,
+    /// The archive of folded processes.
+    Archive,
+}
+
+/// One series' combined value.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Counter(f64),
+    Gauge { value: f64, stamp: f64 },
+    Histogram { buckets: Vec<u64>, sum: f64 },
+    Summary { count: u64, sum: f64 },
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct SeriesKey {
+    values: Vec<String>,
+    /// The process of an `all`/`liveall` gauge series.
+    pid: Option<u32>,
+}
+
+struct FamilyAgg {
+    def: FamilyDef,
+    series: HashMap<SeriesKey, Value>,
+}
+
+/// Families combined from any number of files.
+#[derive(Default)]
+pub(crate) struct Aggregate {
+    families: BTreeMap<String, FamilyAgg>,
+}
+
+impl Aggregate {
+    /// Adds every family and series of a parsed file whose bytes are `bytes`. Families
+    /// that contradict one already seen (another type, labels or buckets) are skipped and
+    /// reported through `warn`.
+    pub(crate) fn add(
+        &mut self,
+        parsed: &Parsed,
+        bytes: &[u8],
+        source: Source,
+        warn: &mut dyn FnMut(String),
+    ) {
+        let fits: Vec<bool> = parsed.families.iter().map(|def| self.admit(def, warn)).collect();
+        for series in &parsed.series {
+            let def = &parsed.families[series.family];
+            if !fits[series.family] {
+                continue;
+            }
+            let family = self.families.get_mut(&def.name).expect("admitted above");
+            let mode = family.def.mode;
+            if def.kind == MetricType::Gauge && mode.live_only() && source != Source::Live {
+                continue;
+            }
+            let per_process = def.kind == MetricType::Gauge && mode.per_process();
+            let pid = match series.origin_pid {
+                0 => parsed.pid,
+                origin => origin,
+            };
+            let key = SeriesKey {
+                values: series.values.clone(),
+                pid: per_process.then_some(pid),
+            };
+            let value = read_value(def, bytes, series);
+            match family.series.get_mut(&key) {
+                Some(existing) => combine(existing, value, mode),
+                None => {
+                    family.series.insert(key, value);
+                }
+            }
+        }
+    }
+
+    /// Registers `def` unless it contradicts the family of that name seen first.
+    fn admit(&mut self, def: &FamilyDef, warn: &mut dyn FnMut(String)) -> bool {
+        let family = self
+            .families
+            .entry(def.name.clone())
+            .or_insert_with(|| FamilyAgg {
+                def: def.clone(),
+                series: HashMap::new(),
+            });
+        let seen = &family.def;
+        let fits = seen.kind == def.kind && seen.labels == def.labels && seen.bounds == def.bounds;
+        if !fits {
+            warn(format!(
+                "metric `{}` is defined differently by two processes (type, labels or buckets); \
+                 the second definition is ignored",
+                def.name
+            ));
+        }
+        fits
+    }
+
+    /// Writes every family not claimed by `skip` through `encoder`, families by name,
+    /// series by label values, so scrapes are stable.
+    pub(crate) fn encode(
+        &self,
+        encoder: &mut Encoder<'_>,
+        skip: &dyn Fn(&str) -> bool,
+        warn: &mut dyn FnMut(String),
+    ) {
+        let mut cumulative = Vec::new();
+        for (name, family) in &self.families {
+            if skip(name) {
+                continue;
+            }
+            let desc = match descriptor(&family.def) {
+                Ok(desc) => desc,
+                Err(err) => {
+                    warn(format!("a multi-process file holds an invalid metric: {err}"));
+                    continue;
+                }
+            };
+            let mut keys: Vec<&SeriesKey> = family.series.keys().collect();
+            keys.sort();
+            let mut out = encoder.family(&desc);
+            for key in keys {
+                let values = &key.values;
+                match &family.series[key] {
+                    Value::Counter(v) => out.counter(values, *v, None),
+                    Value::Gauge { value, .. } => {
+                        let pid = key.pid.map(|p| p.to_string());
+                        out.gauge(values, pid.as_deref().map(|p| ("pid", p)), *value)
+                    }
+                    Value::Histogram { buckets, sum } => {
+                        cumulative.clear();
+                        cumulative.extend(buckets.iter().scan(0u64, |acc, n| {
+                            *acc += n;
+                            Some(*acc)
+                        }));
+                        out.histogram(values, &family.def.bounds, &cumulative, *sum, None)
+                    }
+                    Value::Summary { count, sum } => out.summary(values, *count, *sum, None),
+                    Value::Info => out.info(values),
+                }
+            }
+        }
+    }
+
+    /// The archive file holding these families, recording `folded` as already counted.
+    pub(crate) fn archive_image(&self, folded: &[String]) -> Vec<u8> {
+        let mut w = RecordWriter::new();
+        for family in self.families.values() {
+            let family_at = HEADER_LEN + w.family(&family.def);
+            let mut keys: Vec<&SeriesKey> = family.series.keys().collect();
+            keys.sort();
+            for key in keys {
+                let slots = slot_words(&family.series[key]);
+                w.series(family_at, key.pid.unwrap_or(0), &key.values, &slots);
+            }
+        }
+        folded.iter().for_each(|name| w.folded(name));
+        let mut image = format::header(0, Role::Archive).to_vec();
+        image.extend_from_slice(w.bytes());
+        let len = image.len();
+        format::set_used(&mut image, len);
+        image
+    }
+}
+
+fn descriptor(def: &FamilyDef) -> crate::Result<Descriptor> {
+    let mut opts = Opts::new(def.name.clone(), def.help.clone()).labels(def.labels.iter().cloned());
+    if let Some(unit) = &def.unit {
+        opts = opts.unit(unit.clone());
+    }
+    Descriptor::new(opts, def.kind)
+}
+
+fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
+    let word = |i| format::load_slot(bytes, series, i);
+    let float = |i| f64::from_bits(word(i));
+    match def.kind {
+        MetricType::Counter => {
+            Value::Counter(word(slot::COUNTER_WHOLE) as f64 + float(slot::COUNTER_FRACTION))
+        }
+        MetricType::Gauge => Value::Gauge {
+            value: float(slot::GAUGE_VALUE),
+            stamp: float(slot::GAUGE_STAMP),
+        },
+        MetricType::Histogram => {
+            let n = def.bounds.len() + 1;
+            Value::Histogram {
+                buckets: (0..n).map(word).collect(),
+                sum: float(n),
+            }
+        }
+        MetricType::Summary => Value::Summary {
+            count: word(slot::SUMMARY_COUNT),
+            sum: float(slot::SUMMARY_SUM),
+        },
+        MetricType::Info | MetricType::Unknown => Value::Info,
+    }
+}
+
+/// The slot words that store `value` in the archive (counters keep their total in the
+/// fraction slot, so one f64 carries it).
+fn slot_words(value: &Value) -> Vec<u64> {
+    match value {
+        Value::Counter(v) => vec![0, v.to_bits()],
+        Value::Gauge { value, stamp } => vec![value.to_bits(), stamp.to_bits()],
+        Value::Histogram { buckets, sum } => buckets.iter().copied().chain([sum.to_bits()]).collect(),
+        Value::Summary { count, sum } => vec![*count, sum.to_bits()],
+        Value::Info => Vec::new(),
+    }
+}
+
+/// Folds `new` into `into`: sums for counters, histograms and summaries; the gauge mode's
+/// rule for gauges.
+fn combine(into: &mut Value, new: Value, mode: GaugeMode) {
+    match (into, new) {
+        (Value::Counter(a), Value::Counter(b)) => *a += b,
+        (Value::Histogram { buckets, sum }, Value::Histogram { buckets: b, sum: s }) => {
+            buckets.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            *sum += s;
+        }
+        (Value::Summary { count, sum }, Value::Summary { count: c, sum: s }) => {
+            *count += c;
+            *sum += s;
+        }
+        (Value::Gauge { value, stamp }, Value::Gauge { value: v, stamp: t }) => match mode {
+            GaugeMode::Sum | GaugeMode::LiveSum => *value += v,
+            GaugeMode::Min | GaugeMode::LiveMin => *value = value.min(v),
+            GaugeMode::Max | GaugeMode::LiveMax => *value = value.max(v),
+            GaugeMode::MostRecent | GaugeMode::LiveMostRecent => {
+                if t >= *stamp {
+                    *value = v;
+                    *stamp = t;
+                }
+            }
+            // The same pid twice: a recycled pid; the later file is the current process.
+            GaugeMode::All | GaugeMode::LiveAll => {
+                *value = v;
+                *stamp = t;
+            }
+        },
+        _ => {}
+    }
+}

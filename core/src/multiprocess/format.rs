@@ -1,0 +1,512 @@
+//! The on-disk layout of a process file and of the archive.
+//!
+//! A file is a 64-byte header followed by records, each 8-byte aligned:
+//!
+//! ```text
+//! header   magic "GDSMPROC" | version u32 | header_len u32 | pid u32 | role u32 | used u64 | 0..
+//! record   len u32 (whole record, multiple of 8) | tag u8 | kind u8 | mode u8 | 0 u8 | body
+//! family   tag 1: name, help, unit ("" = none), label names, bucket bounds
+//! series   tag 2: family offset u32, origin pid u32, slot count u32, label values,
+//!          padding to 8, then the slots (8-byte atomics)
+//! folded   tag 3: the name of a process file already folded into the archive
+//! ```
+//!
+//! The writer appends a whole record, then publishes it by storing the new `used` with
+//! release ordering; readers load `used` with acquire ordering and parse only up to it, so
+//! a crash mid-append leaves an unpublished tail that nobody reads. Strings are a `u32`
+//! length and UTF-8 bytes. A file whose magic or version differs is foreign and ignored.
+
+use super::gauge_mode::GaugeMode;
+use crate::descriptor::MetricType;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub(crate) const MAGIC: [u8; 8] = *b"GDSMPROC";
+pub(crate) const VERSION: u32 = 1;
+pub(crate) const HEADER_LEN: usize = 64;
+const USED_OFFSET: usize = 24;
+const PID_OFFSET: usize = 16;
+const ROLE_OFFSET: usize = 20;
+
+const TAG_FAMILY: u8 = 1;
+const TAG_SERIES: u8 = 2;
+const TAG_FOLDED: u8 = 3;
+
+/// Slot positions within a series record, per metric kind.
+pub(crate) mod slot {
+    /// Counter: whole increments (u64) and fractional ones (f64 bits).
+    pub(crate) const COUNTER_WHOLE: usize = 0;
+    pub(crate) const COUNTER_FRACTION: usize = 1;
+    /// Gauge: the value and, for `mostrecent` modes, when it was last written.
+    pub(crate) const GAUGE_VALUE: usize = 0;
+    pub(crate) const GAUGE_STAMP: usize = 1;
+    /// Summary: count (u64) and sum (f64 bits). A histogram has one u64 per bucket
+    /// (`+Inf` last) and then its sum.
+    pub(crate) const SUMMARY_COUNT: usize = 0;
+    pub(crate) const SUMMARY_SUM: usize = 1;
+}
+
+/// Whether a file belongs to a running process or is the archive of folded ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Process = 1,
+    Archive = 2,
+}
+
+/// How many slots a series of `kind` with `bounds` finite buckets needs.
+pub(crate) fn slot_count(kind: MetricType, bounds: usize) -> usize {
+    match kind {
+        MetricType::Counter | MetricType::Gauge | MetricType::Summary => 2,
+        MetricType::Histogram => bounds + 2,
+        MetricType::Info | MetricType::Unknown => 0,
+    }
+}
+
+/// A header for a new file.
+pub(crate) fn header(pid: u32, role: Role) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+    h[PID_OFFSET..PID_OFFSET + 4].copy_from_slice(&pid.to_le_bytes());
+    h[ROLE_OFFSET..ROLE_OFFSET + 4].copy_from_slice(&(role as u32).to_le_bytes());
+    h[USED_OFFSET..USED_OFFSET + 8].copy_from_slice(&(HEADER_LEN as u64).to_le_bytes());
+    h
+}
+
+/// The `used` word of a mapped file, for publishing and reading appended records.
+///
+/// # Safety
+/// `base` must point at a mapped header of at least [`HEADER_LEN`] bytes, 8-byte aligned,
+/// that stays mapped while the reference is used.
+pub(crate) unsafe fn used_word<'a>(base: *const u8) -> &'a AtomicU64 {
+    &*(base.add(USED_OFFSET) as *const AtomicU64)
+}
+
+/// Writes `pid` into a header image.
+pub(crate) fn set_pid(image: &mut [u8], pid: u32) {
+    image[PID_OFFSET..PID_OFFSET + 4].copy_from_slice(&pid.to_le_bytes());
+}
+
+/// Writes `used` into a header image (for files written whole, not appended to).
+pub(crate) fn set_used(image: &mut [u8], used: usize) {
+    image[USED_OFFSET..USED_OFFSET + 8].copy_from_slice(&(used as u64).to_le_bytes());
+}
+
+fn kind_code(kind: MetricType) -> u8 {
+    match kind {
+        MetricType::Counter => 1,
+        MetricType::Gauge => 2,
+        MetricType::Histogram => 3,
+        MetricType::Summary => 4,
+        MetricType::Info => 5,
+        MetricType::Unknown => 0,
+    }
+}
+
+fn kind_from_code(code: u8) -> Option<MetricType> {
+    Some(match code {
+        1 => MetricType::Counter,
+        2 => MetricType::Gauge,
+        3 => MetricType::Histogram,
+        4 => MetricType::Summary,
+        5 => MetricType::Info,
+        _ => return None,
+    })
+}
+
+/// A family as written in a file: enough to render it without the writer's registry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FamilyDef {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) kind: MetricType,
+    pub(crate) mode: GaugeMode,
+    pub(crate) labels: Vec<String>,
+    pub(crate) bounds: Vec<f64>,
+}
+
+/// A series as found in a file: its family, label values and where its slots are.
+#[derive(Debug, Clone)]
+pub(crate) struct SeriesDef {
+    pub(crate) family: usize,
+    /// Set in the archive for `all` gauges of folded processes; 0 means the file's pid.
+    pub(crate) origin_pid: u32,
+    pub(crate) values: Vec<String>,
+    /// Byte offset of the first slot in the file.
+    pub(crate) slots_at: usize,
+    pub(crate) slot_count: usize,
+}
+
+/// The parsed records of one file.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub(crate) pid: u32,
+    pub(crate) families: Vec<FamilyDef>,
+    pub(crate) series: Vec<SeriesDef>,
+    pub(crate) folded: Vec<String>,
+}
+
+/// Appends records to a byte buffer whose start is file offset `base`.
+pub(crate) struct RecordWriter {
+    buf: Vec<u8>,
+}
+
+impl RecordWriter {
+    pub(crate) fn new() -> Self {
+        Self { buf: Vec::new() }
+    }
+
+    /// The bytes written so far.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Starts a record, returns its start within the buffer.
+    fn begin(&mut self, tag: u8, kind: u8, mode: u8) -> usize {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+        self.buf.extend_from_slice(&[tag, kind, mode, 0]);
+        start
+    }
+
+    fn pad(&mut self) {
+        while self.buf.len() % 8 != 0 {
+            self.buf.push(0);
+        }
+    }
+
+    fn end(&mut self, start: usize) {
+        self.pad();
+        let len = (self.buf.len() - start) as u32;
+        self.buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// A family record; returns its start within the buffer.
+    pub(crate) fn family(&mut self, def: &FamilyDef) -> usize {
+        let start = self.begin(TAG_FAMILY, kind_code(def.kind), def.mode.code());
+        self.str(&def.name);
+        self.str(&def.help);
+        self.str(def.unit.as_deref().unwrap_or(""));
+        self.u32(def.labels.len() as u32);
+        def.labels.iter().for_each(|l| self.str(l));
+        self.u32(def.bounds.len() as u32);
+        def.bounds
+            .iter()
+            .for_each(|b| self.buf.extend_from_slice(&b.to_bits().to_le_bytes()));
+        self.end(start);
+        start
+    }
+
+    /// A series record with the given slot words; returns the offset of its first slot
+    /// within the buffer.
+    pub(crate) fn series<V: AsRef<str>>(
+        &mut self,
+        family_offset: usize,
+        origin_pid: u32,
+        values: &[V],
+        slots: &[u64],
+    ) -> usize {
+        let start = self.begin(TAG_SERIES, 0, 0);
+        self.u32(family_offset as u32);
+        self.u32(origin_pid);
+        self.u32(slots.len() as u32);
+        self.u32(values.len() as u32);
+        values.iter().for_each(|v| self.str(v.as_ref()));
+        self.pad();
+        let slots_at = self.buf.len();
+        slots
+            .iter()
+            .for_each(|s| self.buf.extend_from_slice(&s.to_le_bytes()));
+        self.end(start);
+        slots_at
+    }
+
+    /// A record naming a process file already folded into the archive.
+    pub(crate) fn folded(&mut self, name: &str) {
+        let start = self.begin(TAG_FOLDED, 0, 0);
+        self.str(name);
+        self.end(start);
+    }
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Malformed(pub(crate) &'static str);
+
+/// Checks the header of `bytes` and returns the published length and the pid. A file
+/// that no one writes any more is `complete`: it must hold everything it published.
+pub(crate) fn check_header(bytes: &[u8], role: Role, complete: bool) -> Result<(usize, u32), Malformed> {
+    if bytes.len() < HEADER_LEN {
+        return Err(Malformed("shorter than a header"));
+    }
+    if bytes[..8] != MAGIC {
+        return Err(Malformed("not a gds-metrics file (wrong magic)"));
+    }
+    if read_u32(bytes, 8) != Some(VERSION) || read_u32(bytes, 12) != Some(HEADER_LEN as u32) {
+        return Err(Malformed("unsupported file version"));
+    }
+    if read_u32(bytes, ROLE_OFFSET) != Some(role as u32) {
+        return Err(Malformed("file of another role"));
+    }
+    // SAFETY: the header is in bounds; `bytes` comes from an 8-byte aligned mapping or
+    // an aligned buffer (checked below).
+    if bytes.as_ptr() as usize % 8 != 0 {
+        return Err(Malformed("misaligned buffer"));
+    }
+    let used = unsafe { used_word(bytes.as_ptr()) }.load(Ordering::Acquire) as usize;
+    let pid = read_u32(bytes, PID_OFFSET).unwrap_or(0);
+    if used < HEADER_LEN {
+        return Err(Malformed("published length shorter than the header"));
+    }
+    if complete && used > bytes.len() {
+        return Err(Malformed("truncated: shorter than its published length"));
+    }
+    // A writer grows the file before publishing, so a longer `used` only means this
+    // mapping predates the growth: read what the mapping holds.
+    Ok((used.min(bytes.len()), pid))
+}
+
+/// Parses the records of a mapped file (`complete` as for [`check_header`]). `bytes` must
+/// be 8-byte aligned.
+pub(crate) fn parse(bytes: &[u8], role: Role, complete: bool) -> Result<Parsed, Malformed> {
+    let (used, pid) = check_header(bytes, role, complete)?;
+    let mut parsed = Parsed {
+        pid,
+        ..Parsed::default()
+    };
+    let mut family_at: Vec<usize> = Vec::new();
+    let mut at = HEADER_LEN;
+    while at + 8 <= used {
+        let len = read_u32(bytes, at).ok_or(Malformed("truncated record"))? as usize;
+        if len < 8 || len % 8 != 0 {
+            return Err(Malformed("bad record length"));
+        }
+        if at + len > used {
+            // A record the writer had not finished growing into when this file was mapped.
+            break;
+        }
+        let record = &bytes[at..at + len];
+        let mut r = Reader { bytes: record, at: 8 };
+        match record[4] {
+            TAG_FAMILY => {
+                parsed.families.push(read_family(&mut r, record[5], record[6])?);
+                family_at.push(at);
+            }
+            TAG_SERIES => {
+                let family_offset = r.u32()? as usize;
+                let family = family_at
+                    .iter()
+                    .position(|f| *f == family_offset)
+                    .ok_or(Malformed("series of an unknown family"))?;
+                let origin_pid = r.u32()?;
+                let slot_count = r.u32()? as usize;
+                let n = r.u32()? as usize;
+                let values = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+                r.align();
+                let def = &parsed.families[family];
+                if values.len() != def.labels.len() || slot_count != slot_count_of(def) {
+                    return Err(Malformed("series does not fit its family"));
+                }
+                if r.at + slot_count * 8 > len {
+                    return Err(Malformed("slots past the record"));
+                }
+                parsed.series.push(SeriesDef {
+                    family,
+                    origin_pid,
+                    values,
+                    slots_at: at + r.at,
+                    slot_count,
+                });
+            }
+            TAG_FOLDED => parsed.folded.push(r.string()?),
+            _ => return Err(Malformed("unknown record tag")),
+        }
+        at += len;
+    }
+    Ok(parsed)
+}
+
+/// Sets every slot of every series in a file image to zero, keeping the records (what a
+/// forked child starts from: its parent's series, none of its parent's counts).
+pub(crate) fn zero_slots(image: &mut [u8]) {
+    let mut at = HEADER_LEN;
+    while let Some(len) = read_u32(image, at).map(|l| l as usize) {
+        if len < 8 || at + len > image.len() {
+            return;
+        }
+        if image[at + 4] == TAG_SERIES {
+            let mut r = Reader {
+                bytes: &image[at..at + len],
+                at: 8,
+            };
+            let slots = (|| {
+                let _family = r.u32()?;
+                let _origin = r.u32()?;
+                let count = r.u32()? as usize;
+                for _ in 0..r.u32()? {
+                    r.string()?;
+                }
+                r.align();
+                Ok::<_, Malformed>((r.at, count))
+            })();
+            if let Ok((start, count)) = slots {
+                let end = (at + start + count * 8).min(at + len);
+                image[at + start..end].fill(0);
+            }
+        }
+        at += len;
+    }
+}
+
+/// The slot count of a series of `def`.
+pub(crate) fn slot_count_of(def: &FamilyDef) -> usize {
+    slot_count(def.kind, def.bounds.len())
+}
+
+fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malformed> {
+    let kind = kind_from_code(kind).ok_or(Malformed("unknown metric kind"))?;
+    let mode = GaugeMode::from_code(mode).ok_or(Malformed("unknown gauge mode"))?;
+    let name = r.string()?;
+    let help = r.string()?;
+    let unit = Some(r.string()?).filter(|u| !u.is_empty());
+    let n = r.u32()? as usize;
+    let labels = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+    let n = r.u32()? as usize;
+    let bounds = (0..n)
+        .map(|_| r.u64().map(f64::from_bits))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(FamilyDef {
+        name,
+        help,
+        unit,
+        kind,
+        mode,
+        labels,
+        bounds,
+    })
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes
+        .get(at..at + 4)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")))
+}
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], Malformed> {
+        let end = self.at.checked_add(n).ok_or(Malformed("length overflow"))?;
+        let out = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(Malformed("field past the record"))?;
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u32(&mut self) -> Result<u32, Malformed> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("four bytes")))
+    }
+
+    fn u64(&mut self) -> Result<u64, Malformed> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("eight bytes")))
+    }
+
+    fn string(&mut self) -> Result<String, Malformed> {
+        let n = self.u32()? as usize;
+        let bytes = self.take(n)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| Malformed("a name or label value is not UTF-8"))
+    }
+
+    fn align(&mut self) {
+        self.at = self.at.next_multiple_of(8);
+    }
+}
+
+/// Reads slot `i` of a series atomically (a writer may be updating it).
+///
+/// `bytes` must be the 8-byte aligned mapping the series was parsed from.
+pub(crate) fn load_slot(bytes: &[u8], series: &SeriesDef, i: usize) -> u64 {
+    let at = series.slots_at + i * 8;
+    assert!(i < series.slot_count && at + 8 <= bytes.len(), "slot in bounds");
+    // SAFETY: in bounds (checked), 8-byte aligned (records and the mapping are), and the
+    // mapping outlives this call; other processes only ever write it atomically.
+    unsafe { &*(bytes.as_ptr().add(at) as *const AtomicU64) }.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aligned(bytes: &[u8]) -> Vec<u64> {
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        // SAFETY: `words` holds at least `bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr() as *mut u8, bytes.len()) };
+        words
+    }
+
+    fn as_bytes(words: &[u64]) -> &[u8] {
+        // SAFETY: plain reinterpretation of initialised words.
+        unsafe { std::slice::from_raw_parts(words.as_ptr() as *const u8, words.len() * 8) }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let def = FamilyDef {
+            name: "h".into(),
+            help: "help \"quoted\"".into(),
+            unit: None,
+            kind: MetricType::Histogram,
+            mode: GaugeMode::All,
+            labels: vec!["a".into()],
+            bounds: vec![0.5, 1.0],
+        };
+        let mut w = RecordWriter::new();
+        let family_at = HEADER_LEN + w.family(&def);
+        let slots_at = HEADER_LEN + w.series(family_at - HEADER_LEN + HEADER_LEN, 7, &["x"], &[1, 2, 3, 9]);
+        w.folded("proc-1-2.gdsm");
+        let mut image = header(42, Role::Archive).to_vec();
+        image.extend_from_slice(w.bytes());
+        let len = image.len();
+        set_used(&mut image, len);
+        let words = aligned(&image);
+        let parsed = parse(as_bytes(&words), Role::Archive, true).unwrap();
+        assert_eq!(parsed.pid, 42);
+        assert_eq!(parsed.families, vec![def]);
+        assert_eq!(parsed.series[0].values, vec!["x".to_owned()]);
+        assert_eq!(parsed.series[0].origin_pid, 7);
+        assert_eq!(parsed.series[0].slots_at, slots_at);
+        assert_eq!(load_slot(as_bytes(&words), &parsed.series[0], 3), 9);
+        assert_eq!(parsed.folded, vec!["proc-1-2.gdsm".to_owned()]);
+    }
+
+    #[test]
+    fn foreign_and_short_files_are_malformed() {
+        let words = aligned(&[0u8; 100]);
+        assert_eq!(
+            parse(as_bytes(&words), Role::Process, true).unwrap_err(),
+            Malformed("not a gds-metrics file (wrong magic)")
+        );
+        let words = aligned(&MAGIC);
+        assert_eq!(
+            parse(&as_bytes(&words)[..8], Role::Process, true).unwrap_err(),
+            Malformed("shorter than a header")
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! The view a metric series has of its slots in this process's mapped file.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// The slots of one series in this process's file.
+///
+/// The mapping behind them is never unmapped (after a fork the child maps its own file
+/// at the same address), so the slots live as long as the process and a series can keep a
+/// plain `'static` reference: no lock, no pid check, no indirection on the hot path.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Slots {
+    words: &'static [AtomicU64],
+    stamp_time: bool,
+}
+
+impl Slots {
+    pub(crate) fn new(words: &'static [AtomicU64], stamp_time: bool) -> Self {
+        Self { words, stamp_time }
+    }
+
+    /// Whether gauge writes record when they happened (`mostrecent` modes).
+    #[inline]
+    pub(crate) fn stamps_time(&self) -> bool {
+        self.stamp_time
+    }
+
+    #[inline]
+    pub(crate) fn add_u64(&self, i: usize, n: u64) {
+        self.words[i].fetch_add(n, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn add_f64(&self, i: usize, delta: f64) {
+        let word = &self.words[i];
+        let mut current = word.load(Relaxed);
+        loop {
+            let next = (f64::from_bits(current) + delta).to_bits();
+            match word.compare_exchange_weak(current, next, Relaxed, Relaxed) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set_f64(&self, i: usize, v: f64) {
+        self.words[i].store(v.to_bits(), Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn get_u64(&self, i: usize) -> u64 {
+        self.words[i].load(Relaxed)
+    }
+
+    #[inline]
+    pub(crate) fn get_f64(&self, i: usize) -> f64 {
+        f64::from_bits(self.words[i].load(Relaxed))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.words.len()
+    }
+}

@@ -1,0 +1,154 @@
+//! Multi-process aggregation across real forked processes.
+//!
+//! Each test forks workers from the test process itself (`libc::fork`); a worker updates
+//! metrics it inherited, reports through a pipe, and leaves with `_exit`.
+
+mod mp;
+
+use gds_metrics::{Format, GaugeMode, MultiProcess, Opts, Registry};
+use mp::{fork_worker, process_files, sample, serial, TempDir};
+
+#[test]
+fn forked_workers_are_summed_exactly() {
+    let _serial = serial();
+    let dir = TempDir::new("sum");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry
+        .counter(Opts::new("jobs", "Jobs.").labels(["queue"]))
+        .unwrap();
+    let latency = registry
+        .histogram(Opts::new("latency_seconds", "Latency."), Some(&[1.0, 2.0]))
+        .unwrap();
+    let sizes = registry.summary(Opts::new("sizes", "Sizes.")).unwrap();
+    let busy = registry
+        .gauge_with_mode(Opts::new("busy", "Busy workers."), GaugeMode::LiveSum)
+        .unwrap();
+    jobs.labels(&["email"]).unwrap().inc_by(5);
+
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            fork_worker(|| {
+                for i in 0..1000 {
+                    jobs.labels(&["email"]).unwrap().inc();
+                    jobs.labels(&["sms"]).unwrap().inc_by_f64(0.5).unwrap();
+                    latency.get().unwrap().observe(f64::from(i % 3));
+                    sizes.get().unwrap().observe(2.0);
+                }
+                busy.get().unwrap().set(f64::from(w + 1));
+            })
+        })
+        .collect();
+    workers.iter().for_each(|w| w.wait_ready());
+
+    let text = registry.render(Format::Text);
+    assert_eq!(sample(&text, "jobs_total{queue=\"email\"}"), Some(4005.0));
+    assert_eq!(sample(&text, "jobs_total{queue=\"sms\"}"), Some(2000.0));
+    assert_eq!(sample(&text, "latency_seconds_bucket{le=\"1.0\"}"), Some(2668.0));
+    assert_eq!(sample(&text, "latency_seconds_bucket{le=\"2.0\"}"), Some(4000.0));
+    assert_eq!(sample(&text, "latency_seconds_bucket{le=\"+Inf\"}"), Some(4000.0));
+    assert_eq!(sample(&text, "latency_seconds_count"), Some(4000.0));
+    assert_eq!(sample(&text, "latency_seconds_sum"), Some(3996.0));
+    assert_eq!(sample(&text, "sizes_count"), Some(4000.0));
+    assert_eq!(sample(&text, "sizes_sum"), Some(8000.0));
+    assert_eq!(sample(&text, "busy"), Some(1.0 + 2.0 + 3.0 + 4.0));
+    let own = jobs.labels(&["email"]).unwrap().get();
+    assert_eq!(own, 5.0, "workers never write into the parent's file");
+
+    workers.into_iter().for_each(|w| w.finish());
+    let text = registry.render(Format::Text);
+    assert_eq!(sample(&text, "jobs_total{queue=\"email\"}"), Some(4005.0));
+    assert_eq!(sample(&text, "latency_seconds_count"), Some(4000.0));
+    assert_eq!(sample(&text, "sizes_sum"), Some(8000.0));
+    assert_eq!(
+        sample(&text, "busy"),
+        Some(0.0),
+        "live gauges drop exited workers"
+    );
+    assert_eq!(
+        process_files(dir.path()),
+        1,
+        "exited workers' files are folded away"
+    );
+}
+
+#[test]
+fn gauge_modes_combine_as_named() {
+    let _serial = serial();
+    let dir = TempDir::new("modes");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let gauge = |name: &str, mode| {
+        registry
+            .gauge_with_mode(Opts::new(name, "Gauge."), mode)
+            .unwrap()
+            .get()
+            .unwrap()
+    };
+    let (all, sum, min, max, recent) = (
+        gauge("g_all", GaugeMode::All),
+        gauge("g_sum", GaugeMode::Sum),
+        gauge("g_min", GaugeMode::Min),
+        gauge("g_max", GaugeMode::Max),
+        gauge("g_recent", GaugeMode::MostRecent),
+    );
+    let live_max = gauge("g_livemax", GaugeMode::LiveMax);
+    for g in [&all, &sum, &min, &max, &recent, &live_max] {
+        g.set(10.0);
+    }
+    let mut pids = Vec::new();
+    for v in [3.0, 30.0] {
+        let worker = fork_worker(|| {
+            for g in [&all, &sum, &min, &max, &recent, &live_max] {
+                g.set(v);
+            }
+        });
+        worker.wait_ready();
+        pids.push(worker.pid());
+        worker.finish();
+    }
+    let text = registry.render(Format::Text);
+    let me = std::process::id();
+    assert_eq!(sample(&text, &format!("g_all{{pid=\"{me}\"}}")), Some(10.0));
+    assert_eq!(sample(&text, &format!("g_all{{pid=\"{}\"}}", pids[0])), Some(3.0));
+    assert_eq!(
+        sample(&text, &format!("g_all{{pid=\"{}\"}}", pids[1])),
+        Some(30.0)
+    );
+    assert_eq!(sample(&text, "g_sum"), Some(43.0));
+    assert_eq!(sample(&text, "g_min"), Some(3.0));
+    assert_eq!(sample(&text, "g_max"), Some(30.0));
+    assert_eq!(sample(&text, "g_recent"), Some(30.0));
+    assert_eq!(
+        sample(&text, "g_livemax"),
+        Some(10.0),
+        "exited workers are left out"
+    );
+}
+
+#[test]
+fn a_pid_label_clashes_with_per_process_gauges() {
+    let _serial = serial();
+    let dir = TempDir::new("pid-label");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let err = registry
+        .gauge_with_mode(Opts::new("g", "h").labels(["pid"]), GaugeMode::All)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("add the `pid` label themselves"),
+        "{err}"
+    );
+    assert!(registry
+        .gauge_with_mode(Opts::new("g", "h").labels(["pid"]), GaugeMode::Sum)
+        .is_ok());
+}
+
+#[test]
+fn an_unusable_directory_is_a_clear_error() {
+    let _serial = serial();
+    let dir = TempDir::new("unusable");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = MultiProcess::open(&file.join("sub")).unwrap_err().to_string();
+    assert!(err.starts_with("multi-process directory `"), "{err}");
+    assert!(err.contains("PROMETHEUS_MULTIPROC_DIR"), "{err}");
+}

@@ -1,0 +1,22 @@
+# The endpoint: its property tests with a bounded case count, the upload-exporter example
+# (scraped over loopback by its integration test) and the example's alerting rules.
+
+TEST_TARGETS += test-endpoint
+
+# Cases per property in `make test`; raise it for a longer run.
+ENDPOINT_PROPTEST_CASES ?= 512
+
+.PHONY: test-endpoint
+test-endpoint:
+	scripts/apt-install prometheus
+	PROPTEST_CASES=$(ENDPOINT_PROPTEST_CASES) cargo test -p gds-metrics --all-features --test parser_properties
+	cargo test -p upload-exporter
+	cargo clippy -p upload-exporter --all-targets -- -D warnings
+	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml
+
+BENCH_TARGETS += bench-endpoint
+
+# Recording a request and answering a scrape, against prometheus-client in the same run.
+.PHONY: bench-endpoint
+bench-endpoint:
+	cargo bench -p gds-metrics --bench endpoint
