@@ -41,7 +41,7 @@ class Kind(ABC):
     @abstractmethod
     def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch: ...
 
-    def alert_rules(self) -> Path | None:
+    def alert_rules(self, ctx: BuildContext) -> Path | None:
         """A rule file Prometheus should load for this app, if it ships one."""
         return None
 
@@ -144,10 +144,16 @@ class ExporterKind(Kind):
     packages = ()
     start_timeout = 60.0
     traffic_paths = ("/healthz", "/no/such/page")
-    #: Prefixes seeded into the upload folder: one fresh, one whose newest file is old.
+    #: Prefixes seeded into the upload folder. The exporter's rule watches `daily-reports`,
+    #: whose only file is three days old; `invoices` has a file from now.
+    STALE_PREFIX = "daily-reports"
     FRESH_PREFIX = "invoices"
-    STALE_PREFIX = "payroll"
     STALE_AGE_SECONDS = 3 * 24 * 3600
+    #: The exporter's rule, instantiated for the demo as its README tells operators to (a
+    #: copy per prefix and deadline): the deadline is midnight UTC instead of 09:00, so the
+    #: alert fires whatever the time of day, and it is pending for 10s instead of 5m, so it
+    #: fires while the demo runs. Every other part of the rule is the exporter's own.
+    RULE_CHANGES = (("hour() >= 9", "hour() >= 0"), ("for: 5m", "for: 10s"))
 
     def build(self, ctx: BuildContext) -> None:
         profile = ["--release"] if ctx.release else []
@@ -176,9 +182,19 @@ class ExporterKind(Kind):
             (uploads / f"partner-{n:05}").mkdir(exist_ok=True)
             (uploads / f"partner-{n:05}" / "upload.csv").write_text("id\n")
 
-    def alert_rules(self) -> Path | None:
-        rules = self.example / "alerts.yml"
-        return rules if rules.exists() else None
+    def alert_rules(self, ctx: BuildContext) -> Path | None:
+        source = self.example / "alerts.yml"
+        if not source.exists():
+            return None
+        text = source.read_text()
+        for before, after in self.RULE_CHANGES:
+            if text.count(before) != 1:
+                raise ValueError(f"{source}: expected `{before}` once, to instantiate the rule for the demo")
+            text = text.replace(before, after)
+        rules = ctx.run_dir / "rules" / "upload-exporter.yml"
+        rules.parent.mkdir(parents=True, exist_ok=True)
+        rules.write_text(f"# {source.name} of the upload exporter, instantiated for the demo.\n{text}")
+        return rules
 
 
 KINDS: dict[str, Kind] = {

@@ -245,7 +245,7 @@ class Demo:
     def start_prometheus(self) -> None:
         active = self.targets.active_dir
         active.mkdir(parents=True, exist_ok=True)
-        rules = [KINDS[app.kind].alert_rules() for app in self.apps]
+        rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
         rule_lines = "\n".join(f'  - "{path}"' for path in rules if path) or "  []"
         for replica, api in self.prometheus.items():
             config = fill(
@@ -359,7 +359,7 @@ class Demo:
 
     def verify_rules_loaded(self) -> None:
         """Every rule file of the running apps is loaded by every replica."""
-        expected = [KINDS[app.kind].alert_rules() for app in self.apps]
+        expected = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
         if not any(expected):
             return
         for replica in self.prometheus:

@@ -255,25 +255,31 @@ def test_stopping_an_app_moves_its_file_to_inactive_and_starting_brings_it_back(
 # -- the exporter's alert -------------------------------------------------------------------------
 
 
-def test_stale_upload_alert_fires_on_both_servers_for_the_prefix_without_new_files(demo):
+def test_stale_upload_alert_fires_on_both_servers_and_resolves_when_a_file_arrives(demo):
     exporter = KINDS["exporter"]
     assert any(app.kind == "exporter" for app in demo.apps), "the upload exporter is not in the tree"
-    assert exporter.alert_rules() is not None, "the upload exporter ships no alerts.yml"
+    assert exporter.alert_rules(demo.ctx) is not None, "the upload exporter ships no alerts.yml"
 
     def firing(replica: str) -> set[str]:
         return {
             a["labels"].get("prefix", "")
             for a in demo.prometheus[replica].alerts()
-            if a["state"] == "firing" and a["labels"].get("job") == "upload-exporter"
+            if a["state"] == "firing" and a["labels"]["alertname"] == "UploadMissing"
         }
 
     for replica in REPLICAS:
         wait_until(
-            lambda r=replica: exporter.STALE_PREFIX in firing(r),
+            lambda r=replica: firing(r) == {exporter.STALE_PREFIX},
             ALERT_TIMEOUT,
-            f"the stale-upload alert to fire on {replica}",
+            f"UploadMissing to fire for {exporter.STALE_PREFIX} on {replica}",
         )
-        assert exporter.FRESH_PREFIX not in firing(replica)
+
+    for uploads in demo.run_dir.glob("uploads/*"):
+        (uploads / exporter.STALE_PREFIX / "today.csv").write_text("id,amount\n2,200\n")
+    for replica in REPLICAS:
+        wait_until(
+            lambda r=replica: firing(r) == set(), ALERT_TIMEOUT, f"UploadMissing to resolve on {replica}"
+        )
 
 
 # -- nothing left behind -------------------------------------------------------------------------
