@@ -153,7 +153,7 @@ class ExporterKind(Kind):
     #: copy per prefix and deadline): the deadline is midnight UTC instead of 09:00, so the
     #: alert fires whatever the time of day, and it is pending for 10s instead of 5m, so it
     #: fires while the demo runs. Every other part of the rule is the exporter's own.
-    RULE_CHANGES = (("hour() >= 9", "hour() >= 0"), ("for: 5m", "for: 10s"))
+    RULE_CHANGES = (("on() hour() >= 9", "on() hour() >= 0"), ("for: 5m", "for: 10s"))
 
     def build(self, ctx: BuildContext) -> None:
         profile = ["--release"] if ctx.release else []
