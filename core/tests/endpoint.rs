@@ -178,3 +178,20 @@ fn an_endpoint_can_be_shared_between_threads() {
         4.0
     );
 }
+
+#[test]
+fn in_multi_process_mode_scrapes_are_recorded_in_the_shared_directory() {
+    let dir = std::env::temp_dir().join(format!("gds-metrics-endpoint-mp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = gds_metrics::MultiProcess::open(&dir).unwrap();
+    let registry = Arc::new(Registry::multiprocess(store));
+    let config = Config::builder().build_with_env(|_| None).unwrap();
+    let endpoint = Endpoint::new(config, registry).unwrap();
+    endpoint.handle(&Request::new("GET", "/metrics").header("host", b"app.example"));
+    let body = String::from_utf8(endpoint.handle(&Request::new("GET", "/metrics")).body).unwrap();
+    let line =
+        "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"/metrics\",code=\"200\"} 1.0";
+    assert!(body.lines().any(|l| l == line), "missing `{line}` in\n{body}");
+    drop(endpoint);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -152,3 +152,71 @@ fn an_unusable_directory_is_a_clear_error() {
     assert!(err.starts_with("multi-process directory `"), "{err}");
     assert!(err.contains("PROMETHEUS_MULTIPROC_DIR"), "{err}");
 }
+
+#[test]
+fn the_aggregate_renders_exactly_like_single_process_mode() {
+    let _serial = serial();
+    let dir = TempDir::new("same-output");
+    let fill = |registry: &Registry| {
+        let a = registry.counter(Opts::new("a_events", "Events \"quoted\".").labels(["kind"]));
+        a.unwrap().labels(&["x\ny"]).unwrap().inc_by_f64(2.5).unwrap();
+        let b = registry
+            .info(Opts::new("b_build", "Build.").labels(["version"]))
+            .unwrap();
+        b.labels(&["1.2.3"]).unwrap();
+        let c = registry.gauge_with_mode(Opts::new("c_temp_celsius", "T.").unit("celsius"), GaugeMode::Max);
+        c.unwrap().get().unwrap().set(-4.25);
+        let d = registry
+            .histogram(Opts::new("d_seconds", "D."), Some(&[0.5, 1.0]))
+            .unwrap();
+        [0.1, 0.7, 3.0].iter().for_each(|v| d.get().unwrap().observe(*v));
+        let e = registry.summary(Opts::new("e_bytes", "E.")).unwrap();
+        e.get().unwrap().observe(10.0);
+        registry
+            .counter(Opts::new("f_unused", "Never used.").labels(["x"]))
+            .unwrap();
+    };
+    let memory = Registry::new();
+    fill(&memory);
+    let shared = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    fill(&shared);
+    for format in [Format::Text, Format::OpenMetrics] {
+        assert_eq!(shared.render(format), memory.render(format));
+    }
+}
+
+#[test]
+fn grandchildren_of_a_forked_worker_are_counted_once_each() {
+    let _serial = serial();
+    let dir = TempDir::new("grandchildren");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
+    jobs.get().unwrap().inc();
+    let code = mp::run_worker(|| {
+        jobs.get().unwrap().inc_by(10);
+        assert_eq!(mp::run_worker(|| jobs.get().unwrap().inc_by(100)), 0);
+        assert_eq!(
+            jobs.get().unwrap().get(),
+            10.0,
+            "the grandchild wrote into its parent's file"
+        );
+    });
+    assert_eq!(code, 0);
+    assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(111.0));
+}
+
+#[test]
+fn a_child_that_cannot_create_its_file_still_never_writes_into_its_parents() {
+    let _serial = serial();
+    let dir = TempDir::new("no-child-file");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
+    jobs.get().unwrap().inc();
+    // The directory is gone when the worker forks, so it cannot create a file there.
+    let moved = dir.path().with_extension("moved");
+    std::fs::rename(dir.path(), &moved).unwrap();
+    let code = mp::run_worker(|| jobs.get().unwrap().inc_by(100));
+    std::fs::rename(&moved, dir.path()).unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(1.0));
+}

@@ -38,8 +38,10 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
 
     let mut live_files = Vec::new();
     let mut folded: Vec<(String, Option<File>)> = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+    // In name order, so the same directory always sums its floats in the same order.
+    let mut listing = std::fs::read_dir(dir)?.collect::<io::Result<Vec<_>>>()?;
+    listing.sort_by_key(|entry| entry.file_name());
+    for entry in listing {
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             warn(format!(
                 "ignoring {}: not a gds-metrics file",

@@ -1,0 +1,34 @@
+//! `gds_metrics._native`: the Rust core as a private Python module.
+//!
+//! The public, typed surface is the pure-Python package `gds_metrics`; this module only
+//! exposes core objects (registry, metrics, endpoint, target files) with Python-shaped
+//! arguments. Errors become `ValueError` (see `error.rs`); scrape-time work runs with the
+//! GIL released (see `gil.rs`).
+
+mod endpoint;
+mod error;
+mod gil;
+mod metrics;
+mod multiprocess;
+mod targets;
+
+use pyo3::prelude::*;
+
+/// Every class is `frozen` and the core is thread-safe, so the module declares that it
+/// runs without the GIL on free-threaded CPython builds.
+#[pymodule(gil_used = false)]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<metrics::PyRegistry>()?;
+    module.add_class::<metrics::Counter>()?;
+    module.add_class::<metrics::Gauge>()?;
+    module.add_class::<metrics::Histogram>()?;
+    module.add_class::<metrics::Summary>()?;
+    module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
+    module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
+    module.add_class::<endpoint::Endpoint>()?;
+    module.add_function(wrap_pyfunction!(endpoint::collapse_ids, module)?)?;
+    module.add_class::<targets::PyTargetStore>()?;
+    module.add_function(wrap_pyfunction!(targets::render_target_file, module)?)?;
+    module.add_function(wrap_pyfunction!(targets::read_target_file, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,687 @@
+//! Custom metrics with the `prometheus_client` call style, over the core's families.
+//!
+//! A Python metric object is either a parent (what `Counter(name, documentation,
+//! labelnames)` returns) or a child (what `.labels(...)` returns), as in
+//! `prometheus_client`. Both hold the core family; a child, and a parent without labels,
+//! also hold the core series they update, so `inc()` is one atomic add under the GIL.
+//! Validation of names, label counts and amounts is the core's; this file only turns
+//! Python arguments into core calls.
+
+// The constructors take prometheus_client's arguments, one Rust parameter each.
+#![allow(clippy::too_many_arguments)]
+
+use crate::error::OrValueError;
+use crate::gil::without_gil;
+use crate::multiprocess::new_registry;
+use gds_metrics::{Config, Family, Format, GaugeMode, Metric, Opts};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pyclass::PyClass;
+use pyo3::pyclass_init::PyClassInitializer;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
+#[pyclass(module = "gds_metrics._native", name = "Registry", frozen)]
+pub struct PyRegistry {
+    pub(crate) inner: Arc<gds_metrics::Registry>,
+}
+
+#[pymethods]
+impl PyRegistry {
+    /// An empty registry: of this process only, or, with `multiprocess_dir`, shared by
+    /// every process writing to that directory (a scrape renders their aggregate).
+    #[new]
+    #[pyo3(signature = (*, multiprocess_dir = None))]
+    fn new(multiprocess_dir: Option<PathBuf>) -> PyResult<Self> {
+        Ok(Self::wrap(new_registry(multiprocess_dir.as_deref())?))
+    }
+
+    /// The exposition as bytes: Prometheus text 0.0.4, or OpenMetrics 1.0.0 when
+    /// `openmetrics` is true. Renders with the GIL released.
+    #[pyo3(signature = (openmetrics = false))]
+    fn render<'py>(&self, py: Python<'py>, openmetrics: bool) -> Bound<'py, PyBytes> {
+        let format = if openmetrics {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        };
+        let registry = self.inner.clone();
+        let body = without_gil(py, move || {
+            let mut out = Vec::new();
+            registry.encode(format, &mut out);
+            out
+        });
+        PyBytes::new(py, &body)
+    }
+
+    /// Removes the metric family `name`; returns whether it was registered.
+    fn unregister(&self, name: &str) -> bool {
+        self.inner.unregister(name)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<gds_metrics Registry at {:p}>", Arc::as_ptr(&self.inner))
+    }
+}
+
+impl PyRegistry {
+    pub(crate) fn wrap(registry: gds_metrics::Registry) -> Self {
+        Self {
+            inner: Arc::new(registry),
+        }
+    }
+}
+
+/// The registry that metrics join unless told otherwise (`prometheus_client.REGISTRY`).
+/// Created on first use rather than at import, so a gunicorn config that prepares the
+/// multi-process directory runs before the registry decides where to write.
+static DEFAULT_REGISTRY: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
+
+/// The process's default registry, created on first use: multi-process when the
+/// environment names a directory (`PROMETHEUS_MULTIPROC_DIR`), else in-process.
+#[pyfunction]
+pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
+    DEFAULT_REGISTRY
+        .get_or_try_init(py, || {
+            let config = Config::from_env().or_value_error()?;
+            Py::new(py, PyRegistry::wrap(new_registry(config.multiprocess_dir())?))
+        })
+        .map(|r| r.clone_ref(py))
+}
+
+/// The `registry=` argument: left out (the default registry), `None` (not registered
+/// anywhere, as in `prometheus_client`) or a [`PyRegistry`].
+pub(crate) enum RegistryArg {
+    Default,
+    Unregistered,
+    Given(Arc<gds_metrics::Registry>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RegistryArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            return Ok(RegistryArg::Unregistered);
+        }
+        let registry = obj.cast::<PyRegistry>().map_err(|_| {
+            PyValueError::new_err(
+                "registry must be a gds_metrics Registry, or None to leave the metric unregistered",
+            )
+        })?;
+        Ok(RegistryArg::Given(registry.get().inner.clone()))
+    }
+}
+
+impl RegistryArg {
+    fn resolve(self, py: Python<'_>) -> PyResult<Arc<gds_metrics::Registry>> {
+        match self {
+            RegistryArg::Default => Ok(default_registry(py)?.get().inner.clone()),
+            RegistryArg::Unregistered => Ok(Arc::new(gds_metrics::Registry::new())),
+            RegistryArg::Given(registry) => Ok(registry),
+        }
+    }
+}
+
+/// The constructor arguments every metric kind shares, turned into core [`Opts`] the way
+/// `prometheus_client` builds names: `namespace_subsystem_name`, then `_unit` unless the
+/// name already ends with it.
+struct Definition {
+    name: String,
+    documentation: String,
+    labelnames: Vec<String>,
+    namespace: String,
+    subsystem: String,
+    unit: String,
+}
+
+impl Definition {
+    fn opts(self) -> Opts {
+        let mut full_name = [
+            self.namespace.as_str(),
+            self.subsystem.as_str(),
+            self.name.as_str(),
+        ]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+        let mut opts_unit = None;
+        if !self.unit.is_empty() {
+            let suffix = format!("_{}", self.unit);
+            if !full_name.ends_with(&suffix) {
+                full_name.push_str(&suffix);
+            }
+            opts_unit = Some(self.unit);
+        }
+        let opts = Opts::new(full_name, self.documentation).labels(self.labelnames);
+        match opts_unit {
+            Some(unit) => opts.unit(unit),
+            None => opts,
+        }
+    }
+}
+
+/// What one Python metric object refers to: its family, and the series it updates when
+/// it has one (a child, or a parent without labels).
+struct Handle<M: Metric> {
+    family: Family<M>,
+    series: Option<M>,
+    is_child: bool,
+    /// A labelled parent's children by their label values, as `prometheus_client` keeps
+    /// them: `labels("GET", "200")` in a hot path is then one dict lookup.
+    children: Option<Py<PyDict>>,
+}
+
+impl<M: Metric> Handle<M> {
+    fn parent(py: Python<'_>, family: Family<M>) -> Self {
+        let series = family.get().ok();
+        Self {
+            children: series.is_none().then(|| PyDict::new(py).unbind()),
+            series,
+            family,
+            is_child: false,
+        }
+    }
+
+    /// The child object for these label values, from the cache when the values are all
+    /// exact `str` (other values are converted with `str()`, and `1`, `1.0` and `True`
+    /// are equal dict keys with different label values, so they are never cached).
+    fn labels<'py, T>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+        wrap: fn(Self) -> T,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: PyClass + Into<PyClassInitializer<T>>,
+    {
+        let cacheable = kwargs.is_none_or(|kw| kw.is_empty())
+            && args.iter().all(|v| v.is_exact_instance_of::<PyString>());
+        let cache = self.children.as_ref().map(|c| c.bind(py)).filter(|_| cacheable);
+        if let Some(hit) = cache.map(|c| c.get_item(args)).transpose()?.flatten() {
+            return Ok(hit);
+        }
+        let child = Bound::new(py, wrap(self.child(args, kwargs)?))?.into_any();
+        if let Some(cache) = cache {
+            cache.set_item(args, &child)?;
+        }
+        Ok(child)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.family.clear();
+        self.forget_children(py);
+    }
+
+    fn forget_children(&self, py: Python<'_>) {
+        if let Some(children) = &self.children {
+            children.bind(py).clear();
+        }
+    }
+
+    /// The series to update, or the error `prometheus_client` gives for updating a
+    /// labelled parent.
+    #[inline]
+    fn series(&self, action: &str) -> PyResult<&M> {
+        match &self.series {
+            Some(series) => Ok(series),
+            None => Err(PyValueError::new_err(format!(
+                "metric `{}` has labels ({}): call .labels(...) before .{action}()",
+                self.family.descriptor().name(),
+                self.label_names().join(", ")
+            ))),
+        }
+    }
+
+    fn label_names(&self) -> Vec<&str> {
+        self.family
+            .descriptor()
+            .label_names()
+            .iter()
+            .map(|l| l.as_str())
+            .collect()
+    }
+
+    /// The child for the label values in `args` (positional, in label order) or
+    /// `kwargs` (by name), created at zero if new.
+    fn child(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let name = self.family.descriptor().name();
+        if self.is_child {
+            return Err(PyValueError::new_err(format!(
+                "metric `{name}` already has its labels set; call .labels(...) on the metric itself, not on its child"
+            )));
+        }
+        if self.series.is_some() {
+            return Err(PyValueError::new_err(format!(
+                "metric `{name}` was defined without label names, so it takes no .labels(...)"
+            )));
+        }
+        let values = self.label_values(args, kwargs)?;
+        let series = self.family.labels(&values).or_value_error()?;
+        Ok(Self {
+            family: self.family.clone(),
+            series: Some(series),
+            is_child: true,
+            children: None,
+        })
+    }
+
+    fn label_values(
+        &self,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<String>> {
+        match kwargs.filter(|kw| !kw.is_empty()) {
+            None => args.iter().map(|value| label_value(&value)).collect(),
+            Some(_) if !args.is_empty() => Err(PyValueError::new_err(
+                "give label values either by position or by name, not both",
+            )),
+            Some(kwargs) => self.label_values_by_name(kwargs),
+        }
+    }
+
+    fn label_values_by_name(&self, kwargs: &Bound<'_, PyDict>) -> PyResult<Vec<String>> {
+        let names = self.label_names();
+        let wrong_names = || {
+            let given: Vec<String> = kwargs.keys().iter().map(|k| k.to_string()).collect();
+            PyValueError::new_err(format!(
+                "metric `{}` has the labels ({}) but was given ({})",
+                self.family.descriptor().name(),
+                names.join(", "),
+                given.join(", ")
+            ))
+        };
+        if kwargs.len() != names.len() {
+            return Err(wrong_names());
+        }
+        names
+            .iter()
+            .map(|name| match kwargs.get_item(name)? {
+                Some(value) => label_value(&value),
+                None => Err(wrong_names()),
+            })
+            .collect()
+    }
+
+    /// Forgets the child for the given label values.
+    fn remove(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.forget_children(args.py());
+        let values: Vec<String> = args
+            .iter()
+            .map(|value| label_value(&value))
+            .collect::<PyResult<_>>()?;
+        self.family.remove(&values).or_value_error().map(drop)
+    }
+
+    fn repr(&self, kind: &str) -> String {
+        let desc = self.family.descriptor();
+        let role = if self.is_child { " child" } else { "" };
+        format!("<gds_metrics {kind}{role} {}>", desc.name())
+    }
+}
+
+/// A label value as `prometheus_client` takes it: `str(value)`, so `200` and `"200"`
+/// name the same series.
+fn label_value(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        Err(_) => Ok(value.str()?.to_cow()?.into_owned()),
+    }
+}
+
+/// The pure-Python module with the context managers and decorators (`time()`,
+/// `count_exceptions()`, `track_inprogress()`): they only call back into the methods
+/// below, so they are written in Python where decorators are natural.
+fn helpers(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    HELPERS
+        .get_or_try_init(py, || py.import("gds_metrics._context").map(Bound::unbind))
+        .map(|module| module.bind(py))
+}
+
+fn helper<'py>(slf: &Bound<'py, PyAny>, helper: &str, method: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = slf.py();
+    helpers(py)?.getattr(helper)?.call1((slf.getattr(method)?,))
+}
+
+/// A counter: a value that only goes up (`prometheus_client.Counter`).
+#[pyclass(module = "gds_metrics._native", frozen)]
+pub struct Counter(Handle<gds_metrics::Counter>);
+
+#[pymethods]
+impl Counter {
+    #[new]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        documentation: String,
+        labelnames: Vec<String>,
+        namespace: String,
+        subsystem: String,
+        unit: String,
+        registry: RegistryArg,
+    ) -> PyResult<Self> {
+        let opts = Definition {
+            name,
+            documentation,
+            labelnames,
+            namespace,
+            subsystem,
+            unit,
+        }
+        .opts();
+        let family = registry.resolve(py)?.counter(opts).or_value_error()?;
+        Ok(Self(Handle::parent(py, family)))
+    }
+
+    /// The child for these label values, by position or by name.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
+    }
+
+    /// Adds `amount` (default 1); a negative amount is a `ValueError`.
+    #[pyo3(signature = (amount = 1.0))]
+    fn inc(&self, amount: f64) -> PyResult<()> {
+        let series = self.0.series("inc")?;
+        if amount == 1.0 {
+            series.inc();
+            Ok(())
+        } else {
+            series.inc_by_f64(amount).or_value_error()
+        }
+    }
+
+    /// Counts exceptions of type `exception` (default `Exception`) raised in a `with`
+    /// block or a decorated function; they still propagate.
+    #[pyo3(signature = (exception = None))]
+    fn count_exceptions<'py>(
+        slf: &Bound<'py, Self>,
+        exception: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series("count_exceptions")?;
+        let py = slf.py();
+        helpers(py)?
+            .getattr("ExceptionCounter")?
+            .call1((slf.getattr("inc")?, exception))
+    }
+
+    /// The current value.
+    fn get(&self) -> PyResult<f64> {
+        Ok(self.0.series("get")?.get())
+    }
+
+    /// Forgets the child for these label values.
+    #[pyo3(signature = (*labelvalues))]
+    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.0.remove(labelvalues)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
+    }
+
+    fn __repr__(&self) -> String {
+        self.0.repr("Counter")
+    }
+}
+
+/// A gauge: a value that goes up and down (`prometheus_client.Gauge`).
+#[pyclass(module = "gds_metrics._native", frozen)]
+pub struct Gauge(Handle<gds_metrics::Gauge>);
+
+#[pymethods]
+impl Gauge {
+    #[new]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, multiprocess_mode = String::from("all")))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        documentation: String,
+        labelnames: Vec<String>,
+        namespace: String,
+        subsystem: String,
+        unit: String,
+        registry: RegistryArg,
+        multiprocess_mode: String,
+    ) -> PyResult<Self> {
+        let mode: GaugeMode = multiprocess_mode.parse().or_value_error()?;
+        let opts = Definition {
+            name,
+            documentation,
+            labelnames,
+            namespace,
+            subsystem,
+            unit,
+        }
+        .opts();
+        let family = registry
+            .resolve(py)?
+            .gauge_with_mode(opts, mode)
+            .or_value_error()?;
+        Ok(Self(Handle::parent(py, family)))
+    }
+
+    /// The child for these label values, by position or by name.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
+    }
+
+    /// Adds `amount` (default 1).
+    #[pyo3(signature = (amount = 1.0))]
+    fn inc(&self, amount: f64) -> PyResult<()> {
+        self.0.series("inc")?.add(amount);
+        Ok(())
+    }
+
+    /// Subtracts `amount` (default 1).
+    #[pyo3(signature = (amount = 1.0))]
+    fn dec(&self, amount: f64) -> PyResult<()> {
+        self.0.series("dec")?.add(-amount);
+        Ok(())
+    }
+
+    /// Sets the value.
+    fn set(&self, value: f64) -> PyResult<()> {
+        self.0.series("set")?.set(value);
+        Ok(())
+    }
+
+    /// Sets the value to the current Unix time in seconds.
+    fn set_to_current_time(&self) -> PyResult<()> {
+        self.0.series("set_to_current_time")?.set_to_current_time();
+        Ok(())
+    }
+
+    /// Adds one while a `with` block or decorated function runs.
+    fn track_inprogress<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series("track_inprogress")?;
+        helpers(slf.py())?.getattr("InProgressTracker")?.call1((slf,))
+    }
+
+    /// Sets the value to the duration in seconds of a `with` block or decorated function.
+    fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series("time")?;
+        helper(slf.as_any(), "Timer", "set")
+    }
+
+    /// The current value.
+    fn get(&self) -> PyResult<f64> {
+        Ok(self.0.series("get")?.get())
+    }
+
+    /// Forgets the child for these label values.
+    #[pyo3(signature = (*labelvalues))]
+    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.0.remove(labelvalues)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
+    }
+
+    fn __repr__(&self) -> String {
+        self.0.repr("Gauge")
+    }
+}
+
+/// A histogram: observations counted in buckets (`prometheus_client.Histogram`).
+#[pyclass(module = "gds_metrics._native", frozen)]
+pub struct Histogram(Handle<gds_metrics::Histogram>);
+
+#[pymethods]
+impl Histogram {
+    #[new]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        documentation: String,
+        labelnames: Vec<String>,
+        namespace: String,
+        subsystem: String,
+        unit: String,
+        registry: RegistryArg,
+        buckets: Option<Vec<f64>>,
+    ) -> PyResult<Self> {
+        let opts = Definition {
+            name,
+            documentation,
+            labelnames,
+            namespace,
+            subsystem,
+            unit,
+        }
+        .opts();
+        let family = registry
+            .resolve(py)?
+            .histogram(opts, buckets.as_deref())
+            .or_value_error()?;
+        Ok(Self(Handle::parent(py, family)))
+    }
+
+    /// The child for these label values, by position or by name.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
+    }
+
+    /// Records one observation.
+    fn observe(&self, amount: f64) -> PyResult<()> {
+        self.0.series("observe")?.observe(amount);
+        Ok(())
+    }
+
+    /// Observes the duration in seconds of a `with` block or decorated function.
+    fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series("time")?;
+        helper(slf.as_any(), "Timer", "observe")
+    }
+
+    /// Forgets the child for these label values.
+    #[pyo3(signature = (*labelvalues))]
+    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.0.remove(labelvalues)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
+    }
+
+    fn __repr__(&self) -> String {
+        self.0.repr("Histogram")
+    }
+}
+
+/// A summary: the count and sum of observations (`prometheus_client.Summary`, which
+/// exposes no quantiles either).
+#[pyclass(module = "gds_metrics._native", frozen)]
+pub struct Summary(Handle<gds_metrics::Summary>);
+
+#[pymethods]
+impl Summary {
+    #[new]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default))]
+    fn new(
+        py: Python<'_>,
+        name: String,
+        documentation: String,
+        labelnames: Vec<String>,
+        namespace: String,
+        subsystem: String,
+        unit: String,
+        registry: RegistryArg,
+    ) -> PyResult<Self> {
+        let opts = Definition {
+            name,
+            documentation,
+            labelnames,
+            namespace,
+            subsystem,
+            unit,
+        }
+        .opts();
+        let family = registry.resolve(py)?.summary(opts).or_value_error()?;
+        Ok(Self(Handle::parent(py, family)))
+    }
+
+    /// The child for these label values, by position or by name.
+    #[pyo3(signature = (*args, **kwargs))]
+    fn labels<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.labels(slf.py(), args, kwargs, Self)
+    }
+
+    /// Records one observation.
+    fn observe(&self, amount: f64) -> PyResult<()> {
+        self.0.series("observe")?.observe(amount);
+        Ok(())
+    }
+
+    /// Observes the duration in seconds of a `with` block or decorated function.
+    fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series("time")?;
+        helper(slf.as_any(), "Timer", "observe")
+    }
+
+    /// Forgets the child for these label values.
+    #[pyo3(signature = (*labelvalues))]
+    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        self.0.remove(labelvalues)
+    }
+
+    /// Forgets every child.
+    fn clear(&self, py: Python<'_>) {
+        self.0.clear(py);
+    }
+
+    fn __repr__(&self) -> String {
+        self.0.repr("Summary")
+    }
+}

@@ -1,0 +1,208 @@
+"""An app set up exactly as the gds-metrics 0.2 README shows, under a real gunicorn with
+four workers on loopback: one aggregated view from any worker, totals that survive a
+killed worker, and nothing stale after a restart."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+APP = '''\
+import os
+
+from flask import Flask
+from gds_metrics import GDSMetrics
+
+app = Flask(__name__)
+
+metrics = GDSMetrics()
+metrics.init_app(app)
+
+
+@app.route("/")
+def index():
+    return "hello"
+
+
+@app.route("/pid")
+def pid():
+    return str(os.getpid())
+'''
+
+CONFIG = "from gds_metrics.gunicorn import child_exit\n"
+
+WORKERS = 4
+INDEX_LINE = re.compile(r'^http_server_requests_total\{method="GET",host="[^"]*",path="/",code="200"\} (\S+)$', re.M)
+DEADLINE = 30.0
+
+
+class Gunicorn:
+    """A gunicorn server on a free loopback port, stopped by `stop()`."""
+
+    def __init__(self, workdir: Path, extra_args=()):
+        self.workdir = workdir
+        self.log = workdir / f"gunicorn-{time.monotonic_ns()}.log"
+        self.tmpdir = workdir / "tmp"
+        self.tmpdir.mkdir(exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
+        for name in ("VCAP_APPLICATION", "METRICS_BASIC_AUTH", "PROMETHEUS_METRICS_PATH"):
+            env.pop(name, None)
+        env["XDG_RUNTIME_DIR"] = str(workdir)  # gunicorn's control socket, per server
+        env["TMPDIR"] = str(self.tmpdir)  # where gds_metrics.gunicorn makes its directory
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn_config.py", "-w", str(WORKERS),
+                 "-b", "127.0.0.1:0", *extra_args, "application:app"],
+                cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self.port = self._wait_for_port()
+        self.wait_for_workers(WORKERS)
+
+    def _log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def _wait(self, what, found):
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            result = found()
+            if result:
+                return result
+            if self.process.poll() is not None:
+                raise AssertionError(f"gunicorn exited while waiting for {what}:\n{self._log_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}:\n{self._log_text()}")
+
+    def _wait_for_port(self) -> int:
+        def port():
+            match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self._log_text())
+            return match and int(match.group(1))
+
+        return self._wait("the listening port", port)
+
+    def booted_workers(self):
+        return re.findall(r"Booting worker with pid: (\d+)", self._log_text())
+
+    def wait_for_workers(self, count):
+        self._wait(f"{count} booted workers", lambda: len(self.booted_workers()) >= count)
+        self._wait("an answer", lambda: self.get("/") == "hello")
+
+    def get(self, path) -> str:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Connection": "close"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def index_total(self) -> float:
+        match = INDEX_LINE.search(self.get("/metrics"))
+        return float(match.group(1)) if match else 0.0
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "application.py").write_text(APP)
+    (tmp_path / "gunicorn_config.py").write_text(CONFIG)
+    return tmp_path
+
+
+@pytest.fixture
+def servers(workdir):
+    started = []
+
+    def start(*extra_args):
+        server = Gunicorn(workdir, extra_args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def spread_requests(server, count):
+    """Sends `count` requests to `/`, each on a new connection, and returns the pids of
+    the workers that answered `/pid` requests sent alongside."""
+    pids = set()
+    for _ in range(count):
+        server.get("/")
+        pids.add(server.get("/pid"))
+    return pids
+
+
+def test_every_scrape_shows_the_exact_total_of_all_workers(servers):
+    server = servers()
+    # One answer during start-up.
+    pids = spread_requests(server, 199)
+    assert len(pids) > 1, "requests should spread over several workers"
+    for _ in range(12):
+        assert server.index_total() == 200.0
+
+
+def test_app_preloaded_in_the_master_still_gets_one_file_per_worker(servers):
+    server = servers("--preload")
+    pids = spread_requests(server, 99)
+    assert len(pids) > 1
+    for _ in range(12):
+        assert server.index_total() == 100.0
+
+
+def test_threaded_workers_lose_no_request(servers):
+    server = servers("--threads", "4")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: server.get("/"), range(199)))
+    for _ in range(12):
+        assert server.index_total() == 200.0
+
+
+def test_totals_survive_a_worker_killed_with_sigkill(servers):
+    server = servers()
+    pids = spread_requests(server, 99)
+    assert server.index_total() == 100.0
+    victim = int(sorted(pids)[0])
+    os.kill(victim, signal.SIGKILL)
+    server.wait_for_workers(WORKERS + 1)
+    for _ in range(12):
+        assert server.index_total() == 101.0  # wait_for_workers made one more request
+
+
+def test_restarted_server_shows_nothing_stale(servers):
+    first = servers()
+    spread_requests(first, 20)
+    assert first.index_total() == 21.0
+    first.stop()
+    second = servers()
+    assert second.index_total() == 1.0
+
+
+def test_private_directory_is_removed_when_the_server_stops(servers):
+    server = servers()
+    assert len(list(server.tmpdir.glob("gds-metrics-gunicorn-*"))) == 1
+    server.stop()
+    assert list(server.tmpdir.glob("gds-metrics-gunicorn-*")) == []
+
+
+def test_scrape_passes_promtool(servers, tmp_path):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is required (make test-python installs it)")
+    server = servers()
+    spread_requests(server, 5)
+    exposition = tmp_path / "scrape.txt"
+    exposition.write_text(server.get("/metrics"))
+    result = subprocess.run([promtool, "check", "metrics"], stdin=exposition.open("rb"), capture_output=True)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()

@@ -1,0 +1,309 @@
+"""The custom-metrics API: prometheus_client's call style over the core's families."""
+
+import threading
+
+import pytest
+
+from gds_metrics.metrics import (
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    Registry,
+    Summary,
+    generate_latest,
+)
+
+
+@pytest.fixture
+def registry():
+    return Registry()
+
+
+def text(registry):
+    return registry.render().decode()
+
+
+def test_counter_increments_show_in_the_exposition(registry):
+    c = Counter("jobs", "Jobs done.", registry=registry)
+    c.inc()
+    c.inc(2.5)
+    assert text(registry) == "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total 3.5\n"
+
+
+def test_counter_total_suffix_is_not_doubled(registry):
+    Counter("jobs_total", "Jobs done.", registry=registry).inc()
+    assert "jobs_total 1.0\n" in text(registry)
+
+
+def test_labels_by_position_and_by_name_reach_the_same_series(registry):
+    c = Counter("requests", "Requests.", ["method", "code"], registry=registry)
+    c.labels("GET", "200").inc()
+    c.labels(method="GET", code="200").inc()
+    c.labels(code=200, method="GET").inc()
+    assert c.labels("GET", 200).get() == 3.0
+    assert 'requests_total{method="GET",code="200"} 3.0\n' in text(registry)
+
+
+def test_wrong_label_count_is_a_value_error(registry):
+    c = Counter("requests", "Requests.", ["method", "code"], registry=registry)
+    with pytest.raises(ValueError, match=r"has 2 label\(s\) \(method, code\) but 1 value\(s\) were given"):
+        c.labels("GET")
+
+
+def test_wrong_label_names_are_a_value_error(registry):
+    c = Counter("requests", "Requests.", ["method"], registry=registry)
+    with pytest.raises(ValueError, match=r"has the labels \(method\) but was given \(verb\)"):
+        c.labels(verb="GET")
+
+
+def test_mixing_positional_and_named_label_values_is_a_value_error(registry):
+    c = Counter("requests", "Requests.", ["method", "code"], registry=registry)
+    with pytest.raises(ValueError, match="either by position or by name"):
+        c.labels("GET", code="200")
+
+
+def test_updating_a_labelled_parent_is_a_value_error(registry):
+    c = Counter("requests", "Requests.", ["method"], registry=registry)
+    with pytest.raises(ValueError, match=r"has labels \(method\): call .labels\(...\) before .inc\(\)"):
+        c.inc()
+
+
+def test_labels_on_a_child_or_an_unlabelled_metric_is_a_value_error(registry):
+    labelled = Counter("a", "A.", ["x"], registry=registry)
+    with pytest.raises(ValueError, match="already has its labels set"):
+        labelled.labels("1").labels("2")
+    plain = Counter("b", "B.", registry=registry)
+    with pytest.raises(ValueError, match="defined without label names"):
+        plain.labels("1")
+
+
+def test_negative_counter_increment_is_a_value_error(registry):
+    c = Counter("jobs", "Jobs.", registry=registry)
+    with pytest.raises(ValueError, match="can only increase; got an increment of -1"):
+        c.inc(-1)
+    assert c.get() == 0.0
+
+
+def test_bad_metric_name_is_a_value_error(registry):
+    with pytest.raises(ValueError, match="invalid metric name `1jobs`"):
+        Counter("1jobs", "Jobs.", registry=registry)
+
+
+def test_bad_label_name_is_a_value_error(registry):
+    with pytest.raises(ValueError, match="invalid label name `__x`"):
+        Gauge("g", "G.", ["__x"], registry=registry)
+
+
+def test_duplicate_registration_is_a_value_error(registry):
+    Counter("jobs", "Jobs.", registry=registry)
+    with pytest.raises(ValueError, match="already registered"):
+        Gauge("jobs_total", "Jobs.", registry=registry)
+
+
+def test_string_label_names_are_rejected_rather_than_split(registry):
+    with pytest.raises(TypeError):
+        Counter("jobs", "Jobs.", "queue", registry=registry)
+
+
+def test_metrics_with_registry_none_are_not_registered(registry):
+    Counter("jobs", "Jobs.", registry=None).inc()
+    Counter("jobs", "Jobs.", registry=None).inc()
+
+
+def test_namespace_subsystem_and_unit_build_the_name(registry):
+    g = Gauge("latency", "Latency.", namespace="app", subsystem="db", unit="seconds", registry=registry)
+    g.set(0.5)
+    assert text(registry) == (
+        "# HELP app_db_latency_seconds Latency.\n"
+        "# TYPE app_db_latency_seconds gauge\n"
+        "app_db_latency_seconds 0.5\n"
+    )
+    om = registry.render(openmetrics=True).decode()
+    assert "# UNIT app_db_latency_seconds seconds\n" in om
+    assert om.endswith("# EOF\n")
+
+
+def test_gauge_inc_dec_set(registry):
+    g = Gauge("queue", "Queue length.", registry=registry)
+    g.inc()
+    g.inc(4)
+    g.dec()
+    g.dec(0.5)
+    assert g.get() == 3.5
+    g.set(-2)
+    assert g.get() == -2.0
+
+
+def test_gauge_set_to_current_time(registry):
+    import time
+
+    g = Gauge("last_run", "Last run.", registry=registry)
+    before = time.time()
+    g.set_to_current_time()
+    assert before - 1 <= g.get() <= time.time() + 1
+
+
+def test_gauge_tracks_in_progress_as_context_manager_and_decorator(registry):
+    g = Gauge("busy", "Busy.", registry=registry)
+    seen = []
+
+    @g.track_inprogress()
+    def work():
+        seen.append(g.get())
+
+    with g.track_inprogress():
+        seen.append(g.get())
+        work()
+    assert seen == [1.0, 2.0]
+    assert g.get() == 0.0
+
+
+def test_gauge_time_sets_the_duration(registry):
+    g = Gauge("took", "Took.", registry=registry)
+    with g.time():
+        pass
+    assert 0.0 <= g.get() < 1.0
+
+
+def test_histogram_observations_fill_buckets(registry):
+    h = Histogram("size", "Size.", buckets=[1, 5], registry=registry)
+    for v in (0.5, 1, 3, 10):
+        h.observe(v)
+    assert text(registry) == (
+        "# HELP size Size.\n"
+        "# TYPE size histogram\n"
+        'size_bucket{le="1.0"} 2.0\n'
+        'size_bucket{le="5.0"} 3.0\n'
+        'size_bucket{le="+Inf"} 4.0\n'
+        "size_count 4.0\n"
+        "size_sum 14.5\n"
+    )
+
+
+def test_histogram_accepts_prometheus_client_buckets_ending_in_inf(registry):
+    h = Histogram("size", "Size.", buckets=(1.0, float("inf")), registry=registry)
+    h.observe(2)
+    assert 'size_bucket{le="+Inf"} 1.0\n' in text(registry)
+
+
+def test_histogram_unsorted_buckets_are_a_value_error(registry):
+    with pytest.raises(ValueError, match="strictly increasing"):
+        Histogram("size", "Size.", buckets=[5, 1], registry=registry)
+
+
+def test_histogram_time_as_decorator_and_context_manager(registry):
+    h = Histogram("took", "Took.", ["step"], registry=registry)
+
+    @h.labels("decorated").time()
+    def work():
+        return 42
+
+    assert work() == 42
+    assert work() == 42
+    with h.labels("block").time():
+        pass
+    out = text(registry)
+    assert 'took_count{step="decorated"} 2.0\n' in out
+    assert 'took_count{step="block"} 1.0\n' in out
+
+
+def test_summary_counts_and_sums(registry):
+    s = Summary("payload", "Payload.", registry=registry)
+    s.observe(2)
+    s.observe(3)
+    with s.time():
+        pass
+    out = text(registry)
+    assert "payload_count 3.0\n" in out
+    assert "# TYPE payload summary\n" in out
+
+
+def test_count_exceptions_counts_and_reraises(registry):
+    c = Counter("failures", "Failures.", registry=registry)
+
+    @c.count_exceptions(ZeroDivisionError)
+    def divide(a, b):
+        return a / b
+
+    assert divide(4, 2) == 2
+    with pytest.raises(ZeroDivisionError):
+        divide(1, 0)
+    with pytest.raises(KeyError):
+        with c.count_exceptions(ZeroDivisionError):
+            raise KeyError("not counted")
+    with pytest.raises(RuntimeError):
+        with c.count_exceptions():
+            raise RuntimeError("counted")
+    assert c.get() == 2.0
+
+
+def test_remove_and_clear_forget_children(registry):
+    g = Gauge("temp", "Temp.", ["room"], registry=registry)
+    g.labels("a").set(1)
+    g.labels("b").set(2)
+    g.remove("a")
+    assert 'room="a"' not in text(registry)
+    g.clear()
+    assert 'room="b"' not in text(registry)
+
+
+def test_unregister_removes_the_family(registry):
+    Counter("jobs", "Jobs.", registry=registry)
+    assert registry.unregister("jobs")
+    assert text(registry) == ""
+    Counter("jobs", "Jobs.", registry=registry)
+
+
+def test_default_registry_is_shared_and_rendered_by_generate_latest():
+    c = Counter("test_default_registry_jobs", "Jobs.")
+    c.inc()
+    try:
+        assert b"test_default_registry_jobs_total 1.0\n" in generate_latest()
+        assert b"test_default_registry_jobs_total 1.0\n" in generate_latest(REGISTRY)
+    finally:
+        REGISTRY.unregister("test_default_registry_jobs")
+
+
+def test_increments_from_many_threads_are_all_counted(registry):
+    c = Counter("hits", "Hits.", ["worker"], registry=registry)
+
+    def hammer():
+        child = c.labels("w")
+        for _ in range(20_000):
+            child.inc()
+            c.labels("w").inc()
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert c.labels("w").get() == 8 * 2 * 20_000
+
+
+def test_children_are_reused_like_prometheus_client(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    assert c.labels("mail") is c.labels("mail")
+
+
+def test_equal_but_different_label_values_never_share_a_cached_child(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    c.labels(1).inc()
+    c.labels(True).inc(2)
+    c.labels(1.0).inc(3)
+    c.labels("1").inc(4)
+    out = text(registry)
+    assert 'jobs_total{queue="1"} 5.0\n' in out
+    assert 'jobs_total{queue="True"} 2.0\n' in out
+    assert 'jobs_total{queue="1.0"} 3.0\n' in out
+
+
+def test_a_removed_child_starts_again_at_zero(registry):
+    c = Counter("jobs", "Jobs.", ["queue"], registry=registry)
+    c.labels("mail").inc(3)
+    c.remove("mail")
+    assert c.labels("mail").get() == 0.0
+    c.labels("mail").inc()
+    c.clear()
+    assert c.labels("mail").get() == 0.0

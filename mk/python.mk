@@ -1,0 +1,38 @@
+# The Python binding (bindings-python): the native module built into a virtual
+# environment that is kept between runs, then its pytest suite, including a real gunicorn
+# with four workers and `promtool check metrics` on its scrape.
+
+TEST_TARGETS += test-python
+BENCH_TARGETS += bench-python
+
+PY_VENV := $(BUILD)/venv-python
+PY := $(PY_VENV)/bin/python
+# gds-metrics 0.2.4, the library this binding replaces, shares the import name
+# `gds_metrics`, so the benchmark runs it from a virtual environment of its own.
+PY_PEER_VENV := $(BUILD)/venv-python-peer
+
+.PHONY: test-python bench-python python-develop
+
+$(PY_VENV)/.installed:
+	scripts/apt-install python3 python3-venv python3-pip prometheus
+	python3 -m venv $(PY_VENV)
+	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest
+	touch $@
+
+$(PY_PEER_VENV)/.installed:
+	scripts/apt-install python3 python3-venv python3-pip
+	python3 -m venv $(PY_PEER_VENV)
+	$(PY_PEER_VENV)/bin/python -m pip install -q "gds-metrics==0.2.4" flask
+	touch $@
+
+python-develop: $(PY_VENV)/.installed
+	cd bindings-python && VIRTUAL_ENV=$(PY_VENV) $(PY_VENV)/bin/maturin develop --release --quiet
+
+test-python: python-develop
+	cargo clippy -p gds-metrics-python -- -D warnings
+	cd bindings-python && $(PY) -m pytest -q -p no:cacheprovider
+
+bench-python: python-develop $(PY_PEER_VENV)/.installed
+	$(PY) -m pip install -q --upgrade prometheus_client
+	mkdir -p $(BUILD)/bench
+	$(PY) bindings-python/bench/bench.py --peer-python $(PY_PEER_VENV)/bin/python --out $(BUILD)/bench/python.md
