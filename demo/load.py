@@ -48,7 +48,7 @@ def main() -> int:
     args = parser.parse_args()
 
     apps = APPS + list(PEERS.values())
-    with Demo(name="bench", apps=apps, release=True, scrape_interval="15s") as demo:
+    with Demo(name="bench", apps=apps, release=True, scrape_interval="15s", background_traffic=False) as demo:
         demo.install()
         demo.build()
         demo.ctx.extra_env["DEMO_EXTRA_SERIES"] = str(EXTRA_SERIES)

@@ -15,6 +15,7 @@ import fcntl
 import json
 import re
 import shutil
+import threading
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ BASE_PACKAGES = ("prometheus", "nginx", "python3-venv", "wrk")
 REPLICAS = ("a", "b")
 INFRA_TIMEOUT = 60.0
 TARGETS_UP_TIMEOUT = 90.0
+TRAFFIC_PERIOD_SECONDS = 1.0
 
 
 def fill(template: Path, out: Path, **values: str) -> Path:
@@ -73,6 +75,7 @@ class Demo:
         apps: Iterable[App] | None = None,
         scrape_interval: str = "3s",
         release: bool = False,
+        background_traffic: bool = True,
         log: Callable[[str], None] = print,
     ):
         self.run_dir = BUILD / name
@@ -89,6 +92,10 @@ class Demo:
         self.targets = TargetsCli(self.run_dir / "targets", self.ctx)
         self.supervisor: Supervisor | None = None
         self._lock = None
+        # A round of requests every second while the demo runs, so request rates are live.
+        self.background_traffic = background_traffic
+        self._traffic_stop = threading.Event()
+        self._traffic = threading.Thread(target=self._traffic_loop, name="traffic", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -106,6 +113,9 @@ class Demo:
             self._release_lock()
 
     def stop(self) -> None:
+        self._traffic_stop.set()
+        if self._traffic.is_alive():
+            self._traffic.join()
         if self.supervisor and self.supervisor.processes:
             self.log("stopping everything the demo started")
             self.supervisor.stop_all()
@@ -153,8 +163,11 @@ class Demo:
         self.start_prometheus()
         self.targets.apply({app.guid: ("started", app.facts()) for app in self.apps})
         self.send_traffic()
+        if self.background_traffic:
+            self._traffic.start()
         self.wait_for_targets(self.expected_targets())
-        self.wait_for_sample_query()
+        if self.background_traffic:
+            self.wait_for_sample_query()
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
@@ -278,6 +291,13 @@ class Demo:
                 for path in KINDS[instance.app.kind].traffic_paths:
                     self.via_router(instance, path)
 
+    def _traffic_loop(self) -> None:
+        while not self._traffic_stop.wait(TRAFFIC_PERIOD_SECONDS):
+            try:
+                self.send_traffic(rounds=1)
+            except OSError:
+                pass  # an instance being stopped by a test; the next round goes on
+
     def via_router(self, instance: Instance, path: str, headers: dict | None = None):
         return request(
             self.router_port,
@@ -346,10 +366,12 @@ class Demo:
         )
 
     def wait_for_sample_query(self) -> None:
-        """Until the sample query has a rate for every app (two scrapes after the traffic)."""
+        """Until the sample query shows requests flowing to every app."""
         jobs = {app.name for app in self.apps}
         wait_until(
-            lambda: {row[0] for row in self.sample_query()} >= jobs, TARGETS_UP_TIMEOUT, "request rates"
+            lambda: {job for job, _, rate in self.sample_query() if float(rate) > 0} >= jobs,
+            TARGETS_UP_TIMEOUT,
+            "request rates of every app",
         )
 
     def alerting_rules(self, replica: str) -> dict[str, str]:
