@@ -1,0 +1,422 @@
+"""The whole scrape path on loopback: tenant apps, router, forward proxy, two Prometheus.
+
+`Demo` is used by `demo/run.py` (`make demo`), by the end-to-end test and by the load
+script, so all three run exactly the same path:
+
+    Prometheus a, b --(proxy_url)--> forward proxy --> router --> app instance
+          |                          (query params ->   (X-CF-APP-INSTANCE
+          |                           Bearer + header)   -> instance port)
+          +-- file_sd_configs: <run>/targets/active/*.json, written by gds-metrics-targets
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import shutil
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from apps import APPS, App, BuildContext, ensure_venv
+from kinds import KINDS
+from processes import Process, StartupError, Supervisor, free_ports, wait_until
+from targets import TargetsCli
+from web import PrometheusApi, answers, request
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo"
+BUILD = ROOT / ".build" / "demo"
+BASE_PACKAGES = ("prometheus", "nginx", "python3-venv", "wrk")
+REPLICAS = ("a", "b")
+INFRA_TIMEOUT = 60.0
+TARGETS_UP_TIMEOUT = 90.0
+TRAFFIC_PERIOD_SECONDS = 1.0
+
+
+def fill(template: Path, out: Path, **values: str) -> Path:
+    """Writes `template` with every `@KEY@` replaced; a key left over is a bug here."""
+    text = template.read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    leftover = re.findall(r"@[A-Z_]+@", text)
+    if leftover:
+        raise ValueError(f"{template}: no value for {leftover}")
+    out.write_text(text)
+    return out
+
+
+@dataclass
+class Instance:
+    app: App
+    index: int
+    port: int
+    process: Process | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.app.guid}:{self.index}"
+
+    @property
+    def upstream(self) -> str:
+        return f"{self.app.name}_{self.index}"
+
+
+class Demo:
+    """Builds, starts and stops the scrape path; also the handle tests act through."""
+
+    def __init__(
+        self,
+        name: str = "run",
+        apps: Iterable[App] | None = None,
+        scrape_interval: str = "3s",
+        release: bool = False,
+        background_traffic: bool = True,
+        log: Callable[[str], None] = print,
+    ):
+        self.run_dir = BUILD / name
+        self.scrape_interval = scrape_interval
+        self.log = log
+        self.ctx = BuildContext(build_dir=BUILD, run_dir=self.run_dir, release=release, log=log)
+        wanted = list(APPS if apps is None else apps)
+        self.apps = [app for app in wanted if KINDS[app.kind].available()]
+        self.missing = [app for app in wanted if app not in self.apps]
+        self.instances: list[Instance] = []
+        self.prometheus: dict[str, PrometheusApi] = {}
+        self.router_port = 0
+        self.proxy_port = 0
+        self.targets = TargetsCli(self.run_dir / "targets", self.ctx)
+        self.supervisor: Supervisor | None = None
+        self._lock = None
+        # A round of requests every second while the demo runs, so request rates are live.
+        self.background_traffic = background_traffic
+        self._traffic_stop = threading.Event()
+        self._traffic = threading.Thread(target=self._traffic_loop, name="traffic", daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> "Demo":
+        self._take_lock()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.run_dir.mkdir(parents=True)
+        self.supervisor = Supervisor(self.run_dir / "logs")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.stop()
+        finally:
+            self._release_lock()
+
+    def stop(self) -> None:
+        self._traffic_stop.set()
+        if self._traffic.is_alive():
+            self._traffic.join()
+        if self.supervisor and self.supervisor.processes:
+            self.log("stopping everything the demo started")
+            self.supervisor.stop_all()
+
+    def _take_lock(self) -> None:
+        BUILD.mkdir(parents=True, exist_ok=True)
+        self._lock = open(BUILD / f"{self.run_dir.name}.lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(
+                f"another demo is running from {self.run_dir}; stop it (Ctrl-C) before starting this one"
+            ) from None
+
+    def _release_lock(self) -> None:
+        if self._lock:
+            self._lock.close()
+            self._lock = None
+
+    # -- install and build -----------------------------------------------------------------
+
+    def install(self) -> None:
+        packages = list(BASE_PACKAGES)
+        for app in self.apps:
+            packages += KINDS[app.kind].packages
+        self.ctx.run([str(ROOT / "scripts" / "apt-install"), *sorted(set(packages))])
+
+    def build(self) -> None:
+        self.targets.build()
+        for kind in sorted({app.kind for app in self.apps}):
+            KINDS[kind].build(self.ctx)
+
+    def prepare_tests(self) -> None:
+        """pytest for the end-to-end test, in the demo's virtual environment."""
+        python = ensure_venv(self.ctx)
+        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7"])
+
+    # -- start -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Everything up and every target scraped, or a StartupError saying what is not."""
+        self._allocate_ports()
+        self.start_apps()
+        self.start_router_and_proxy()
+        self.start_prometheus()
+        self.targets.apply({app.guid: ("started", app.facts()) for app in self.apps})
+        self.send_traffic()
+        if self.background_traffic:
+            self._traffic.start()
+        self.wait_for_targets(self.expected_targets())
+        if self.background_traffic:
+            self.wait_for_sample_query()
+
+    def _allocate_ports(self) -> None:
+        count = sum(app.instances for app in self.apps)
+        ports = free_ports(count + 2 + len(REPLICAS))
+        self.router_port, self.proxy_port = ports[0], ports[1]
+        self.prometheus = {
+            replica: PrometheusApi(f"prometheus-{replica}", port)
+            for replica, port in zip(REPLICAS, ports[2 : 2 + len(REPLICAS)])
+        }
+        app_ports = iter(ports[2 + len(REPLICAS) :])
+        self.instances = [
+            Instance(app, index, next(app_ports)) for app in self.apps for index in range(app.instances)
+        ]
+
+    def start_apps(self) -> None:
+        for instance in self.instances:
+            self.start_instance(instance)
+        for instance in self.instances:
+            self.wait_for_instance(instance)
+
+    def start_instance(self, instance: Instance) -> None:
+        kind = KINDS[instance.app.kind]
+        launch = kind.launch(self.ctx, instance.app, instance.index, instance.port)
+        name = f"{instance.app.name}-{instance.index}"
+        # Each instance has its own temporary directory, as each has its own container on
+        # the PaaS: the multi-process stores of two instances must never meet.
+        tmp = self.run_dir / "instances" / name / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.log(f"starting {name} on 127.0.0.1:{instance.port}")
+        env = {**launch.env, "TMPDIR": str(tmp)}
+        instance.process = self.supervisor.start(name, launch.argv, env, launch.cwd)
+
+    def wait_for_instance(self, instance: Instance) -> None:
+        token = {"Authorization": f"Bearer {instance.app.guid}"}
+        self.supervisor.wait_ready(
+            instance.process,
+            lambda: answers(instance.port, "/metrics", token),
+            KINDS[instance.app.kind].start_timeout,
+        )
+
+    def stop_instance(self, instance: Instance) -> None:
+        if instance.process:
+            self.supervisor.stop(instance.process)
+            instance.process = None
+
+    def start_router_and_proxy(self) -> None:
+        conf = self.run_dir / "nginx"
+        conf.mkdir(exist_ok=True)
+        for part in ("router", "proxy"):
+            for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+                (self.run_dir / f"{part}-tmp" / sub).mkdir(parents=True, exist_ok=True)
+        router = fill(
+            DEMO / "nginx" / "router.conf.in",
+            conf / "router.conf",
+            RUN_DIR=str(self.run_dir),
+            ROUTER_PORT=str(self.router_port),
+            UPSTREAMS=self._router_upstreams(),
+            INSTANCE_MAP=self._router_instance_map(),
+            ROUTE_MAP=self._router_route_map(),
+        )
+        proxy = fill(
+            DEMO / "nginx" / "proxy.conf.in",
+            conf / "proxy.conf",
+            RUN_DIR=str(self.run_dir),
+            PROXY_PORT=str(self.proxy_port),
+            ROUTER_PORT=str(self.router_port),
+        )
+        for name, config, port in (("router", router, self.router_port), ("proxy", proxy, self.proxy_port)):
+            process = self.supervisor.start(name, nginx_argv(config, self.run_dir / f"{name}-error.log"))
+            # Any answer from nginx itself will do: an unknown route is its own 404.
+            self.supervisor.wait_ready(process, lambda p=port: answers(p, "/", status=404), INFRA_TIMEOUT)
+
+    def _router_upstreams(self) -> str:
+        blocks = []
+        for instance in self.instances:
+            blocks.append(f"    upstream {instance.upstream} {{ server 127.0.0.1:{instance.port}; }}")
+        for app in self.apps:
+            servers = " ".join(f"server 127.0.0.1:{i.port};" for i in self.instances if i.app == app)
+            blocks.append(f"    upstream {app.name} {{ {servers} }}")
+        return "\n".join(blocks)
+
+    def _router_instance_map(self) -> str:
+        return "\n".join(f'        "{i.label}" {i.upstream};' for i in self.instances)
+
+    def _router_route_map(self) -> str:
+        return "\n".join(f"        {app.route_host} {app.name};" for app in self.apps)
+
+    def start_prometheus(self) -> None:
+        active = self.targets.active_dir
+        active.mkdir(parents=True, exist_ok=True)
+        rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
+        rule_lines = "\n".join(f'  - "{path}"' for path in rules if path) or "  []"
+        for replica, api in self.prometheus.items():
+            config = fill(
+                DEMO / "prometheus" / "prometheus.yml.in",
+                self.run_dir / f"prometheus-{replica}.yml",
+                SCRAPE_INTERVAL=self.scrape_interval,
+                SCRAPE_TIMEOUT=self.scrape_interval,
+                REPLICA=replica,
+                RULE_FILES=rule_lines,
+                PROXY_PORT=str(self.proxy_port),
+                ACTIVE_DIR=str(active),
+            )
+            argv = [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.run_dir / f'prometheus-{replica}-data'}",
+                f"--web.listen-address=127.0.0.1:{api.port}",
+                f"--web.external-url=http://127.0.0.1:{api.port}/",
+                "--log.level=warn",
+            ]
+            process = self.supervisor.start(api.name, argv)
+            self.supervisor.wait_ready(process, api.ready, INFRA_TIMEOUT)
+
+    # -- traffic and targets ---------------------------------------------------------------
+
+    def send_traffic(self, rounds: int = 3) -> None:
+        """Requests through the router to every instance: routed, templated, unmatched, failing."""
+        for _ in range(rounds):
+            for instance in self.instances:
+                for path in KINDS[instance.app.kind].traffic_paths:
+                    self.via_router(instance, path)
+
+    def _traffic_loop(self) -> None:
+        while not self._traffic_stop.wait(TRAFFIC_PERIOD_SECONDS):
+            try:
+                self.send_traffic(rounds=1)
+            except OSError:
+                pass  # an instance being stopped by a test; the next round goes on
+
+    def via_router(self, instance: Instance, path: str, headers: dict | None = None):
+        return request(
+            self.router_port,
+            path,
+            {"X-CF-APP-INSTANCE": instance.label, **(headers or {})},
+            host=instance.app.route_host,
+        )
+
+    def expected_targets(self, apps: Iterable[App] | None = None) -> set[tuple[str, str]]:
+        chosen = list(self.apps if apps is None else apps)
+        return {(i.app.name, i.label) for i in self.instances if i.app in chosen}
+
+    def targets_by_health(self, replica: str) -> dict[tuple[str, str], str]:
+        return {
+            (t["labels"].get("job", ""), t["labels"].get("instance", "")): t["health"]
+            for t in self.prometheus[replica].active_targets()
+        }
+
+    def wait_for_targets(self, expected: set[tuple[str, str]], timeout: float = TARGETS_UP_TIMEOUT) -> None:
+        """Until both replicas scrape exactly `expected` (job, instance) pairs, all up."""
+
+        def settled() -> bool:
+            for replica in self.prometheus:
+                seen = self.targets_by_health(replica)
+                if set(seen) != expected or any(h != "up" for h in seen.values()):
+                    return False
+            return True
+
+        try:
+            wait_until(settled, timeout, f"targets {sorted(expected)} up on every Prometheus")
+        except TimeoutError as e:
+            details = {r: self.targets_by_health(r) for r in self.prometheus}
+            raise StartupError(f"{e}; seen: {json.dumps({r: str(d) for r, d in details.items()})}") from None
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def table(self) -> str:
+        """job, instance, up on each replica, series and last scrape, from Prometheus' API."""
+        rows = []
+        per_replica = {
+            r: {self._key(t): t for t in api.active_targets()} for r, api in self.prometheus.items()
+        }
+        first = per_replica[REPLICAS[0]]
+        series = {
+            (s["metric"].get("job", ""), s["metric"].get("instance", "")): s["value"][1]
+            for s in self.prometheus[REPLICAS[0]].query("scrape_samples_scraped")
+        }
+        for key in sorted(first):
+            up = " ".join("1" if per_replica[r].get(key, {}).get("health") == "up" else "0" for r in REPLICAS)
+            ages = " / ".join(_age(per_replica[r].get(key, {}).get("lastScrape", "")) for r in REPLICAS)
+            rows.append((key[0], key[1], up, series.get(key, "-"), ages))
+        header = ("job", "instance", "up (" + " ".join(REPLICAS) + ")", "series", "last scrape (a / b)")
+        return format_table(header, rows)
+
+    @staticmethod
+    def _key(target: dict) -> tuple[str, str]:
+        return target["labels"].get("job", ""), target["labels"].get("instance", "")
+
+    SAMPLE_QUERY = "sum by (job, code) (rate(http_server_requests_total[1m]))"
+
+    def sample_query(self) -> list[tuple[str, str, str]]:
+        result = self.prometheus[REPLICAS[0]].query(self.SAMPLE_QUERY)
+        return sorted(
+            (r["metric"].get("job", ""), r["metric"].get("code", ""), f"{float(r['value'][1]):.3f}")
+            for r in result
+        )
+
+    def wait_for_sample_query(self) -> None:
+        """Until the sample query shows requests flowing to every app."""
+        jobs = {app.name for app in self.apps}
+        wait_until(
+            lambda: {job for job, _, rate in self.sample_query() if float(rate) > 0} >= jobs,
+            TARGETS_UP_TIMEOUT,
+            "request rates of every app",
+        )
+
+    def alerting_rules(self, replica: str) -> dict[str, str]:
+        """Alerting rules Prometheus loaded, by name, with their state (inactive, pending, firing)."""
+        groups = self.prometheus[replica].get("rules", type="alert")["groups"]
+        return {rule["name"]: rule["state"] for group in groups for rule in group["rules"]}
+
+    def verify_rules_loaded(self) -> None:
+        """Every rule file of the running apps is loaded by every replica."""
+        expected = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
+        if not any(expected):
+            return
+        for replica in self.prometheus:
+            if not self.alerting_rules(replica):
+                raise StartupError(f"prometheus-{replica} loaded no alerting rules from {expected}")
+
+    def urls(self) -> list[tuple[str, str]]:
+        out = [(f"Prometheus {r}", f"{api.url}/targets") for r, api in self.prometheus.items()]
+        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
+            self.SAMPLE_QUERY, safe=""
+        )
+        out.append(("sample query", graph))
+        out.append(("alerts", f"{self.prometheus[REPLICAS[0]].url}/alerts"))
+        out.append(("router (send Host and X-CF-APP-INSTANCE)", f"http://127.0.0.1:{self.router_port}/"))
+        out.append(("forward proxy", f"http://127.0.0.1:{self.proxy_port}/"))
+        return out
+
+
+def nginx_argv(config: Path, error_log: Path) -> list[str]:
+    return ["nginx", "-c", str(config), "-e", str(error_log), "-g", "daemon off;"]
+
+
+def _age(timestamp: str) -> str:
+    """Seconds since an RFC 3339 timestamp from Prometheus, or `-` before the first scrape."""
+    # Prometheus writes nanoseconds and may use a `Z`; `fromisoformat` takes neither.
+    match = re.fullmatch(r"(\d{4}-.+T[\d:]{8})(?:\.(\d+))?(Z|[+-][\d:]+)", timestamp)
+    if not match or timestamp.startswith("0001-"):
+        return "-"
+    whole, fraction, zone = match.groups()
+    moment = datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]}{zone.replace('Z', '+00:00')}")
+    return f"{(datetime.now(timezone.utc) - moment).total_seconds():.1f}s ago"
+
+
+def format_table(header: tuple, rows: list[tuple]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,332 @@
+"""End to end: real Prometheus, nginx and the example apps, along the demo's own path.
+
+One demo runs for the whole module (starting it is the slow part); the tests act on it
+in file order, each leaving it as it found it. The fixture stops every process at the end
+and checks none is left, whatever the tests did. Run through `make test-e2e`, which
+installs and builds first (`demo/run.py --prepare`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kinds import KINDS  # noqa: E402
+from processes import Supervisor, free_ports, group_members, wait_until  # noqa: E402
+from stack import REPLICAS, Demo, nginx_argv  # noqa: E402
+from web import answers, request  # noqa: E402
+
+SCRAPE_INTERVAL = "2s"
+CHANGE_TIMEOUT = 60.0
+ALERT_TIMEOUT = 120.0
+WRONG_GUID = "0badc0de-0000-4000-8000-00000000f00d"
+
+#: CONTRACT section 4: the families every binding exposes, and their label names.
+REQUEST_FAMILIES = {
+    "http_server_requests_total": {"method", "host", "path", "code"},
+    "http_server_request_duration_seconds_bucket": {"method", "host", "path", "code", "le"},
+    "http_server_request_duration_seconds_count": {"method", "host", "path", "code"},
+    "http_server_request_duration_seconds_sum": {"method", "host", "path", "code"},
+}
+EXCEPTION_FAMILY = {"http_server_exceptions_total": {"error"}}
+TARGET_LABELS = {"job", "instance", "org", "space"}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    started_groups: list[int] = []
+    with Demo(name="e2e", scrape_interval=SCRAPE_INTERVAL) as running:
+        try:
+            running.start()
+        finally:
+            started_groups = [p.pgid for p in running.supervisor.processes]
+        yield running
+    leftovers = [pid for pgid in started_groups for pid in group_members(pgid)]
+    assert leftovers == [], f"processes left running after the demo stopped: {leftovers}"
+
+
+def targets_of(demo: Demo, replica: str) -> list[dict]:
+    return demo.prometheus[replica].active_targets()
+
+
+# -- every target up, with the contract's labels ----------------------------------------------
+
+
+def test_every_instance_is_up_on_both_prometheus_servers(demo):
+    expected = demo.expected_targets()
+    assert len(expected) == sum(app.instances for app in demo.apps)
+    for replica in REPLICAS:
+        health = demo.targets_by_health(replica)
+        assert health == {key: "up" for key in expected}, replica
+
+
+def test_targets_carry_exactly_the_contract_labels(demo):
+    for replica in REPLICAS:
+        for target in targets_of(demo, replica):
+            app = next(a for a in demo.apps if a.name == target["labels"]["job"])
+            instance = target["labels"]["instance"]
+            index = instance.rsplit(":", 1)[1]
+            expected = {"job": app.name, "instance": f"{app.guid}:{index}", "org": "gds-demo"}
+            if not app.exporter:
+                expected["space"] = "sandbox"
+            assert target["labels"] == expected
+            discovered = target["discoveredLabels"]
+            assert discovered["__param_cf_app_guid"] == app.guid
+            assert discovered["__param_cf_app_instance"] == f"{app.guid}:{index}"
+            assert discovered["__param_cf_app_instance_index"] == index
+            assert discovered["__address__"] == app.route_host
+
+
+def test_scrape_url_carries_the_instance_as_query_parameters(demo):
+    for target in targets_of(demo, REPLICAS[0]):
+        instance = target["labels"]["instance"]
+        guid, index = instance.rsplit(":", 1)
+        url = target["scrapeUrl"]
+        assert f"cf_app_guid={guid}" in url
+        assert f"cf_app_instance={guid}%3A{index}" in url
+        assert f"cf_app_instance_index={index}" in url
+
+
+def test_every_instance_reports_its_own_series(demo):
+    """Each instance's scrape reached that instance: its own counts, not its sibling's."""
+    for instance in demo.instances:
+        query = f'count(up{{instance="{instance.label}"}} == 1)'
+        for replica in REPLICAS:
+            assert demo.prometheus[replica].query(query)[0]["value"][1] == "1"
+
+
+# -- the router and the proxy ----------------------------------------------------------------
+
+
+def test_router_refuses_a_malformed_instance_header_with_400(demo):
+    instance = demo.instances[0]
+    for header in (
+        "not-a-guid",
+        f"{instance.app.guid}",
+        f"{instance.app.guid}:x",
+        f"{instance.app.guid}:0:1",
+    ):
+        reply = request(demo.router_port, "/", {"X-CF-APP-INSTANCE": header}, host=instance.app.route_host)
+        assert reply.status == 400, header
+
+
+def test_router_answers_404_for_an_instance_that_does_not_run(demo):
+    app = demo.instances[0].app
+    reply = request(demo.router_port, "/", {"X-CF-APP-INSTANCE": f"{app.guid}:99"}, host=app.route_host)
+    assert reply.status == 404
+
+
+def test_proxy_turns_query_parameters_into_bearer_token_and_instance_header(demo):
+    instance = demo.instances[-1]
+    guid = instance.app.guid
+    url = (
+        f"http://{instance.app.route_host}/metrics?cf_app_guid={guid}"
+        f"&cf_app_instance={guid}%3A{instance.index}&cf_app_instance_index={instance.index}"
+    )
+    assert request(demo.proxy_port, url).status == 200
+    without_token = f"http://{instance.app.route_host}/metrics?cf_app_instance={guid}%3A{instance.index}"
+    assert request(demo.proxy_port, without_token).status == 401
+
+
+# -- a wrong GUID in a target file -------------------------------------------------------------
+
+
+def test_target_with_a_wrong_guid_is_down_and_the_app_answered_403(demo):
+    victim = demo.instances[0]
+    groups = demo.targets.render(victim.app.facts())
+    wrong = groups[victim.index]
+    # The route and instance are right; the token the proxy will send is not.
+    wrong["labels"]["__param_cf_app_guid"] = WRONG_GUID
+    wrong["labels"]["job"] = f"{victim.app.name}-wrong-guid"
+    path = demo.targets.active_dir / f"{WRONG_GUID}.json"
+    write_atomically(path, json.dumps([wrong], indent=2) + "\n")
+    forbidden = f'http_server_requests_total{{job="{victim.app.name}",instance="{victim.label}",code="403"}}'
+    try:
+        for replica in REPLICAS:
+            wait_until(
+                lambda r=replica: wrong_guid_target(demo, r, wrong["labels"]["job"]).get("health") == "down",
+                CHANGE_TIMEOUT,
+                f"the wrong-GUID target to be down on {replica}",
+            )
+            target = wrong_guid_target(demo, replica, wrong["labels"]["job"])
+            assert "403" in target["lastError"], target["lastError"]
+        # The 403 came from the app itself: it counted the rejected scrapes.
+        wait_until(
+            lambda: demo.prometheus[REPLICAS[0]].query(f"sum({forbidden}) > 0") != [],
+            CHANGE_TIMEOUT,
+            "the app to report the scrapes it answered with 403",
+        )
+    finally:
+        path.unlink()
+    demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+
+
+def wrong_guid_target(demo: Demo, replica: str, job: str) -> dict:
+    return next((t for t in targets_of(demo, replica) if t["labels"]["job"] == job), {})
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """As a broker would: Prometheus never reads a half-written file."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+# -- the request metrics are the same in every language ----------------------------------------
+
+
+def test_request_metrics_of_every_app_have_identical_family_and_label_names(demo):
+    api = demo.prometheus[REPLICAS[0]]
+    seen = {}
+    for app in demo.apps:
+        series = api.series(f'{{__name__=~"http_server_.+",job="{app.name}"}}')
+        labels: dict[str, set[str]] = {}
+        for s in series:
+            labels.setdefault(s["__name__"], set()).update(set(s) - {"__name__"} - TARGET_LABELS)
+        seen[app.name] = labels
+    web_apps = [a.name for a in demo.apps if not a.exporter]
+    for name, labels in seen.items():
+        expected = dict(REQUEST_FAMILIES)
+        if name in web_apps:
+            # Every web example has a route that raises.
+            expected.update(EXCEPTION_FAMILY)
+        assert labels == expected, name
+
+
+def test_request_metrics_use_route_templates_and_no_endpoint(demo):
+    api = demo.prometheus[REPLICAS[0]]
+    for app in demo.apps:
+        if app.exporter:
+            continue
+        paths = {s["path"] for s in api.series(f'http_server_requests_total{{job="{app.name}"}}')}
+        assert "No endpoint" in paths, app.name
+        assert "/metrics" in paths, app.name
+        assert not any("42" in p or "/7" in p for p in paths), (app.name, paths)
+
+
+# -- bind, unbind, stop, start ------------------------------------------------------------------
+
+
+def desired(demo: Demo, changes: dict[str, str | None] | None = None) -> dict:
+    """The bound apps, all started, with `changes` (guid -> state, None for unbound)."""
+    changes = changes or {}
+    state = {}
+    for app in demo.apps:
+        wanted = changes.get(app.guid, "started")
+        if wanted is not None:
+            state[app.guid] = (wanted, app.facts())
+    return state
+
+
+def test_unbinding_an_app_removes_its_file_and_drops_its_targets(demo):
+    app = demo.apps[0]
+    others = [a for a in demo.apps if a != app]
+    demo.targets.apply(desired(demo, {app.guid: None}))
+    assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
+    assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
+    demo.wait_for_targets(demo.expected_targets(others), CHANGE_TIMEOUT)
+
+    demo.targets.apply(desired(demo))
+    demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+
+
+def test_stopping_an_app_moves_its_file_to_inactive_and_starting_brings_it_back(demo):
+    app = demo.apps[0]
+    others = [a for a in demo.apps if a != app]
+    demo.targets.apply(desired(demo, {app.guid: "stopped"}))
+    assert (demo.targets.inactive_dir / f"{app.guid}.json").exists()
+    assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
+    demo.wait_for_targets(demo.expected_targets(others), CHANGE_TIMEOUT)
+
+    demo.targets.apply(desired(demo))
+    assert (demo.targets.active_dir / f"{app.guid}.json").exists()
+    assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
+    demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+
+
+# -- the exporter's alert -------------------------------------------------------------------------
+
+
+def test_stale_upload_alert_fires_on_both_servers_and_resolves_when_a_file_arrives(demo):
+    exporter = KINDS["exporter"]
+    assert any(app.kind == "exporter" for app in demo.apps), "the upload exporter is not in the tree"
+    assert exporter.alert_rules(demo.ctx) is not None, "the upload exporter ships no alerts.yml"
+
+    def firing(replica: str) -> set[str]:
+        return {
+            a["labels"].get("prefix", "")
+            for a in demo.prometheus[replica].alerts()
+            if a["state"] == "firing" and a["labels"]["alertname"] == "UploadMissing"
+        }
+
+    for replica in REPLICAS:
+        wait_until(
+            lambda r=replica: firing(r) == {exporter.STALE_PREFIX},
+            ALERT_TIMEOUT,
+            f"UploadMissing to fire for {exporter.STALE_PREFIX} on {replica}",
+        )
+
+    for uploads in demo.run_dir.glob("uploads/*"):
+        (uploads / exporter.STALE_PREFIX / "today.csv").write_text("id,amount\n2,200\n")
+    for replica in REPLICAS:
+        wait_until(
+            lambda r=replica: firing(r) == set(), ALERT_TIMEOUT, f"UploadMissing to resolve on {replica}"
+        )
+
+
+# -- nothing left behind -------------------------------------------------------------------------
+
+
+def test_everything_started_is_stopped_when_the_caller_fails(tmp_path):
+    """A failure inside the supervisor's block still stops every group, workers included."""
+    config = tmp_path / "nginx.conf"
+    port = 0
+    with pytest.raises(RuntimeError, match="a failing step"):
+        with Supervisor(tmp_path / "logs") as supervisor:
+            port = free_ports(1)[0]
+            config.write_text(minimal_nginx(tmp_path, port))
+            nginx = supervisor.start("nginx", nginx_argv(config, tmp_path / "error.log"))
+            sleeper = supervisor.start("sleeper", ["sh", "-c", "sleep 300 & sleep 300 & wait"])
+            supervisor.wait_ready(nginx, lambda: answers(port, "/", status=404), 30)
+            wait_until(lambda: len(group_members(sleeper.pgid)) == 3, 30, "the shell and its two sleeps")
+            groups = [nginx.pgid, sleeper.pgid]
+            assert len(group_members(nginx.pgid)) >= 2  # master and worker
+            raise RuntimeError("a failing step")
+    assert [pid for pgid in groups for pid in group_members(pgid)] == []
+    assert not answers(port, "/", status=404)
+
+
+def test_a_process_that_ignores_sigterm_is_killed(tmp_path):
+    with Supervisor(tmp_path / "logs", grace_seconds=1.0) as supervisor:
+        stubborn = supervisor.start("stubborn", ["sh", "-c", "trap '' TERM; sleep 300 & wait"])
+        wait_until(lambda: len(group_members(stubborn.pgid)) == 2, 30, "the shell and its sleep")
+        started = time.monotonic()
+        supervisor.stop(stubborn)
+    assert group_members(stubborn.pgid) == []
+    assert time.monotonic() - started < 10
+    assert stubborn.popen.returncode == -signal.SIGKILL
+
+
+def minimal_nginx(directory: Path, port: int) -> str:
+    return f"""
+worker_processes 1;
+pid {directory}/nginx.pid;
+events {{ worker_connections 16; }}
+http {{
+    access_log off;
+    client_body_temp_path {directory}/body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    server {{ listen 127.0.0.1:{port}; return 404; }}
+}}
+"""

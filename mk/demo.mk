@@ -1,0 +1,22 @@
+# The whole scrape path on loopback (demo/): tenant apps in every language, the router and
+# forward proxy (nginx), two Prometheus servers reading target files.
+#
+#   make demo       start it, print what Prometheus sees, stay up until Ctrl-C
+#   make test-e2e   the end-to-end test (part of `make test`)
+#   make bench-e2e  wrk against every app's endpoint (part of `make bench`)
+
+TEST_TARGETS += test-e2e
+BENCH_TARGETS += bench-e2e
+
+DEMO_PYTHON := $(BUILD)/demo/venv/bin/python
+
+.PHONY: demo test-e2e bench-e2e
+demo:
+	python3 demo/run.py
+
+test-e2e:
+	python3 demo/run.py --prepare
+	$(DEMO_PYTHON) -m pytest -q -p no:cacheprovider demo/tests
+
+bench-e2e:
+	python3 demo/load.py
