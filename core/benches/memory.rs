@@ -60,36 +60,8 @@ fn label_values() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct FastLabels {
-    method: &'static str,
-    path: &'static str,
-}
-
-impl fastmetrics::raw::LabelSetSchema for FastLabels {
-    fn names() -> Option<&'static [&'static str]> {
-        Some(&["method", "path"])
-    }
-}
-
-impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
-    fn encode(
-        &self,
-        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
-    ) -> fastmetrics::error::Result<()> {
-        encoder.encode(&("method", self.method))?;
-        encoder.encode(&("path", self.path))
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
-#[label(set = MeasuredLabelSet)]
-struct MeasuredLabels<'a> {
-    #[label(dynamic_with = paracord::ParaCord)]
-    method: &'a str,
-    #[label(dynamic_with = paracord::ParaCord)]
-    path: &'a str,
-}
+mod common;
+use common::{measured_label_set, FastLabels, MeasuredLabels};
 
 fn main() {
     let labels = label_values();
@@ -156,10 +128,7 @@ fn main() {
         (
             "measured",
             per_series(|| {
-                let family = measured::CounterVec::with_label_set(MeasuredLabelSet {
-                    method: paracord::ParaCord::default(),
-                    path: paracord::ParaCord::default(),
-                });
+                let family = measured::CounterVec::with_label_set(measured_label_set());
                 labels
                     .iter()
                     .for_each(|(method, path)| family.inc(MeasuredLabels { method, path }));

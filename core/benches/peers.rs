@@ -105,43 +105,8 @@ fn observations() -> Vec<f64> {
 // ---------------------------------------------------------------------------------------
 // Peer label types: each library's own way of carrying two string labels.
 
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-struct FastLabels {
-    method: &'static str,
-    path: &'static str,
-}
-
-impl fastmetrics::raw::LabelSetSchema for FastLabels {
-    fn names() -> Option<&'static [&'static str]> {
-        Some(&["method", "path"])
-    }
-}
-
-impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
-    fn encode(
-        &self,
-        encoder: &mut dyn fastmetrics::encoder::LabelSetEncoder,
-    ) -> fastmetrics::error::Result<()> {
-        encoder.encode(&("method", self.method))?;
-        encoder.encode(&("path", self.path))
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
-#[label(set = MeasuredLabelSet)]
-struct MeasuredLabels<'a> {
-    #[label(dynamic_with = paracord::ParaCord)]
-    method: &'a str,
-    #[label(dynamic_with = paracord::ParaCord)]
-    path: &'a str,
-}
-
-fn measured_label_set() -> MeasuredLabelSet {
-    MeasuredLabelSet {
-        method: paracord::ParaCord::default(),
-        path: paracord::ParaCord::default(),
-    }
-}
+mod common;
+use common::{measured_label_set, FastLabels, MeasuredLabelSet, MeasuredLabels};
 
 fn prometheus_client_labels(method: &'static str, path: &'static str) -> [(&'static str, &'static str); 2] {
     [("method", method), ("path", path)]
