@@ -208,19 +208,24 @@ module GDS
       end
     end
 
-    # Observations counted into buckets: request durations, payload sizes.
-    class Histogram < Metric
-      DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].freeze
-
-      def self.type
-        "histogram"
-      end
-
+    # The observe call shared by histograms and summaries.
+    module Observing
       # observe(value, labels: {}) or, 0.x style, observe(labels, value).
       def observe(first, second = nil, labels: nil)
         labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
         labels = label_set(labels) unless @direct
         @family.observe(@label_keys, labels, first)
+      end
+    end
+
+    # Observations counted into buckets: request durations, payload sizes.
+    class Histogram < Metric
+      include Observing
+
+      DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].freeze
+
+      def self.type
+        "histogram"
       end
 
       # Cumulative counts by upper bound ("0.005" ... "+Inf") and "sum".
@@ -246,15 +251,10 @@ module GDS
 
     # Count and sum of observations (no quantiles, as in prometheus-client).
     class Summary < Metric
+      include Observing
+
       def self.type
         "summary"
-      end
-
-      # observe(value, labels: {}) or, 0.x style, observe(labels, value).
-      def observe(first, second = nil, labels: nil)
-        labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
-        labels = label_set(labels) unless @direct
-        @family.observe(@label_keys, labels, first)
       end
 
       # { "count" => n, "sum" => s }.
