@@ -1,6 +1,5 @@
 package uk.gov.gds.metrics;
 
-import java.util.concurrent.Callable;
 import uk.gov.gds.metrics.internal.Native;
 
 /**
@@ -19,7 +18,7 @@ import uk.gov.gds.metrics.internal.Native;
  * <p>Without bucket bounds the buckets are .005 .01 .025 .05 .075 .1 .25 .5 .75 1 2.5 5 7.5 10.
  * A scrape always sees a consistent histogram: {@code +Inf} equals {@code _count}.
  */
-public final class Histogram extends MetricFamily<DistributionDataPoint> {
+public final class Histogram extends DistributionFamily {
     private Histogram(Builder builder) {
         super(builder, Native.HISTOGRAM, builder.buckets);
     }
@@ -27,41 +26,6 @@ public final class Histogram extends MetricFamily<DistributionDataPoint> {
     /** A builder for a histogram. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** Records one observation (families without labels only). */
-    public void observe(double value) {
-        solo().observe(value);
-    }
-
-    /** Starts timing; closing the timer observes the elapsed seconds (families without labels only). */
-    public Timer startTimer() {
-        return solo().startTimer();
-    }
-
-    /** Runs {@code task} and observes how long it took in seconds (families without labels only). */
-    public void time(Runnable task) {
-        solo().time(task);
-    }
-
-    /** Runs {@code task}, observes how long it took in seconds and returns its result. */
-    public <T> T timeChecked(Callable<T> task) throws Exception {
-        return solo().timeChecked(task);
-    }
-
-    /** The number of observations (families without labels only). */
-    public long getCount() {
-        return solo().getCount();
-    }
-
-    /** The sum of observations (families without labels only). */
-    public double getSum() {
-        return solo().getSum();
-    }
-
-    @Override
-    DistributionDataPoint newSeries(long handle) {
-        return new DistributionDataPoint(Native.HISTOGRAM, handle);
     }
 
     /** Builds and registers a {@link Histogram}. */
