@@ -62,7 +62,18 @@ module GDS
         "#<#{self.class.name} #{@name} labels=#{labels.inspect}>"
       end
 
+      # The current value: get(labels: {}) or, 0.x style, get(labels).
+      def get(positional_labels = nil, labels: nil)
+        native_get(positional_labels, labels)
+      end
+
       private
+
+      # What the native family holds for these labels, given either way.
+      def native_get(positional_labels, labels)
+        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
+        @family.get(@label_keys, label_set(labels))
+      end
 
       # The labels Hash the native family reads: the caller's, with preset labels merged in.
       # Declares a 0.x-style metric's labels on its first update.
@@ -143,13 +154,6 @@ module GDS
         @family.increment(@label_keys, labels, by || 1)
       end
 
-      # The current value: get(labels: {}) or get(labels).
-      def get(positional_labels = nil, labels: nil)
-        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
-        labels = label_set(labels)
-        @family.get(@label_keys, labels)
-      end
-
       private
 
       def create_family(label_names)
@@ -195,12 +199,6 @@ module GDS
         @family.set_to_current_time(@label_keys, labels)
       end
 
-      def get(positional_labels = nil, labels: nil)
-        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
-        labels = label_set(labels)
-        @family.get(@label_keys, labels)
-      end
-
       private
 
       def create_family(label_names)
@@ -230,9 +228,7 @@ module GDS
 
       # Cumulative counts by upper bound ("0.005" ... "+Inf") and "sum".
       def get(positional_labels = nil, labels: nil)
-        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
-        labels = label_set(labels)
-        counts, sum = @family.get(@label_keys, labels)
+        counts, sum = native_get(positional_labels, labels)
         bounds = @family.bounds.map { |bound| format_bound(bound) } << "+Inf"
         bounds.zip(counts).to_h.merge("sum" => sum)
       end
@@ -259,9 +255,7 @@ module GDS
 
       # { "count" => n, "sum" => s }.
       def get(positional_labels = nil, labels: nil)
-        labels = pick_labels(positional_labels, labels) unless positional_labels.nil?
-        labels = label_set(labels)
-        count, sum = @family.get(@label_keys, labels)
+        count, sum = native_get(positional_labels, labels)
         { "count" => count, "sum" => sum }
       end
 
