@@ -381,16 +381,6 @@ impl Counter {
         Ok(Self(Handle::parent(py, family)))
     }
 
-    /// The child for these label values, by position or by name.
-    #[pyo3(signature = (*args, **kwargs))]
-    fn labels<'py>(
-        slf: &Bound<'py, Self>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        slf.get().0.labels(slf.py(), args, kwargs, Self)
-    }
-
     /// Adds `amount` (default 1); a negative amount is a `ValueError`.
     #[pyo3(signature = (amount = 1.0))]
     fn inc(&self, amount: f64) -> PyResult<()> {
@@ -420,21 +410,6 @@ impl Counter {
     /// The current value.
     fn get(&self) -> PyResult<f64> {
         Ok(self.0.series("get")?.get())
-    }
-
-    /// Forgets the child for these label values.
-    #[pyo3(signature = (*labelvalues))]
-    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.0.remove(labelvalues)
-    }
-
-    /// Forgets every child.
-    fn clear(&self, py: Python<'_>) {
-        self.0.clear(py);
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Counter")
     }
 }
 
@@ -472,16 +447,6 @@ impl Gauge {
             .gauge_with_mode(opts, mode)
             .or_value_error()?;
         Ok(Self(Handle::parent(py, family)))
-    }
-
-    /// The child for these label values, by position or by name.
-    #[pyo3(signature = (*args, **kwargs))]
-    fn labels<'py>(
-        slf: &Bound<'py, Self>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        slf.get().0.labels(slf.py(), args, kwargs, Self)
     }
 
     /// Adds `amount` (default 1).
@@ -526,21 +491,6 @@ impl Gauge {
     fn get(&self) -> PyResult<f64> {
         Ok(self.0.series("get")?.get())
     }
-
-    /// Forgets the child for these label values.
-    #[pyo3(signature = (*labelvalues))]
-    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.0.remove(labelvalues)
-    }
-
-    /// Forgets every child.
-    fn clear(&self, py: Python<'_>) {
-        self.0.clear(py);
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Gauge")
-    }
 }
 
 /// A histogram: observations counted in buckets (`prometheus_client.Histogram`).
@@ -578,16 +528,6 @@ impl Histogram {
         Ok(Self(Handle::parent(py, family)))
     }
 
-    /// The child for these label values, by position or by name.
-    #[pyo3(signature = (*args, **kwargs))]
-    fn labels<'py>(
-        slf: &Bound<'py, Self>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        slf.get().0.labels(slf.py(), args, kwargs, Self)
-    }
-
     /// Records one observation.
     fn observe(&self, amount: f64) -> PyResult<()> {
         self.0.series("observe")?.observe(amount);
@@ -598,21 +538,6 @@ impl Histogram {
     fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.get().0.series("time")?;
         helper(slf.as_any(), "Timer", "observe")
-    }
-
-    /// Forgets the child for these label values.
-    #[pyo3(signature = (*labelvalues))]
-    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.0.remove(labelvalues)
-    }
-
-    /// Forgets every child.
-    fn clear(&self, py: Python<'_>) {
-        self.0.clear(py);
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Histogram")
     }
 }
 
@@ -648,16 +573,6 @@ impl Summary {
         Ok(Self(Handle::parent(py, family)))
     }
 
-    /// The child for these label values, by position or by name.
-    #[pyo3(signature = (*args, **kwargs))]
-    fn labels<'py>(
-        slf: &Bound<'py, Self>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        slf.get().0.labels(slf.py(), args, kwargs, Self)
-    }
-
     /// Records one observation.
     fn observe(&self, amount: f64) -> PyResult<()> {
         self.0.series("observe")?.observe(amount);
@@ -669,19 +584,43 @@ impl Summary {
         slf.get().0.series("time")?;
         helper(slf.as_any(), "Timer", "observe")
     }
-
-    /// Forgets the child for these label values.
-    #[pyo3(signature = (*labelvalues))]
-    fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
-        self.0.remove(labelvalues)
-    }
-
-    /// Forgets every child.
-    fn clear(&self, py: Python<'_>) {
-        self.0.clear(py);
-    }
-
-    fn __repr__(&self) -> String {
-        self.0.repr("Summary")
-    }
 }
+
+/// The methods every metric class shares, in a `#[pymethods]` block of their own: pyo3
+/// classes cannot inherit Rust methods, and the logic itself lives once, in [`Handle`].
+macro_rules! family_methods {
+    ($class:ident) => {
+        #[pymethods]
+        impl $class {
+            /// The child for these label values, by position or by name.
+            #[pyo3(signature = (*args, **kwargs))]
+            fn labels<'py>(
+                slf: &Bound<'py, Self>,
+                args: &Bound<'py, PyTuple>,
+                kwargs: Option<&Bound<'py, PyDict>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                slf.get().0.labels(slf.py(), args, kwargs, Self)
+            }
+
+            /// Forgets the child for these label values.
+            #[pyo3(signature = (*labelvalues))]
+            fn remove(&self, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+                self.0.remove(labelvalues)
+            }
+
+            /// Forgets every child.
+            fn clear(&self, py: Python<'_>) {
+                self.0.clear(py);
+            }
+
+            fn __repr__(&self) -> String {
+                self.0.repr(stringify!($class))
+            }
+        }
+    };
+}
+
+family_methods!(Counter);
+family_methods!(Gauge);
+family_methods!(Histogram);
+family_methods!(Summary);
