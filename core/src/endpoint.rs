@@ -240,18 +240,9 @@ impl Endpoint {
                 )
             }
         };
-        match authorize(self.config.token(), &request.header_values("authorization")) {
-            AuthDecision::Allow => {}
-            AuthDecision::MissingCredentials => {
-                return short_response(
-                    401,
-                    "Unauthorized: send the app GUID as `Authorization: Bearer <GUID>`.\n",
-                    &[("www-authenticate", "Bearer realm=\"metrics\"")],
-                )
-            }
-            AuthDecision::Forbidden => {
-                return short_response(403, "Forbidden: the bearer token is not this app's GUID.\n", &[])
-            }
+        let decision = authorize(self.config.token(), &request.header_values("authorization"));
+        if let Some(refusal) = refusal(decision) {
+            return refusal;
         }
         let format = negotiate_format(&request.header_values("accept"));
         let gzip = accepts_gzip(&request.header_values("accept-encoding"));
@@ -285,6 +276,24 @@ impl Endpoint {
             headers,
             body,
         }
+    }
+}
+
+/// The response to a scrape that auth refused, or `None` when it may proceed.
+fn refusal(decision: AuthDecision) -> Option<Response> {
+    let status = decision.status();
+    match decision {
+        AuthDecision::Allow => None,
+        AuthDecision::MissingCredentials => Some(short_response(
+            status,
+            "Unauthorized: send the app GUID as `Authorization: Bearer <GUID>`.\n",
+            &[("www-authenticate", "Bearer realm=\"metrics\"")],
+        )),
+        AuthDecision::Forbidden => Some(short_response(
+            status,
+            "Forbidden: the bearer token is not this app's GUID.\n",
+            &[],
+        )),
     }
 }
 
