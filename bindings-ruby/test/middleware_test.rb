@@ -26,7 +26,8 @@ module MiddlewareTests
   end
 
   def on_the_paas(guid = GUID)
-    ENV["VCAP_APPLICATION"] = JSON.generate("application_id" => guid, "name" => "app")
+    ENV["VCAP_APPLICATION"] = JSON.generate("application_id" => guid, "name" => "app",
+                                            "application_uris" => ["app.example"])
   end
 
   # Samples of the scrape whose name starts with `prefix`.
@@ -246,8 +247,10 @@ class RequestMetricsTest < Minitest::Test
   def test_a_path_and_host_that_are_not_utf8_pass_through_and_are_counted
     env = Rack::MockRequest.env_for("/x").merge("PATH_INFO" => "/caf\xE9/7".b, "HTTP_HOST" => "h\xFF".b)
     status, _headers, body = app.call(env)
+    chunks = body.to_enum(:each).to_a
+    body.close
 
-    assert_equal [200, ["app"]], [status, body]
+    assert_equal [200, ["app"]], [status, chunks]
     assert_equal ["http_server_requests_total{method=\"GET\",host=\"h\uFFFD\",path=\"/caf\uFFFD/:id\",code=\"200\"} 1.0".b],
                  scraped("http_server_requests_total{method=\"GET\",host=\"h")
   end
