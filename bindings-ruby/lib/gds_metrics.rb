@@ -28,6 +28,15 @@ module GDS
         @endpoint || @mutex.synchronize { @endpoint ||= Native::Endpoint.new(native_config, native) }
       end
 
+      # Another endpoint on the registry, at `path` (nil: the configured path), with the
+      # other settings as configured (Prometheus::Client::Rack::Exporter).
+      def endpoint_at(path)
+        return endpoint if path.nil?
+
+        native = registry.native
+        Native::Endpoint.new(Native::Config.new(Config.instance.to_native.merge(metrics_path: path.to_s)), native)
+      end
+
       # The core's reading of the settings and the environment. Raises
       # GDS::Metrics::ConfigurationError naming the variable when a value is unusable.
       def native_config

@@ -27,8 +27,24 @@ module GDS
       def call(env)
         target = RequestTarget.of(env)
         mount = env["SCRIPT_NAME"].to_s.b
-        return scrape(env, target, mount) if @endpoint.matches?(mount, target)
+        return Middleware.scrape(@endpoint, env, target, mount) if @endpoint.matches?(mount, target)
 
+        observe(env, target)
+      end
+
+      # The core answers (and counts) the scrape: auth, negotiation, gzip. It gets every
+      # request header, as the client sent it.
+      def self.scrape(endpoint, env, target, mount)
+        headers = []
+        env.each { |key, value| headers << key << value.to_s if key.start_with?("HTTP_") }
+        status, response_headers, body = endpoint.call(env["REQUEST_METHOD"].to_s, target, mount, headers)
+        [status, response_headers, [body]]
+      end
+
+      private
+
+      # Calls the app and reports the request once its response body is closed.
+      def observe(env, target)
         started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
         begin
           status, headers, body = @app.call(env)
@@ -36,21 +52,20 @@ module GDS
           record(env, target, 0, started, Routes.exception_facts(e, escaped: true))
           raise
         end
-        [status, headers, Rack::BodyProxy.new(body) { record(env, target, status, started, @routes.handled_exception(env)) }]
+        finished(env, target, status, headers, body, started)
       end
 
-      private
+      # Records an Array body (complete already, and left as it is so that servers can
+      # still set its Content-Length) now; any other body when it is closed, so a streamed
+      # body is timed to its end.
+      def finished(env, target, status, headers, body, started)
+        done = -> { record(env, target, status, started, @routes.handled_exception(env)) }
+        return [status, headers, Rack::BodyProxy.new(body, &done)] unless body.is_a?(Array)
 
-      # The core answers (and counts) the scrape: auth, negotiation, gzip. It gets every
-      # request header, as the client sent it.
-      def scrape(env, target, mount)
-        headers = []
-        env.each { |key, value| headers << key << value.to_s if key.start_with?("HTTP_") }
-        status, response_headers, body = @endpoint.call(env["REQUEST_METHOD"].to_s, target, mount, headers)
-        [status, response_headers, [body]]
+        done.call
+        [status, headers, body]
       end
 
-      # Reported when the response body is closed, so streamed bodies are timed to the end.
       # `status` is ignored by the core when the exception escaped.
       def record(env, target, status, started, exception)
         seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started

@@ -9,6 +9,9 @@ module GDS
     #   registry.counter(:emails_sent, docstring: "Emails sent.", labels: [:template])  # modern
     #   registry.counter(:emails_sent, "Emails sent.")                                  # 0.x, as taught by gds_metrics 0.2.0
     class Registry
+      # A second metric of the same name (an ArgumentError, like every registration mistake).
+      class AlreadyRegisteredError < ArgumentError; end
+
       def initialize(native = Native::Registry.new)
         @native = native
         @metrics = {}
@@ -60,6 +63,16 @@ module GDS
                 series_limit: series_limit)
       end
 
+      # Adds a metric made with `Prometheus::Client::Counter.new` (and the other kinds) to
+      # the registry, so it is exposed; returns it.
+      def register(metric)
+        @mutex.synchronize do
+          raise AlreadyRegisteredError, "#{metric.name} has already been registered" if @metrics.key?(metric.name)
+
+          @metrics[metric.name] = metric.register_in(@native)
+        end
+      end
+
       # The metric declared as `name`, or nil.
       def get(name)
         @metrics[name.to_sym]
@@ -96,7 +109,7 @@ module GDS
 
         legacy = !legacy_docstring.nil?
         @mutex.synchronize do
-          raise ArgumentError, "metric #{name.inspect} is already registered" if name.respond_to?(:to_sym) && @metrics.key?(name.to_sym)
+          raise AlreadyRegisteredError, "metric #{name.inspect} is already registered" if name.respond_to?(:to_sym) && @metrics.key?(name.to_sym)
 
           metric = kind.new(@native, name,
                             docstring: docstring || legacy_docstring,
