@@ -247,10 +247,8 @@ class RequestMetricsTest < Minitest::Test
   def test_a_path_and_host_that_are_not_utf8_pass_through_and_are_counted
     env = Rack::MockRequest.env_for("/x").merge("PATH_INFO" => "/caf\xE9/7".b, "HTTP_HOST" => "h\xFF".b)
     status, _headers, body = app.call(env)
-    chunks = body.to_enum(:each).to_a
-    body.close
 
-    assert_equal [200, ["app"]], [status, chunks]
+    assert_equal [200, ["app"]], [status, body]
     assert_equal ["http_server_requests_total{method=\"GET\",host=\"h\uFFFD\",path=\"/caf\uFFFD/:id\",code=\"200\"} 1.0".b],
                  scraped("http_server_requests_total{method=\"GET\",host=\"h")
   end
@@ -286,5 +284,36 @@ class PromtoolTest < Minitest::Test
     output, status = Open3.capture2e("promtool", "check", "metrics", stdin_data: scraped("").join("\n") + "\n")
     assert status.success?, output
     assert_equal "", output
+  end
+end
+
+class StreamedBodyTest < Minitest::Test
+  include MiddlewareTests
+
+  # A body that is not an Array is recorded when the server closes it, so a streamed
+  # response is timed to its end.
+  class Streamed
+    def each
+      yield "chunk"
+    end
+
+    def close; end
+  end
+
+  def build_app
+    Rack::Builder.new do
+      use GDS::Metrics::Middleware
+      run ->(_env) { [200, {}, Streamed.new] }
+    end.to_app
+  end
+
+  def test_a_streamed_body_is_recorded_when_closed
+    env = Rack::MockRequest.env_for("/stream", "HTTP_HOST" => "app.example")
+    _status, _headers, body = app.call(env)
+    prefix = 'http_server_requests_total{method="GET",host="app.example",path="/stream"'
+    assert_empty samples(prefix)
+
+    body.close
+    assert_equal ["#{prefix},code=\"200\"} 1.0"], samples(prefix)
   end
 end

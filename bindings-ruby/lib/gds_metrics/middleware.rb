@@ -32,9 +32,14 @@ module GDS
         observe(env, target)
       end
 
+      # Set in the env of a scrape: the endpoint records it itself, so a middleware further
+      # out (Prometheus::Client::Rack::Collector before an Exporter) must not record it again.
+      SCRAPED = "gds_metrics.scraped"
+
       # The core answers (and counts) the scrape: auth, negotiation, gzip. It gets every
       # request header, as the client sent it.
       def self.scrape(endpoint, env, target, mount)
+        env[SCRAPED] = true
         headers = []
         env.each { |key, value| headers << key << value.to_s if key.start_with?("HTTP_") }
         status, response_headers, body = endpoint.call(env["REQUEST_METHOD"].to_s, target, mount, headers)
@@ -68,6 +73,8 @@ module GDS
 
       # `status` is ignored by the core when the exception escaped.
       def record(env, target, status, started, exception)
+        return if env.key?(SCRAPED)
+
         seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
         @endpoint.record(env["REQUEST_METHOD"].to_s, env["HTTP_HOST"].to_s, target,
                          @routes.router?(env), @routes.template(env), status.to_i, seconds, exception)
