@@ -21,6 +21,7 @@ module MiddlewareTests
     Rack::Builder.new do
       use GDS::Metrics::Middleware
       map("/boom") { run ->(_env) { 1 / 0 } }
+      map("/anonymous") { run ->(_env) { raise Class.new(ArgumentError), "no name" } }
       run ->(_env) { [200, { "content-type" => "text/plain" }, ["app"]] }
     end.to_app
   end
@@ -242,6 +243,12 @@ class RequestMetricsTest < Minitest::Test
     assert_equal ['http_server_exceptions_total{error="ZeroDivisionError"} 1.0'], scraped("http_server_exceptions_total{")
     assert_equal ['http_server_requests_total{method="GET",host="app.example",path="/boom",code="500"} 1.0'],
                  scraped('http_server_requests_total{method="GET",host="app.example",path="/boom"')
+  end
+
+  def test_an_anonymous_exception_class_is_counted_by_its_nearest_named_ancestor
+    assert_raises(ArgumentError) { get "/anonymous" }
+
+    assert_equal ['http_server_exceptions_total{error="ArgumentError"} 1.0'], scraped("http_server_exceptions_total{")
   end
 
   def test_a_path_and_host_that_are_not_utf8_pass_through_and_are_counted

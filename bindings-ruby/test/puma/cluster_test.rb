@@ -14,12 +14,12 @@ require "tmpdir"
 require "fileutils"
 require "rbconfig"
 require "open3"
+require_relative "puma_process"
 
 class PumaClusterTest < Minitest::Test
-  HERE = __dir__
-  LIB = File.expand_path("../../lib", HERE)
+  include PumaProcess
+
   WORKERS = 3
-  BOOT_SECONDS = 90
 
   def setup
     @work_dir = Dir.mktmpdir("gds-metrics-puma")
@@ -93,7 +93,7 @@ class PumaClusterTest < Minitest::Test
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     pid = spawn_puma("TEST_PLUGIN" => "1", "METRICS_BASIC_AUTH" => "1")
     _, status = Process.wait2(pid)
-    log = File.read(File.join(@work_dir, "puma.log"))
+    log = File.read(puma_log)
 
     refute status.success?, "puma refused to start"
     assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, BOOT_SECONDS
@@ -116,29 +116,11 @@ class PumaClusterTest < Minitest::Test
     end
   end
 
-  def spawn_puma(env)
-    puma = Gem.bin_path("puma", "puma")
-    Process.spawn({ "RUBYLIB" => LIB }.merge(env), RbConfig.ruby, puma, "-C", File.join(HERE, "puma.rb"),
-                  "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, "config.ru"),
-                  chdir: @work_dir, out: File::NULL, err: File.join(@work_dir, "puma.log"))
-  end
-
   def start_puma(env)
     @puma = spawn_puma(env)
     wait_until("puma to boot #{WORKERS} workers") do
       worker_pids.size == WORKERS && get("/metrics").code == "200"
     end
-  end
-
-  def stop_puma
-    return unless @puma
-
-    Process.kill("TERM", @puma)
-    Process.wait(@puma)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
-  ensure
-    @puma = nil
   end
 
   def worker_pids
@@ -155,23 +137,5 @@ class PumaClusterTest < Minitest::Test
     Net::HTTP.start("127.0.0.1", @port, open_timeout: 2, read_timeout: 10) { |http| http.get(path) }
   rescue SystemCallError, Net::OpenTimeout, Net::ReadTimeout, EOFError
     Struct.new(:code, :body).new("error", "")
-  end
-
-  def wait_until(what)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + BOOT_SECONDS
-    until yield
-      if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-        log = File.exist?(File.join(@work_dir, "puma.log")) ? File.read(File.join(@work_dir, "puma.log")) : ""
-        flunk "timed out waiting for #{what}; puma log:\n#{log}"
-      end
-      sleep 0.05
-    end
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 end

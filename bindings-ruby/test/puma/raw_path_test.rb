@@ -13,17 +13,17 @@ require "rbconfig"
 require "zlib"
 require "gds_metrics"
 require "vectors"
+require_relative "puma_process"
 
 class PumaRawPathTest < Minitest::Test
   include Vectors::Assertions
+  include PumaProcess
 
-  HERE = __dir__
-  LIB = File.expand_path("../../lib", HERE)
-  BOOT_SECONDS = 60
   CASES = Vectors.cases("endpoint").select { |c| (c["settings"].keys - ["application_id"]).empty? }
 
   def teardown
     stop_puma
+    FileUtils.rm_rf(@work_dir) if @work_dir
   end
 
   %w[rack.ru config.ru].each do |rackup|
@@ -60,35 +60,17 @@ class PumaRawPathTest < Minitest::Test
 
   def start_puma(rackup, guid)
     @work_dir = Dir.mktmpdir("gds-metrics-raw")
-    @port = TCPServer.new("127.0.0.1", 0).then { |server| server.addr[1].tap { server.close } }
-    env = { "RUBYLIB" => LIB, "TEST_WORKERS" => "0", "TEST_PLUGIN" => "1" }
+    @port = free_port
+    env = { "TEST_WORKERS" => "0", "TEST_PLUGIN" => "1" }
     env["VCAP_APPLICATION"] = JSON.generate("application_id" => guid) if guid
-    @puma = Process.spawn(env, RbConfig.ruby, Gem.bin_path("puma", "puma"), "-C", File.join(HERE, "puma.rb"),
-                          "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, rackup),
-                          chdir: @work_dir, out: File::NULL, err: File.join(@work_dir, "puma.log"))
-    wait_for_puma
+    @puma = spawn_puma(env, rackup)
+    wait_until("puma to listen") { listening? }
   end
 
-  def wait_for_puma
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + BOOT_SECONDS
-    loop do
-      TCPSocket.new("127.0.0.1", @port).close
-      return
-    rescue SystemCallError
-      flunk "puma did not boot: #{File.read(File.join(@work_dir, "puma.log"))}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      sleep 0.05
-    end
-  end
-
-  def stop_puma
-    return unless @puma
-
-    Process.kill("TERM", @puma)
-    Process.wait(@puma)
-    FileUtils.rm_rf(@work_dir)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
-  ensure
-    @puma = nil
+  def listening?
+    TCPSocket.new("127.0.0.1", @port).close
+    true
+  rescue SystemCallError
+    false
   end
 end
