@@ -16,7 +16,8 @@ PY_PEER_VENV := $(BUILD)/venv-python-peer
 $(PY_VENV)/.installed:
 	scripts/apt-install python3 python3-venv python3-pip prometheus
 	python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest
+	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest mypy prometheus_client \
+		uvicorn starlette fastapi django httpx
 	touch $@
 
 $(PY_PEER_VENV)/.installed:

@@ -191,9 +191,9 @@ def test_restarted_server_shows_nothing_stale(servers):
 
 def test_private_directory_is_removed_when_the_server_stops(servers):
     server = servers()
-    assert len(list(server.tmpdir.glob("gds-metrics-gunicorn-*"))) == 1
+    assert [d.name for d in server.tmpdir.glob("gds-metrics-*/*")] == [str(server.process.pid)]
     server.stop()
-    assert list(server.tmpdir.glob("gds-metrics-gunicorn-*")) == []
+    assert list(server.tmpdir.glob("gds-metrics-*/*")) == []
 
 
 def test_scrape_passes_promtool(servers, tmp_path):
