@@ -132,3 +132,11 @@ def _unchunk(body):
         out += rest[:length]
         body = rest[length + 2 :]
     return out
+
+
+class Uvicorn(Server):
+    """uvicorn serving the ASGI `app` (`module:variable`) from `workdir`."""
+
+    def __init__(self, workdir: Path, app="application:app", env=None, extra_args=()):
+        command = ["uvicorn", "--port", "0", "--lifespan", "on", *extra_args, app]
+        super().__init__(workdir, command, r"Uvicorn running on http://127\.0\.0\.1:(\d+)", env=env)
