@@ -17,10 +17,14 @@ in ``http_server_requests_total``, ``http_server_request_duration_seconds`` and
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any, Optional
 
 from ._native import ConfigurationError, ConflictError, Counter, Endpoint, Gauge, Histogram, Registry, Summary
-from .wsgi import EXCEPTION_KEY, ROUTE_KEY, Recorder, serve_scrape
+from .wsgi import EXCEPTION_KEY, ROUTE_KEY, Recorder, request_target, serve_scrape
+
+_STARTED_KEY = "gds_metrics.started"
+_SCRAPE_KEY = "gds_metrics.scrape"
 
 # The metric classes are importable from here too, as they were in gds-metrics 0.2.
 __all__ = [
@@ -60,15 +64,53 @@ class GDSMetrics:
         return self.endpoint.metrics_path
 
     def metrics_endpoint(self) -> Any:
-        """The scrape as a Flask response, for the current request (0.2's view function).
-
-        ``init_app`` already serves the endpoint; this is for apps that call it from a
-        view of their own. The core still decides auth, format and compression.
-        """
+        """The scrape as a Flask response, for the current request (0.2's view function,
+        for apps that route to it themselves: ``add_url_rule(metrics.metrics_path,
+        "metrics", metrics.metrics_endpoint)``). The core still decides the exact path,
+        auth, format and compression, and records the scrape."""
         from flask import Response, request
 
+        request.environ[_SCRAPE_KEY] = True
         status, headers, body = _scrape(self.endpoint, request.environ)
         return Response(body, status=status, headers=headers)
+
+    # The three hooks 0.2's ``init_app`` connected, for apps that connect them themselves
+    # (a subclass overriding ``init_app``). ``init_app`` here does not use them: it records
+    # each request once its body has been sent. Connect either, never both.
+
+    def before_request(self, *args: Any, **kwargs: Any) -> None:
+        """Flask ``before_request`` hook: the request starts now."""
+        from flask import request
+
+        request.environ[_STARTED_KEY] = perf_counter()
+
+    def teardown_request(self, sender: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """Flask ``request_finished`` signal: records the request (timed until Flask made
+        the response; a scrape answered by :meth:`metrics_endpoint` is recorded there)."""
+        from flask import request
+
+        environ = request.environ
+        if not environ.get(_SCRAPE_KEY):
+            rule = request.url_rule
+            started = environ.get(_STARTED_KEY, perf_counter())
+            self.endpoint.record(
+                request.method,
+                environ.get("HTTP_HOST", ""),
+                request_target(environ)[0],
+                True,
+                rule.rule if rule is not None else None,
+                response.status_code,
+                perf_counter() - started,
+                environ.get(EXCEPTION_KEY),
+                False,
+            )
+        return response
+
+    def handle_exception(self, sender: Any, exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        """Flask ``got_request_exception`` signal: the exception Flask turns into a 500."""
+        from flask import request
+
+        request.environ[EXCEPTION_KEY] = exception
 
     def init_app(self, app: Any) -> None:
         """Serves the endpoint in front of ``app`` and records its requests.

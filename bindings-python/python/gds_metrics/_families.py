@@ -13,9 +13,12 @@ are served next to ours.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+_log = logging.getLogger("gds_metrics")
 
 Family = Tuple[str, str, str, str, List[str], List[Tuple[Any, ...]]]
 
@@ -48,10 +51,23 @@ def prometheus_client_families() -> List[Family]:
     except ImportError:
         return []
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
-    source: Any = prometheus_client.REGISTRY
     if directory and os.path.isdir(directory):
-        source = multiprocess.MultiProcessCollector(None, path=directory)
-    return [family for metric in source.collect() for family in _convert(metric)]
+        collectors: List[Any] = [multiprocess.MultiProcessCollector(None, path=directory)]
+    else:
+        registry = prometheus_client.REGISTRY
+        # One collector at a time, so that one that raises is skipped alone (these two
+        # attributes are prometheus_client's own, unchanged since its 0.1 releases).
+        with registry._lock:
+            collectors = list(registry._collector_to_names)
+    families: List[Family] = []
+    for collector in collectors:
+        try:
+            metrics = list(collector.collect())
+        except Exception:
+            _log.exception("a prometheus_client collector raised while collecting; its metrics are left out of this scrape")
+            continue
+        families += [family for metric in metrics for family in _convert(metric)]
+    return families
 
 
 def _convert(metric: Any) -> Iterable[Family]:
