@@ -21,6 +21,7 @@ from time import perf_counter
 from typing import Any, Optional
 
 from ._native import ConfigurationError, ConflictError, Counter, Endpoint, Gauge, Histogram, Registry, Summary
+from .version import __version__
 from .wsgi import EXCEPTION_KEY, ROUTE_KEY, Recorder, request_target, serve_scrape
 
 _STARTED_KEY = "gds_metrics.started"
