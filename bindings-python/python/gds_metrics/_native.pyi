@@ -1,5 +1,6 @@
 """Type stubs of the native module (the Rust core). Use the public modules instead:
-gds_metrics, gds_metrics.metrics, gds_metrics.wsgi, gds_metrics.gunicorn, gds_metrics.targets."""
+gds_metrics, gds_metrics.metrics, gds_metrics.wsgi, gds_metrics.asgi, gds_metrics.django,
+gds_metrics.gunicorn, gds_metrics.targets."""
 
 from os import PathLike
 from typing_extensions import final

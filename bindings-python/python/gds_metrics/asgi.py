@@ -23,6 +23,7 @@ from time import perf_counter
 from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple
 
 from ._native import Endpoint, Registry
+from .wsgi import NO_RESPONSE_STATUS
 
 __all__ = ["GDSMetricsMiddleware"]
 
@@ -32,8 +33,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# What an ASGI server answers when the app never started a response.
-_NO_RESPONSE_STATUS = 500
 
 
 def request_target(scope: Scope) -> Tuple[str, str]:
@@ -96,7 +95,7 @@ class GDSMetricsMiddleware:
         an exception the app raises, also after a response (Starlette's error middleware
         sends a 500 and then re-raises), is reported as escaped."""
         started = perf_counter()
-        state: Dict[str, Any] = {"status": _NO_RESPONSE_STATUS, "ended": None}
+        state: Dict[str, Any] = {"status": NO_RESPONSE_STATUS, "ended": None}
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -34,8 +34,8 @@ Environ = Dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
-# What a WSGI server answers when the app never started a response.
-_NO_RESPONSE_STATUS = 500
+NO_RESPONSE_STATUS = 500
+"""What a server answers when the app never started a response (WSGI and ASGI alike)."""
 
 
 def request_target(environ: Environ) -> Tuple[str, str]:
@@ -95,7 +95,7 @@ class Recorder:
         if self.endpoint.matches(target, mount):
             return serve_scrape(self.endpoint, environ, start_response)
         started = perf_counter()
-        status = [_NO_RESPONSE_STATUS]
+        status = [NO_RESPONSE_STATUS]
 
         def remember_status(status_line: str, headers: Any, *exc_info: Any) -> Any:
             status[0] = status_code(status_line)
