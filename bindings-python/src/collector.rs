@@ -11,8 +11,9 @@
 //! it never breaks the scrape.
 
 use crate::error::OrRaise;
-use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts};
+use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts, Registry};
 use pyo3::prelude::*;
+use std::sync::{Arc, Weak};
 
 /// The samples of one series, by kind.
 enum Series {
@@ -49,11 +50,49 @@ struct Family {
 pub(crate) struct PyCollector {
     collect: Py<PyAny>,
     descriptors: Vec<Descriptor>,
+    /// For a bridge: the registry whose own families win over same-named ones it returns
+    /// (Prometheus refuses a whole scrape that has a family twice).
+    yields_to: Option<Weak<Registry>>,
 }
 
 impl PyCollector {
     pub(crate) fn new(collect: Py<PyAny>, descriptors: Vec<Descriptor>) -> Self {
-        Self { collect, descriptors }
+        Self {
+            collect,
+            descriptors,
+            yields_to: None,
+        }
+    }
+
+    /// A collector of another library's families, each left out when `registry` has a
+    /// family of the same name.
+    pub(crate) fn bridge(collect: Py<PyAny>, registry: &Arc<Registry>) -> Self {
+        Self {
+            collect,
+            descriptors: Vec::new(),
+            yields_to: Some(Arc::downgrade(registry)),
+        }
+    }
+
+    /// Whether the registry writes this family itself; then a `RuntimeWarning` says so.
+    fn taken(&self, py: Python<'_>, family: &Family) -> bool {
+        let name = family.descriptor.name();
+        let taken = self
+            .yields_to
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .is_some_and(|registry| registry.is_claimed(name));
+        if taken {
+            let message = format!(
+                "`{name}` is defined both with prometheus_client and with gds_metrics; the scrape shows the gds_metrics one: rename one of them"
+            );
+            let message = std::ffi::CString::new(message).unwrap_or_default();
+            let warning = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+            if let Err(error) = PyErr::warn(py, &warning, &message, 1) {
+                error.write_unraisable(py, None);
+            }
+        }
+        taken
     }
 }
 
@@ -185,7 +224,11 @@ fn encode(families: &[Family], encoder: &mut Encoder<'_>) {
 impl PyCollector {
     fn families(&self, py: Python<'_>) -> PyResult<Vec<Family>> {
         let returned = self.collect.bind(py).call0()?;
-        returned.try_iter()?.map(|raw| family(&raw?)).collect()
+        let families = returned
+            .try_iter()?
+            .map(|raw| family(&raw?))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(families.into_iter().filter(|f| !self.taken(py, f)).collect())
     }
 }
 

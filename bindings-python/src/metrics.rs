@@ -121,14 +121,14 @@ pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
     DEFAULT_REGISTRY
         .get_or_try_init(py, || {
             let config = Config::from_env().or_raise()?;
-            let registry = new_registry(config.multiprocess_dir())?;
+            let registry = Arc::new(new_registry(config.multiprocess_dir())?);
             let bridge = py
                 .import("gds_metrics._families")?
                 .getattr("prometheus_client_families")?;
             registry
-                .register(Arc::new(PyCollector::new(bridge.unbind(), Vec::new())))
+                .register(Arc::new(PyCollector::bridge(bridge.unbind(), &registry)))
                 .or_raise()?;
-            Py::new(py, PyRegistry::wrap(registry))
+            Py::new(py, PyRegistry { inner: registry })
         })
         .map(|r| r.clone_ref(py))
 }

@@ -136,3 +136,24 @@ def test_prometheus_client_metrics_join_our_scrape_and_a_failing_collector_is_le
     assert 'mixed_jobs_total{queue="email"} 3.0' in text
     assert "# TYPE http_server_requests_total counter" in text
     assert "prometheus_client collector raised" in caplog.text
+
+
+def test_a_family_defined_in_both_libraries_is_served_once_with_a_warning():
+    import prometheus_client
+
+    from gds_metrics.metrics import Counter
+
+    ours = Counter("twice_defined", "Ours.")
+    ours.inc()
+    theirs = prometheus_client.Counter("twice_defined", "Theirs.")
+    theirs.inc(5)
+    try:
+        app = Flask(__name__)
+        app.test_client_class = SentClient
+        GDSMetrics().init_app(app)
+        with pytest.warns(RuntimeWarning, match="twice_defined"):
+            text = app.test_client().get("/metrics").get_data(as_text=True)
+    finally:
+        prometheus_client.REGISTRY.unregister(theirs)
+    assert text.count("# TYPE twice_defined_total counter") == 1
+    assert "twice_defined_total 1.0\n" in text
