@@ -140,3 +140,17 @@ class Uvicorn(Server):
     def __init__(self, workdir: Path, app="application:app", env=None, extra_args=()):
         command = ["uvicorn", "--port", "0", "--lifespan", "on", *extra_args, app]
         super().__init__(workdir, command, r"Uvicorn running on http://127\.0\.0\.1:(\d+)", env=env)
+
+
+def settled(read, expected, deadline=10.0):
+    """`read()` once it returns `expected`, or its last value after `deadline` seconds.
+
+    A request is recorded when the server has sent its body and closed it, a moment after
+    the client has read the response; a scrape sent right away may come before that.
+    """
+    stop = time.monotonic() + deadline
+    value = read()
+    while value != expected and time.monotonic() < stop:
+        time.sleep(0.02)
+        value = read()
+    return value

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from servers import Uvicorn, raw_request
+from servers import Uvicorn, raw_request, settled
 
 APP = '''\
 import asyncio
@@ -103,6 +103,19 @@ def scrape(server):
     return body.decode()
 
 
+def scrape_showing(server, needle):
+    """A scrape once it shows `needle`: a request is recorded when the app is done, a
+    moment after the client has read the response."""
+    texts = []
+
+    def shows():
+        texts.append(scrape(server))
+        return needle in texts[-1]
+
+    settled(shows, True)
+    return texts[-1]
+
+
 def line(server, path, code, count="1.0"):
     return f'http_server_requests_total{{method="GET",host="127.0.0.1:{server.port}",path="{path}",code="{code}"}} {count}'
 
@@ -113,14 +126,14 @@ def test_the_lifespan_ran(server):
 
 def test_requests_are_labelled_by_route_template(server):
     assert get(server, "/users/42")[0] == 200
-    text = scrape(server)
+    text = scrape_showing(server, line(server, "/users/{user_id}", "200"))
     assert line(server, "/users/{user_id}", "200") in text
     assert "/users/42" not in text
 
 
 def test_streaming_responses_are_timed_to_their_end(server):
     assert get(server, "/stream")[2] == b"chunk " * 3
-    text = scrape(server)
+    text = scrape_showing(server, 'path="/stream",code="200"')
     host = f"127.0.0.1:{server.port}"
     total = re.search(
         rf'^http_server_request_duration_seconds_sum\{{method="GET",host="{re.escape(host)}",path="/stream",code="200"\}} (\S+)$',
@@ -132,7 +145,7 @@ def test_streaming_responses_are_timed_to_their_end(server):
 
 def test_unhandled_exceptions_are_a_500_and_counted(server):
     assert get(server, "/boom")[0] == 500
-    text = scrape(server)
+    text = scrape_showing(server, 'http_server_exceptions_total{error="RuntimeError"} 1.0')
     assert line(server, "/boom", "500") in text
     assert 'http_server_exceptions_total{error="RuntimeError"} 1.0' in text
 
@@ -146,9 +159,13 @@ def test_only_the_exact_path_is_the_endpoint(server, target):
 
 def test_unmatched_requests_are_no_endpoint(server):
     before = scrape(server)
-    assert get(server, "/nothing/here")[0] == 404
-    after = scrape(server)
     unmatched = line(server, "No endpoint", "404", count="")
-    counts = [float(text.split(unmatched, 1)[1].split("\n", 1)[0]) if unmatched in text else 0.0 for text in (before, after)]
-    assert counts[1] == counts[0] + 1
+
+    def count(text):
+        return float(text.split(unmatched, 1)[1].split("\n", 1)[0]) if unmatched in text else 0.0
+
+    assert get(server, "/nothing/here")[0] == 404
+    expected = count(before) + 1
+    assert settled(lambda: count(scrape(server)), expected) == expected
+    after = scrape(server)
     assert "/nothing/here" not in after
