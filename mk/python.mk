@@ -15,11 +15,12 @@ PY_PEER_VENV := $(BUILD)/venv-python-peer
 
 .PHONY: test-python bench-python python-develop
 
-$(PY_VENV)/.installed:
+# Rebuilt when this file changes, so a package added to the list reaches existing venvs.
+$(PY_VENV)/.installed: mk/python.mk
 	scripts/apt-install python3 python3-venv python3-pip prometheus
 	python3 -m venv $(PY_VENV)
 	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest mypy prometheus_client \
-		uvicorn starlette fastapi django httpx
+		uvicorn starlette fastapi django
 	touch $@
 
 $(PY_PEER_VENV)/.installed:
