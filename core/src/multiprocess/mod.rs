@@ -29,7 +29,7 @@ mod archive;
 mod fork;
 mod format;
 mod gauge_mode;
-mod liveness;
+pub(crate) mod liveness;
 mod mapped;
 mod slots;
 
