@@ -1,14 +1,20 @@
 //! The registry: the set of metric families and collectors one endpoint exposes.
 
+use crate::descriptor::MetricType;
 use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
 use crate::exposition::{Encoder, Format};
 use crate::metrics::{Buckets, Counter, Family, Gauge, Histogram, Info, Metric, Summary};
 use crate::multiprocess::{GaugeMode, MultiProcess};
+use parking_lot::Mutex;
 use parking_lot::RwLock;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
+
+/// The family counting collectors that failed during a scrape, by collector name.
+pub const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
 
 /// Something that writes metric families at scrape time.
 ///
@@ -34,12 +40,23 @@ use std::sync::Arc;
 /// registry.register(Arc::new(Uptime(desc)))?;
 /// # Ok::<(), gds_metrics::Error>(())
 /// ```
+///
+/// A collector that panics does not fail the scrape (CONTRACT section 4): whatever it
+/// wrote is taken back out, every other family is still written, and the counter
+/// `gds_metrics_collector_failures_total{collector="<its name>"}` goes up.
 pub trait Collector: Send + Sync + 'static {
     /// The families this collector writes, checked for clashes when it is registered.
     fn descriptors(&self) -> Vec<Descriptor>;
 
     /// Writes the families, each once, through [`Encoder::family`].
     fn collect(&self, encoder: &mut Encoder<'_>);
+
+    /// What the `collector` label of the failure counter calls this collector when
+    /// `collect` panics. By default its type's name; a binding names the collector the
+    /// user wrote (a Python class, a Ruby object).
+    fn name(&self) -> String {
+        std::any::type_name::<Self>().to_owned()
+    }
 }
 
 impl<M: Metric> Collector for Family<M> {
@@ -49,6 +66,10 @@ impl<M: Metric> Collector for Family<M> {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         self.encode(encoder);
+    }
+
+    fn name(&self) -> String {
+        self.descriptor().name().to_owned()
     }
 }
 
@@ -70,6 +91,8 @@ pub struct Registry {
     entries: RwLock<Vec<Registered>>,
     emit_created: AtomicBool,
     store: Option<Arc<MultiProcess>>,
+    /// Failed `collect` calls so far, by collector name.
+    failures: Mutex<BTreeMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -178,9 +201,11 @@ impl Registry {
     }
 
     fn check_free(&self, entries: &[Registered], names: &[String]) -> Result<()> {
+        let failures_total = format!("{COLLECTOR_FAILURES}_total");
         let taken: HashSet<&str> = entries
             .iter()
             .flat_map(|e| e.names.iter().map(String::as_str))
+            .chain([COLLECTOR_FAILURES, &failures_total])
             .collect();
         match names.iter().find(|n| taken.contains(n.as_str())) {
             Some(name) => Err(Error::Duplicate { name: name.clone() }),
@@ -248,7 +273,40 @@ impl Registry {
             debug_assert!(self.entries.read().iter().all(|e| !e.stored));
         }
         for collector in collectors {
-            collector.collect(encoder);
+            self.collect_one(&*collector, encoder);
+        }
+        self.encode_failures(encoder);
+    }
+
+    /// Runs one collector; if it panics, takes back what it wrote and counts the failure.
+    fn collect_one(&self, collector: &dyn Collector, encoder: &mut Encoder<'_>) {
+        let written = encoder.written();
+        // The encoder's buffer is only ever appended to, so cutting it back to `written`
+        // restores a whole exposition whatever the collector left half done.
+        if catch_unwind(AssertUnwindSafe(|| collector.collect(encoder))).is_ok() {
+            return;
+        }
+        encoder.truncate(written);
+        let name =
+            catch_unwind(AssertUnwindSafe(|| collector.name())).unwrap_or_else(|_| "unknown".to_owned());
+        *self.failures.lock().entry(name).or_insert(0) += 1;
+    }
+
+    /// `gds_metrics_collector_failures_total`, once any collector has failed.
+    fn encode_failures(&self, encoder: &mut Encoder<'_>) {
+        let failures = self.failures.lock();
+        if failures.is_empty() {
+            return;
+        }
+        let opts = Opts::new(
+            COLLECTOR_FAILURES,
+            "Times a collector failed (panicked) during a scrape; its families were left out of that scrape.",
+        )
+        .labels(["collector"]);
+        let desc = Descriptor::new(opts, MetricType::Counter).expect("a valid built-in family");
+        let mut family = encoder.family(&desc);
+        for (name, count) in failures.iter() {
+            family.counter(&[name], *count as f64, None);
         }
     }
 
