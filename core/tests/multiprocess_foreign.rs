@@ -187,3 +187,36 @@ fn every_kind_of_foreign_file_is_ignored_or_folded_and_adds_nothing() {
         );
     }
 }
+
+/// Files the fuzzer of the file reader found (`core/fuzz/corpus/multiprocess_file/`),
+/// replayed on every test run: each renders without a panic, and every histogram's
+/// cumulative buckets still rise (a hostile file once made a count overflow).
+#[test]
+fn files_the_fuzzer_found_render_without_panicking_and_with_rising_buckets() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/multiprocess_file");
+    let mut rendered = 0;
+    for entry in std::fs::read_dir(&corpus).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(text) = gds_metrics::multiprocess::render_file(&bytes) else {
+            continue;
+        };
+        rendered += 1;
+        let mut last: Option<(String, f64)> = None;
+        for line in text.lines().filter(|l| l.contains("_bucket{")) {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let family = series.split("_bucket{").next().unwrap().to_owned();
+            let value: f64 = value.parse().unwrap();
+            if let Some((previous_family, previous)) = &last {
+                if *previous_family == family {
+                    assert!(value >= *previous, "{}: buckets fall in\n{text}", path.display());
+                }
+            }
+            last = Some((family, value));
+        }
+    }
+    assert!(
+        rendered >= 2,
+        "the seed corpus holds a process file and an archive"
+    );
+}
