@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// The family counting collectors that failed during a scrape, by collector name.
-pub const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
+pub(crate) const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
 
 /// Something that writes metric families at scrape time.
 ///
