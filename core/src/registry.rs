@@ -8,9 +8,10 @@ use crate::metrics::{
 };
 use crate::multiprocess::{GaugeMode, MultiProcess};
 use crate::request_metrics::RequestMetrics;
-use crate::self_metrics::{LazyCounter, RESERVED_PREFIX, SERIES_REFUSED};
+use crate::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -38,12 +39,23 @@ use std::sync::Arc;
 /// registry.register(Arc::new(Uptime(desc)))?;
 /// # Ok::<(), gds_metrics::Error>(())
 /// ```
+///
+/// A collector that panics does not fail the scrape (CONTRACT section 4): whatever it
+/// wrote is taken back out, every other family is still written, and the counter
+/// `gds_metrics_collector_failures_total{collector="<its name>"}` goes up.
 pub trait Collector: Send + Sync + 'static {
     /// The families this collector writes, checked for clashes when it is registered.
     fn descriptors(&self) -> Vec<Descriptor>;
 
     /// Writes the families, each once, through [`Encoder::family`].
     fn collect(&self, encoder: &mut Encoder<'_>);
+
+    /// What the `collector` label of the failure counter calls this collector when
+    /// `collect` panics. By default its type's name; a binding names the collector the
+    /// user wrote (a Python class, a Ruby object).
+    fn name(&self) -> String {
+        std::any::type_name::<Self>().to_owned()
+    }
 }
 
 impl<M: Metric> Collector for Family<M> {
@@ -53,6 +65,10 @@ impl<M: Metric> Collector for Family<M> {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         self.encode(encoder);
+    }
+
+    fn name(&self) -> String {
+        self.descriptor().name().to_owned()
     }
 }
 
@@ -75,6 +91,8 @@ pub struct Registry {
     store: Option<Arc<MultiProcess>>,
     series_limit: AtomicUsize,
     refusals: Arc<LazyCounter>,
+    /// Failed `collect` calls, by collector name.
+    failures: LazyCounter,
     /// The default request metrics, registered once however many endpoints serve this
     /// registry (an app factory or a test suite builds many).
     request_metrics: Mutex<Option<RequestMetrics>>,
@@ -110,9 +128,15 @@ impl Registry {
         Registry {
             entries: RwLock::default(),
             emit_created: AtomicBool::new(false),
-            store,
+            store: store.clone(),
             series_limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             refusals: Arc::new(refusals),
+            failures: LazyCounter::new(
+                COLLECTOR_FAILURES,
+                "Times a collector failed (panicked) during a scrape; its families were left out of that scrape.",
+                "collector",
+                store.clone(),
+            ),
             request_metrics: Mutex::new(None),
         }
     }
@@ -321,9 +345,24 @@ impl Registry {
             debug_assert!(self.entries.read().iter().all(|e| !e.stored));
         }
         for collector in collectors {
-            collector.collect(encoder);
+            self.collect_one(&*collector, encoder);
         }
+        self.failures.encode(encoder);
         self.refusals.encode(encoder);
+    }
+
+    /// Runs one collector; if it panics, takes back what it wrote and counts the failure.
+    fn collect_one(&self, collector: &dyn Collector, encoder: &mut Encoder<'_>) {
+        let written = encoder.written();
+        // The encoder's buffer is only ever appended to, so cutting it back to `written`
+        // restores a whole exposition whatever the collector left half done.
+        if catch_unwind(AssertUnwindSafe(|| collector.collect(encoder))).is_ok() {
+            return;
+        }
+        encoder.truncate(written);
+        let name =
+            catch_unwind(AssertUnwindSafe(|| collector.name())).unwrap_or_else(|_| "unknown".to_owned());
+        self.failures.inc(&name);
     }
 
     /// The exposition as a `String`, for tests and debugging.

@@ -17,6 +17,10 @@ pub const RESERVED_PREFIX: &str = "gds_metrics_";
 /// reached its series limit (each was recorded into the overflow series instead).
 pub const SERIES_REFUSED: &str = "gds_metrics_series_refused";
 
+/// `gds_metrics_collector_failures_total{collector}`: collectors that failed (panicked)
+/// during a scrape, whose families were left out of it.
+pub const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
+
 /// A counter family with one label, created (and, in multi-process mode, given its place in
 /// this process's file) on first use.
 #[derive(Debug)]

@@ -282,6 +282,30 @@ def test_stale_upload_alert_fires_on_both_servers_and_resolves_when_a_file_arriv
         )
 
 
+# -- the token in no log --------------------------------------------------------------------------
+
+
+def test_no_log_the_stack_wrote_holds_an_app_guid(demo):
+    """CONTRACT section 2: the GUID is the bearer token. By now every target was scraped
+    many times through the proxy, with the GUID in the query, and the proxy was called
+    directly with it; neither nginx nor any app may have logged it."""
+    # One more scrape through the proxy, in case the tests above changed which did.
+    instance = demo.instances[0]
+    guid = instance.app.guid
+    url = f"http://{instance.app.route_host}/metrics?cf_app_guid={guid}&cf_app_instance={guid}%3A{instance.index}"
+    assert request(demo.proxy_port, url).status == 200
+    logs = [path for path in demo.run_dir.rglob("*.log") if path.is_file()]
+    assert {"proxy-access.log", "router-access.log"} <= {path.name for path in logs}
+    assert any(path.parent.name == "logs" for path in logs), logs
+    leaks = [
+        f"{path.relative_to(demo.run_dir)}:{number}: {line.strip()[:200]}"
+        for path in logs
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if any(app.guid in line for app in demo.apps)
+    ]
+    assert leaks == [], "app GUIDs (bearer tokens) in logs:\n" + "\n".join(leaks[:20])
+
+
 # -- nothing left behind -------------------------------------------------------------------------
 
 

@@ -106,6 +106,17 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// How many bytes the buffer holds so far.
+    pub(crate) fn written(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Cuts the buffer back to `len` bytes (see [`Encoder::written`]): takes back what a
+    /// failed collector wrote.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.out.truncate(len);
+    }
+
     /// Ends the exposition (`# EOF` in OpenMetrics, nothing in text).
     pub fn finish(self) {
         if self.format == Format::OpenMetrics {

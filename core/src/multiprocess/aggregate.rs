@@ -145,7 +145,7 @@ impl Aggregate {
                     Value::Histogram { buckets, sum } => {
                         cumulative.clear();
                         cumulative.extend(buckets.iter().scan(0u64, |acc, n| {
-                            *acc += n;
+                            *acc = acc.saturating_add(*n);
                             Some(*acc)
                         }));
                         out.histogram(values, &family.def.bounds, &cumulative, *sum, None)
@@ -225,16 +225,20 @@ fn slot_words(value: &Value) -> Vec<u64> {
 }
 
 /// Folds `new` into `into`: sums for counters, histograms and summaries; the gauge mode's
-/// rule for gauges.
+/// rule for gauges. Integer counts saturate: a damaged or hostile file may hold any
+/// value, and a scrape must neither panic nor wrap a count back to zero.
 fn combine(into: &mut Value, new: Value, mode: GaugeMode) {
     match (into, new) {
         (Value::Counter(a), Value::Counter(b)) => *a += b,
         (Value::Histogram { buckets, sum }, Value::Histogram { buckets: b, sum: s }) => {
-            buckets.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            buckets
+                .iter_mut()
+                .zip(b)
+                .for_each(|(x, y)| *x = x.saturating_add(y));
             *sum += s;
         }
         (Value::Summary { count, sum }, Value::Summary { count: c, sum: s }) => {
-            *count += c;
+            *count = count.saturating_add(c);
             *sum += s;
         }
         (Value::Gauge { value, stamp }, Value::Gauge { value: v, stamp: t }) => match mode {

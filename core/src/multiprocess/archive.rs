@@ -9,6 +9,12 @@
 //! not the machine (after a reboot the app starts from zero, which Prometheus reads as a
 //! counter reset), and a scrape must not wait for a disk. The number of files is therefore bounded by the live
 //! processes plus the archive and its lock.
+//!
+//! Anyone who can write to the directory can put anything in it. Every entry is opened
+//! with `O_NOFOLLOW | O_NONBLOCK` and checked to be a regular file before it is read,
+//! mapped or locked: a FIFO would block the `open` until someone writes to it (and with
+//! it every scrape and the fold a gunicorn master runs when a worker exits), a symlink
+//! could point at `/dev/zero` or another user's file, and a directory cannot be mapped.
 
 use super::aggregate::{Aggregate, Source};
 use super::format::{self, Role};
@@ -28,10 +34,7 @@ const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(60);
 /// Folds the files of exited processes into the archive; with `live`, also adds every
 /// live file (`own` is this process's) and returns the aggregate of the whole directory.
 pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io::Result<Aggregate> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(LOCK))?;
+    let lock = liveness::open_regular(&dir.join(LOCK), OpenOptions::new().create(true).append(true))?;
     liveness::lock(&lock)?;
     let (mut aggregate, already_folded) = load_archive(dir, warnings);
     let mut warn = |msg: String| warnings.warn(msg);
@@ -50,6 +53,10 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
             continue;
         };
         if name == ARCHIVE || name == LOCK {
+            continue;
+        }
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            warn(format!("ignoring {}: not a regular file", entry.path().display()));
             continue;
         }
         if name.starts_with(TMP_PREFIX) {
@@ -71,9 +78,13 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
             let _ = std::fs::remove_file(entry.path());
             continue;
         }
-        let file = match File::open(entry.path()) {
+        let file = match open_for_reading(&entry.path()) {
             Ok(file) => file,
-            Err(_) => continue, // removed since listed
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed since listed
+            Err(e) => {
+                warn(format!("ignoring {}: {e}", entry.path().display()));
+                continue;
+            }
         };
         match liveness::try_lock(&file) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => live_files.push(name),
@@ -106,7 +117,9 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
     if live {
         for name in live_files {
             let path = dir.join(&name);
-            let Ok(file) = File::open(&path) else { continue };
+            let Ok(file) = open_for_reading(&path) else {
+                continue;
+            };
             match read(&file, Role::Process, false) {
                 Ok((map, parsed)) => aggregate.add(&parsed, &map, Source::Live, &mut warn),
                 Err(reason) => warn(format!("ignoring {}: {reason}", path.display())),
@@ -121,8 +134,13 @@ pub(crate) fn scan(dir: &Path, own: &str, live: bool, warnings: &Warnings) -> io
 fn load_archive(dir: &Path, warnings: &Warnings) -> (Aggregate, Vec<String>) {
     let mut aggregate = Aggregate::default();
     let path = dir.join(ARCHIVE);
-    let Ok(file) = File::open(&path) else {
-        return (aggregate, Vec::new());
+    let file = match open_for_reading(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return (aggregate, Vec::new()),
+        Err(e) => {
+            warnings.warn(format!("ignoring archive {}: {e}", path.display()));
+            return (aggregate, Vec::new());
+        }
     };
     match read(&file, Role::Archive, true) {
         Ok((map, parsed)) => {
@@ -145,6 +163,10 @@ fn read(file: &File, role: Role, complete: bool) -> Result<(memmap2::Mmap, forma
     Ok((map, parsed))
 }
 
+fn open_for_reading(path: &Path) -> io::Result<File> {
+    liveness::open_regular(path, OpenOptions::new().read(true))
+}
+
 fn write_archive(dir: &Path, image: &[u8]) -> io::Result<()> {
     let tmp = dir.join(format!("{TMP_PREFIX}archive-{}", std::process::id()));
     let mut file = File::create(&tmp)?;
@@ -153,7 +175,7 @@ fn write_archive(dir: &Path, image: &[u8]) -> io::Result<()> {
 }
 
 fn remove_if_stale(path: &Path) {
-    let stale = std::fs::metadata(path)
+    let stale = std::fs::symlink_metadata(path)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())

@@ -31,7 +31,7 @@ mod directory;
 mod fork;
 mod format;
 mod gauge_mode;
-mod liveness;
+pub(crate) mod liveness;
 mod mapped;
 mod slots;
 
@@ -214,6 +214,37 @@ impl Drop for MultiProcess {
         self.file.release();
         let _ = archive::scan(&self.dir, "", false, &self.warnings);
     }
+}
+
+/// What a scrape takes from one file found in the directory, rendered as text 0.0.4, or
+/// why the file is not a readable gds-metrics file. The entry point of the file reader's
+/// fuzz target (`core/fuzz`): another process's file may hold any bytes, and reading it
+/// must never panic.
+#[doc(hidden)]
+pub fn render_file(bytes: &[u8]) -> Result<String, String> {
+    use aggregate::{Aggregate, Source};
+    use format::Role;
+    // Parsing reads slots as 8-byte atomics, so it needs the alignment a mapping has.
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    // SAFETY: `words` holds at least `bytes.len()` initialised bytes, and outlives `aligned`.
+    let aligned = unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    aligned.copy_from_slice(bytes);
+    let aligned = &*aligned;
+    let (parsed, source) = match format::parse(aligned, Role::Process, false) {
+        Ok(parsed) => (parsed, Source::Live),
+        Err(_) => match format::parse(aligned, Role::Archive, true) {
+            Ok(parsed) => (parsed, Source::Archive),
+            Err(reason) => return Err(reason.0.to_owned()),
+        },
+    };
+    let mut ignore = |_: String| {};
+    let mut aggregate = Aggregate::default();
+    aggregate.add(&parsed, aligned, source, &mut ignore);
+    let mut out = Vec::new();
+    let mut encoder = Encoder::new(crate::Format::Text, &mut out);
+    aggregate.encode(&mut encoder, &|_| false, &mut ignore);
+    encoder.finish();
+    Ok(String::from_utf8(out).expect("the encoder writes UTF-8"))
 }
 
 /// Where the series of one family go in this process's file.

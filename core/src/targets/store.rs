@@ -5,15 +5,25 @@
 //! written: every write goes to a temporary file in the same folder, is flushed to disk,
 //! renamed over the target (atomic on POSIX file systems) and the folder itself is
 //! flushed so the rename survives a power cut. Temporary files are named
-//! `.<guid>.json.<random>.tmp`, which neither a `*.json` discovery pattern nor
+//! `.<guid>.json.<pid>-<random>.tmp`, which neither a `*.json` discovery pattern nor
 //! [`TargetStore::list`] ever picks up.
+//!
+//! A writer killed mid-write leaves its temporary file behind; [`TargetStore::open`]
+//! removes such leftovers. Whether a writer is dead is decided, not guessed from an age:
+//! the writer holds an exclusive `flock` on its temporary file from just after creating it
+//! until after the rename, and the kernel drops the lock however the writer dies. A
+//! leftover is removed only when its lock can be taken and the pid in its name is not a
+//! running process (the pid covers the instant between creating the file and locking it).
 
 use super::{AppGuid, TargetsError};
+use crate::multiprocess::liveness;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+const TEMP_SUFFIX: &str = ".tmp";
 
 /// One of the two folders of a target store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,12 +117,14 @@ pub struct TargetStore {
 }
 
 impl TargetStore {
-    /// Opens the store at `root`, creating it and its two folders if needed.
+    /// Opens the store at `root`, creating it and its two folders if needed, and removes
+    /// the temporary files of writers that died mid-write (never those of a live one).
     pub fn open(root: impl Into<PathBuf>) -> Result<TargetStore, TargetsError> {
         let store = TargetStore::at(root);
         for folder in [Folder::Active, Folder::Inactive] {
             let dir = store.folder_path(folder);
             fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
+            store.remove_dead_temporaries(folder)?;
         }
         Ok(store)
     }
@@ -147,12 +159,15 @@ impl TargetStore {
         }
         let dir = self.folder_path(folder);
         let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", guid.file_name()))
-            .suffix(".tmp")
+            .prefix(&format!(".{}.{}-", guid.file_name(), std::process::id()))
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(&dir)
             .map_err(TargetsError::io("create a temporary file in", &dir))?;
         let temp_path = temp.path().to_owned();
-        temp.write_all(contents)
+        // Held until the file is closed, after the rename: see the module docs. Waits only
+        // while another run probes this file.
+        liveness::lock(temp.as_file())
+            .and_then(|()| temp.write_all(contents))
             .and_then(|()| make_world_readable(temp.as_file()))
             .and_then(|()| temp.as_file().sync_all())
             .map_err(TargetsError::io("write", &temp_path))?;
@@ -200,6 +215,32 @@ impl TargetStore {
         })
     }
 
+    /// Removes the temporary files in `folder` left by writers that died mid-write.
+    /// Returns how many it removed. A file that cannot be probed (it vanished, or is not
+    /// ours to remove) is left for a later run.
+    pub fn remove_dead_temporaries(&self, folder: Folder) -> Result<usize, TargetsError> {
+        let dir = self.folder_path(folder);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(TargetsError::io("list", &dir)(e)),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry.map_err(TargetsError::io("list", &dir))?;
+            let Some(pid) = entry.file_name().to_str().and_then(temporary_file_writer) else {
+                continue;
+            };
+            if remove_if_writer_dead(&entry.path(), pid) {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            sync_dir(&dir)?;
+        }
+        Ok(removed)
+    }
+
     fn guids_in(&self, folder: Folder) -> Result<BTreeSet<AppGuid>, TargetsError> {
         let dir = self.folder_path(folder);
         let mut guids = BTreeSet::new();
@@ -216,6 +257,38 @@ impl TargetStore {
         }
         Ok(guids)
     }
+}
+
+/// The pid of the writer of a temporary file named `.<guid>.json.<pid>-<random>.tmp`;
+/// `None` for any other name.
+fn temporary_file_writer(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let (target, writer) = inner.split_once(".json.")?;
+    AppGuid::from_file_name(&format!("{target}.json"))?;
+    let (pid, _random) = writer.split_once('-')?;
+    pid.parse().ok()
+}
+
+/// Removes the temporary file at `path` if its writer `pid` is dead: its lock can be
+/// taken (held while removing, so a concurrent run does not race this one) and no
+/// process has that pid.
+fn remove_if_writer_dead(path: &Path, pid: u32) -> bool {
+    let Ok(file) = liveness::open_regular(path, OpenOptions::new().read(true)) else {
+        return false;
+    };
+    if liveness::try_lock(&file).is_err() || process_is_running(pid) {
+        return false;
+    }
+    fs::remove_file(path).is_ok()
+}
+
+/// Whether a process with `pid` exists (a zombie counts: it may not have been reaped yet).
+fn process_is_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
 }
 
 /// Temporary files are created readable by their owner only; Prometheus usually runs
@@ -348,5 +421,63 @@ mod tests {
         let listing = store.list().unwrap();
         assert!(listing.active.is_empty());
         assert_eq!(listing.bound_guids(), BTreeSet::from([guid()]));
+    }
+
+    /// A pid no process can have: above Linux's largest `pid_max`.
+    const DEAD_PID: u32 = 2_000_000_000;
+
+    fn temporary(store: &TargetStore, pid: u32, random: &str) -> PathBuf {
+        let path = store
+            .folder_path(Folder::Active)
+            .join(format!(".{GUID}.json.{pid}-{random}.tmp"));
+        fs::write(&path, "[").unwrap();
+        path
+    }
+
+    #[test]
+    fn opening_removes_temporaries_of_dead_writers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        let dead = temporary(&store, DEAD_PID, "aaaaaa");
+        let locked = temporary(&store, DEAD_PID, "bbbbbb");
+        let holder = File::open(&locked).unwrap();
+        liveness::try_lock(&holder).unwrap();
+        // Unlocked, but its writer runs: it may be between creating and locking the file.
+        let running = temporary(&store, std::process::id(), "cccccc");
+        let foreign = store.folder_path(Folder::Active).join(".notes.tmp");
+        fs::write(&foreign, "mine").unwrap();
+        let inactive_dead = store
+            .folder_path(Folder::Inactive)
+            .join(format!(".{GUID}.json.{DEAD_PID}-dddddd.tmp"));
+        fs::write(&inactive_dead, "[").unwrap();
+
+        TargetStore::open(dir.path()).unwrap();
+        assert!(
+            !dead.exists() && !inactive_dead.exists(),
+            "dead writers' files are removed"
+        );
+        assert!(
+            locked.exists(),
+            "a locked temporary file belongs to a live writer"
+        );
+        assert!(running.exists(), "a running writer's file is kept");
+        assert!(foreign.exists(), "files not named like ours are never touched");
+        drop(holder);
+    }
+
+    #[test]
+    fn temporary_names_carry_the_writers_pid() {
+        assert_eq!(
+            temporary_file_writer(&format!(".{GUID}.json.1234-Ab9xYz.tmp")),
+            Some(1234)
+        );
+        for name in [
+            format!(".{GUID}.json.Ab9xYz.tmp"),
+            format!("{GUID}.json"),
+            format!(".{GUID}.json.x-1.tmp"),
+            ".README.json.1-a.tmp".to_owned(),
+        ] {
+            assert_eq!(temporary_file_writer(&name), None, "{name}");
+        }
     }
 }
