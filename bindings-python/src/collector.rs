@@ -240,7 +240,10 @@ impl Collector for PyCollector {
     fn collect(&self, encoder: &mut Encoder<'_>) {
         Python::attach(|py| match self.families(py) {
             Ok(families) => encode(&families, encoder),
-            Err(error) => error.write_unraisable(py, Some(self.collect.bind(py))),
+            Err(error) => {
+                error.write_unraisable(py, Some(self.collect.bind(py)));
+                encoder.fail();
+            }
         });
     }
 }

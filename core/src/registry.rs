@@ -351,12 +351,15 @@ impl Registry {
         self.refusals.encode(encoder);
     }
 
-    /// Runs one collector; if it panics, takes back what it wrote and counts the failure.
+    /// Runs one collector; if it panics or reports a failure ([`Encoder::fail`]), takes
+    /// back what it wrote and counts the failure.
     fn collect_one(&self, collector: &dyn Collector, encoder: &mut Encoder<'_>) {
         let written = encoder.written();
         // The encoder's buffer is only ever appended to, so cutting it back to `written`
         // restores a whole exposition whatever the collector left half done.
-        if catch_unwind(AssertUnwindSafe(|| collector.collect(encoder))).is_ok() {
+        encoder.take_failure();
+        let finished = catch_unwind(AssertUnwindSafe(|| collector.collect(encoder))).is_ok();
+        if finished && !encoder.take_failure() {
             return;
         }
         encoder.truncate(written);

@@ -155,3 +155,36 @@ fn the_failure_counter_name_is_reserved() {
         assert!(matches!(err, Error::ReservedName { .. }), "{name}: {err}");
     }
 }
+
+/// Writes its family, then finds it cannot finish and says so without panicking, as a
+/// binding's collector does when a callback into its language raises.
+struct GaveUp(Descriptor);
+
+impl Collector for GaveUp {
+    fn descriptors(&self) -> Vec<Descriptor> {
+        vec![self.0.clone()]
+    }
+
+    fn collect(&self, encoder: &mut Encoder<'_>) {
+        encoder.family(&self.0).gauge::<&str>(&[], None, 1.0);
+        encoder.fail();
+    }
+
+    fn name(&self) -> String {
+        "gave_up".to_owned()
+    }
+}
+
+#[test]
+fn a_collector_that_reports_failure_is_left_out_and_counted() {
+    let registry = registry_with_healthy_families();
+    let desc = Descriptor::new(Opts::new("partial", "Partial."), MetricType::Gauge).unwrap();
+    registry.register(Arc::new(GaveUp(desc))).unwrap();
+    let text = registry.render(Format::Text);
+    assert!(!text.contains("partial"), "{text}");
+    assert!(text.contains("after 5.0\n"), "{text}");
+    assert!(
+        text.contains("gds_metrics_collector_failures_total{collector=\"gave_up\"} 1.0\n"),
+        "{text}"
+    );
+}

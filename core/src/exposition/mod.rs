@@ -42,6 +42,8 @@ pub struct Encoder<'a> {
     format: Format,
     out: &'a mut Vec<u8>,
     emit_created: bool,
+    /// Set by a collector that could not finish (see [`Encoder::fail`]).
+    failed: bool,
 }
 
 impl<'a> Encoder<'a> {
@@ -51,6 +53,7 @@ impl<'a> Encoder<'a> {
             format,
             out,
             emit_created: false,
+            failed: false,
         }
     }
 
@@ -109,6 +112,19 @@ impl<'a> Encoder<'a> {
     /// How many bytes the buffer holds so far.
     pub(crate) fn written(&self) -> usize {
         self.out.len()
+    }
+
+    /// Tells the registry that the collector now running could not produce its families
+    /// (a callback into another language raised, a source could not be read): what it
+    /// wrote is taken back, and it is counted in `gds_metrics_collector_failures_total`,
+    /// exactly as if it had panicked. The rest of the scrape goes on.
+    pub fn fail(&mut self) {
+        self.failed = true;
+    }
+
+    /// Whether [`Encoder::fail`] was called since the last call of this function.
+    pub(crate) fn take_failure(&mut self) -> bool {
+        std::mem::take(&mut self.failed)
     }
 
     /// Cuts the buffer back to `len` bytes (see [`Encoder::written`]): takes back what a
