@@ -16,7 +16,7 @@ extra_series = Integer(ENV.fetch("DEMO_EXTRA_SERIES", "0"))
 if extra_series.positive?
   queue_depth = GDS::Metrics.registry.gauge(
     :demo_queue_depth, docstring: "Jobs waiting, by queue.", labels: [:queue],
-                       store_settings: { aggregation: :max }
+                       store_settings: { aggregation: :max }, series_limit: extra_series
   )
   extra_series.times { |queue| queue_depth.set(queue, labels: { queue: "queue-#{queue}" }) }
 end
