@@ -49,19 +49,17 @@ impl RequestMetrics {
             .unit("seconds"),
             Some(&REQUEST_DURATION_BUCKETS),
         );
-        let durations = durations.map_err(|e| {
+        let durations = durations.inspect_err(|_| {
             registry.unregister("http_server_requests");
-            e
         })?;
         let exceptions = registry
             .counter(
                 Opts::new("http_server_exceptions_total", "Unhandled exceptions, by class.")
                     .labels(["error"]),
             )
-            .map_err(|e| {
+            .inspect_err(|_| {
                 registry.unregister("http_server_requests");
                 registry.unregister("http_server_request_duration_seconds");
-                e
             })?;
         Ok(RequestMetrics {
             requests,

@@ -1,0 +1,23 @@
+# Target files through S3: the core's S3 store and `gds-metrics-targets sync` against a
+# real S3 server on loopback (`s3s-fs`, built once with cargo and kept under .build/).
+#
+#   make s3s-fs           install the S3 server the tests and the demo start
+
+TEST_TARGETS += test-targets-s3
+
+# 0.14.1 builds with this machine's Rust (0.17 needs 1.96).
+S3S_FS_VERSION := 0.14.1
+S3S_FS_ROOT := $(BUILD)/tools/s3s-fs-$(S3S_FS_VERSION)
+export S3S_FS := $(S3S_FS_ROOT)/bin/s3s-fs
+
+.PHONY: s3s-fs test-targets-s3
+s3s-fs: $(S3S_FS)
+
+$(S3S_FS):
+	CARGO_TARGET_DIR=$(BUILD)/tools/s3s-fs-target cargo install s3s-fs@$(S3S_FS_VERSION) \
+		--features binary --locked --root $(S3S_FS_ROOT)
+	rm -rf $(BUILD)/tools/s3s-fs-target
+
+test-targets-s3: $(S3S_FS)
+	cargo test -p gds-metrics --features cli,s3,system-tests --test targets_s3
+	cargo clippy -p gds-metrics --features cli,s3 --all-targets -- -D warnings
