@@ -1,5 +1,6 @@
-# Target files through S3: the core's S3 store and `gds-metrics-targets sync` against a
-# real S3 server on loopback (`s3s-fs`, built once with cargo and kept under .build/).
+# S3 against a real S3 server on loopback (`s3s-fs`, built once with cargo and kept under
+# .build/): the core's S3 target store and `gds-metrics-targets sync`, and the upload
+# exporter watching buckets.
 #
 #   make s3s-fs           install the S3 server the tests and the demo start
 
@@ -20,4 +21,5 @@ $(S3S_FS):
 
 test-targets-s3: $(S3S_FS)
 	cargo test -p gds-metrics --features cli,s3,system-tests --test targets_s3
+	cargo test -p upload-exporter --features system-tests --test s3
 	cargo clippy -p gds-metrics --features cli,s3 --all-targets -- -D warnings

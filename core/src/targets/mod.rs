@@ -50,7 +50,7 @@ pub use reconcile::{
     apply, plan, plan_since, reconcile, reconcile_since, BoundApp, Operation, RECONCILE_ATTEMPTS,
 };
 #[cfg(feature = "s3")]
-pub use s3::{S3Location, S3Store};
+pub use s3::{aws_settings_from_env, s3_client, S3Location, S3Store, REQUEST_TIMEOUT};
 pub use schema::{encode_target_groups, render_target_file, AppFacts, TargetGroup};
 pub use store::{open_store, Folder, Listing, Outcome, Store, TargetStore};
 #[cfg(feature = "s3")]

@@ -104,63 +104,28 @@ pub struct S3Store {
 pub(crate) type ObjectBytes = (Vec<u8>, Option<String>);
 
 /// Requests fail within this time rather than hang a sync or a broker call.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl S3Store {
     /// A client for `location`, configured from the process environment.
     pub fn from_env(location: &S3Location) -> Result<S3Store, TargetsError> {
-        let settings: Vec<(String, String)> = std::env::vars()
-            .filter(|(name, _)| name.starts_with("AWS_"))
-            .collect();
-        S3Store::with_settings(location, &settings)
+        S3Store::with_settings(location, &aws_settings_from_env())
     }
 
-    /// A client for `location` configured from `settings`, pairs named like the AWS
-    /// variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, ...) or like `object_store`'s
-    /// keys (`aws_endpoint`, ...).
-    ///
-    /// Static credentials are required: without them `object_store` would ask the EC2
-    /// instance metadata service, which hangs where there is none.
+    /// A client for `location` configured from `settings` (see [`s3_client`]).
     pub fn with_settings(
         location: &S3Location,
         settings: &[(String, String)],
     ) -> Result<S3Store, TargetsError> {
-        let setting_error = |reason: String| TargetsError::Remote {
-            action: "connect to",
-            location: location.to_string(),
-            reason,
-        };
-        let has = |name: &str| {
-            settings
-                .iter()
-                .any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_empty())
-        };
-        if !has("AWS_ACCESS_KEY_ID") || !has("AWS_SECRET_ACCESS_KEY") {
-            return Err(setting_error(
-                "no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a \
-                 server other than AWS)"
-                    .to_owned(),
-            ));
-        }
-        let mut builder = AmazonS3Builder::new();
-        for (key, value) in settings {
-            if let Ok(key) = key.to_ascii_lowercase().parse() {
-                builder = builder.with_config(key, value);
-            }
-        }
-        let client = builder
-            .with_bucket_name(&location.bucket)
-            .with_retry(RetryConfig {
-                max_retries: 3,
-                retry_timeout: REQUEST_TIMEOUT,
-                ..RetryConfig::default()
-            })
-            .build()
-            .map_err(|e| setting_error(e.to_string()))?;
+        let client = s3_client(&location.bucket, settings)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| setting_error(format!("cannot start the I/O runtime: {e}")))?;
+            .map_err(|e| TargetsError::Remote {
+                action: "connect to",
+                location: location.to_string(),
+                reason: format!("cannot start the I/O runtime: {e}"),
+            })?;
         Ok(S3Store {
             location: location.clone(),
             client,
@@ -297,6 +262,55 @@ impl Store for S3Store {
             .map_err(|e| remote("remove", url, e))?;
         Ok(Outcome::Removed)
     }
+}
+
+/// The `AWS_*` variables of the process, as settings for [`s3_client`].
+pub fn aws_settings_from_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(name, _)| name.starts_with("AWS_"))
+        .collect()
+}
+
+/// An `object_store` client for `bucket`, configured from `settings`: pairs named like the
+/// AWS variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION`, `AWS_ALLOW_HTTP`, ...); unknown names are ignored. Requests are retried
+/// at most 3 times within [`REQUEST_TIMEOUT`].
+///
+/// Static credentials are required: without them `object_store` would ask the EC2
+/// instance metadata service, which hangs where there is none.
+pub fn s3_client(bucket: &str, settings: &[(String, String)]) -> Result<AmazonS3, TargetsError> {
+    let setting_error = |reason: String| TargetsError::Remote {
+        action: "connect to",
+        location: format!("s3://{bucket}"),
+        reason,
+    };
+    let has = |name: &str| {
+        settings
+            .iter()
+            .any(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_empty())
+    };
+    if !has("AWS_ACCESS_KEY_ID") || !has("AWS_SECRET_ACCESS_KEY") {
+        return Err(setting_error(
+            "no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a server other \
+             than AWS)"
+                .to_owned(),
+        ));
+    }
+    let mut builder = AmazonS3Builder::new();
+    for (key, value) in settings {
+        if let Ok(key) = key.to_ascii_lowercase().parse() {
+            builder = builder.with_config(key, value);
+        }
+    }
+    builder
+        .with_bucket_name(bucket)
+        .with_retry(RetryConfig {
+            max_retries: 3,
+            retry_timeout: REQUEST_TIMEOUT,
+            ..RetryConfig::default()
+        })
+        .build()
+        .map_err(|e| setting_error(e.to_string()))
 }
 
 fn remote(action: &'static str, location: String, error: object_store::Error) -> TargetsError {
