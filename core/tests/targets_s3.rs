@@ -379,3 +379,30 @@ fn http_get(url: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+#[test]
+fn an_updater_racing_the_broker_never_brings_back_an_unbound_app() {
+    let server = S3Server::start(&[BUCKET]);
+    let all = desired_state(&[(GUID_A, 1), (GUID_B, 1)]);
+    let updated = desired_state(&[(GUID_A, 2), (GUID_B, 2)]);
+    let without_a = desired_state(&[(GUID_B, 1)]);
+    for round in 0..10 {
+        let output = cli(&server, &["apply", "--dir", "s3://targets/prod"], &all);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let (broker, updater) = std::thread::scope(|scope| {
+            let broker = scope.spawn(|| cli(&server, &["apply", "--dir", "s3://targets/prod"], &without_a));
+            let updater = scope.spawn(|| {
+                cli(
+                    &server,
+                    &["apply", "--only-listed", "--dir", "s3://targets/prod"],
+                    &updated,
+                )
+            });
+            (broker.join().unwrap(), updater.join().unwrap())
+        });
+        assert!(broker.status.success(), "{}", text(&broker.stderr));
+        assert!(updater.status.success(), "{}", text(&updater.stderr));
+        let listing = store(&server).list().unwrap();
+        assert_eq!(listing.active, guids(&[GUID_B]), "round {round}: A came back");
+    }
+}

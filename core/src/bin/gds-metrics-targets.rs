@@ -7,8 +7,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use gds_metrics::targets::{
-    open_store, plan, read_target_file, reconcile, render_target_file, AppFacts, BoundApp, Operation,
-    TargetsError,
+    only_listed, open_store, plan, read_target_file, reconcile, reconcile_updates, render_target_file,
+    AppFacts, BoundApp, Operation, TargetsError,
 };
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -82,6 +82,10 @@ struct Reconcile {
     /// `s3://bucket/prefix` (with the `s3` feature; AWS variables as for `sync`).
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     dir: String,
+    /// Refresh only the apps that have a file now, binding none (a target updater's
+    /// run): racing the broker, it never brings back an app the broker just unbound.
+    #[arg(long)]
+    only_listed: bool,
     /// A JSON file with the desired state; `-` or nothing reads stdin.
     input: Option<PathBuf>,
 }
@@ -167,11 +171,22 @@ fn plan_or_apply(args: &Reconcile, execute: bool) -> Result<ExitCode, TargetsErr
     let bound = BoundApp::list_from_json(&bytes, &source_name)?;
     let store = open_store(&args.dir)?;
     if execute {
-        for (operation, outcome) in reconcile(&*store, &bound)? {
+        let done = if args.only_listed {
+            reconcile_updates(&*store, &bound)?
+        } else {
+            reconcile(&*store, &bound)?
+        };
+        for (operation, outcome) in done {
             print(&format!("{operation}: {outcome}\n"))?;
         }
     } else {
-        plan(&bound, &store.list()?)?
+        let listing = store.list()?;
+        let bound = if args.only_listed {
+            only_listed(&bound, &listing)
+        } else {
+            bound
+        };
+        plan(&bound, &listing)?
             .iter()
             .map(Operation::to_string)
             .try_for_each(|line| print(&format!("{line}\n")))?;

@@ -47,7 +47,8 @@ pub use error::TargetsError;
 pub use guid::AppGuid;
 pub use read::{parse_target_file, read_target_file};
 pub use reconcile::{
-    apply, plan, plan_since, reconcile, reconcile_since, BoundApp, Operation, RECONCILE_ATTEMPTS,
+    apply, only_listed, plan, plan_since, reconcile, reconcile_since, reconcile_updates, BoundApp, Operation,
+    RECONCILE_ATTEMPTS,
 };
 #[cfg(feature = "s3")]
 pub use s3::{aws_settings_from_env, s3_client, S3Location, S3Store, REQUEST_TIMEOUT};

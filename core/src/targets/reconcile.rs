@@ -223,6 +223,28 @@ pub fn reconcile_since<S: Store + ?Sized>(
     }
 }
 
+/// The target updater's reconciliation: refreshes the files of the apps in `bound` that
+/// have a file now and binds nothing, so an updater racing the broker never brings back
+/// an app the broker just unbound, whichever of them lists first. Files of apps not in
+/// `bound` are removed, as in [`reconcile`].
+pub fn reconcile_updates<S: Store + ?Sized>(
+    store: &S,
+    bound: &[BoundApp],
+) -> Result<Vec<(Operation, Outcome)>, TargetsError> {
+    let base = store.list()?;
+    reconcile_since(store, &only_listed(bound, &base), &base)
+}
+
+/// The apps of `bound` that have a file in `listing`: what a target updater may refresh.
+pub fn only_listed(bound: &[BoundApp], listing: &Listing) -> Vec<BoundApp> {
+    let listed = listing.bound_guids();
+    bound
+        .iter()
+        .filter(|app| listed.contains(app.guid()))
+        .cloned()
+        .collect()
+}
+
 /// Applies `operations` one by one, recording each completed one in `done`.
 fn apply_each<S: Store + ?Sized>(
     store: &S,
