@@ -83,9 +83,26 @@ def print_report(demo: Demo) -> None:
         if rules:
             listed = ", ".join(f"{name} ({state})" for name, state in sorted(rules.items()))
             print(f"\nAlerting rules on prometheus-{replica}: {listed}")
+    print_notifications(demo)
     print()
     print(format_table(("what", "url"), demo.urls()))
     print(f"\nLogs and generated configs: {demo.run_dir}", flush=True)
+
+
+def print_notifications(demo: Demo) -> None:
+    """What the webhook receiver (standing in for Slack) got from Alertmanager so far."""
+    received = demo.alerting.received()
+    print(f"\nNotifications the webhook receiver got from Alertmanager: {len(received)}")
+    for notification in received:
+        for alert in notification["body"].get("alerts", []):
+            labels = alert.get("labels", {})
+            print(
+                f"  {notification['path']}: {alert.get('status')} {labels.get('alertname')}"
+                f" {labels.get('source', '')} {labels.get('prefix', '')}: "
+                f"{alert.get('annotations', {}).get('summary', '')}"
+            )
+    if not received:
+        print("  (none yet: the overdue alert fires about 10s after the first scrapes; reload the URL below)")
 
 
 if __name__ == "__main__":
