@@ -47,6 +47,9 @@ def main() -> int:
                 demo.prepare_tests()
                 return 0
             demo.start()
+            if any(app.kind == "exporter" for app in demo.apps):
+                print("waiting for the overdue upload alert to reach the webhook receiver ...", flush=True)
+                demo.wait_for_notification()
             print_report(demo)
             if args.check:
                 demo.verify_rules_loaded()
@@ -102,7 +105,7 @@ def print_notifications(demo: Demo) -> None:
                 f"{alert.get('annotations', {}).get('summary', '')}"
             )
     if not received:
-        print("  (none yet: the overdue alert fires about 10s after the first scrapes; reload the URL below)")
+        print("  (none within 90s: see the Alertmanager URL below and its log in the run directory)")
 
 
 if __name__ == "__main__":

@@ -396,6 +396,14 @@ class Demo:
 
     SAMPLE_QUERY = "sum by (job, code) (rate(http_server_requests_total[1m]))"
 
+    def wait_for_notification(self, timeout: float = 90.0) -> bool:
+        """Until the webhook receiver got a notification; False if none came in `timeout`."""
+        try:
+            wait_until(lambda: bool(self.alerting.received()), timeout, "a notification from Alertmanager")
+        except TimeoutError:
+            return False
+        return True
+
     def sample_query(self) -> list[tuple[str, str, str]]:
         result = self.prometheus[REPLICAS[0]].query(self.SAMPLE_QUERY)
         return sorted(
