@@ -21,9 +21,10 @@ $(CORE_TOOLS_VENV)/.installed:
 	$(CORE_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check 'prometheus_client>=0.20'
 	touch $@
 
+# Every feature: `axum` (the layer and its vectors), `cli` and the system tests.
 test-core: core-tools
 	PROMTOOL=promtool GDS_METRICS_TOOLS_PYTHON=$(CORE_TOOLS_VENV)/bin/python \
-		cargo test -p gds-metrics --features system-tests
+		cargo test -p gds-metrics --all-features
 
 bench-core:
 	mkdir -p $(BUILD)/bench $(CORE_BENCH_DATA)

@@ -1,19 +1,22 @@
 # The Ruby binding (bindings-ruby/): the gds_metrics gem, a magnus extension on the core.
 # Ruby, its gems and promtool come from Debian only; there is no RubyGems access.
+# ruby-prometheus-client-mmap is the real gem whose API 0.2.0 apps used: the tests check
+# our shapes against it.
 
 TEST_TARGETS += test-ruby
 BENCH_TARGETS += bench-ruby
 
 RUBY_DIR := bindings-ruby
 RUBY_DEBS := ruby ruby-dev rake ruby-rack ruby-minitest ruby-rack-test puma ruby-sinatra \
-	ruby-railties ruby-actionpack libclang-dev prometheus
+	ruby-railties ruby-actionpack ruby-prometheus-client-mmap libclang-dev prometheus
 
 .PHONY: ruby-deps test-ruby bench-ruby
 ruby-deps:
 	scripts/apt-install $(RUBY_DEBS)
 
-# Builds the extension, runs the minitest suite (rack-test, Rails, puma cluster, promtool),
-# then builds the gem and installs it offline into a scratch directory.
+# Builds the extension, runs the minitest suite (the shared vectors, rack-test, Rails, puma
+# cluster and raw sockets, promtool), then builds the gem and installs it offline into a
+# scratch directory.
 test-ruby: ruby-deps
 	cd $(RUBY_DIR) && rake test gem_check
 

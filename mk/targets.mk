@@ -1,14 +1,9 @@
 # Target files: the `gds-metrics-targets` CLI and a real Prometheus reading what the store
-# writes. The plain unit and crash tests of the target module run in test-core.
+# writes. Their tests (`targets_prometheus`, `targets_cli`, `targets_crash`) run in
+# test-core, which builds every feature; this fragment installs the Prometheus they need.
 
-TEST_TARGETS += test-targets
-
-.PHONY: test-targets deps-targets
+.PHONY: deps-targets
 deps-targets:
 	scripts/apt-install prometheus
 
-test-targets: deps-targets
-	cargo test -p gds-metrics --features cli,system-tests --test targets_prometheus --test targets_cli
-
-# test-core runs `cargo test --all-features`, which includes the system tests above.
 test-core: deps-targets

@@ -7,6 +7,7 @@ require "gds_metrics/metric"
 require "gds_metrics/registry"
 require "gds_metrics/middleware"
 require "gds_metrics/targets"
+require "gds_metrics/puma"
 
 # Prometheus metrics for Rack and Rails apps on a Cloud Foundry PaaS: the endpoint (with
 # the app-GUID bearer check), request metrics and custom metrics, on the gds-metrics core.
@@ -27,10 +28,19 @@ module GDS
         @endpoint || @mutex.synchronize { @endpoint ||= Native::Endpoint.new(native_config, native) }
       end
 
+      # Another endpoint on the registry, at `path` (nil: the configured path), with the
+      # other settings as configured (Prometheus::Client::Rack::Exporter).
+      def endpoint_at(path)
+        return endpoint if path.nil?
+
+        native = registry.native
+        Native::Endpoint.new(Native::Config.new(Config.instance.to_native.merge(metrics_path: path.to_s)), native)
+      end
+
       # The core's reading of the settings and the environment. Raises
       # GDS::Metrics::ConfigurationError naming the variable when a value is unusable.
       def native_config
-        @native_config ||= read_config.tap do |config|
+        @native_config ||= Native::Config.new(Config.instance.to_native).tap do |config|
           config.warnings.each { |warning| Kernel.warn("gds_metrics: #{warning}") }
         end
       end
@@ -38,9 +48,10 @@ module GDS
       # In a newly forked worker: folds the files of workers that have exited, so the
       # directory stays small between scrapes (scrapes fold too).
       def after_fork
+        PumaServer.forked!
         registry = @registry
         registry.native.fold_dead if registry&.native&.multiprocess_dir
-      rescue ConfigurationError => e
+      rescue ConfigurationError, IOError => e
         Kernel.warn("gds_metrics: #{e.message}")
       end
 
@@ -52,30 +63,13 @@ module GDS
 
       private
 
+      # Multi-process when a directory is configured (in code or the environment) or when
+      # puma runs workers, which then share the core's directory for this server.
       def new_native_registry
-        dir = native_config.multiprocess_dir
-        dir ? Native::Registry.multiprocess(dir) : Native::Registry.new
-      end
-
-      # The core's configuration; under puma in cluster mode with no directory configured,
-      # a private directory per user and app, so workers aggregate without any setting.
-      def read_config
-        settings = Config.instance.to_native
-        config = Native::Config.new(settings)
-        return config if config.multiprocess_dir || !puma_cluster?
-
-        Native::Config.new(settings.merge(multiprocess_dir: default_multiprocess_dir))
-      end
-
-      def puma_cluster?
-        defined?(::Puma) && ::Puma.respond_to?(:cli_config) && ::Puma.cli_config &&
-          ::Puma.cli_config.options[:workers].to_i.positive?
-      end
-
-      def default_multiprocess_dir
-        require "digest"
-        require "tmpdir"
-        File.join(Dir.tmpdir, "gds_metrics-#{Process.uid}-#{Digest::SHA256.hexdigest(Dir.pwd)[0, 12]}")
+        dir = native_config.multiprocess_dir || PumaServer.directory&.dir
+        native = dir ? Native::Registry.multiprocess(dir) : Native::Registry.new
+        native.series_limit = Config.instance.series_limit if Config.instance.series_limit
+        native
       end
     end
   end

@@ -21,12 +21,14 @@ module MiddlewareTests
     Rack::Builder.new do
       use GDS::Metrics::Middleware
       map("/boom") { run ->(_env) { 1 / 0 } }
+      map("/anonymous") { run ->(_env) { raise Class.new(ArgumentError), "no name" } }
       run ->(_env) { [200, { "content-type" => "text/plain" }, ["app"]] }
     end.to_app
   end
 
   def on_the_paas(guid = GUID)
-    ENV["VCAP_APPLICATION"] = JSON.generate("application_id" => guid, "name" => "app")
+    ENV["VCAP_APPLICATION"] = JSON.generate("application_id" => guid, "name" => "app",
+                                            "application_uris" => ["app.example"])
   end
 
   # Samples of the scrape whose name starts with `prefix`.
@@ -243,6 +245,12 @@ class RequestMetricsTest < Minitest::Test
                  scraped('http_server_requests_total{method="GET",host="app.example",path="/boom"')
   end
 
+  def test_an_anonymous_exception_class_is_counted_by_its_nearest_named_ancestor
+    assert_raises(ArgumentError) { get "/anonymous" }
+
+    assert_equal ['http_server_exceptions_total{error="ArgumentError"} 1.0'], scraped("http_server_exceptions_total{")
+  end
+
   def test_a_path_and_host_that_are_not_utf8_pass_through_and_are_counted
     env = Rack::MockRequest.env_for("/x").merge("PATH_INFO" => "/caf\xE9/7".b, "HTTP_HOST" => "h\xFF".b)
     status, _headers, body = app.call(env)
@@ -283,5 +291,36 @@ class PromtoolTest < Minitest::Test
     output, status = Open3.capture2e("promtool", "check", "metrics", stdin_data: scraped("").join("\n") + "\n")
     assert status.success?, output
     assert_equal "", output
+  end
+end
+
+class StreamedBodyTest < Minitest::Test
+  include MiddlewareTests
+
+  # A body that is not an Array is recorded when the server closes it, so a streamed
+  # response is timed to its end.
+  class Streamed
+    def each
+      yield "chunk"
+    end
+
+    def close; end
+  end
+
+  def build_app
+    Rack::Builder.new do
+      use GDS::Metrics::Middleware
+      run ->(_env) { [200, {}, Streamed.new] }
+    end.to_app
+  end
+
+  def test_a_streamed_body_is_recorded_when_closed
+    env = Rack::MockRequest.env_for("/stream", "HTTP_HOST" => "app.example")
+    _status, _headers, body = app.call(env)
+    prefix = 'http_server_requests_total{method="GET",host="app.example",path="/stream"'
+    assert_empty samples(prefix)
+
+    body.close
+    assert_equal ["#{prefix},code=\"200\"} 1.0"], samples(prefix)
   end
 end

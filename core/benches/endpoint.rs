@@ -10,7 +10,7 @@
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use gds_metrics::request_metrics::REQUEST_DURATION_BUCKETS;
-use gds_metrics::{Config, Endpoint, Registry, Request};
+use gds_metrics::{Config, Endpoint, FinishedRequest, Registry, Request, Route};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
@@ -127,7 +127,6 @@ struct Row {
 }
 
 fn bench_record(ours: &Endpoint, peer: &PeerMetrics) -> Row {
-    let metrics = ours.request_metrics();
     let call = |i: u32| {
         let route = ROUTES[i as usize % ROUTES.len()];
         let status = STATUSES[(i as usize / ROUTES.len()) % STATUSES.len()];
@@ -135,7 +134,15 @@ fn bench_record(ours: &Endpoint, peer: &PeerMetrics) -> Row {
     };
     let ours_ns = median_ns(200_000, |i| {
         let (route, status, seconds) = call(i);
-        metrics.record(black_box("GET"), "app.example", Some(route), status, seconds);
+        ours.record(&FinishedRequest {
+            method: black_box("GET"),
+            host: b"app.example",
+            raw_path: route,
+            route: Route::Template(route),
+            status,
+            seconds,
+            exception: None,
+        });
     });
     let peer_ns = median_ns(200_000, |i| {
         let (route, status, seconds) = call(i);

@@ -50,13 +50,6 @@ pub enum ConfigError {
     )]
     InvalidAuthSwitch { value: String },
 
-    /// Auth was switched on in code but no application id is known to check against.
-    #[error(
-        "auth was switched on in code but there is no application id: set `VCAP_APPLICATION` \
-         (Cloud Foundry does) or give the GUID with `application_id`"
-    )]
-    AuthWithoutApplicationId,
-
     /// The metrics path is not an absolute path without query, fragment or whitespace.
     #[error("{source_name} must {rule}, got `{value}`; use a path such as `/metrics`")]
     InvalidMetricsPath {
@@ -72,6 +65,13 @@ pub enum ConfigError {
         path: PathBuf,
         reason: String,
     },
+}
+
+impl ConfigError {
+    /// Always [`ErrorKind::Configuration`](crate::ErrorKind::Configuration).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Configuration
+    }
 }
 
 /// A non-fatal problem found while reading the configuration, for the binding to log.
@@ -99,6 +99,8 @@ pub struct Config {
     metrics_path: String,
     instance_index: Option<u32>,
     multiprocess_dir: Option<PathBuf>,
+    /// The app's own routes (`VCAP_APPLICATION.application_uris`), `None` off the PaaS.
+    routes: Option<Vec<String>>,
     warnings: Vec<ConfigWarning>,
 }
 
@@ -110,6 +112,7 @@ impl std::fmt::Debug for Config {
             .field("metrics_path", &self.metrics_path)
             .field("instance_index", &self.instance_index)
             .field("multiprocess_dir", &self.multiprocess_dir)
+            .field("routes", &self.routes)
             .finish()
     }
 }
@@ -152,6 +155,12 @@ impl Config {
         &self.warnings
     }
 
+    /// The app's own routes as Cloud Foundry lists them (`host` or `host/path`), or `None`
+    /// off the PaaS. They bound the `host` label of the request metrics.
+    pub fn routes(&self) -> Option<&[String]> {
+        self.routes.as_deref()
+    }
+
     /// The bearer token scrapes must present, when auth is on.
     pub(crate) fn token(&self) -> Option<&str> {
         self.token.as_deref()
@@ -166,6 +175,7 @@ pub struct ConfigBuilder {
     metrics_path: Option<String>,
     instance_index: Option<u32>,
     multiprocess_dir: Option<PathBuf>,
+    routes: Option<Vec<String>>,
 }
 
 impl ConfigBuilder {
@@ -175,8 +185,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Switches auth on or off (instead of `METRICS_BASIC_AUTH`). Switching it on without
-    /// any application id is an error at [`build`](Self::build).
+    /// Switches auth on or off (instead of `METRICS_BASIC_AUTH`). Switched on with no
+    /// application id anywhere, the app is not on the PaaS: auth stays off, with a warning,
+    /// exactly as for `METRICS_BASIC_AUTH=true` without `VCAP_APPLICATION`.
     pub fn auth_enabled(mut self, on: bool) -> Self {
         self.auth_enabled = Some(on);
         self
@@ -191,6 +202,17 @@ impl ConfigBuilder {
     /// The instance index (instead of `CF_INSTANCE_INDEX`).
     pub fn instance_index(mut self, index: u32) -> Self {
         self.instance_index = Some(index);
+        self
+    }
+
+    /// The app's own routes (instead of `VCAP_APPLICATION.application_uris`), as Cloud
+    /// Foundry writes them: `host` or `host/path`.
+    pub fn routes<I, S>(mut self, routes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.routes = Some(routes.into_iter().map(Into::into).collect());
         self
     }
 
@@ -215,7 +237,11 @@ impl ConfigBuilder {
     /// name), so tests and embedders need not touch the process environment.
     pub fn build_with_env(self, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut warnings = Vec::new();
-        let token = self.resolve_token(&env)?;
+        let token = self.resolve_token(&env, &mut warnings)?;
+        let routes = match self.routes {
+            Some(routes) => Some(routes),
+            None => env(VCAP_APPLICATION).map(|raw| parse_vcap_routes(&raw)),
+        };
         let metrics_path = resolve_metrics_path(self.metrics_path, &env)?;
         let instance_index = match self.instance_index {
             Some(index) => Some(index),
@@ -227,6 +253,7 @@ impl ConfigBuilder {
             metrics_path,
             instance_index,
             multiprocess_dir,
+            routes,
             warnings,
         })
     }
@@ -234,7 +261,11 @@ impl ConfigBuilder {
     /// The token to require, or `None` when auth is off. The application id is read (and
     /// validated) even when auth is switched off, so a broken `VCAP_APPLICATION` is found
     /// at start-up whatever the switch says.
-    fn resolve_token(&self, env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    fn resolve_token(
+        &self,
+        env: &impl Fn(&str) -> Option<String>,
+        warnings: &mut Vec<ConfigWarning>,
+    ) -> Result<Option<String>, ConfigError> {
         let application_id = match &self.application_id {
             Some(guid) => Some(check_code_application_id(guid)?),
             None => env(VCAP_APPLICATION)
@@ -251,11 +282,15 @@ impl ConfigBuilder {
             (Some(false), _) => Ok(None),
             (_, Some(guid)) => Ok(Some(guid)),
             (None, None) => Ok(None),
-            (Some(true), None) if self.auth_enabled == Some(true) => {
-                Err(ConfigError::AuthWithoutApplicationId)
+            // Off the PaaS there is nothing to check against, however auth was switched on.
+            (Some(true), None) => {
+                warnings.push(ConfigWarning(
+                    "auth is switched on but there is no application id (`VCAP_APPLICATION` is \
+                     unset): not on the PaaS, so the endpoint is not protected"
+                        .to_owned(),
+                ));
+                Ok(None)
             }
-            // `METRICS_BASIC_AUTH=true` off the PaaS: the default, and there is nothing to check.
-            (Some(true), None) => Ok(None),
         }
     }
 }
@@ -278,6 +313,22 @@ pub fn parse_vcap_application(raw: &str) -> Result<String, ConfigError> {
         )),
         None => Ok(id.clone()),
     }
+}
+
+/// The app's routes from the JSON in `VCAP_APPLICATION` (`application_uris`), lower-cased.
+/// Lenient: the application id is what must be valid; routes missing or of the wrong shape
+/// mean no route is known, so every `host` is recorded as `other`.
+pub fn parse_vcap_routes(raw: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return Vec::new();
+    };
+    let Some(serde_json::Value::Array(uris)) = object.get("application_uris") else {
+        return Vec::new();
+    };
+    uris.iter()
+        .filter_map(|uri| uri.as_str())
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 fn check_code_application_id(guid: &str) -> Result<String, ConfigError> {
@@ -372,7 +423,7 @@ fn instance_index_from_env(
     }
 }
 
-fn resolve_multiprocess_dir(
+pub(crate) fn resolve_multiprocess_dir(
     from_code: Option<PathBuf>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<PathBuf>, ConfigError> {

@@ -59,6 +59,7 @@ pub struct Opts {
     pub(crate) help: String,
     pub(crate) unit: Option<String>,
     pub(crate) labels: Vec<String>,
+    pub(crate) series_limit: Option<usize>,
 }
 
 impl Opts {
@@ -78,6 +79,16 @@ impl Opts {
         S: Into<String>,
     {
         self.labels = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The most label sets this family keeps (default: the registry's
+    /// [`series limit`](crate::Registry::set_series_limit), 2,000 unless changed). Label
+    /// sets beyond it are recorded into one overflow series whose every label is
+    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE), so a client sending new values
+    /// cannot grow the scrape without bound.
+    pub fn series_limit(mut self, limit: usize) -> Self {
+        self.series_limit = Some(limit);
         self
     }
 

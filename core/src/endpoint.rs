@@ -1,8 +1,9 @@
 //! The metrics endpoint: a plain function from request parts to a response
 //! (CONTRACT section 2), which every binding and the axum integration call.
 //!
-//! Decisions, in order: the path must be exactly the configured one (a query string is
-//! ignored); the method must be `GET` or `HEAD` (`405` otherwise, before auth, since it
+//! Decisions, in order: the path must be exactly the configured one, as the client sent
+//! it, before any server or framework decoded or normalised it (`//metrics`,
+//! `/%6detrics` and `/metrics/` are the app's; a query string is ignored); the method must be `GET` or `HEAD` (`405` otherwise, before auth, since it
 //! reveals nothing); the bearer token must match when auth is on (`401`/`403`); then the
 //! format is negotiated from `Accept`, the registry rendered, and the body gzip-compressed
 //! when `Accept-Encoding` allows. Every scrape, rejected ones included, is recorded in the
@@ -14,7 +15,7 @@ use crate::error::Result;
 use crate::exposition::Format;
 use crate::negotiate::{accepts_gzip, negotiate_format};
 use crate::registry::Registry;
-use crate::request_metrics::RequestMetrics;
+use crate::request_metrics::{FinishedRequest, HostRule, RequestMetrics, Route};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
@@ -33,17 +34,28 @@ use std::time::Instant;
 pub struct Request<'a> {
     method: &'a str,
     path: &'a str,
+    mount: &'a str,
     headers: Vec<(&'a str, &'a [u8])>,
 }
 
 impl<'a> Request<'a> {
-    /// A request for `path` (a query string, if included, is ignored) with `method` as sent.
-    pub fn new(method: &'a str, path: &'a str) -> Self {
+    /// A request for `target` with `method`, both exactly as the client sent them: the
+    /// request target before any decoding (`RAW_URI`, `REQUEST_URI`, `getRequestURI()`),
+    /// a query string included or not.
+    pub fn new(method: &'a str, target: &'a str) -> Self {
         Self {
             method,
-            path,
+            path: target,
+            mount: "",
             headers: Vec::new(),
         }
+    }
+
+    /// The prefix the app is mounted at (WSGI's `SCRIPT_NAME`, a servlet context path):
+    /// the endpoint's path is matched below it.
+    pub fn mounted_at(mut self, prefix: &'a str) -> Self {
+        self.mount = prefix;
+        self
     }
 
     /// Adds a header. Names are compared case-insensitively; give a repeated header once
@@ -73,8 +85,14 @@ impl<'a> Request<'a> {
     }
 }
 
-fn strip_query(path: &str) -> &str {
-    path.split_once('?').map_or(path, |(path, _)| path)
+/// The path of a request target as sent: without a query, and without the scheme and
+/// authority of an absolute-form target (`http://host/metrics`, RFC 9112 section 3.2.2).
+fn strip_query(target: &str) -> &str {
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
+    match path.split_once("://") {
+        Some((scheme, rest)) if !scheme.contains('/') => rest.find('/').map_or("/", |at| &rest[at..]),
+        _ => path,
+    }
 }
 
 /// The endpoint's answer: status, headers (lower-case names, as Rack 3 and HTTP/2 want)
@@ -126,20 +144,24 @@ pub struct Endpoint {
     config: Config,
     registry: Arc<Registry>,
     request_metrics: RequestMetrics,
+    hosts: HostRule,
     /// The size of the last rendered body, to allocate the next one in one go.
     last_body_len: AtomicUsize,
 }
 
 impl Endpoint {
-    /// An endpoint serving `registry` as `config` says. Registers the default request
-    /// metrics in `registry`, so it fails with [`Error::Duplicate`](crate::Error::Duplicate)
-    /// if they are already there.
+    /// An endpoint serving `registry` as `config` says. The default request metrics are
+    /// registered in `registry` once, and shared by every endpoint serving it (each with
+    /// its own settings); this fails with [`Error::Duplicate`](crate::Error::Duplicate)
+    /// only if the app registered a family of the same name itself.
     pub fn new(config: Config, registry: Arc<Registry>) -> Result<Endpoint> {
-        let request_metrics = RequestMetrics::register(&registry)?;
+        let request_metrics = registry.request_metrics()?;
+        let hosts = HostRule::new(config.routes());
         Ok(Endpoint {
             config,
             registry,
             request_metrics,
+            hosts,
             last_body_len: AtomicUsize::new(4096),
         })
     }
@@ -159,10 +181,30 @@ impl Endpoint {
         &self.request_metrics
     }
 
-    /// Whether `path` is the endpoint's: exactly the configured path (no trailing-slash
+    /// Records one finished request of the app from its facts; the core decides every
+    /// label (see [`request_metrics`](crate::request_metrics)).
+    pub fn record(&self, request: &FinishedRequest<'_>) {
+        self.request_metrics.record(request, &self.hosts);
+    }
+
+    /// The rule this endpoint's configuration gives the `host` label.
+    pub fn host_rule(&self) -> &HostRule {
+        &self.hosts
+    }
+
+    /// Whether the request target `target`, as sent, is the endpoint's: exactly the
+    /// configured path (no trailing-slash, doubled-slash, dot-segment or percent-encoded
     /// variant); a query string is ignored. Other paths belong to the app.
-    pub fn matches(&self, path: &str) -> bool {
-        strip_query(path) == self.config.metrics_path()
+    pub fn matches(&self, target: &str) -> bool {
+        self.matches_below("", target)
+    }
+
+    /// [`matches`](Self::matches) for an app mounted at `mount` (`SCRIPT_NAME`, a servlet
+    /// context path): `target` must be `mount` followed by the configured path.
+    pub fn matches_below(&self, mount: &str, target: &str) -> bool {
+        strip_query(target)
+            .strip_prefix(mount)
+            .is_some_and(|path| path == self.config.metrics_path())
     }
 
     /// Answers a request for the endpoint's path and records it in the request metrics.
@@ -170,18 +212,19 @@ impl Endpoint {
     /// [`matches`](Self::matches) first and pass other requests to the app.
     pub fn handle(&self, request: &Request<'_>) -> Response {
         let started = Instant::now();
-        if !self.matches(request.path) {
+        if !self.matches_below(request.mount, request.path) {
             return short_response(404, "Not found: this is not the metrics path.\n", &[]);
         }
         let response = self.answer(request);
-        let host = request.header_values("host").first().copied().unwrap_or_default();
-        self.request_metrics.record(
-            request.method,
-            &String::from_utf8_lossy(host),
-            Some(self.config.metrics_path()),
-            response.status,
-            started.elapsed().as_secs_f64(),
-        );
+        self.record(&FinishedRequest {
+            method: request.method,
+            host: request.header_values("host").first().copied().unwrap_or_default(),
+            raw_path: request.path,
+            route: Route::Template(self.config.metrics_path()),
+            status: response.status,
+            seconds: started.elapsed().as_secs_f64(),
+            exception: None,
+        });
         response
     }
 
@@ -197,18 +240,9 @@ impl Endpoint {
                 )
             }
         };
-        match authorize(self.config.token(), &request.header_values("authorization")) {
-            AuthDecision::Allow => {}
-            AuthDecision::MissingCredentials => {
-                return short_response(
-                    401,
-                    "Unauthorized: send the app GUID as `Authorization: Bearer <GUID>`.\n",
-                    &[("www-authenticate", "Bearer realm=\"metrics\"")],
-                )
-            }
-            AuthDecision::Forbidden => {
-                return short_response(403, "Forbidden: the bearer token is not this app's GUID.\n", &[])
-            }
+        let decision = authorize(self.config.token(), &request.header_values("authorization"));
+        if let Some(refusal) = refusal(decision) {
+            return refusal;
         }
         let format = negotiate_format(&request.header_values("accept"));
         let gzip = accepts_gzip(&request.header_values("accept-encoding"));
@@ -242,6 +276,24 @@ impl Endpoint {
             headers,
             body,
         }
+    }
+}
+
+/// The response to a scrape that auth refused, or `None` when it may proceed.
+fn refusal(decision: AuthDecision) -> Option<Response> {
+    let status = decision.status();
+    match decision {
+        AuthDecision::Allow => None,
+        AuthDecision::MissingCredentials => Some(short_response(
+            status,
+            "Unauthorized: send the app GUID as `Authorization: Bearer <GUID>`.\n",
+            &[("www-authenticate", "Bearer realm=\"metrics\"")],
+        )),
+        AuthDecision::Forbidden => Some(short_response(
+            status,
+            "Forbidden: the bearer token is not this app's GUID.\n",
+            &[],
+        )),
     }
 }
 

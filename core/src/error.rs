@@ -27,6 +27,12 @@ pub enum Error {
     #[error("a metric named `{name}` is already registered; unregister it first or pick another name")]
     Duplicate { name: String },
 
+    /// A name the library keeps for its own metrics.
+    #[error(
+        "metric names starting `gds_metrics_` are reserved for the library's own metrics; rename `{name}`"
+    )]
+    ReservedName { name: String },
+
     /// Label values that do not match the label names of the family.
     #[error("metric `{metric}` has {expected} label(s) ({names}) but {got} value(s) were given")]
     LabelCount {
@@ -51,6 +57,50 @@ pub enum Error {
         unit: String,
         reason: &'static str,
     },
+}
+
+/// What kind of mistake or failure an error is: the one fact a binding needs to pick its
+/// language's exception. Each binding maps kinds to exceptions in one place (its
+/// `error.rs`), the same way for metrics, configuration and target files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A bad argument: a name, label, bucket, unit, label count or amount the caller gave.
+    InvalidArgument,
+    /// A name already taken in the registry, or an app listed twice.
+    Duplicate,
+    /// A setting (in code or the environment) that cannot be used.
+    Configuration,
+    /// Data read from outside (a target file or object) that is not valid.
+    InvalidData,
+    /// A file or object-store operation failed.
+    Io,
+    /// A conditional write lost a race with another writer: read again and retry.
+    Conflict,
+}
+
+impl ErrorKind {
+    /// The kind's name as the shared conformance vectors spell it (`InvalidArgument`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "InvalidArgument",
+            ErrorKind::Duplicate => "Duplicate",
+            ErrorKind::Configuration => "Configuration",
+            ErrorKind::InvalidData => "InvalidData",
+            ErrorKind::Io => "Io",
+            ErrorKind::Conflict => "Conflict",
+        }
+    }
+}
+
+impl Error {
+    /// The kind of mistake.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Duplicate { .. } => ErrorKind::Duplicate,
+            _ => ErrorKind::InvalidArgument,
+        }
+    }
 }
 
 /// Shorthand for results of this crate's metric operations.

@@ -47,18 +47,20 @@ mod name;
 pub mod negotiate;
 mod registry;
 pub mod request_metrics;
+mod self_metrics;
 pub mod targets;
 
 pub use auth::AuthDecision;
 pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
 pub use descriptor::{Descriptor, MetricType, Opts};
 pub use endpoint::{Endpoint, Request, Response};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use exposition::{Encoder, FamilyEncoder, Format};
 pub use metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
+    DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 pub use name::{LabelName, MetricName};
 pub use registry::{Collector, Registry};
-pub use request_metrics::{collapse_ids, RequestMetrics};
+pub use request_metrics::{collapse_ids, FinishedRequest, HostRule, RaisedException, RequestMetrics, Route};

@@ -3,11 +3,15 @@
 use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
 use crate::exposition::{Encoder, Format};
-use crate::metrics::{Buckets, Counter, Family, Gauge, Histogram, Info, Metric, Summary};
+use crate::metrics::{
+    Buckets, Counter, Family, Gauge, Histogram, Info, Metric, SeriesLimit, Summary, DEFAULT_SERIES_LIMIT,
+};
 use crate::multiprocess::{GaugeMode, MultiProcess};
-use parking_lot::RwLock;
+use crate::request_metrics::RequestMetrics;
+use crate::self_metrics::{LazyCounter, RESERVED_PREFIX, SERIES_REFUSED};
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// Something that writes metric families at scrape time.
@@ -65,11 +69,21 @@ struct Registered {
 /// Registration checks every sample name a family would write against every other, so
 /// `requests` (a counter, writing `requests_total`) and a gauge `requests_total` cannot
 /// both be registered.
-#[derive(Default)]
 pub struct Registry {
     entries: RwLock<Vec<Registered>>,
     emit_created: AtomicBool,
     store: Option<Arc<MultiProcess>>,
+    series_limit: AtomicUsize,
+    refusals: Arc<LazyCounter>,
+    /// The default request metrics, registered once however many endpoints serve this
+    /// registry (an app factory or a test suite builds many).
+    request_metrics: Mutex<Option<RequestMetrics>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::with_store(None)
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -86,16 +100,53 @@ impl Registry {
         Self::default()
     }
 
+    fn with_store(store: Option<Arc<MultiProcess>>) -> Self {
+        let refusals = LazyCounter::new(
+            SERIES_REFUSED,
+            "Label sets recorded into the overflow series because the family had reached its series limit.",
+            "family",
+            store.clone(),
+        );
+        Registry {
+            entries: RwLock::default(),
+            emit_created: AtomicBool::new(false),
+            store,
+            series_limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
+            refusals: Arc::new(refusals),
+            request_metrics: Mutex::new(None),
+        }
+    }
+
+    /// The series limit of families registered from now on without one of their own
+    /// ([`Opts::series_limit`]); 2,000 unless changed.
+    pub fn set_series_limit(&self, limit: usize) {
+        self.series_limit.store(limit, Relaxed);
+    }
+
+    /// The series limit new families get unless their [`Opts`] set one.
+    pub fn series_limit(&self) -> usize {
+        self.series_limit.load(Relaxed)
+    }
+
+    /// The default request metrics of this registry, registered on first use: every
+    /// endpoint serving the registry records into the same families.
+    pub fn request_metrics(&self) -> Result<RequestMetrics> {
+        let mut cached = self.request_metrics.lock();
+        if let Some(metrics) = &*cached {
+            return Ok(metrics.clone());
+        }
+        let metrics = RequestMetrics::register(self)?;
+        *cached = Some(metrics.clone());
+        Ok(metrics)
+    }
+
     /// A registry for one process of a multi-process server. Families created through
     /// it ([`Registry::counter`], [`Registry::gauge_with_mode`], ...) write to this
     /// process's file in `store`'s directory, and [`Registry::encode`] renders the
     /// aggregate of every process there. Collectors added with [`Registry::register`]
     /// stay per-process and are rendered as they are.
     pub fn multiprocess(store: Arc<MultiProcess>) -> Registry {
-        Registry {
-            store: Some(store),
-            ..Registry::default()
-        }
+        Registry::with_store(Some(store))
     }
 
     /// The multi-process store, if this registry aggregates a directory.
@@ -160,13 +211,17 @@ impl Registry {
         config: M::Config,
         mode: GaugeMode,
     ) -> Result<Family<M>> {
+        let limit = SeriesLimit {
+            max: opts.series_limit.unwrap_or_else(|| self.series_limit()),
+            refusals: self.refusals.clone(),
+        };
         let desc = opts.into_descriptor(M::TYPE)?;
         // Claim the names first, so a rejected family writes nothing to the file.
         let names = claimed_names(std::slice::from_ref(&desc))?;
         self.check_free(&self.entries.read(), &names)?;
         let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, M::bucket_bounds(&config), mode));
         let stored = store.is_some();
-        let family = Family::<M>::with_store(desc, config, store);
+        let family = Family::<M>::with_store(desc, config, store, Some(limit));
         self.insert(Arc::new(family.clone()), stored)?;
         Ok(family)
     }
@@ -178,6 +233,9 @@ impl Registry {
     }
 
     fn check_free(&self, entries: &[Registered], names: &[String]) -> Result<()> {
+        if let Some(name) = names.iter().find(|n| n.starts_with(RESERVED_PREFIX)) {
+            return Err(Error::ReservedName { name: name.clone() });
+        }
         let taken: HashSet<&str> = entries
             .iter()
             .flat_map(|e| e.names.iter().map(String::as_str))
@@ -205,12 +263,17 @@ impl Registry {
         let mut entries = self.entries.write();
         let before = entries.len();
         entries.retain(|e| !e.collector.descriptors().iter().any(|d| d.name() == name));
-        entries.len() != before
+        let removed = entries.len() != before;
+        if removed && RequestMetrics::is_family_name(name) {
+            *self.request_metrics.lock() = None;
+        }
+        removed
     }
 
     /// Removes every collector.
     pub fn clear(&self) {
         self.entries.write().clear();
+        *self.request_metrics.lock() = None;
     }
 
     /// Whether OpenMetrics output carries `_created` samples (off by default: they double
@@ -250,6 +313,7 @@ impl Registry {
         for collector in collectors {
             collector.collect(encoder);
         }
+        self.refusals.encode(encoder);
     }
 
     /// The exposition as a `String`, for tests and debugging.

@@ -1,8 +1,20 @@
 //! The default request metrics every binding reports (CONTRACT section 4).
 //!
-//! The families, their labels and buckets are defined here and nowhere else: a binding
-//! only reports what happened (method, host, route template, status, duration) and the
-//! class name of unhandled exceptions.
+//! The families, their labels and buckets are defined here and nowhere else, and so is
+//! every rule that turns what happened into labels. A binding reports facts only, as a
+//! [`FinishedRequest`]: the method, `Host` and path as sent, how the framework routed the
+//! request, the status, the duration and the exception if one was raised. The rules:
+//!
+//! - `method`: upper case; a method outside RFC 9110 and `PATCH` is `OTHER`.
+//! - `host`: on the PaaS, the `Host` header lower-cased without its port when it is one of
+//!   the app's own routes (`VCAP_APPLICATION.application_uris`), else `other`; off the PaaS,
+//!   as sent. Either way the family's series limit bounds it.
+//! - `path`: the route template; `No endpoint` when the router matched nothing; for a
+//!   framework without a router, `No endpoint` for a `404`, else the raw path (without its
+//!   query) with numeric ids and UUIDs collapsed.
+//! - `code`: the status, or `500` when an exception escaped the app.
+//! - `error`: the exception's class name, or its nearest named ancestor's for an anonymous
+//!   class; counted when the exception escaped or the response is a 5xx.
 
 use crate::descriptor::Opts;
 use crate::error::Result;
@@ -13,14 +25,141 @@ use std::borrow::Cow;
 /// The `path` label of a request no route matched.
 pub const NO_ENDPOINT: &str = "No endpoint";
 
-/// Bucket bounds of `http_server_request_duration_seconds`, in seconds.
-pub const REQUEST_DURATION_BUCKETS: [f64; 14] = [
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
+/// The `host` label of a request for a host that is not one of the app's routes.
+pub const OTHER_HOST: &str = "other";
+
+/// The `error` label of an exception whose class and ancestors are all unnamed.
+pub const UNNAMED_EXCEPTION: &str = "Exception";
+
+/// Bucket bounds of `http_server_request_duration_seconds`, in seconds: the library's
+/// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS).
+pub const REQUEST_DURATION_BUCKETS: &[f64] = crate::metrics::DEFAULT_BUCKETS;
 
 const REQUEST_LABELS: [&str; 4] = ["method", "host", "path", "code"];
+const FAMILY_NAMES: [&str; 3] = [
+    "http_server_requests",
+    "http_server_request_duration_seconds",
+    "http_server_exceptions",
+];
 
-/// The three default families, registered in one registry.
+/// How the framework routed a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// The template of the route that matched (`/users/<int:id>`, `/users/:id`).
+    Template(&'a str),
+    /// The framework has a router and no route matched.
+    NoMatch,
+    /// The framework has no router (plain WSGI, Rack or servlets).
+    NoRouter,
+}
+
+impl<'a> Route<'a> {
+    /// The route from the two facts a binding knows: whether its framework routes at all,
+    /// and the template that matched, if any (a template wins, so an app without a router
+    /// may still name its routes).
+    pub fn from_parts(has_router: bool, template: Option<&'a str>) -> Route<'a> {
+        match (template, has_router) {
+            (Some(template), _) => Route::Template(template),
+            (None, true) => Route::NoMatch,
+            (None, false) => Route::NoRouter,
+        }
+    }
+}
+
+/// An exception raised while handling a request, as the binding's language names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaisedException<'a> {
+    /// The class name as the language writes it (`ZeroDivisionError`,
+    /// `ActiveRecord::RecordNotFound`, `IllegalStateException`); `None` or empty for an
+    /// anonymous class.
+    pub class_name: Option<&'a str>,
+    /// The name of the nearest named ancestor class, for an anonymous class.
+    pub named_ancestor: Option<&'a str>,
+    /// Whether it escaped the app: no response was made, so the request ends as a `500`.
+    /// `false` when the framework turned it into a response itself.
+    pub escaped: bool,
+}
+
+/// The facts of one finished request, as the binding saw them. The core turns them into
+/// labels ([`RequestMetrics::labels`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FinishedRequest<'a> {
+    /// The method as sent.
+    pub method: &'a str,
+    /// The `Host` header as sent (empty when there was none).
+    pub host: &'a [u8],
+    /// The request target as sent, a query string included or not.
+    pub raw_path: &'a str,
+    /// How the framework routed it.
+    pub route: Route<'a>,
+    /// The status of the response (ignored when the exception escaped).
+    pub status: u16,
+    /// Seconds from the request reaching the binding to the response being complete.
+    pub seconds: f64,
+    /// The exception raised while handling it, if any.
+    pub exception: Option<RaisedException<'a>>,
+}
+
+/// The labels the core decided for a request, and the exception class to count, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLabels<'a> {
+    pub method: &'static str,
+    pub host: Cow<'a, str>,
+    pub path: Cow<'a, str>,
+    /// The `code` label, as a number.
+    pub code: u16,
+    /// The `error` label, when the exception is counted.
+    pub error: Option<&'a str>,
+}
+
+/// The rule for the `host` label: the app's own routes, known from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRule {
+    /// Lower-case host names of the app's routes; `None` off the PaaS.
+    hosts: Option<Vec<String>>,
+}
+
+impl HostRule {
+    /// The rule for an app with these routes (`host` or `host/path`), or `None` off the PaaS.
+    pub fn new(routes: Option<&[String]>) -> HostRule {
+        let hosts = routes.map(|routes| {
+            routes
+                .iter()
+                .map(|route| {
+                    host_without_port(route.split('/').next().unwrap_or_default()).to_ascii_lowercase()
+                })
+                .collect()
+        });
+        HostRule { hosts }
+    }
+
+    /// The `host` label for a `Host` header as sent.
+    pub fn label<'a>(&self, host: &'a [u8]) -> Cow<'a, str> {
+        let sent = String::from_utf8_lossy(host);
+        let Some(hosts) = &self.hosts else {
+            return sent;
+        };
+        let name = host_without_port(sent.trim()).to_ascii_lowercase();
+        match hosts.contains(&name) {
+            true => Cow::Owned(name),
+            false => Cow::Borrowed(OTHER_HOST),
+        }
+    }
+}
+
+/// `example.org:8080` and `[::1]:8080` without their port.
+fn host_without_port(host: &str) -> &str {
+    if let Some(end) = host.strip_prefix('[').and_then(|rest| rest.find(']')) {
+        return &host[..end + 2];
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// The three default families, registered once per registry
+/// ([`Registry::request_metrics`](crate::Registry::request_metrics)).
 #[derive(Debug, Clone)]
 pub struct RequestMetrics {
     requests: Family<Counter>,
@@ -31,35 +170,30 @@ pub struct RequestMetrics {
 impl RequestMetrics {
     /// Registers `http_server_requests_total`, `http_server_request_duration_seconds` and
     /// `http_server_exceptions_total` in `registry`. Fails with
-    /// [`Error::Duplicate`](crate::Error::Duplicate) if any is already there.
-    pub fn register(registry: &Registry) -> Result<RequestMetrics> {
+    /// [`Error::Duplicate`](crate::Error::Duplicate) if any is already there; use
+    /// [`Registry::request_metrics`](crate::Registry::request_metrics) to share them.
+    pub(crate) fn register(registry: &Registry) -> Result<RequestMetrics> {
         let requests = registry.counter(
-            Opts::new(
-                "http_server_requests_total",
-                "Requests handled, by route and status.",
-            )
-            .labels(REQUEST_LABELS),
+            Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.").labels(REQUEST_LABELS),
         )?;
-        let durations = registry.histogram(
-            Opts::new(
-                "http_server_request_duration_seconds",
-                "Time taken to handle a request, by route and status.",
-            )
-            .labels(REQUEST_LABELS)
-            .unit("seconds"),
-            Some(&REQUEST_DURATION_BUCKETS),
-        );
-        let durations = durations.inspect_err(|_| {
-            registry.unregister("http_server_requests");
-        })?;
-        let exceptions = registry
-            .counter(
-                Opts::new("http_server_exceptions_total", "Unhandled exceptions, by class.")
-                    .labels(["error"]),
+        let durations = registry
+            .histogram(
+                Opts::new(
+                    FAMILY_NAMES[1],
+                    "Time taken to handle a request, by route and status.",
+                )
+                .labels(REQUEST_LABELS)
+                .unit("seconds"),
+                Some(REQUEST_DURATION_BUCKETS),
             )
             .inspect_err(|_| {
-                registry.unregister("http_server_requests");
-                registry.unregister("http_server_request_duration_seconds");
+                registry.unregister(FAMILY_NAMES[0]);
+            })?;
+        let exceptions = registry
+            .counter(Opts::new(FAMILY_NAMES[2], "Unhandled exceptions, by class.").labels(["error"]))
+            .inspect_err(|_| {
+                registry.unregister(FAMILY_NAMES[0]);
+                registry.unregister(FAMILY_NAMES[1]);
             })?;
         Ok(RequestMetrics {
             requests,
@@ -68,25 +202,50 @@ impl RequestMetrics {
         })
     }
 
-    /// Counts one finished request and observes its duration. `route` is the framework's
-    /// route template, `None` when no route matched (recorded as `No endpoint`). The method
-    /// is upper-cased, and any method outside RFC 9110 and `PATCH` is recorded as `OTHER`,
-    /// so a client inventing methods cannot create series without bound; `host` is the
-    /// `Host` header as sent.
-    pub fn record(&self, method: &str, host: &str, route: Option<&str>, status: u16, seconds: f64) {
-        let method = method_label(method);
-        let mut code_buf = [0u8; 5];
-        let code = status_text(status, &mut code_buf);
-        let values = [method, host, route.unwrap_or(NO_ENDPOINT), code];
-        // The label count is fixed above, so these cannot fail.
-        let _ = self.requests.with(&values, Counter::inc);
-        let _ = self.durations.with(&values, |h| h.observe(seconds.max(0.0)));
+    /// Whether `name` is one of the three families.
+    pub(crate) fn is_family_name(name: &str) -> bool {
+        FAMILY_NAMES.contains(&name)
     }
 
-    /// Counts an unhandled exception by its class name (`ZeroDivisionError`). The request
-    /// itself is recorded separately, with status 500.
-    pub fn exception(&self, class_name: &str) {
-        let _ = self.exceptions.with(&[class_name], Counter::inc);
+    /// The labels the facts of `request` get under `hosts`.
+    pub fn labels<'a>(request: &FinishedRequest<'a>, hosts: &HostRule) -> RequestLabels<'a> {
+        let escaped = request.exception.is_some_and(|e| e.escaped);
+        let status = if escaped { 500 } else { request.status };
+        let error = request
+            .exception
+            .filter(|e| e.escaped || status >= 500)
+            .map(|e| error_label(&e));
+        RequestLabels {
+            method: method_label(request.method),
+            host: hosts.label(request.host),
+            path: path_label(request.route, request.raw_path, status),
+            code: status,
+            error,
+        }
+    }
+
+    /// Records a finished request: counts it, observes its duration and counts its
+    /// exception when one is to be counted.
+    pub fn record(&self, request: &FinishedRequest<'_>, hosts: &HostRule) {
+        let labels = Self::labels(request, hosts);
+        let mut code = itoa::Buffer::new();
+        let values = [
+            labels.method,
+            &labels.host,
+            &labels.path,
+            code.format(labels.code),
+        ];
+        // The label count is fixed above, so these cannot fail.
+        let _ = self.requests.with(&values, Counter::inc);
+        let seconds = if request.seconds.is_finite() {
+            request.seconds.max(0.0)
+        } else {
+            0.0
+        };
+        let _ = self.durations.with(&values, |h| h.observe(seconds));
+        if let Some(error) = labels.error {
+            let _ = self.exceptions.with(&[error], Counter::inc);
+        }
     }
 
     /// The `http_server_requests_total` family.
@@ -105,6 +264,31 @@ impl RequestMetrics {
     }
 }
 
+fn path_label<'a>(route: Route<'a>, raw_path: &'a str, status: u16) -> Cow<'a, str> {
+    match route {
+        Route::Template(template) => Cow::Borrowed(template),
+        Route::NoMatch => Cow::Borrowed(NO_ENDPOINT),
+        Route::NoRouter if status == 404 => Cow::Borrowed(NO_ENDPOINT),
+        Route::NoRouter => collapse_ids(path_without_query(raw_path)),
+    }
+}
+
+fn path_without_query(raw_path: &str) -> &str {
+    let end = raw_path.find(['?', '#']).unwrap_or(raw_path.len());
+    match &raw_path[..end] {
+        "" => "/",
+        path => path,
+    }
+}
+
+fn error_label<'a>(exception: &RaisedException<'a>) -> &'a str {
+    [exception.class_name, exception.named_ancestor]
+        .into_iter()
+        .flatten()
+        .find(|name| !name.is_empty())
+        .unwrap_or(UNNAMED_EXCEPTION)
+}
+
 /// The methods recorded by name; every other method is `OTHER`.
 const KNOWN_METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
@@ -117,21 +301,6 @@ fn method_label(method: &str) -> &'static str {
         .find(|known| known.eq_ignore_ascii_case(method))
         .copied()
         .unwrap_or("OTHER")
-}
-
-/// Writes `status` in decimal into `buf` without allocating.
-fn status_text(status: u16, buf: &mut [u8; 5]) -> &str {
-    let mut n = status;
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[start..]).expect("ASCII digits")
 }
 
 /// Collapses path segments that are ids into placeholders, for frameworks without a
@@ -176,14 +345,6 @@ mod tests {
         assert_eq!(method_label("Patch"), "PATCH");
         assert_eq!(method_label("BREW"), "OTHER");
         assert_eq!(method_label(""), "OTHER");
-    }
-
-    #[test]
-    fn status_text_writes_every_width() {
-        let mut buf = [0u8; 5];
-        assert_eq!(status_text(0, &mut buf), "0");
-        assert_eq!(status_text(200, &mut buf), "200");
-        assert_eq!(status_text(65535, &mut buf), "65535");
     }
 
     #[test]

@@ -15,7 +15,8 @@ fn endpoint_with_env(vars: &[(&str, &str)]) -> Endpoint {
 }
 
 fn on_paas() -> Endpoint {
-    let vcap = format!(r#"{{"application_id":"{GUID}","instance_index":0}}"#);
+    let vcap =
+        format!(r#"{{"application_id":"{GUID}","instance_index":0,"application_uris":["app.example"]}}"#);
     endpoint_with_env(&[("VCAP_APPLICATION", &vcap)])
 }
 

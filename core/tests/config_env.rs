@@ -229,9 +229,11 @@ fn auth_switched_off_in_code_wins_over_vcap_application() {
 }
 
 #[test]
-fn auth_switched_on_in_code_without_application_id_is_an_error() {
-    let error = build_with(Config::builder().auth_enabled(true), &[]).unwrap_err();
-    assert_eq!(error, ConfigError::AuthWithoutApplicationId);
+fn auth_switched_on_in_code_without_application_id_is_off_with_a_warning() {
+    let config = build_with(Config::builder().auth_enabled(true), &[]).unwrap();
+    assert!(!config.auth_enabled());
+    assert_eq!(config.warnings().len(), 1);
+    assert!(config.warnings()[0].0.contains("not on the PaaS"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The endpoint's path matching, methods, HEAD and request metrics.
 
-use gds_metrics::{collapse_ids, Config, Endpoint, Format, Registry, Request};
+use gds_metrics::{
+    collapse_ids, Config, Endpoint, FinishedRequest, Format, Opts, RaisedException, Registry, Request, Route,
+};
 use std::sync::Arc;
 
 fn endpoint(path: Option<&str>) -> Endpoint {
@@ -93,22 +95,44 @@ fn scrapes_are_recorded_under_the_metrics_path_with_host_as_sent() {
 #[test]
 fn request_metrics_render_with_contract_names_labels_and_buckets() {
     let endpoint = endpoint(None);
-    let metrics = endpoint.request_metrics();
-    metrics.record("get", "app.example", Some("/users/<int:id>"), 200, 0.3);
-    metrics.record("GET", "app.example", None, 404, 0.001);
-    metrics.exception("ZeroDivisionError");
+    let request = |method, route, status, seconds, exception| FinishedRequest {
+        method,
+        host: b"app.example",
+        raw_path: "/users/7",
+        route,
+        status,
+        seconds,
+        exception,
+    };
+    endpoint.record(&request(
+        "get",
+        Route::Template("/users/<int:id>"),
+        200,
+        0.3,
+        None,
+    ));
+    endpoint.record(&request("GET", Route::NoMatch, 404, 0.001, None));
+    let raised = RaisedException {
+        class_name: Some("ZeroDivisionError"),
+        named_ancestor: None,
+        escaped: false,
+    };
+    endpoint.record(&request("GET", Route::NoMatch, 404, 0.001, Some(raised)));
     let text = endpoint.registry().render(Format::Text);
     let expected_lines = [
         "# TYPE http_server_requests_total counter",
         "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"/users/<int:id>\",code=\"200\"} 1.0",
-        "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"No endpoint\",code=\"404\"} 1.0",
+        "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"No endpoint\",code=\"404\"} 2.0",
         "# TYPE http_server_request_duration_seconds histogram",
         "http_server_request_duration_seconds_bucket{method=\"GET\",host=\"app.example\",path=\"/users/<int:id>\",code=\"200\",le=\"0.25\"} 0.0",
         "http_server_request_duration_seconds_bucket{method=\"GET\",host=\"app.example\",path=\"/users/<int:id>\",code=\"200\",le=\"0.5\"} 1.0",
         "http_server_request_duration_seconds_count{method=\"GET\",host=\"app.example\",path=\"/users/<int:id>\",code=\"200\"} 1.0",
         "# TYPE http_server_exceptions_total counter",
-        "http_server_exceptions_total{error=\"ZeroDivisionError\"} 1.0",
     ];
+    assert!(
+        !text.contains("ZeroDivisionError"),
+        "an exception the app turned into a 404 is not counted:\n{text}"
+    );
     for line in expected_lines {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
     }
@@ -127,10 +151,29 @@ fn request_metrics_render_with_contract_names_labels_and_buckets() {
 }
 
 #[test]
-fn a_second_endpoint_on_one_registry_is_a_duplicate_error() {
+fn endpoints_on_one_registry_share_its_request_metrics_with_their_own_settings() {
     let registry = Arc::new(Registry::new());
+    let open = Config::builder().build_with_env(|_| None).unwrap();
+    let guarded = Config::builder()
+        .application_id("6b0b3c4e")
+        .build_with_env(|_| None)
+        .unwrap();
+    let first = Endpoint::new(open, registry.clone()).unwrap();
+    let second = Endpoint::new(guarded, registry.clone()).unwrap();
+    assert_eq!(first.handle(&Request::new("GET", "/metrics")).status, 200);
+    assert_eq!(second.handle(&Request::new("GET", "/metrics")).status, 401);
+    let text = registry.render(Format::Text);
+    assert!(text.contains("code=\"200\"} 1.0\n"), "{text}");
+    assert!(text.contains("code=\"401\"} 1.0\n"), "{text}");
+}
+
+#[test]
+fn an_app_family_with_a_request_metric_name_is_a_duplicate_error() {
+    let registry = Arc::new(Registry::new());
+    registry
+        .counter(Opts::new("http_server_requests_total", "Mine."))
+        .unwrap();
     let config = Config::builder().build_with_env(|_| None).unwrap();
-    Endpoint::new(config.clone(), registry.clone()).unwrap();
     let error = Endpoint::new(config, registry).unwrap_err();
     assert_eq!(
         error,

@@ -157,7 +157,7 @@ module GDS
       private
 
       def create_family(label_names)
-        @native_registry.counter(@name.to_s, @docstring, label_names)
+        @native_registry.counter(@name.to_s, @docstring, label_names, @options[:series_limit])
       end
     end
 
@@ -202,7 +202,7 @@ module GDS
       private
 
       def create_family(label_names)
-        @native_registry.gauge(@name.to_s, @docstring, label_names, @options[:mode]&.to_s)
+        @native_registry.gauge(@name.to_s, @docstring, label_names, @options[:series_limit], @options[:mode]&.to_s)
       end
     end
 
@@ -220,7 +220,8 @@ module GDS
     class Histogram < Metric
       include Observing
 
-      DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].freeze
+      # The core's default bucket bounds (the request-duration buckets too).
+      DEFAULT_BUCKETS = Native::DEFAULT_BUCKETS.freeze
 
       def self.type
         "histogram"
@@ -241,7 +242,7 @@ module GDS
 
       def create_family(label_names)
         buckets = @options[:buckets]&.map { |bound| Float(bound) }
-        @native_registry.histogram(@name.to_s, @docstring, label_names, buckets)
+        @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets)
       end
     end
 
@@ -262,7 +263,7 @@ module GDS
       private
 
       def create_family(label_names)
-        @native_registry.summary(@name.to_s, @docstring, label_names)
+        @native_registry.summary(@name.to_s, @docstring, label_names, @options[:series_limit])
       end
     end
   end

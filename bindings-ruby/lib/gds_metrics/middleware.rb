@@ -1,81 +1,101 @@
 # frozen_string_literal: true
 
+require "rack/body_proxy"
 require "gds_metrics/routes"
 
 module GDS
   module Metrics
     # Rack middleware: serves the metrics endpoint at the configured path (and only there)
-    # and counts every other request in the default request metrics.
+    # and reports every other request to the core, which records it in the request metrics.
     #
     #   use GDS::Metrics::Middleware
     #
     # Under Rails the Railtie inserts it with a resolver for the app's route templates.
+    # The middleware reports facts only (the request as sent, how the framework routed it,
+    # the status, the time taken, the exception); the core decides every label.
     class Middleware
-      # Rack env keys of the request headers the endpoint reads, and their header names.
-      SCRAPE_HEADERS = {
-        "HTTP_AUTHORIZATION" => "authorization",
-        "HTTP_ACCEPT" => "accept",
-        "HTTP_ACCEPT_ENCODING" => "accept-encoding",
-        "HTTP_HOST" => "host",
-      }.freeze
-
-      # `route_resolver` answers a route template (or nil for no route) for a Rack env;
-      # without one, Sinatra's matched route is used, else the path with ids collapsed.
+      # `route_resolver` answers the route template (or nil when no route matched) for a
+      # Rack env, for a framework with a router; without one, Sinatra's matched route is
+      # used when the request went through a Sinatra app.
       def initialize(app, route_resolver: nil)
         @app = app
         @endpoint = GDS::Metrics.endpoint
         @routes = Routes.new(route_resolver)
+        Routes.watch_sinatra
       end
 
       def call(env)
-        path = request_path(env)
-        return scrape(env, path) if @endpoint.matches?(path)
+        target = RequestTarget.of(env)
+        mount = env["SCRIPT_NAME"].to_s.b
+        return Middleware.scrape(@endpoint, env, target, mount) if @endpoint.matches?(mount, target)
 
-        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-        begin
-          status, headers, body = @app.call(env)
-        rescue Exception => e # rubocop:disable Lint/RescueException -- counted, then re-raised untouched
-          @endpoint.exception(e.class.name)
-          record(env, path, 500, started)
-          raise
-        end
-        count_handled_exception(env, status)
-        record(env, path, status, started)
-        [status, headers, body]
+        observe(env, target)
+      end
+
+      # Set in the env of a scrape: the endpoint records it itself, so a middleware further
+      # out (Prometheus::Client::Rack::Collector before an Exporter) must not record it again.
+      SCRAPED = "gds_metrics.scraped"
+
+      # The core answers (and counts) the scrape: auth, negotiation, gzip. It gets every
+      # request header, as the client sent it.
+      def self.scrape(endpoint, env, target, mount)
+        env[SCRAPED] = true
+        headers = []
+        env.each { |key, value| headers << key << value.to_s if key.start_with?("HTTP_") }
+        status, response_headers, body = endpoint.call(env["REQUEST_METHOD"].to_s, target, mount, headers)
+        [status, response_headers, [body]]
       end
 
       private
 
-      # SCRIPT_NAME and PATH_INFO as bytes: joining them never raises, whatever bytes a
-      # client sent.
-      def request_path(env)
-        env["SCRIPT_NAME"].to_s.b << env["PATH_INFO"].to_s.b
-      end
-
-      # The core answers (and counts) the scrape: auth, negotiation, gzip.
-      def scrape(env, path)
-        headers = []
-        SCRAPE_HEADERS.each do |key, name|
-          value = env[key]
-          headers << name << value.to_s unless value.nil?
+      # Calls the app and reports the request once its response body is closed.
+      def observe(env, target)
+        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        begin
+          status, headers, body = @app.call(env)
+        rescue Exception => e # rubocop:disable Lint/RescueException -- reported, then re-raised untouched
+          record(env, target, 0, started, Routes.exception_facts(e, escaped: true))
+          raise
         end
-        status, response_headers, body = @endpoint.call(env["REQUEST_METHOD"].to_s, path, headers)
-        [status, response_headers, [body]]
+        finished(env, target, status, headers, body, started)
       end
 
-      def record(env, path, status, started)
+      # Records an Array body (complete already, and left as it is so that servers can
+      # still set its Content-Length) now; any other body when it is closed, so a streamed
+      # body is timed to its end.
+      def finished(env, target, status, headers, body, started)
+        done = -> { record(env, target, status, started, @routes.handled_exception(env)) }
+        return [status, headers, Rack::BodyProxy.new(body, &done)] unless body.is_a?(Array)
+
+        done.call
+        [status, headers, body]
+      end
+
+      # `status` is ignored by the core when the exception escaped.
+      def record(env, target, status, started, exception)
+        return if env.key?(SCRAPED)
+
         seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-        route = @routes.template(env, path)
-        @endpoint.record(env["REQUEST_METHOD"].to_s, env["HTTP_HOST"].to_s, route, status.to_i, seconds)
+        @endpoint.record(env["REQUEST_METHOD"].to_s, env["HTTP_HOST"].to_s, target,
+                         @routes.router?(env), @routes.template(env), status.to_i, seconds, exception)
+      end
+    end
+
+    # The request target as the client sent it, before any server or framework decoded or
+    # normalised it: REQUEST_URI where the server sets it (puma, unicorn, passenger), else
+    # SCRIPT_NAME and PATH_INFO as the outermost app was given them.
+    module RequestTarget
+      # Where the gem keeps the target as a Sinatra app was given it (see Routes.watch_sinatra),
+      # because Rack::Protection rewrites PATH_INFO before middleware inside the app runs.
+      ORIGINAL = "gds_metrics.original_target"
+
+      # As bytes: joining them never raises, whatever bytes a client sent.
+      def self.of(env)
+        env["REQUEST_URI"] || env[ORIGINAL] || given(env)
       end
 
-      # Frameworks that turn an exception into a 500 page themselves (Sinatra outside
-      # development) leave it in the env; it is counted as if it had reached us.
-      def count_handled_exception(env, status)
-        error = env["sinatra.error"]
-        return unless status.to_i >= 500 && error.is_a?(Exception)
-
-        @endpoint.exception(error.class.name)
+      def self.given(env)
+        env["SCRIPT_NAME"].to_s.b << env["PATH_INFO"].to_s.b
       end
     end
   end

@@ -9,6 +9,9 @@ module GDS
     #   registry.counter(:emails_sent, docstring: "Emails sent.", labels: [:template])  # modern
     #   registry.counter(:emails_sent, "Emails sent.")                                  # 0.x, as taught by gds_metrics 0.2.0
     class Registry
+      # A second metric of the same name (an ArgumentError, like every registration mistake).
+      class AlreadyRegisteredError < ArgumentError; end
+
       def initialize(native = Native::Registry.new)
         @native = native
         @metrics = {}
@@ -18,30 +21,56 @@ module GDS
       # The core registry, shared with the endpoint.
       attr_reader :native
 
-      # counter(name, docstring:, labels: [], preset_labels: {}) or counter(name, docstring, base_labels = {}).
-      def counter(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil)
-        declare(Counter, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels)
+      # The most series a metric declared from now on keeps, unless it sets its own
+      # (`series_limit:`); 2,000 unless changed.
+      def series_limit=(limit)
+        @native.series_limit = Integer(limit)
+      end
+
+      def series_limit
+        @native.series_limit
+      end
+
+      # counter(name, docstring:, labels: [], preset_labels: {}, series_limit: nil) or
+      # counter(name, docstring, base_labels = {}).
+      def counter(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil,
+                  series_limit: nil)
+        declare(Counter, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
+                series_limit: series_limit)
       end
 
       # gauge(name, docstring:, labels: [], store_settings: { aggregation: :max }) or
       # gauge(name, docstring, base_labels = {}, multiprocess_mode = :all). The mode only
       # matters under a multi-process server: all, sum, min, max, mostrecent, and live*.
       def gauge(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_mode = nil,
-                docstring: nil, labels: nil, preset_labels: nil, store_settings: {})
+                docstring: nil, labels: nil, preset_labels: nil, store_settings: {}, series_limit: nil)
         mode = store_settings.fetch(:aggregation, legacy_mode)&.to_s&.delete("_") # :most_recent is "mostrecent"
-        declare(Gauge, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels, mode: mode)
+        declare(Gauge, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
+                mode: mode, series_limit: series_limit)
       end
 
       # histogram(name, docstring:, labels: [], buckets: [...]) or histogram(name, docstring, base_labels = {}, buckets = [...]).
       def histogram(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_buckets = nil,
-                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil)
+                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil, series_limit: nil)
         declare(Histogram, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
-                buckets: buckets || legacy_buckets)
+                buckets: buckets || legacy_buckets, series_limit: series_limit)
       end
 
       # summary(name, docstring:, labels: []) or summary(name, docstring, base_labels = {}).
-      def summary(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil)
-        declare(Summary, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels)
+      def summary(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil,
+                  series_limit: nil)
+        declare(Summary, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
+                series_limit: series_limit)
+      end
+
+      # Adds a metric made with `Prometheus::Client::Counter.new` (and the other kinds) to
+      # the registry, so it is exposed; returns it.
+      def register(metric)
+        @mutex.synchronize do
+          raise AlreadyRegisteredError, "#{metric.name} has already been registered" if @metrics.key?(metric.name)
+
+          @metrics[metric.name] = metric.register_in(@native)
+        end
       end
 
       # The metric declared as `name`, or nil.
@@ -80,7 +109,7 @@ module GDS
 
         legacy = !legacy_docstring.nil?
         @mutex.synchronize do
-          raise ArgumentError, "metric #{name.inspect} is already registered" if name.respond_to?(:to_sym) && @metrics.key?(name.to_sym)
+          raise AlreadyRegisteredError, "metric #{name.inspect} is already registered" if name.respond_to?(:to_sym) && @metrics.key?(name.to_sym)
 
           metric = kind.new(@native, name,
                             docstring: docstring || legacy_docstring,

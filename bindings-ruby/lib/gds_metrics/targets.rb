@@ -13,11 +13,14 @@ module GDS
     #   store = GDS::Metrics::Targets::Store.new("/srv/targets")
     #   store.reconcile([app.merge(state: :started)])           # => [["write active/6f1e....json", "written"]]
     #
-    # Mistakes in the facts or desired state raise ArgumentError; a target file Prometheus
-    # would reject, or a failing file operation, raises GDS::Metrics::Targets::Error.
+    # Errors follow the extension's one table: mistakes in the facts or desired state raise
+    # ArgumentError, a target file Prometheus would reject GDS::Metrics::InvalidDataError,
+    # a failing file operation GDS::Metrics::IOError; both are also
+    # GDS::Metrics::Targets::Error.
     module Targets
-      # A target file that cannot be read, or a store operation that failed.
-      class Error < StandardError; end
+      # Included in the errors about target files and their store.
+      module Error; end
+      [InvalidDataError, IOError, ConflictError].each { |error| error.include(Error) }
 
       # The contents of `app`'s target file: one group per instance.
       def self.render(app)

@@ -1,24 +1,25 @@
 # frozen_string_literal: true
 
 # The gem under a real puma in cluster mode (3 workers) on loopback: every scrape, whichever
-# worker answers it, shows the exact totals of all workers, before and after a worker is
-# killed with SIGKILL and after a restart, and the files of dead workers do not linger.
-# Runs in its own process.
+# worker answers it, shows the exact totals of all workers (our metrics and ones declared
+# with the prometheus-client-mmap API, in one scrape), before and after a worker is killed
+# with SIGKILL and after a restart, and the files of dead workers do not linger; the
+# directory comes from the core's one rule, with or without preload_app! and the plugin; a
+# bad setting stops puma at start with the variable named. Runs in its own process.
 
 require "minitest/autorun"
 require "net/http"
 require "socket"
 require "tmpdir"
-require "digest"
 require "fileutils"
 require "rbconfig"
 require "open3"
+require_relative "puma_process"
 
 class PumaClusterTest < Minitest::Test
-  HERE = __dir__
-  LIB = File.expand_path("../../lib", HERE)
+  include PumaProcess
+
   WORKERS = 3
-  BOOT_SECONDS = 90
 
   def setup
     @work_dir = Dir.mktmpdir("gds-metrics-puma")
@@ -32,7 +33,7 @@ class PumaClusterTest < Minitest::Test
 
   def test_exact_totals_across_workers_through_kill_and_restart
     dir = File.join(@work_dir, "mmap")
-    start_puma("MMAP_DIRECTORY" => dir)
+    start_puma("MMAP_DIRECTORY" => dir, "TEST_PRELOAD" => "1", "TEST_PLUGIN" => "1")
 
     40.times { |i| assert_equal "200", get("/work/#{i}").code }
     assert_totals(40)
@@ -59,49 +60,67 @@ class PumaClusterTest < Minitest::Test
     assert_empty stale, "only live processes have files after the restart"
   end
 
-  def test_without_a_directory_puma_cluster_mode_gets_a_private_default
+  def test_without_a_directory_the_plugin_gives_a_private_directory_removed_at_exit
+    start_puma("TEST_PLUGIN" => "1")
+
+    30.times { |i| get("/work/#{i}") }
+    assert_totals(30)
+    private_dir = File.join(Dir.tmpdir, "gds-metrics-#{Process.uid}", @puma.to_s)
+    assert File.directory?(private_dir), "the master's private directory #{private_dir} is used"
+    refute_empty process_files(private_dir)
+
+    stop_puma
+    refute File.exist?(private_dir), "the master removed its private directory when it exited"
+  end
+
+  def test_a_preloaded_app_without_the_plugin_shares_the_masters_private_directory
+    start_puma("TEST_PRELOAD" => "1")
+
+    30.times { |i| get("/work/#{i}") }
+    assert_totals(30)
+    assert File.directory?(File.join(Dir.tmpdir, "gds-metrics-#{Process.uid}", @puma.to_s))
+  end
+
+  def test_workers_loading_the_app_without_the_plugin_find_the_masters_directory
     start_puma({})
 
     30.times { |i| get("/work/#{i}") }
     assert_totals(30)
-    default_dir = File.join(Dir.tmpdir, "gds_metrics-#{Process.uid}-#{Digest::SHA256.hexdigest(File.realpath(@work_dir))[0, 12]}")
-    assert File.directory?(default_dir), "the default directory #{default_dir} is used"
-  ensure
-    FileUtils.rm_rf(default_dir) if default_dir
+    assert File.directory?(File.join(Dir.tmpdir, "gds-metrics-#{Process.uid}", @puma.to_s))
+  end
+
+  def test_a_bad_setting_stops_puma_at_start_with_the_variable_named
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    pid = spawn_puma("TEST_PLUGIN" => "1", "METRICS_BASIC_AUTH" => "1")
+    _, status = Process.wait2(pid)
+    log = File.read(puma_log)
+
+    refute status.success?, "puma refused to start"
+    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, BOOT_SECONDS
+    assert_includes log, "`METRICS_BASIC_AUTH` must be `true` or `false`"
+    refute_includes log, "Unable to start worker"
   end
 
   private
 
-  # Every scrape (several, so different workers answer) shows `count` for both the custom
-  # counter and the request counter of the route.
+  # Every scrape (several, so different workers answer) shows `count` for both custom
+  # counters and the request counter of the route. A request is recorded when puma closes
+  # its body, just after the client has the response, so the first scrape may wait for it.
   def assert_totals(count)
+    expected = ["work_done_total #{count}.0\n", %(legacy_work_total{worker="any"} #{count}.0\n),
+                %(http_server_requests_total{method="GET",host="127.0.0.1:#{@port}",path="/work/:id",code="200"} #{count}.0\n)]
+    wait_until("the last request recorded") { expected.all? { |line| get("/metrics").body.include?(line) } }
     6.times do
       body = get("/metrics").body
-      assert_includes body, "work_done_total #{count}.0\n"
-      assert_includes body,
-                      %(http_server_requests_total{method="GET",host="127.0.0.1:#{@port}",path="/work/:id",code="200"} #{count}.0\n)
+      expected.each { |line| assert_includes body, line }
     end
   end
 
   def start_puma(env)
-    puma = Gem.bin_path("puma", "puma")
-    @puma = Process.spawn({ "RUBYLIB" => LIB }.merge(env), RbConfig.ruby, puma, "-C", File.join(HERE, "puma.rb"),
-                          "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, "config.ru"),
-                          chdir: @work_dir, out: File::NULL, err: File.join(@work_dir, "puma.log"))
+    @puma = spawn_puma(env)
     wait_until("puma to boot #{WORKERS} workers") do
       worker_pids.size == WORKERS && get("/metrics").code == "200"
     end
-  end
-
-  def stop_puma
-    return unless @puma
-
-    Process.kill("TERM", @puma)
-    Process.wait(@puma)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
-  ensure
-    @puma = nil
   end
 
   def worker_pids
@@ -118,23 +137,5 @@ class PumaClusterTest < Minitest::Test
     Net::HTTP.start("127.0.0.1", @port, open_timeout: 2, read_timeout: 10) { |http| http.get(path) }
   rescue SystemCallError, Net::OpenTimeout, Net::ReadTimeout, EOFError
     Struct.new(:code, :body).new("error", "")
-  end
-
-  def wait_until(what)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + BOOT_SECONDS
-    until yield
-      if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-        log = File.exist?(File.join(@work_dir, "puma.log")) ? File.read(File.join(@work_dir, "puma.log")) : ""
-        flunk "timed out waiting for #{what}; puma log:\n#{log}"
-      end
-      sleep 0.05
-    end
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
   end
 end

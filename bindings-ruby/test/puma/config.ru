@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
-# A Sinatra app under puma in cluster mode, for cluster_test.rb.
+# A Sinatra app under puma, for cluster_test.rb: a custom metric of ours and one declared
+# with the prometheus-client-mmap API 0.2.0 apps used, next to each other in one scrape.
 require "sinatra/base"
 require "gds_metrics"
 
@@ -9,11 +10,17 @@ class ClusterApp < Sinatra::Base
   use GDS::Metrics::Middleware
 
   WORK = GDS::Metrics.registry.counter(:work_done, docstring: "Work done.")
+  LEGACY = Prometheus::Client::Counter.new(:legacy_work, "Work counted the 0.2.0 way.")
+  Prometheus::Client.registry.register(LEGACY)
 
   get "/work/:id" do
     WORK.increment
+    LEGACY.increment({ worker: "any" })
     Process.pid.to_s
   end
+
+  # Any other path, as the client sent it, is the app's.
+  get(%r{.*}) { "app" }
 end
 
 run ClusterApp

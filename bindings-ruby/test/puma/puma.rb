@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
-# Cluster mode: three workers forked from a master that loaded the app.
-workers 3
+# Cluster mode: workers forked from a master. The tests choose whether the master preloads
+# the app and whether it runs the gem's plugin.
+workers Integer(ENV.fetch("TEST_WORKERS", "3"))
 threads 1, 4
-preload_app!
+preload_app! if ENV["TEST_PRELOAD"] == "1"
+plugin :gds_metrics if ENV["TEST_PLUGIN"] == "1"
 quiet

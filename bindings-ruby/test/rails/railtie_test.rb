@@ -15,6 +15,8 @@ require "minitest/autorun"
 require "rack/test"
 
 class DummyApp < Rails::Application
+  # config/initializers/gds_metrics.rb is the 0.2.0 app's initializer, copied unchanged.
+  config.root = __dir__
   config.eager_load = false
   config.logger = Logger.new(nil)
   config.secret_key_base = "x" * 64
@@ -48,7 +50,14 @@ class UsersController < ActionController::Base
   end
 end
 
-DummyApp.initialize!
+BOOT_WARNINGS = StringIO.new
+$stderr = BOOT_WARNINGS
+begin
+  DummyApp.initialize!
+  Rails.application.call(Rack::MockRequest.env_for("/metrics")) # the endpoint reads its settings
+ensure
+  $stderr = STDERR
+end
 
 class RailtieTest < Minitest::Test
   include Rack::Test::Methods
@@ -69,6 +78,16 @@ class RailtieTest < Minitest::Test
     before = request_count(method, path, code)
     yield
     assert_equal before + 1, request_count(method, path, code)
+  end
+
+  def test_the_old_initializer_boots_with_auth_off_and_a_warning
+    config = GDS::Metrics::Config.instance
+    assert_equal true, config.use_basic_auth
+    assert_equal "/metrics", config.prometheus_metrics_path
+    assert_equal false, config.is_auth_enabled?
+    assert_match(/auth is switched on but there is no application id/, BOOT_WARNINGS.string)
+    get "/metrics"
+    assert_equal 200, last_response.status
   end
 
   def test_the_railtie_inserts_the_middleware

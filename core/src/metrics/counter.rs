@@ -44,12 +44,7 @@ impl Counter {
 
     /// Adds `amount`, which must be finite and not negative.
     pub fn inc_by_f64(&self, amount: f64) -> Result<()> {
-        if amount.is_nan() || amount < 0.0 || amount.is_infinite() {
-            return Err(Error::NegativeIncrement {
-                metric: self.0.desc.name().to_owned(),
-                amount,
-            });
-        }
+        check_increment(&self.0.desc, amount)?;
         if amount.fract() == 0.0 && amount < u64::MAX as f64 {
             self.inc_by(amount as u64);
         } else if let Some(slots) = &self.0.shared {
@@ -110,5 +105,25 @@ impl Metric for Counter {
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
         family.counter(values, self.get(), Some(self.created()));
+    }
+}
+
+/// Refuses an amount a counter cannot add: negative, NaN or infinite.
+fn check_increment(desc: &Descriptor, amount: f64) -> Result<()> {
+    if amount.is_nan() || amount < 0.0 || amount.is_infinite() {
+        return Err(Error::NegativeIncrement {
+            metric: desc.name().to_owned(),
+            amount,
+        });
+    }
+    Ok(())
+}
+
+impl super::Family<Counter> {
+    /// Adds `amount` to the series for `values`, checking the amount first: a rejected
+    /// call creates no series, so bindings need not check arguments themselves.
+    pub fn inc_by_f64<V: AsRef<str>>(&self, values: &[V], amount: f64) -> Result<()> {
+        check_increment(self.descriptor(), amount)?;
+        self.with(values, |counter| counter.inc_by_f64(amount))?
     }
 }

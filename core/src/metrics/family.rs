@@ -5,18 +5,39 @@
 //! shards, each behind its own read-write lock, so threads updating different series rarely
 //! touch the same lock word. No lock guard ever leaves this module: callers get an owned
 //! handle or a closure runs under the read lock.
+//!
+//! A family keeps at most its series limit of label sets (CONTRACT section 4): a client
+//! that can choose a label value (a `Host` header, a path) must not be able to grow the
+//! scrape without bound. Label sets beyond the limit share one overflow series, whose
+//! every label is [`OVERFLOW_LABEL_VALUE`], and each refusal is counted in
+//! `gds_metrics_series_refused_total{family="<name>"}`.
 
 use super::Metric;
 use crate::descriptor::Descriptor;
 use crate::error::Result;
 use crate::exposition::Encoder;
 use crate::multiprocess::FamilyStore;
+use crate::self_metrics::LazyCounter;
 use hashbrown::HashTable;
 use parking_lot::RwLock;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 const SHARDS: usize = 16;
+
+/// The label sets a family keeps unless told otherwise.
+pub const DEFAULT_SERIES_LIMIT: usize = 2000;
+
+/// The value of every label of a family's overflow series.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+/// How many label sets a family keeps, and where it counts the ones it refuses.
+#[derive(Debug, Clone)]
+pub(crate) struct SeriesLimit {
+    pub(crate) max: usize,
+    pub(crate) refusals: Arc<LazyCounter>,
+}
 
 type LabelValues = Box<[Box<str>]>;
 
@@ -35,6 +56,10 @@ struct Inner<M: Metric> {
     shards: Box<[RwLock<HashTable<Entry<M>>>; SHARDS]>,
     /// Where new series get their slots in multi-process mode.
     store: Option<FamilyStore>,
+    /// `None` for the library's own families, whose label values it chooses itself.
+    limit: Option<SeriesLimit>,
+    /// Label sets held, the overflow series included: at most the limit plus one.
+    len: AtomicUsize,
 }
 
 /// A family of series of one metric kind, told apart by label values.
@@ -71,11 +96,17 @@ impl<M: Metric> Family<M> {
     /// A family for `desc`, whose type must be `M::TYPE`.
     #[cfg(test)]
     pub(crate) fn new(desc: Descriptor, config: M::Config) -> Self {
-        Self::with_store(desc, config, None)
+        Self::with_store(desc, config, None, None)
     }
 
-    /// A family whose series live in a multi-process file when `store` is given.
-    pub(crate) fn with_store(desc: Descriptor, config: M::Config, store: Option<FamilyStore>) -> Self {
+    /// A family whose series live in a multi-process file when `store` is given, holding
+    /// at most `limit` label sets.
+    pub(crate) fn with_store(
+        desc: Descriptor,
+        config: M::Config,
+        store: Option<FamilyStore>,
+        limit: Option<SeriesLimit>,
+    ) -> Self {
         debug_assert_eq!(desc.kind(), M::TYPE);
         let desc = Arc::new(desc);
         let solo = desc
@@ -90,6 +121,8 @@ impl<M: Metric> Family<M> {
                 solo,
                 shards,
                 store,
+                limit,
+                len: AtomicUsize::new(0),
             }),
         }
     }
@@ -137,6 +170,31 @@ impl<M: Metric> Family<M> {
 
     #[cold]
     fn insert<V: AsRef<str>>(&self, hash: u64, values: &[V]) -> M {
+        if self.is_full() {
+            return self.overflow(values.len());
+        }
+        self.insert_values(hash, values)
+    }
+
+    /// Whether a new label set must go to the overflow series.
+    fn is_full(&self) -> bool {
+        let inner = &*self.inner;
+        inner
+            .limit
+            .as_ref()
+            .is_some_and(|limit| inner.len.load(Relaxed) >= limit.max)
+    }
+
+    /// The overflow series, created on the first refusal; counts the refusal.
+    fn overflow(&self, label_count: usize) -> M {
+        if let Some(limit) = &self.inner.limit {
+            limit.refusals.inc(self.inner.desc.name());
+        }
+        let values = vec![OVERFLOW_LABEL_VALUE; label_count];
+        self.insert_values(hash_values(&values), &values)
+    }
+
+    fn insert_values<V: AsRef<str>>(&self, hash: u64, values: &[V]) -> M {
         let mut shard = self.inner.shards[shard_of(hash)].write();
         if let Some(entry) = shard.find(hash, |e| same_values(&e.values, values)) {
             return entry.series.clone();
@@ -153,6 +211,7 @@ impl<M: Metric> Family<M> {
             },
             |e| e.hash,
         );
+        inner.len.fetch_add(1, Relaxed);
         series
     }
 
@@ -165,6 +224,7 @@ impl<M: Metric> Family<M> {
         match shard.find_entry(hash, |e| same_values(&e.values, values)) {
             Ok(entry) => {
                 entry.remove();
+                self.inner.len.fetch_sub(1, Relaxed);
                 Ok(true)
             }
             Err(_) => Ok(false),
@@ -173,7 +233,16 @@ impl<M: Metric> Family<M> {
 
     /// Removes every labelled series.
     pub fn clear(&self) {
-        self.inner.shards.iter().for_each(|s| s.write().clear());
+        for shard in self.inner.shards.iter() {
+            let mut shard = shard.write();
+            self.inner.len.fetch_sub(shard.len(), Relaxed);
+            shard.clear();
+        }
+    }
+
+    /// The number of label sets held (the overflow series included).
+    pub fn series_count(&self) -> usize {
+        self.inner.len.load(Relaxed)
     }
 
     /// Calls `f` with the label values and handle of every series (for adapters such as

@@ -8,7 +8,8 @@ mod histogram;
 mod info;
 
 pub use counter::Counter;
-pub use family::Family;
+pub(crate) use family::SeriesLimit;
+pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};
 pub use gauge::Gauge;
 pub use histogram::{Buckets, Histogram, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
 pub use info::Info;

@@ -10,6 +10,7 @@
 //! - [`archive`]: dead processes folded into one archive, so files stay bounded.
 //! - [`aggregate`]: the rules that combine series, shared by scrapes and folds.
 //! - [`fork`]: a forked child moves onto a file of its own before it can write.
+//! - [`ServerDirectory`]: which directory a server's processes share, and who removes it.
 //!
 //! ```
 //! use gds_metrics::{Format, MultiProcess, Opts, Registry};
@@ -26,6 +27,7 @@
 
 mod aggregate;
 mod archive;
+mod directory;
 mod fork;
 mod format;
 mod gauge_mode;
@@ -33,6 +35,7 @@ mod liveness;
 mod mapped;
 mod slots;
 
+pub use directory::{ServerDirectory, EXPORTED_VARIABLE};
 pub(crate) use format::slot as format_slot;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
 #[doc(hidden)]

@@ -73,6 +73,21 @@ pub enum TargetsError {
 }
 
 impl TargetsError {
+    /// The kind of mistake or failure, for bindings to pick their exception.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind;
+        match self {
+            TargetsError::InvalidGuid { .. } | TargetsError::InvalidFacts { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            TargetsError::InvalidInput { .. } => ErrorKind::InvalidArgument,
+            TargetsError::InvalidFile { .. } | TargetsError::InvalidGroup { .. } => ErrorKind::InvalidData,
+            TargetsError::DuplicateApp { .. } => ErrorKind::Duplicate,
+            TargetsError::Conflict { .. } => ErrorKind::Conflict,
+            TargetsError::Io { .. } | TargetsError::Remote { .. } => ErrorKind::Io,
+        }
+    }
+
     /// Wraps an I/O failure with the action and the path it concerned.
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();

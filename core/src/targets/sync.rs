@@ -104,23 +104,23 @@ impl SyncMetrics {
         };
         Ok(SyncMetrics {
             last_success: gauge(
-                "gds_metrics_targets_sync_last_success_timestamp_seconds",
+                "targets_sync_last_success_timestamp_seconds",
                 "When the last sync that could list the source finished, in Unix seconds.",
             )?,
             applied: counter(
-                "gds_metrics_targets_sync_files_applied_total",
+                "targets_sync_files_applied_total",
                 "Target files written or removed by the sync.",
             )?,
             rejected: gauge(
-                "gds_metrics_targets_sync_objects_rejected",
+                "targets_sync_objects_rejected",
                 "Objects the last sync did not apply because they were invalid or unreadable.",
             )?,
             files: gauge(
-                "gds_metrics_targets_sync_files",
+                "targets_sync_files",
                 "Target files in the directory after the last successful sync.",
             )?,
             errors: counter(
-                "gds_metrics_targets_sync_errors_total",
+                "targets_sync_errors_total",
                 "Syncs that failed as a whole (the source could not be listed, the directory not written).",
             )?,
         })

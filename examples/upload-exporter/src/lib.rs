@@ -19,26 +19,24 @@ pub mod watch;
 pub use collector::UploadCollector;
 pub use probe::Prober;
 
-use axum::extract::{MatchedPath, Query, Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::get;
 use axum::Router;
+use gds_metrics::axum::MetricsLayer;
 use gds_metrics::Endpoint;
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Instant;
 
-/// The exporter's HTTP app: the metrics endpoint (auth, negotiation and gzip come from the
-/// core), the `s3_exporter`-compatible probe and a health check, with every other request
-/// counted in the request metrics.
+/// The exporter's HTTP app: the `s3_exporter`-compatible probe and a health check behind
+/// the core's [`MetricsLayer`], which answers the metrics endpoint (auth, negotiation and
+/// gzip) and records every other request under its route template, or `No endpoint` when
+/// no route matched.
 pub fn app(endpoint: Arc<Endpoint>, prober: Arc<Prober>) -> Router {
-    let metrics_path = endpoint.config().metrics_path().to_owned();
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/probe", get(probe).with_state(prober))
-        .layer(middleware::from_fn_with_state(endpoint.clone(), record_request))
-        .route(&metrics_path, any(endpoint.axum_handler()))
+        .layer(MetricsLayer::new(endpoint))
 }
 
 #[derive(Deserialize)]
@@ -67,33 +65,4 @@ async fn probe(
         .answer(&bucket, &params.prefix, request.method().as_str(), &headers)
         .await
         .into_response()
-}
-
-/// Records a request under its route template, or `No endpoint` when no route matched.
-/// The metrics route is mounted outside this layer: the endpoint records its own scrapes.
-async fn record_request(State(endpoint): State<Arc<Endpoint>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let host = header_text(&request, "host");
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    endpoint.request_metrics().record(
-        &method,
-        &host,
-        route.as_deref(),
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
-}
-
-fn header_text(request: &Request, name: &str) -> String {
-    request
-        .headers()
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! listings with many pages, shared by every scrape, a failed listing reported as a
 //! failure, deadlines, and the `s3_exporter`-compatible probe.
 //!
-//! Runs with `--features system-tests` (`make test-targets-s3` installs the server).
+//! Runs with `--features system-tests` (`make test-exporter-s3`, which installs the server).
 #![cfg(feature = "system-tests")]
 
 #[path = "../../../core/tests/support/s3_server.rs"]

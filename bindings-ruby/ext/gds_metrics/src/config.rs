@@ -2,7 +2,8 @@
 //! in Ruby (`GDS::Metrics.configure`) with everything else read from the environment by
 //! the core.
 
-use crate::error::configuration_error;
+use crate::error::raise;
+use gds_metrics::config::{parse_auth_switch, parse_vcap_application, METRICS_BASIC_AUTH, VCAP_APPLICATION};
 use gds_metrics::Config;
 use magnus::{function, method, prelude::*, Error, RHash, RModule, Ruby, Symbol, TryConvert};
 
@@ -19,8 +20,8 @@ fn setting<T: TryConvert>(settings: RHash, name: &str) -> Result<Option<T>, Erro
 }
 
 impl NativeConfig {
-    /// Settings: `application_id`, `auth_enabled`, `metrics_path`, `multiprocess_dir`;
-    /// nil or absent ones come from the environment.
+    /// Settings: `application_id`, `auth_enabled`, `metrics_path`, `multiprocess_dir`,
+    /// `routes` (the app's own hosts); nil or absent ones come from the environment.
     fn new(settings: RHash) -> Result<Self, Error> {
         let mut builder = Config::builder();
         if let Some(guid) = setting::<String>(settings, "application_id")? {
@@ -35,7 +36,11 @@ impl NativeConfig {
         if let Some(dir) = setting::<String>(settings, "multiprocess_dir")? {
             builder = builder.multiprocess_dir(dir);
         }
-        builder.build().map(Self).map_err(configuration_error)
+        if let Some(routes) = setting::<Vec<String>>(settings, "routes")? {
+            builder = builder.routes(routes);
+        }
+        // Warnings are returned to Ruby (`warnings`), which writes them with `warn`.
+        builder.build_with_env(env_var).map(Self).map_err(raise)
     }
 
     fn metrics_path(&self) -> String {
@@ -66,6 +71,28 @@ impl NativeConfig {
     }
 }
 
+/// A variable of the process environment, as the core reads it.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+}
+
+/// The application id in `VCAP_APPLICATION`, nil when unset; a ConfigurationError when
+/// it cannot be read (never showing the value).
+fn env_application_id() -> Result<Option<String>, Error> {
+    env_var(VCAP_APPLICATION)
+        .map(|raw| parse_vcap_application(&raw))
+        .transpose()
+        .map_err(raise)
+}
+
+/// The auth switch `METRICS_BASIC_AUTH` as the core reads it, nil when unset.
+fn env_auth_switch() -> Result<Option<bool>, Error> {
+    env_var(METRICS_BASIC_AUTH)
+        .map(|raw| parse_auth_switch(&raw))
+        .transpose()
+        .map_err(raise)
+}
+
 /// Defines the config class under `native`.
 pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Config", ruby.class_object())?;
@@ -76,5 +103,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("multiprocess_dir", method!(NativeConfig::multiprocess_dir, 0))?;
     class.define_method("warnings", method!(NativeConfig::warnings, 0))?;
     class.define_method("inspect", method!(NativeConfig::inspect, 0))?;
+    class.define_singleton_method("env_application_id", function!(env_application_id, 0))?;
+    class.define_singleton_method("env_auth_switch", function!(env_auth_switch, 0))?;
     Ok(())
 }

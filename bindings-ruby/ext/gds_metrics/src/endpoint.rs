@@ -1,12 +1,12 @@
 //! `GDS::Metrics::Native::Endpoint`: the core endpoint and request metrics for the Rack
-//! middleware. The middleware hands over request parts and gets back a Rack triple; the
-//! core decides auth, negotiation, compression and what the request metrics record.
+//! middleware. The middleware hands over request parts as sent and the facts of finished
+//! requests; the core decides auth, negotiation, compression and every label.
 
 use crate::config::NativeConfig;
-use crate::error::{argument_error, internal_error};
+use crate::error::{internal_error, raise};
 use crate::gvl::without_gvl;
 use crate::registry::NativeRegistry;
-use gds_metrics::{collapse_ids, Endpoint, Request};
+use gds_metrics::{Endpoint, FinishedRequest, RaisedException, Request, Route};
 use magnus::{function, method, prelude::*, Error, RArray, RHash, RModule, RString, Ruby};
 use std::sync::Arc;
 
@@ -14,56 +14,99 @@ use std::sync::Arc;
 #[magnus::wrap(class = "GDS::Metrics::Native::Endpoint", free_immediately, size)]
 pub struct NativeEndpoint(Arc<Endpoint>);
 
-/// Request headers copied out of Ruby strings, so the request can be answered without the
-/// GVL.
+/// A request copied out of Ruby strings, so it can be answered without the GVL.
 struct OwnedRequest {
     method: String,
-    path: String,
+    target: String,
+    mount: String,
     headers: Vec<(String, Vec<u8>)>,
 }
 
 impl OwnedRequest {
-    /// `headers` is a flat Array: name, value, name, value...
-    fn new(method: String, path: String, headers: RArray) -> Result<Self, Error> {
+    /// `headers` is a flat Array of Rack env keys and values: `HTTP_ACCEPT_ENCODING`,
+    /// value, ... (every request header, as Rack names them).
+    fn new(method: RString, target: RString, mount: RString, headers: RArray) -> Result<Self, Error> {
         let mut pairs = Vec::with_capacity(headers.len() / 2);
         for index in (0..headers.len().saturating_sub(1)).step_by(2) {
-            let name: String = headers.entry(index as isize)?;
+            let key: RString = headers.entry(index as isize)?;
             let value: RString = headers.entry(index as isize + 1)?;
-            // SAFETY: the bytes are copied before any other Ruby code runs.
-            pairs.push((name, unsafe { value.as_slice() }.to_vec()));
+            pairs.push((header_name(&lossy(key)), bytes(value)));
         }
         Ok(Self {
-            method,
-            path,
+            method: lossy(method),
+            target: lossy(target),
+            mount: lossy(mount),
             headers: pairs,
         })
     }
 
     fn request(&self) -> Request<'_> {
         self.headers.iter().fold(
-            Request::new(&self.method, &self.path),
+            Request::new(&self.method, &self.target).mounted_at(&self.mount),
             |request, (name, value)| request.header(name, value),
         )
     }
 }
 
+/// The HTTP name of a Rack env header key: `HTTP_ACCEPT_ENCODING` is `accept-encoding`.
+fn header_name(key: &str) -> String {
+    key.strip_prefix("HTTP_")
+        .unwrap_or(key)
+        .replace('_', "-")
+        .to_ascii_lowercase()
+}
+
 /// Request parts as text whatever their encoding: a path or `Host` with bytes that are not
 /// UTF-8 is the app's business and must never make the middleware raise.
 fn lossy(string: RString) -> String {
+    String::from_utf8_lossy(&bytes(string)).into_owned()
+}
+
+fn bytes(string: RString) -> Vec<u8> {
     // SAFETY: the bytes are copied before any other Ruby code runs.
-    String::from_utf8_lossy(unsafe { string.as_slice() }).into_owned()
+    unsafe { string.as_slice() }.to_vec()
+}
+
+/// An exception as the middleware reports it: `[class name or nil, nearest named ancestor
+/// or nil, escaped]`.
+struct ExceptionFacts {
+    class_name: Option<String>,
+    named_ancestor: Option<String>,
+    escaped: bool,
+}
+
+impl ExceptionFacts {
+    fn from_array(facts: RArray) -> Result<Self, Error> {
+        let name = |index: isize| -> Result<Option<String>, Error> {
+            Ok(facts.entry::<Option<RString>>(index)?.map(lossy))
+        };
+        Ok(Self {
+            class_name: name(0)?,
+            named_ancestor: name(1)?,
+            escaped: facts.entry(2)?,
+        })
+    }
+
+    fn raised(&self) -> RaisedException<'_> {
+        RaisedException {
+            class_name: self.class_name.as_deref(),
+            named_ancestor: self.named_ancestor.as_deref(),
+            escaped: self.escaped,
+        }
+    }
 }
 
 impl NativeEndpoint {
-    /// Registers the request metrics in `registry`; a second endpoint on the same registry
-    /// is an ArgumentError (the metrics would be registered twice).
+    /// The endpoint for `config` on `registry`; the request metrics are registered in the
+    /// registry once, shared by every endpoint on it.
     fn new(config: &NativeConfig, registry: &NativeRegistry) -> Result<Self, Error> {
-        let endpoint = Endpoint::new(config.0.clone(), registry.0.clone()).map_err(argument_error)?;
+        let endpoint = Endpoint::new(config.0.clone(), registry.0.clone()).map_err(raise)?;
         Ok(Self(Arc::new(endpoint)))
     }
 
-    fn matches(&self, path: RString) -> bool {
-        self.0.matches(&lossy(path))
+    /// Whether `target`, as sent, is the endpoint's path below the mount point `mount`.
+    fn matches(&self, mount: RString, target: RString) -> bool {
+        self.0.matches_below(&lossy(mount), &lossy(target))
     }
 
     /// `[status, headers Hash, body String]` for a request to the metrics path. Rendering
@@ -71,11 +114,12 @@ impl NativeEndpoint {
     fn call(
         ruby: &Ruby,
         rb_self: &Self,
-        method: String,
-        path: String,
+        method: RString,
+        target: RString,
+        mount: RString,
         headers: RArray,
     ) -> Result<RArray, Error> {
-        let owned = OwnedRequest::new(method, path, headers)?;
+        let owned = OwnedRequest::new(method, target, mount, headers)?;
         let endpoint = rb_self.0.clone();
         let response = without_gvl(move || endpoint.handle(&owned.request()))
             .map_err(|_| internal_error("answering a scrape"))?;
@@ -90,18 +134,35 @@ impl NativeEndpoint {
         Ok(triple)
     }
 
-    /// Counts one request to the app. `route` nil means no route matched.
-    fn record(&self, method: RString, host: RString, route: Option<RString>, status: u16, seconds: f64) {
-        let route = route.map(lossy);
-        self.0
-            .request_metrics()
-            .record(&lossy(method), &lossy(host), route.as_deref(), status, seconds);
-    }
-
-    /// Counts an unhandled exception by its class name.
-    fn exception(&self, class_name: RString) {
-        let class_name = lossy(class_name);
-        self.0.request_metrics().exception(&class_name);
+    /// Records one finished request of the app from its facts: the method, `Host` and
+    /// target as sent, whether the framework routes and the template that matched (or
+    /// nil), the status, the seconds taken, and the exception facts (or nil). The core
+    /// decides every label.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        method: RString,
+        host: RString,
+        raw_path: RString,
+        has_router: bool,
+        template: Option<RString>,
+        status: u16,
+        seconds: f64,
+        exception: Option<RArray>,
+    ) -> Result<(), Error> {
+        let (method, host, raw_path) = (lossy(method), bytes(host), lossy(raw_path));
+        let template = template.map(lossy);
+        let exception = exception.map(ExceptionFacts::from_array).transpose()?;
+        self.0.record(&FinishedRequest {
+            method: &method,
+            host: &host,
+            raw_path: &raw_path,
+            route: Route::from_parts(has_router, template.as_deref()),
+            status,
+            seconds,
+            exception: exception.as_ref().map(ExceptionFacts::raised),
+        });
+        Ok(())
     }
 
     fn metrics_path(&self) -> String {
@@ -109,20 +170,13 @@ impl NativeEndpoint {
     }
 }
 
-/// The path with numeric ids and UUIDs collapsed, for apps without a router.
-fn collapse(path: RString) -> String {
-    collapse_ids(&lossy(path)).into_owned()
-}
-
-/// Defines the endpoint class and `Native.collapse_ids` under `native`.
+/// Defines the endpoint class under `native`.
 pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Endpoint", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeEndpoint::new, 2))?;
-    class.define_method("matches?", method!(NativeEndpoint::matches, 1))?;
-    class.define_method("call", method!(NativeEndpoint::call, 3))?;
-    class.define_method("record", method!(NativeEndpoint::record, 5))?;
-    class.define_method("exception", method!(NativeEndpoint::exception, 1))?;
+    class.define_method("matches?", method!(NativeEndpoint::matches, 2))?;
+    class.define_method("call", method!(NativeEndpoint::call, 4))?;
+    class.define_method("record", method!(NativeEndpoint::record, 8))?;
     class.define_method("metrics_path", method!(NativeEndpoint::metrics_path, 0))?;
-    native.define_module_function("collapse_ids", function!(collapse, 1))?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! and errors, and never decides anything the core decides.
 
 mod config;
+mod directory;
 mod endpoint;
 mod error;
 mod gvl;
@@ -17,12 +18,13 @@ use magnus::{prelude::*, Error, Ruby};
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let gds = ruby.define_module("GDS")?;
     let metrics = gds.define_module("Metrics")?;
-    metrics.define_error("ConfigurationError", ruby.exception_standard_error())?;
+    error::define(ruby, metrics)?;
     let native = metrics.define_module("Native")?;
     config::define(ruby, native)?;
     registry::define(ruby, native)?;
     endpoint::define(ruby, native)?;
     targets::define(native)?;
     metrics::define(ruby, native)?;
+    directory::define(ruby, native)?;
     Ok(())
 }

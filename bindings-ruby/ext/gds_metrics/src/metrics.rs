@@ -4,7 +4,7 @@
 //! into that Array), or `nil` for a family without labels. Updates hold the GVL: they are a
 //! few atomic operations, cheaper than releasing and retaking it.
 
-use crate::error::argument_error;
+use crate::error::{argument_error, raise};
 use gds_metrics::{Counter, Family, Gauge, Histogram, Metric, Summary};
 use magnus::rb_sys::{protect, AsRawValue, FromRawValue};
 use magnus::{prelude::*, Error, RArray, RHash, RString, Ruby, Symbol, Value};
@@ -24,17 +24,42 @@ fn with_series<M: Metric, R>(
 ) -> Result<R, Error> {
     let given = labels.map_or(0, RHash::len);
     if given == 0 && keys.is_empty() {
-        return family.with::<&str, R>(&[], update).map_err(argument_error);
+        return family.with::<&str, R>(&[], update).map_err(raise);
     }
     let mut values = Values::new();
+    fill_values(family, keys, labels, &mut values)?;
+    family.with(&values, update).map_err(raise)
+}
+
+/// Fills `values` with the values of `labels` in the order of `keys`; an ArgumentError
+/// naming the family's labels when the Hash has other keys.
+fn fill_values<'a, M: Metric>(
+    family: &Family<M>,
+    keys: RArray,
+    labels: Option<RHash>,
+    values: &mut Values<'a>,
+) -> Result<(), Error> {
     let complete = match labels {
-        Some(given) if given.len() == keys.len() => label_values(keys, given, &mut values)?,
+        _ if keys.is_empty() && labels.map_or(0, RHash::len) == 0 => true,
+        Some(given) if given.len() == keys.len() => label_values(keys, given, values)?,
         _ => false,
     };
     if !complete {
         return Err(wrong_labels(family, keys, labels));
     }
-    family.with(&values, update).map_err(argument_error)
+    Ok(())
+}
+
+/// One series as `[label values, what was read]`.
+type Series<R> = (Vec<String>, R);
+
+/// Every series of `family` as `[label values, what read gives]`, for `values`.
+fn series_of<M: Metric, R>(family: &Family<M>, read: impl Fn(&M) -> R) -> Vec<Series<R>> {
+    let mut out = Vec::new();
+    family.for_each(|values, series| {
+        out.push((values.iter().map(|v| v.to_string()).collect(), read(series)));
+    });
+    out
 }
 
 /// Label values for up to this many labels live on the stack.
@@ -114,16 +139,16 @@ fn ordered_values(values: RArray) -> Result<Vec<String>, Error> {
 pub struct CounterFamily(pub Family<Counter>);
 
 impl CounterFamily {
-    /// Checks `by` before finding the series, so a rejected increment does not leave a
+    /// The core checks `by` before finding the series, so a rejected increment leaves no
     /// new series at zero behind.
     fn increment(&self, keys: RArray, labels: Option<RHash>, by: f64) -> Result<(), Error> {
-        if !(by >= 0.0 && by.is_finite()) {
-            return Err(argument_error(gds_metrics::Error::NegativeIncrement {
-                metric: self.0.descriptor().name().to_owned(),
-                amount: by,
-            }));
-        }
-        with_series(&self.0, keys, labels, |c| c.inc_by_f64(by))?.map_err(argument_error)
+        let mut values = Values::new();
+        fill_values(&self.0, keys, labels, &mut values)?;
+        self.0.inc_by_f64(&values, by).map_err(raise)
+    }
+
+    fn series(&self) -> Vec<Series<f64>> {
+        series_of(&self.0, Counter::get)
     }
 
     fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<f64, Error> {
@@ -131,7 +156,7 @@ impl CounterFamily {
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(raise)
     }
 }
 
@@ -156,8 +181,12 @@ impl GaugeFamily {
         with_series(&self.0, keys, labels, Gauge::get)
     }
 
+    fn series(&self) -> Vec<Series<f64>> {
+        series_of(&self.0, Gauge::get)
+    }
+
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(raise)
     }
 }
 
@@ -176,12 +205,19 @@ impl HistogramFamily {
         Ok((snapshot.cumulative, snapshot.sum))
     }
 
+    fn series(&self) -> Vec<Series<(Vec<u64>, f64)>> {
+        series_of(&self.0, |h| {
+            let snapshot = h.snapshot();
+            (snapshot.cumulative, snapshot.sum)
+        })
+    }
+
     fn bounds(&self) -> Vec<f64> {
         self.0.config().bounds().to_vec()
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(raise)
     }
 }
 
@@ -199,8 +235,12 @@ impl SummaryFamily {
         with_series(&self.0, keys, labels, Summary::get)
     }
 
+    fn series(&self) -> Vec<Series<(u64, f64)>> {
+        series_of(&self.0, Summary::get)
+    }
+
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(argument_error)
+        self.0.remove(&ordered_values(values)?).map_err(raise)
     }
 }
 
@@ -213,6 +253,7 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     counter.define_method("increment", method!(CounterFamily::increment, 3))?;
     counter.define_method("get", method!(CounterFamily::get, 2))?;
     counter.define_method("remove", method!(CounterFamily::remove, 1))?;
+    counter.define_method("series", method!(CounterFamily::series, 0))?;
 
     let gauge = native.define_class("GaugeFamily", object)?;
     gauge.define_method("set", method!(GaugeFamily::set, 3))?;
@@ -223,16 +264,19 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     )?;
     gauge.define_method("get", method!(GaugeFamily::get, 2))?;
     gauge.define_method("remove", method!(GaugeFamily::remove, 1))?;
+    gauge.define_method("series", method!(GaugeFamily::series, 0))?;
 
     let histogram = native.define_class("HistogramFamily", object)?;
     histogram.define_method("observe", method!(HistogramFamily::observe, 3))?;
     histogram.define_method("get", method!(HistogramFamily::get, 2))?;
     histogram.define_method("bounds", method!(HistogramFamily::bounds, 0))?;
     histogram.define_method("remove", method!(HistogramFamily::remove, 1))?;
+    histogram.define_method("series", method!(HistogramFamily::series, 0))?;
 
     let summary = native.define_class("SummaryFamily", object)?;
     summary.define_method("observe", method!(SummaryFamily::observe, 3))?;
     summary.define_method("get", method!(SummaryFamily::get, 2))?;
     summary.define_method("remove", method!(SummaryFamily::remove, 1))?;
+    summary.define_method("series", method!(SummaryFamily::series, 0))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `GDS::Metrics::Native::Registry`: the core registry, and rendering it with the GVL
 //! released.
 
-use crate::error::{argument_error, configuration_error, internal_error};
+use crate::error::{argument_error, internal_error, raise};
 use crate::gvl::without_gvl;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
 use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, Opts, Registry};
@@ -14,8 +14,13 @@ use std::sync::Arc;
 #[magnus::wrap(class = "GDS::Metrics::Native::Registry", free_immediately, size)]
 pub struct NativeRegistry(pub Arc<Registry>);
 
-fn opts(name: String, help: String, labels: Vec<String>) -> Opts {
-    Opts::new(name, help).labels(labels)
+/// A family's options; `series_limit` nil keeps the registry's limit.
+fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<usize>) -> Opts {
+    let opts = Opts::new(name, help).labels(labels);
+    match series_limit {
+        Some(limit) => opts.series_limit(limit),
+        None => opts,
+    }
 }
 
 /// The metric type named as the Ruby layer names it.
@@ -38,7 +43,7 @@ impl NativeRegistry {
     /// render the aggregate of every process there. An unusable directory is a
     /// ConfigurationError.
     fn multiprocess(dir: String) -> Result<Self, Error> {
-        let store = MultiProcess::open(Path::new(&dir)).map_err(configuration_error)?;
+        let store = MultiProcess::open(Path::new(&dir)).map_err(raise)?;
         Ok(Self(Arc::new(Registry::multiprocess(store))))
     }
 
@@ -51,13 +56,31 @@ impl NativeRegistry {
     /// Folds the files of exited processes now (a new puma worker does this at boot).
     fn fold_dead(&self) -> Result<(), Error> {
         match self.0.multiprocess_store() {
-            Some(store) => store.fold_dead().map_err(configuration_error),
+            Some(store) => store.fold_dead().map_err(raise),
             None => Ok(()),
         }
     }
 
-    fn counter(&self, name: String, help: String, labels: Vec<String>) -> Result<CounterFamily, Error> {
-        let family = self.0.counter(opts(name, help, labels)).map_err(argument_error)?;
+    /// The limit of series per family for families created from now on.
+    fn set_series_limit(&self, limit: usize) {
+        self.0.set_series_limit(limit);
+    }
+
+    fn series_limit(&self) -> usize {
+        self.0.series_limit()
+    }
+
+    fn counter(
+        &self,
+        name: String,
+        help: String,
+        labels: Vec<String>,
+        series_limit: Option<usize>,
+    ) -> Result<CounterFamily, Error> {
+        let family = self
+            .0
+            .counter(opts(name, help, labels, series_limit))
+            .map_err(raise)?;
         Ok(CounterFamily(family))
     }
 
@@ -66,6 +89,7 @@ impl NativeRegistry {
         name: String,
         help: String,
         labels: Vec<String>,
+        series_limit: Option<usize>,
         mode: Option<String>,
     ) -> Result<GaugeFamily, Error> {
         let mode = match mode {
@@ -74,8 +98,8 @@ impl NativeRegistry {
         };
         let family = self
             .0
-            .gauge_with_mode(opts(name, help, labels), mode)
-            .map_err(argument_error)?;
+            .gauge_with_mode(opts(name, help, labels, series_limit), mode)
+            .map_err(raise)?;
         Ok(GaugeFamily(family))
     }
 
@@ -84,17 +108,27 @@ impl NativeRegistry {
         name: String,
         help: String,
         labels: Vec<String>,
+        series_limit: Option<usize>,
         buckets: Option<Vec<f64>>,
     ) -> Result<HistogramFamily, Error> {
         let family = self
             .0
-            .histogram(opts(name, help, labels), buckets.as_deref())
-            .map_err(argument_error)?;
+            .histogram(opts(name, help, labels, series_limit), buckets.as_deref())
+            .map_err(raise)?;
         Ok(HistogramFamily(family))
     }
 
-    fn summary(&self, name: String, help: String, labels: Vec<String>) -> Result<SummaryFamily, Error> {
-        let family = self.0.summary(opts(name, help, labels)).map_err(argument_error)?;
+    fn summary(
+        &self,
+        name: String,
+        help: String,
+        labels: Vec<String>,
+        series_limit: Option<usize>,
+    ) -> Result<SummaryFamily, Error> {
+        let family = self
+            .0
+            .summary(opts(name, help, labels, series_limit))
+            .map_err(raise)?;
         Ok(SummaryFamily(family))
     }
 
@@ -121,8 +155,8 @@ impl NativeRegistry {
     /// Checks a metric definition without registering it, so a mistake is raised where the
     /// metric is declared even when its family is created later.
     fn validate(kind: String, name: String, labels: Vec<String>) -> Result<(), Error> {
-        let opts = opts(name, String::new(), labels);
-        Descriptor::new(opts, metric_type(&kind)?).map_err(argument_error)?;
+        let opts = opts(name, String::new(), labels, None);
+        Descriptor::new(opts, metric_type(&kind)?).map_err(raise)?;
         Ok(())
     }
 }
@@ -135,11 +169,15 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("multiprocess_dir", method!(NativeRegistry::multiprocess_dir, 0))?;
     class.define_method("fold_dead", method!(NativeRegistry::fold_dead, 0))?;
     class.define_singleton_method("validate", function!(NativeRegistry::validate, 3))?;
-    class.define_method("counter", method!(NativeRegistry::counter, 3))?;
-    class.define_method("gauge", method!(NativeRegistry::gauge, 4))?;
-    class.define_method("histogram", method!(NativeRegistry::histogram, 4))?;
-    class.define_method("summary", method!(NativeRegistry::summary, 3))?;
+    class.define_method("series_limit=", method!(NativeRegistry::set_series_limit, 1))?;
+    class.define_method("series_limit", method!(NativeRegistry::series_limit, 0))?;
+    class.define_method("counter", method!(NativeRegistry::counter, 4))?;
+    class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
+    class.define_method("histogram", method!(NativeRegistry::histogram, 5))?;
+    class.define_method("summary", method!(NativeRegistry::summary, 4))?;
     class.define_method("unregister", method!(NativeRegistry::unregister, 1))?;
     class.define_method("render", method!(NativeRegistry::render, 1))?;
+    // The one definition of the default buckets, for the Ruby classes that show them.
+    native.const_set("DEFAULT_BUCKETS", gds_metrics::DEFAULT_BUCKETS.to_vec())?;
     Ok(())
 }

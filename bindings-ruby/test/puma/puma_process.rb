@@ -1,0 +1,51 @@
+# frozen_string_literal: true
+
+require "rbconfig"
+require "socket"
+
+# A puma started for a test on loopback, with the gem's lib on its load path and its log in
+# the test's work directory (`@work_dir`, `@port` set by the test).
+module PumaProcess
+  HERE = __dir__
+  LIB = File.expand_path("../../lib", HERE)
+  BOOT_SECONDS = 90
+
+  # Starts puma with test/puma/puma.rb and `rackup`; returns its pid.
+  def spawn_puma(env, rackup = "config.ru")
+    Process.spawn({ "RUBYLIB" => LIB }.merge(env), RbConfig.ruby, Gem.bin_path("puma", "puma"),
+                  "-C", File.join(HERE, "puma.rb"), "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, rackup),
+                  chdir: @work_dir, out: File::NULL, err: puma_log)
+  end
+
+  def stop_puma
+    return unless @puma
+
+    Process.kill("TERM", @puma)
+    Process.wait(@puma)
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil
+  ensure
+    @puma = nil
+  end
+
+  def puma_log
+    File.join(@work_dir, "puma.log")
+  end
+
+  def wait_until(what)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + BOOT_SECONDS
+    until yield
+      if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+        flunk "timed out waiting for #{what}; puma log:\n#{File.exist?(puma_log) ? File.read(puma_log) : ""}"
+      end
+      sleep 0.05
+    end
+  end
+
+  def free_port
+    server = TCPServer.new("127.0.0.1", 0)
+    server.addr[1]
+  ensure
+    server&.close
+  end
+end

@@ -1,0 +1,149 @@
+# frozen_string_literal: true
+
+require "test_helper"
+require "vectors"
+require "rack/test"
+require "sinatra/base"
+require "zlib"
+
+# endpoint.json through the Rack middleware, in a plain Rack app and inside a Sinatra app
+# (where Rack::Protection normalises PATH_INFO before the middleware runs).
+class EndpointVectorsTest < Minitest::Test
+  include FreshMetrics
+  include Vectors::Assertions
+
+  class SinatraApp < Sinatra::Base
+    set :environment, :production
+    use GDS::Metrics::Middleware
+    # Whatever path Sinatra routes the request to, the app answers it.
+    get(%r{.*}) { "app" }
+  end
+
+  def rack_app
+    Rack::Builder.new do
+      use GDS::Metrics::Middleware
+      run ->(_env) { [200, { "content-type" => "text/plain" }, ["app"]] }
+    end.to_app
+  end
+
+  # The Rack env of a request for `target` exactly as sent: PATH_INFO is not parsed as a
+  # URI (which would read `//metrics` as a host), as a server without REQUEST_URI gives it.
+  def env_for(request)
+    env = Rack::MockRequest.env_for("/", method: request["method"])
+    env["PATH_INFO"], env["QUERY_STRING"] = request["target"].split("?", 2)
+    env["QUERY_STRING"] ||= ""
+    request["headers"].each { |name, value| env["HTTP_#{name.upcase.tr("-", "_")}"] = value.b }
+    env
+  end
+
+  def run_vector(test_case, app)
+    Vectors.configure(test_case["settings"] || {})
+    status, headers, body = app.call.call(env_for(test_case["request"]))
+    text = +""
+    body.each { |chunk| text << chunk }
+    body.close if body.respond_to?(:close)
+    headers = headers.to_h { |name, value| [name.downcase, value] }
+    assert_answer(test_case["expect"], status, headers, text, test_case["name"])
+  end
+
+  Vectors.cases("endpoint").each_with_index do |test_case, index|
+    define_method("test_rack_#{index}_#{test_case["name"].tr(" ", "_")}") { run_vector(test_case, -> { rack_app }) }
+    define_method("test_sinatra_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      run_vector(test_case, -> { SinatraApp.new })
+    end
+  end
+end
+
+# requests.json through the native record call: facts in, the labels the core recorded out.
+class RequestVectorsTest < Minitest::Test
+  include FreshMetrics
+
+  def recorded_labels(test_case)
+    settings = test_case["settings"] || {}
+    config = GDS::Metrics::Native::Config.new(routes: settings["routes"])
+    native = GDS::Metrics::Native::Registry.new
+    endpoint = GDS::Metrics::Native::Endpoint.new(config, native)
+    facts = test_case["facts"]
+    exception = facts["exception"]&.values_at("class", "ancestor", "escaped")
+    endpoint.record(facts["method"], facts["host"], facts["raw_path"], facts["router"], facts["route"],
+                    facts["status"], 0.01, exception)
+    native.render("text")
+  end
+
+  Vectors.cases("requests").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      text = recorded_labels(test_case)
+      expect = test_case["expect"]
+      labels = %(method="#{expect["method"]}",host="#{expect["host"]}",path="#{expect["path"]}",code="#{expect["code"]}")
+      assert_includes text, "http_server_requests_total{#{labels}} 1.0\n"
+      errors = text.lines.grep(/^http_server_exceptions_total\{/)
+      assert_equal(expect["error"] ? [%(http_server_exceptions_total{error="#{expect["error"]}"} 1.0\n)] : [], errors)
+    end
+  end
+end
+
+# errors.json through the metric API: the exception each kind maps to, raised by the call
+# that made the mistake, and no series left behind by a rejected call.
+class ErrorVectorsTest < Minitest::Test
+  include FreshMetrics
+
+  AMOUNTS = { "NaN" => Float::NAN, "+Inf" => Float::INFINITY, "-Inf" => -Float::INFINITY }.freeze
+
+  def define(definition)
+    options = { docstring: "A vector.", labels: definition["labels"].map(&:to_sym) }
+    options[:buckets] = definition["buckets"] if definition.key?("buckets")
+    registry.public_send(definition["kind"], definition["name"].to_sym, **options)
+  end
+
+  def call(metric, call)
+    labels = metric.labels.zip(call["labels"]).to_h.compact
+    labels[:"extra_#{labels.size}"] = "x" while labels.size < call["labels"].size
+    amount = AMOUNTS.fetch(call["amount"], call["amount"])
+    case call["op"]
+    when "inc" then metric.increment(by: amount, labels: labels)
+    when "set" then metric.set(amount, labels: labels)
+    else flunk "unknown op #{call["op"]}"
+    end
+  end
+
+  def run_case(test_case)
+    *setup, last = test_case["define"]
+    metrics = setup.map { |definition| define(definition) }
+    calls = test_case["calls"]
+    return [-> { define(last) }, nil] if calls.empty?
+
+    metric = define(last)
+    metrics.push(metric)
+    [-> { calls.each { |c| call(metric, c) } }, metric]
+  end
+
+  Vectors.cases("errors").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      action, metric = run_case(test_case)
+      expect = test_case["expect"]
+      expect["error"] ? assert_raises(Vectors::KIND_EXCEPTIONS.fetch(expect["error"])) { action.call } : action.call
+      next if expect["series_created"].nil?
+
+      series = registry.render.lines.grep(/^#{metric.name}_total\{/)
+      assert_equal expect["series_created"], !series.empty?, series.inspect
+    end
+  end
+end
+
+# series_limit.json through the metric API, with the limit set per metric.
+class SeriesLimitVectorsTest < Minitest::Test
+  include FreshMetrics
+
+  Vectors.cases("series_limit").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      limited = registry.counter(:limited, docstring: "Limited.", labels: [:key], series_limit: test_case["limit"])
+      test_case["label_sets"].each { |(key)| limited.increment(labels: { key: key }) }
+
+      expected = test_case["expect"]["series"].map { |key, value| %(limited_total{key="#{key}"} #{Float(value)}) }
+      assert_equal expected.sort, samples("limited_total{").sort
+      refused = test_case["expect"]["refused"]
+      assert_equal(refused.zero? ? [] : [%(gds_metrics_series_refused_total{family="limited"} #{Float(refused)})],
+                   samples('gds_metrics_series_refused_total{family="limited"}'))
+    end
+  end
+end

@@ -1,0 +1,412 @@
+//! The shared conformance vectors (`tests/vectors/*.json`), run against the core's public
+//! API and, with the `axum` feature, through a real axum router with [`MetricsLayer`].
+//!
+//! The Python, Ruby and Java suites run the same files through their own public APIs, so a
+//! behaviour is added once, as a vector, and every language must pass it.
+
+use flate2::read::GzDecoder;
+use gds_metrics::{
+    Config, Endpoint, FinishedRequest, Format, Opts, RaisedException, Registry, Request, Response, Route,
+};
+use serde_json::Value;
+use std::io::Read;
+use std::sync::Arc;
+
+fn vectors(file: &str) -> Vec<Value> {
+    let path = format!("{}/tests/vectors/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
+    doc["cases"].as_array().expect("a `cases` array").clone()
+}
+
+fn str_list(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| items.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// The configuration a vector's `settings` give in code, with an empty environment.
+fn config(settings: &Value) -> Config {
+    let mut builder = Config::builder();
+    if let Some(guid) = settings["application_id"].as_str() {
+        builder = builder.application_id(guid);
+    }
+    if let Some(on) = settings["auth_enabled"].as_bool() {
+        builder = builder.auth_enabled(on);
+    }
+    if let Some(path) = settings["metrics_path"].as_str() {
+        builder = builder.metrics_path(path);
+    }
+    if settings.get("routes").is_some() {
+        builder = builder.routes(str_list(&settings["routes"]));
+    }
+    builder
+        .build_with_env(|_| None)
+        .expect("vector settings are valid")
+}
+
+fn endpoint(settings: &Value) -> Arc<Endpoint> {
+    Arc::new(Endpoint::new(config(settings), Arc::new(Registry::new())).unwrap())
+}
+
+fn headers(case: &Value) -> Vec<(String, String)> {
+    case["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What a request got: the status, headers by lower-case name, and the decoded body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn from_core(response: Response) -> Answer {
+        Answer {
+            status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect(),
+            body: response.body,
+        }
+    }
+}
+
+/// The answer of an app that serves `200 app` for every path but the endpoint's.
+fn app_answer() -> Answer {
+    Answer {
+        status: 200,
+        headers: vec![("content-type".to_owned(), "text/plain".to_owned())],
+        body: b"app".to_vec(),
+    }
+}
+
+fn check_answer(case: &Value, answer: &Answer, via: &str) {
+    let name = format!("{} ({via})", case["name"].as_str().unwrap());
+    let expect = &case["expect"];
+    assert_eq!(
+        u64::from(answer.status),
+        expect["status"].as_u64().unwrap(),
+        "{name}: status"
+    );
+    let from_endpoint = answer.header("cache-control") == Some("no-store");
+    match expect["served_by"].as_str().unwrap() {
+        "endpoint" => assert!(from_endpoint, "{name}: not answered by the endpoint"),
+        _ => {
+            assert!(!from_endpoint, "{name}: answered by the endpoint");
+            assert_eq!(answer.body, b"app", "{name}: the app's body");
+        }
+    }
+    if let Some(expected) = expect["headers"].as_object() {
+        for (header, value) in expected {
+            assert_eq!(answer.header(header), value.as_str(), "{name}: header {header}");
+        }
+    }
+    let body = decoded(answer);
+    match expect["body"].as_str() {
+        Some("exposition") => assert!(
+            body.contains("# TYPE http_server_requests"),
+            "{name}: body\n{body}"
+        ),
+        Some("refusal") => assert_eq!(body.trim_end().lines().count(), 1, "{name}: body {body:?}"),
+        Some("empty") => assert!(body.is_empty(), "{name}: body {body:?}"),
+        _ => {}
+    }
+}
+
+fn decoded(answer: &Answer) -> String {
+    if answer.header("content-encoding") == Some("gzip") {
+        let mut text = String::new();
+        GzDecoder::new(&answer.body[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    } else {
+        String::from_utf8(answer.body.clone()).unwrap()
+    }
+}
+
+#[test]
+fn endpoint_vectors() {
+    for case in vectors("endpoint.json") {
+        let endpoint = endpoint(&case["settings"]);
+        let method = case["request"]["method"].as_str().unwrap();
+        let target = case["request"]["target"].as_str().unwrap();
+        let headers = headers(&case);
+        let answer = if endpoint.matches(target) {
+            let request = headers.iter().fold(Request::new(method, target), |r, (n, v)| {
+                r.header(n, v.as_bytes())
+            });
+            Answer::from_core(endpoint.handle(&request))
+        } else {
+            app_answer()
+        };
+        check_answer(&case, &answer, "Endpoint::handle");
+    }
+}
+
+/// The `path` label of a vector's facts; `route` is given as a template or null.
+fn route(facts: &Value) -> Route<'_> {
+    Route::from_parts(facts["router"].as_bool().unwrap(), facts["route"].as_str())
+}
+
+fn exception(facts: &Value) -> Option<RaisedException<'_>> {
+    let raised = facts.get("exception").filter(|e| !e.is_null())?;
+    Some(RaisedException {
+        class_name: raised["class"].as_str(),
+        named_ancestor: raised["ancestor"].as_str(),
+        escaped: raised["escaped"].as_bool().unwrap(),
+    })
+}
+
+/// The exposition line of `family` with exactly these label pairs, if any.
+fn sample(text: &str, family: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let rendered: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    let prefix = format!("{family}{{{}}} ", rendered.join(","));
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.parse().unwrap())
+}
+
+#[test]
+fn request_vectors() {
+    for case in vectors("requests.json") {
+        let name = case["name"].as_str().unwrap();
+        let settings = case.get("settings").cloned().unwrap_or(Value::Null);
+        let endpoint = endpoint(&settings);
+        let facts = &case["facts"];
+        endpoint.record(&FinishedRequest {
+            method: facts["method"].as_str().unwrap(),
+            host: facts["host"].as_str().unwrap().as_bytes(),
+            raw_path: facts["raw_path"].as_str().unwrap(),
+            route: route(facts),
+            status: facts["status"].as_u64().unwrap() as u16,
+            seconds: 0.01,
+            exception: exception(facts),
+        });
+        let text = endpoint.registry().render(Format::Text);
+        let expect = &case["expect"];
+        let labels = ["method", "host", "path", "code"].map(|label| (label, expect[label].as_str().unwrap()));
+        assert_eq!(
+            sample(&text, "http_server_requests_total", &labels),
+            Some(1.0),
+            "{name}: expected {labels:?} in\n{text}"
+        );
+        match expect["error"].as_str() {
+            Some(error) => assert_eq!(
+                sample(&text, "http_server_exceptions_total", &[("error", error)]),
+                Some(1.0),
+                "{name}: exception in\n{text}"
+            ),
+            None => assert!(
+                !text.contains("http_server_exceptions_total{"),
+                "{name}: no exception expected in\n{text}"
+            ),
+        }
+    }
+}
+
+/// A vector's `amount`: a number, or `NaN`, `+Inf`, `-Inf`.
+fn amount(value: &Value) -> f64 {
+    match value.as_str() {
+        Some("NaN") => f64::NAN,
+        Some("+Inf") => f64::INFINITY,
+        Some("-Inf") => f64::NEG_INFINITY,
+        _ => value.as_f64().unwrap(),
+    }
+}
+
+fn define(registry: &Registry, definition: &Value) -> Result<(), gds_metrics::Error> {
+    let opts = Opts::new(definition["name"].as_str().unwrap(), "A metric from a vector.")
+        .labels(str_list(&definition["labels"]));
+    match definition["kind"].as_str().unwrap() {
+        "counter" => registry.counter(opts).map(drop),
+        "gauge" => registry.gauge(opts).map(drop),
+        "summary" => registry.summary(opts).map(drop),
+        "histogram" => {
+            let buckets: Option<Vec<f64>> = definition
+                .get("buckets")
+                .map(|b| b.as_array().unwrap().iter().map(amount).collect());
+            registry.histogram(opts, buckets.as_deref()).map(drop)
+        }
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+fn call(registry: &Registry, definition: &Value, call: &Value) -> Result<(), gds_metrics::Error> {
+    let name = definition["name"].as_str().unwrap();
+    let labels = str_list(&call["labels"]);
+    let opts = Opts::new(name, "A metric from a vector.").labels(str_list(&definition["labels"]));
+    registry.unregister(name);
+    match (definition["kind"].as_str().unwrap(), call["op"].as_str().unwrap()) {
+        ("counter", "inc") => registry
+            .counter(opts)?
+            .inc_by_f64(&labels, amount(&call["amount"])),
+        ("gauge", "set") => registry
+            .gauge(opts)?
+            .with(&labels, |g| g.set(amount(&call["amount"]))),
+        (kind, op) => panic!("no call {op} on a {kind} in the vectors"),
+    }
+}
+
+#[test]
+fn error_vectors() {
+    for case in vectors("errors.json") {
+        let name = case["name"].as_str().unwrap();
+        let registry = Registry::new();
+        let definitions = case["define"].as_array().unwrap();
+        let calls = case["calls"].as_array().unwrap();
+        let mut outcome = Ok(());
+        for definition in definitions {
+            outcome = define(&registry, definition);
+        }
+        let last = definitions.last().unwrap();
+        for c in calls {
+            outcome = call(&registry, last, c);
+        }
+        let expect = &case["expect"];
+        match expect["error"].as_str() {
+            Some(kind) => {
+                let error = outcome.expect_err(name);
+                assert_eq!(error.kind().name(), kind, "{name}: {error}");
+            }
+            None => outcome.unwrap_or_else(|e| panic!("{name}: {e}")),
+        }
+        if let Some(created) = expect["series_created"].as_bool() {
+            let text = registry.render(Format::Text);
+            let values = str_list(&calls[0]["labels"]);
+            let has_series = !values.is_empty() && text.contains(&format!("\"{}\"", values[0]));
+            assert_eq!(has_series, created, "{name}: series in\n{text}");
+        }
+    }
+}
+
+#[test]
+fn series_limit_vectors() {
+    for case in vectors("series_limit.json") {
+        let name = case["name"].as_str().unwrap();
+        let registry = Registry::new();
+        let limit = case["limit"].as_u64().unwrap() as usize;
+        let family = registry
+            .counter(
+                Opts::new("limited_total", "Limited.")
+                    .labels(["key"])
+                    .series_limit(limit),
+            )
+            .unwrap();
+        for values in case["label_sets"].as_array().unwrap() {
+            family.labels(&str_list(values)).unwrap().inc();
+        }
+        let text = registry.render(Format::Text);
+        let expected = case["expect"]["series"].as_object().unwrap();
+        let lines = text.lines().filter(|l| l.starts_with("limited_total{")).count();
+        assert_eq!(lines, expected.len(), "{name}: series in\n{text}");
+        for (key, value) in expected {
+            assert_eq!(
+                sample(&text, "limited_total", &[("key", key)]),
+                value.as_f64(),
+                "{name}: {key} in\n{text}"
+            );
+        }
+        let refused = case["expect"]["refused"].as_f64().unwrap();
+        let counted = sample(
+            &text,
+            "gds_metrics_series_refused_total",
+            &[("family", "limited")],
+        );
+        assert_eq!(counted.unwrap_or(0.0), refused, "{name}: refusals in\n{text}");
+    }
+}
+
+#[cfg(feature = "axum")]
+mod through_axum {
+    //! The endpoint vectors through a real axum router with the metrics layer, whose
+    //! routes answer `200 app` for every path.
+    use super::*;
+    use axum::routing::get;
+    use gds_metrics::axum::MetricsLayer;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn app(endpoint: Arc<Endpoint>) -> axum::Router {
+        axum::Router::new()
+            .route("/users/{id}", get(|| async { "app" }))
+            .fallback(|| async { "app" })
+            .layer(MetricsLayer::new(endpoint))
+    }
+
+    async fn send(router: axum::Router, case: &Value) -> Answer {
+        let mut request = http::Request::builder()
+            .method(case["request"]["method"].as_str().unwrap())
+            .uri(case["request"]["target"].as_str().unwrap());
+        for (name, value) in headers(case) {
+            request = request.header(name, value);
+        }
+        let response = router
+            .oneshot(request.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn endpoint_vectors_through_the_layer() {
+        for case in vectors("endpoint.json") {
+            let answer = send(app(endpoint(&case["settings"])), &case).await;
+            check_answer(&case, &answer, "axum MetricsLayer");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_layer_records_route_templates_and_unmatched_requests() {
+        let endpoint = endpoint(&Value::Null);
+        let get = |target: &str| serde_json::json!({"request": {"method": "GET", "target": target, "headers": [["Host", "app.local"]]}});
+        send(app(endpoint.clone()), &get("/users/42")).await;
+        send(app(endpoint.clone()), &get("/wp-login.php")).await;
+        let text = endpoint.registry().render(Format::Text);
+        for path in ["/users/{id}", "No endpoint"] {
+            let labels = [
+                ("method", "GET"),
+                ("host", "app.local"),
+                ("path", path),
+                ("code", "200"),
+            ];
+            assert_eq!(
+                sample(&text, "http_server_requests_total", &labels),
+                Some(1.0),
+                "{text}"
+            );
+        }
+    }
+}
