@@ -1,6 +1,8 @@
 # The Python binding (bindings-python): the native module built into a virtual
-# environment that is kept between runs, then its pytest suite, including a real gunicorn
-# with four workers and `promtool check metrics` on its scrape.
+# environment that is kept between runs, its type stubs checked against it
+# (`mypy.stubtest`), then its pytest suite: the shared conformance vectors, a real gunicorn
+# with four workers, uvicorn for the ASGI middleware, Django's test client, and
+# `promtool check metrics` on a scrape.
 
 TEST_TARGETS += test-python
 BENCH_TARGETS += bench-python
@@ -13,10 +15,12 @@ PY_PEER_VENV := $(BUILD)/venv-python-peer
 
 .PHONY: test-python bench-python python-develop
 
-$(PY_VENV)/.installed:
+# Rebuilt when this file changes, so a package added to the list reaches existing venvs.
+$(PY_VENV)/.installed: mk/python.mk
 	scripts/apt-install python3 python3-venv python3-pip prometheus
 	python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest
+	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest mypy prometheus_client \
+		uvicorn starlette fastapi django
 	touch $@
 
 $(PY_PEER_VENV)/.installed:
@@ -30,6 +34,7 @@ python-develop: $(PY_VENV)/.installed
 
 test-python: python-develop
 	cargo clippy -p gds-metrics-python -- -D warnings
+	cd bindings-python && $(PY) -m mypy.stubtest gds_metrics._native
 	cd bindings-python && $(PY) -m pytest -q -p no:cacheprovider
 
 bench-python: python-develop $(PY_PEER_VENV)/.installed

@@ -1,30 +1,32 @@
-//! The metrics endpoint and the request metrics, for the Flask extension and the WSGI
-//! middleware.
+//! The metrics endpoint and the request metrics, for the Flask extension and the WSGI,
+//! ASGI and Django middlewares.
 //!
-//! The Python side hands over request parts (method, path, headers) and gets back status,
-//! headers and body; every decision about auth, formats and compression is the core's
-//! `Endpoint::handle`. For the app's own requests it reports what happened (method, host,
-//! route template, status, duration) to the core's `RequestMetrics`.
+//! The Python side hands over request parts (method, the request target as the client
+//! sent it, the mount prefix, headers) and gets back status, headers and body; every
+//! decision about the path, auth, formats and compression is the core's
+//! `Endpoint::handle`. For the app's own requests it reports facts (method, `Host`, raw
+//! path, how the framework routed it, status, duration, the exception raised) and the core
+//! decides every label (`Endpoint::record`).
 
-use crate::error::OrValueError;
+use crate::error::OrRaise;
 use crate::gil::without_gil;
-use crate::metrics::{default_registry, PyRegistry};
-use gds_metrics::{Config, Request};
+use crate::metrics::{default_registry, refresh_functions, PyRegistry};
+use gds_metrics::{Config, FinishedRequest, RaisedException, Request, Route};
 use pyo3::exceptions::{PyRuntimeWarning, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
-use std::borrow::Cow;
-use std::path::PathBuf;
+use pyo3::types::{PyBytes, PyString, PyType};
 use std::sync::Arc;
 
 /// A response as Python receives it: status, `(name, value)` headers, body.
 type PyResponse<'py> = (u16, Vec<(&'static str, String)>, Bound<'py, PyBytes>);
 
-/// One app's metrics endpoint over a registry, configured from the environment with
-/// keyword arguments winning (CONTRACT section 1).
+/// One app's metrics endpoint over a registry, configured from the environment when it is
+/// created, with keyword arguments winning (CONTRACT section 1). Each endpoint has its own
+/// settings; the request metrics are registered once per registry, by the core.
 #[pyclass(module = "gds_metrics._native", frozen)]
 pub struct Endpoint {
     inner: Arc<gds_metrics::Endpoint>,
+    registry: Py<PyRegistry>,
 }
 
 /// A header value as the endpoint reads it: raw bytes. WSGI servers decode header bytes
@@ -58,14 +60,30 @@ fn warn_about(py: Python<'_>, config: &Config) -> PyResult<()> {
     Ok(())
 }
 
+/// The facts of an exception: its class name, and the nearest named class in its method
+/// resolution order (for a class whose `__name__` is empty).
+fn exception_names(exception: &Bound<'_, PyAny>) -> PyResult<(String, Option<String>)> {
+    let class = exception.get_type();
+    let name = class.name()?.to_cow()?.into_owned();
+    let ancestor = class
+        .mro()
+        .iter()
+        .skip(1)
+        .filter_map(|base| base.cast_into::<PyType>().ok())
+        .map(|base| base.name().and_then(|n| Ok(n.to_cow()?.into_owned())))
+        .find(|n| n.as_ref().map_or(true, |n| !n.is_empty()))
+        .transpose()?;
+    Ok((name, ancestor))
+}
+
 #[pymethods]
 impl Endpoint {
     /// An endpoint serving `registry` (default: the default registry). Settings given
     /// here win over the environment; the rest comes from `VCAP_APPLICATION`,
-    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH` and `CF_INSTANCE_INDEX`. A bad
-    /// setting is a `ValueError` naming the variable.
+    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH` and `CF_INSTANCE_INDEX`, read now.
+    /// A bad setting is a `ConfigurationError` naming the variable.
     #[new]
-    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None, multiprocess_dir = None))]
+    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None))]
     fn new(
         py: Python<'_>,
         registry: Option<Py<PyRegistry>>,
@@ -73,7 +91,6 @@ impl Endpoint {
         auth_enabled: Option<bool>,
         metrics_path: Option<String>,
         instance_index: Option<u32>,
-        multiprocess_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
         let mut builder = Config::builder();
         if let Some(guid) = application_id {
@@ -88,19 +105,17 @@ impl Endpoint {
         if let Some(index) = instance_index {
             builder = builder.instance_index(index);
         }
-        if let Some(dir) = multiprocess_dir {
-            builder = builder.multiprocess_dir(dir);
-        }
-        let config = builder.build().or_value_error()?;
+        let config = builder.build().or_raise()?;
         warn_about(py, &config)?;
         let registry = match registry {
             Some(registry) => registry,
             None => default_registry(py)?,
         };
-        let registry = registry.get().inner.clone();
-        let inner = gds_metrics::Endpoint::new(config, registry).or_value_error()?;
+        let core_registry = registry.get().inner.clone();
+        let inner = gds_metrics::Endpoint::new(config, core_registry).or_raise()?;
         Ok(Self {
             inner: Arc::new(inner),
+            registry,
         })
     }
 
@@ -116,32 +131,45 @@ impl Endpoint {
         self.inner.config().auth_enabled()
     }
 
-    /// Whether a request for `path` is for the endpoint (anything else is the app's).
-    fn matches(&self, path: &str) -> bool {
-        self.inner.matches(path)
+    /// The registry the endpoint serves.
+    #[getter]
+    fn registry(&self, py: Python<'_>) -> Py<PyRegistry> {
+        self.registry.clone_ref(py)
     }
 
-    /// Answers a scrape: `(status, [(header, value)], body)`. `headers` is a list of
+    /// Whether the request target, exactly as the client sent it (`RAW_URI`,
+    /// `REQUEST_URI`), is for the endpoint of an app mounted at `mount` (`SCRIPT_NAME`).
+    /// Anything else is the app's.
+    #[pyo3(signature = (target, mount = ""))]
+    fn matches(&self, target: &str, mount: &str) -> bool {
+        self.inner.matches_below(mount, target)
+    }
+
+    /// Answers a scrape: `(status, [(header, value)], body)`. `target` is the request
+    /// target as sent, `mount` the prefix the app is mounted at, `headers` a list of
     /// `(name, value)` pairs as the client sent them, a repeated header once per
-    /// occurrence. Runs with the GIL released; records the scrape in the request metrics.
+    /// occurrence. Refreshes function gauges, then renders with the GIL released; records
+    /// the scrape in the request metrics.
+    #[pyo3(signature = (method, target, headers, mount = ""))]
     fn handle<'py>(
         &self,
         py: Python<'py>,
         method: &str,
-        path: &str,
+        target: &str,
         headers: Vec<(String, Bound<'py, PyAny>)>,
+        mount: &str,
     ) -> PyResult<PyResponse<'py>> {
         let headers: Vec<(String, Vec<u8>)> = headers
             .into_iter()
             .map(|(name, value)| Ok((name, header_bytes(&value)?)))
             .collect::<PyResult<_>>()?;
+        refresh_functions(py, self.inner.registry());
         let endpoint = self.inner.clone();
         let response = without_gil(py, move || {
-            let request = headers
-                .iter()
-                .fold(Request::new(method, path), |request, (name, value)| {
-                    request.header(name, value)
-                });
+            let request = headers.iter().fold(
+                Request::new(method, target).mounted_at(mount),
+                |request, (name, value)| request.header(name, value),
+            );
             endpoint.handle(&request)
         });
         Ok((
@@ -151,30 +179,44 @@ impl Endpoint {
         ))
     }
 
-    /// Records one finished request of the app: `route` is the framework's route
-    /// template, or `None` when no route matched.
-    fn record(&self, method: &str, host: &str, route: Option<&str>, status: u16, seconds: f64) {
-        self.inner
-            .request_metrics()
-            .record(method, host, route, status, seconds);
-    }
-
-    /// Counts an unhandled exception by its class name.
-    fn exception(&self, class_name: &str) {
-        self.inner.request_metrics().exception(class_name);
+    /// Records one finished request of the app from what the framework knows: the method,
+    /// `Host` and path as sent, whether the framework routes requests and the template of
+    /// the route that matched (or `None`), the status, the seconds it took, and the
+    /// exception raised while handling it, if any, with whether it escaped the app. The
+    /// core decides every label.
+    #[pyo3(signature = (method, host, raw_path, has_router, route, status, seconds, exception = None, escaped = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        method: &str,
+        host: &Bound<'_, PyAny>,
+        raw_path: &str,
+        has_router: bool,
+        route: Option<&str>,
+        status: u16,
+        seconds: f64,
+        exception: Option<&Bound<'_, PyAny>>,
+        escaped: bool,
+    ) -> PyResult<()> {
+        let host = header_bytes(host)?;
+        let names = exception.map(exception_names).transpose()?;
+        self.inner.record(&FinishedRequest {
+            method,
+            host: &host,
+            raw_path,
+            route: Route::from_parts(has_router, route),
+            status,
+            seconds,
+            exception: names.as_ref().map(|(class_name, ancestor)| RaisedException {
+                class_name: Some(class_name),
+                named_ancestor: ancestor.as_deref(),
+                escaped,
+            }),
+        });
+        Ok(())
     }
 
     fn __repr__(&self) -> String {
         format!("<gds_metrics Endpoint {}>", self.inner.config().metrics_path())
-    }
-}
-
-/// The path with numeric ids and UUIDs collapsed, the `path` label for apps whose
-/// framework has no router.
-#[pyfunction]
-pub fn collapse_ids(path: &str) -> String {
-    match gds_metrics::collapse_ids(path) {
-        Cow::Borrowed(same) => same.to_owned(),
-        Cow::Owned(collapsed) => collapsed,
     }
 }

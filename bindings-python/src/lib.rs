@@ -1,10 +1,12 @@
 //! `gds_metrics._native`: the Rust core as a private Python module.
 //!
 //! The public, typed surface is the pure-Python package `gds_metrics`; this module only
-//! exposes core objects (registry, metrics, endpoint, target files) with Python-shaped
-//! arguments. Errors become `ValueError` (see `error.rs`); scrape-time work runs with the
-//! GIL released (see `gil.rs`).
+//! exposes core objects (registry, metrics, endpoint, server directory, target files) with
+//! Python-shaped arguments. Core errors become Python exceptions through one table
+//! (`error.rs`); scrape-time work runs with the GIL released (`gil.rs`), and families that
+//! Python computes at scrape time are written by the core's encoder (`collector.rs`).
 
+mod collector;
 mod endpoint;
 mod error;
 mod gil;
@@ -18,15 +20,20 @@ use pyo3::prelude::*;
 /// runs without the GIL on free-threaded CPython builds.
 #[pymodule(gil_used = false)]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add("ConfigurationError", py.get_type::<error::ConfigurationError>())?;
+    module.add("ConflictError", py.get_type::<error::ConflictError>())?;
     module.add_class::<metrics::PyRegistry>()?;
     module.add_class::<metrics::Counter>()?;
     module.add_class::<metrics::Gauge>()?;
     module.add_class::<metrics::Histogram>()?;
     module.add_class::<metrics::Summary>()?;
     module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
+    module.add_function(wrap_pyfunction!(metrics::metric_name, module)?)?;
     module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
+    module.add_class::<multiprocess::PyServerDirectory>()?;
+    module.add("EXPORTED_VARIABLE", gds_metrics::multiprocess::EXPORTED_VARIABLE)?;
     module.add_class::<endpoint::Endpoint>()?;
-    module.add_function(wrap_pyfunction!(endpoint::collapse_ids, module)?)?;
     module.add_class::<targets::PyTargetStore>()?;
     module.add_function(wrap_pyfunction!(targets::render_target_file, module)?)?;
     module.add_function(wrap_pyfunction!(targets::read_target_file, module)?)?;

@@ -10,7 +10,8 @@
 // The constructors take prometheus_client's arguments, one Rust parameter each.
 #![allow(clippy::too_many_arguments)]
 
-use crate::error::OrValueError;
+use crate::collector::{descriptor, PyCollector};
+use crate::error::OrRaise;
 use crate::gil::without_gil;
 use crate::multiprocess::new_registry;
 use gds_metrics::{Config, Family, Format, GaugeMode, Metric, Opts};
@@ -21,7 +22,7 @@ use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 /// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
 #[pyclass(module = "gds_metrics._native", name = "Registry", frozen)]
@@ -43,6 +44,7 @@ impl PyRegistry {
     /// `openmetrics` is true. Renders with the GIL released.
     #[pyo3(signature = (openmetrics = false))]
     fn render<'py>(&self, py: Python<'py>, openmetrics: bool) -> Bound<'py, PyBytes> {
+        refresh_functions(py, &self.inner);
         let format = if openmetrics {
             Format::OpenMetrics
         } else {
@@ -55,6 +57,36 @@ impl PyRegistry {
             out
         });
         PyBytes::new(py, &body)
+    }
+
+    /// The most label sets a family of this registry keeps unless it sets its own
+    /// (`series_limit=`); label sets beyond it share one overflow series. Default 2,000.
+    #[getter]
+    fn series_limit(&self) -> usize {
+        self.inner.series_limit()
+    }
+
+    #[setter]
+    fn set_series_limit(&self, limit: usize) {
+        self.inner.set_series_limit(limit);
+    }
+
+    /// Registers `collect`, called at every scrape to return families as tuples (see
+    /// `gds_metrics._families`). `claims` are the `(kind, name, documentation, unit,
+    /// labelnames)` of the families it will write, checked for clashes now.
+    #[pyo3(signature = (collect, claims = Vec::new()))]
+    fn register_collector(
+        &self,
+        collect: Py<PyAny>,
+        claims: Vec<(String, String, String, String, Vec<String>)>,
+    ) -> PyResult<()> {
+        let descriptors = claims
+            .iter()
+            .map(|(kind, name, help, unit, labels)| descriptor(kind, name, help, unit, labels))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner
+            .register(Arc::new(PyCollector::new(collect, descriptors)))
+            .or_raise()
     }
 
     /// Removes the metric family `name`; returns whether it was registered.
@@ -81,13 +113,22 @@ impl PyRegistry {
 static DEFAULT_REGISTRY: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
 
 /// The process's default registry, created on first use: multi-process when the
-/// environment names a directory (`PROMETHEUS_MULTIPROC_DIR`), else in-process.
+/// environment names a directory (`PROMETHEUS_MULTIPROC_DIR`, `prometheus_multiproc_dir`
+/// or `MMAP_DIRECTORY`), else in-process. The metrics of `prometheus_client`'s default
+/// registry are part of its scrape.
 #[pyfunction]
 pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
     DEFAULT_REGISTRY
         .get_or_try_init(py, || {
-            let config = Config::from_env().or_value_error()?;
-            Py::new(py, PyRegistry::wrap(new_registry(config.multiprocess_dir())?))
+            let config = Config::from_env().or_raise()?;
+            let registry = Arc::new(new_registry(config.multiprocess_dir())?);
+            let bridge = py
+                .import("gds_metrics._families")?
+                .getattr("prometheus_client_families")?;
+            registry
+                .register(Arc::new(PyCollector::bridge(bridge.unbind(), &registry)))
+                .or_raise()?;
+            Py::new(py, PyRegistry { inner: registry })
         })
         .map(|r| r.clone_ref(py))
 }
@@ -136,30 +177,35 @@ struct Definition {
     namespace: String,
     subsystem: String,
     unit: String,
+    series_limit: Option<usize>,
 }
 
-impl Definition {
-    fn opts(self) -> Opts {
-        let mut full_name = [
-            self.namespace.as_str(),
-            self.subsystem.as_str(),
-            self.name.as_str(),
-        ]
+/// `prometheus_client`'s full name: `namespace_subsystem_name`, then `_unit` unless the
+/// name already ends with it.
+#[pyfunction]
+#[pyo3(signature = (name, namespace = "", subsystem = "", unit = ""))]
+pub fn metric_name(name: &str, namespace: &str, subsystem: &str, unit: &str) -> String {
+    let mut full_name = [namespace, subsystem, name]
         .into_iter()
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join("_");
-        let mut opts_unit = None;
+    let suffix = format!("_{unit}");
+    if !unit.is_empty() && !full_name.ends_with(&suffix) {
+        full_name.push_str(&suffix);
+    }
+    full_name
+}
+
+impl Definition {
+    fn opts(self) -> Opts {
+        let full_name = metric_name(&self.name, &self.namespace, &self.subsystem, &self.unit);
+        let mut opts = Opts::new(full_name, self.documentation).labels(self.labelnames);
         if !self.unit.is_empty() {
-            let suffix = format!("_{}", self.unit);
-            if !full_name.ends_with(&suffix) {
-                full_name.push_str(&suffix);
-            }
-            opts_unit = Some(self.unit);
+            opts = opts.unit(self.unit);
         }
-        let opts = Opts::new(full_name, self.documentation).labels(self.labelnames);
-        match opts_unit {
-            Some(unit) => opts.unit(unit),
+        match self.series_limit {
+            Some(limit) => opts.series_limit(limit),
             None => opts,
         }
     }
@@ -171,19 +217,22 @@ struct Handle<M: Metric> {
     family: Family<M>,
     series: Option<M>,
     is_child: bool,
+    /// The registry the family is in, for gauges whose value a function computes.
+    registry: Weak<gds_metrics::Registry>,
     /// A labelled parent's children by their label values, as `prometheus_client` keeps
     /// them: `labels("GET", "200")` in a hot path is then one dict lookup.
     children: Option<Py<PyDict>>,
 }
 
 impl<M: Metric> Handle<M> {
-    fn parent(py: Python<'_>, family: Family<M>) -> Self {
+    fn parent(py: Python<'_>, family: Family<M>, registry: &Arc<gds_metrics::Registry>) -> Self {
         let series = family.get().ok();
         Self {
             children: series.is_none().then(|| PyDict::new(py).unbind()),
             series,
             family,
             is_child: false,
+            registry: Arc::downgrade(registry),
         }
     }
 
@@ -263,12 +312,13 @@ impl<M: Metric> Handle<M> {
             )));
         }
         let values = self.label_values(args, kwargs)?;
-        let series = self.family.labels(&values).or_value_error()?;
+        let series = self.family.labels(&values).or_raise()?;
         Ok(Self {
             family: self.family.clone(),
             series: Some(series),
             is_child: true,
             children: None,
+            registry: self.registry.clone(),
         })
     }
 
@@ -316,7 +366,7 @@ impl<M: Metric> Handle<M> {
             .iter()
             .map(|value| label_value(&value))
             .collect::<PyResult<_>>()?;
-        self.family.remove(&values).or_value_error().map(drop)
+        self.family.remove(&values).or_raise().map(drop)
     }
 
     fn repr(&self, kind: &str) -> String {
@@ -357,7 +407,7 @@ pub struct Counter(Handle<gds_metrics::Counter>);
 #[pymethods]
 impl Counter {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -367,6 +417,7 @@ impl Counter {
         subsystem: String,
         unit: String,
         registry: RegistryArg,
+        series_limit: Option<usize>,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -375,10 +426,12 @@ impl Counter {
             namespace,
             subsystem,
             unit,
+            series_limit,
         }
         .opts();
-        let family = registry.resolve(py)?.counter(opts).or_value_error()?;
-        Ok(Self(Handle::parent(py, family)))
+        let registry = registry.resolve(py)?;
+        let family = registry.counter(opts).or_raise()?;
+        Ok(Self(Handle::parent(py, family, &registry)))
     }
 
     /// Adds `amount` (default 1); a negative amount is a `ValueError`.
@@ -389,7 +442,7 @@ impl Counter {
             series.inc();
             Ok(())
         } else {
-            series.inc_by_f64(amount).or_value_error()
+            series.inc_by_f64(amount).or_raise()
         }
     }
 
@@ -420,7 +473,7 @@ pub struct Gauge(Handle<gds_metrics::Gauge>);
 #[pymethods]
 impl Gauge {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, multiprocess_mode = String::from("all")))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, multiprocess_mode = String::from("all"), series_limit = None))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -431,8 +484,9 @@ impl Gauge {
         unit: String,
         registry: RegistryArg,
         multiprocess_mode: String,
+        series_limit: Option<usize>,
     ) -> PyResult<Self> {
-        let mode: GaugeMode = multiprocess_mode.parse().or_value_error()?;
+        let mode: GaugeMode = multiprocess_mode.parse().or_raise()?;
         let opts = Definition {
             name,
             documentation,
@@ -440,13 +494,12 @@ impl Gauge {
             namespace,
             subsystem,
             unit,
+            series_limit,
         }
         .opts();
-        let family = registry
-            .resolve(py)?
-            .gauge_with_mode(opts, mode)
-            .or_value_error()?;
-        Ok(Self(Handle::parent(py, family)))
+        let registry = registry.resolve(py)?;
+        let family = registry.gauge_with_mode(opts, mode).or_raise()?;
+        Ok(Self(Handle::parent(py, family, &registry)))
     }
 
     /// Adds `amount` (default 1).
@@ -475,6 +528,20 @@ impl Gauge {
         Ok(())
     }
 
+    /// Makes the value whatever `function()` returns when a scrape renders the registry
+    /// (`prometheus_client`'s `set_function`). A function that raises is reported through
+    /// `sys.unraisablehook` and the previous value is kept.
+    fn set_function(&self, function: Py<PyAny>) -> PyResult<()> {
+        let series = self.0.series("set_function")?.clone();
+        let mut functions = FUNCTIONS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        functions.push(FunctionGauge {
+            registry: self.0.registry.clone(),
+            series,
+            function,
+        });
+        Ok(())
+    }
+
     /// Adds one while a `with` block or decorated function runs.
     fn track_inprogress<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.get().0.series("track_inprogress")?;
@@ -493,6 +560,35 @@ impl Gauge {
     }
 }
 
+/// A gauge series whose value a Python function computes.
+struct FunctionGauge {
+    registry: Weak<gds_metrics::Registry>,
+    series: gds_metrics::Gauge,
+    function: Py<PyAny>,
+}
+
+/// Every `set_function` gauge of the process; entries of dropped registries are pruned.
+static FUNCTIONS: Mutex<Vec<FunctionGauge>> = Mutex::new(Vec::new());
+
+/// Sets the function gauges of `registry` from their functions, before a render.
+pub(crate) fn refresh_functions(py: Python<'_>, registry: &Arc<gds_metrics::Registry>) {
+    let due: Vec<(gds_metrics::Gauge, Py<PyAny>)> = {
+        let mut functions = FUNCTIONS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        functions.retain(|f| f.registry.strong_count() > 0);
+        functions
+            .iter()
+            .filter(|f| std::ptr::eq(f.registry.as_ptr(), Arc::as_ptr(registry)))
+            .map(|f| (f.series.clone(), f.function.clone_ref(py)))
+            .collect()
+    };
+    for (series, function) in due {
+        match function.bind(py).call0().and_then(|value| value.extract::<f64>()) {
+            Ok(value) => series.set(value),
+            Err(error) => error.write_unraisable(py, Some(function.bind(py))),
+        }
+    }
+}
+
 /// A histogram: observations counted in buckets (`prometheus_client.Histogram`).
 #[pyclass(module = "gds_metrics._native", frozen)]
 pub struct Histogram(Handle<gds_metrics::Histogram>);
@@ -500,7 +596,7 @@ pub struct Histogram(Handle<gds_metrics::Histogram>);
 #[pymethods]
 impl Histogram {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None, series_limit = None))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -511,6 +607,7 @@ impl Histogram {
         unit: String,
         registry: RegistryArg,
         buckets: Option<Vec<f64>>,
+        series_limit: Option<usize>,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -519,13 +616,12 @@ impl Histogram {
             namespace,
             subsystem,
             unit,
+            series_limit,
         }
         .opts();
-        let family = registry
-            .resolve(py)?
-            .histogram(opts, buckets.as_deref())
-            .or_value_error()?;
-        Ok(Self(Handle::parent(py, family)))
+        let registry = registry.resolve(py)?;
+        let family = registry.histogram(opts, buckets.as_deref()).or_raise()?;
+        Ok(Self(Handle::parent(py, family, &registry)))
     }
 
     /// Records one observation.
@@ -549,7 +645,7 @@ pub struct Summary(Handle<gds_metrics::Summary>);
 #[pymethods]
 impl Summary {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -559,6 +655,7 @@ impl Summary {
         subsystem: String,
         unit: String,
         registry: RegistryArg,
+        series_limit: Option<usize>,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -567,10 +664,12 @@ impl Summary {
             namespace,
             subsystem,
             unit,
+            series_limit,
         }
         .opts();
-        let family = registry.resolve(py)?.summary(opts).or_value_error()?;
-        Ok(Self(Handle::parent(py, family)))
+        let registry = registry.resolve(py)?;
+        let family = registry.summary(opts).or_raise()?;
+        Ok(Self(Handle::parent(py, family, &registry)))
     }
 
     /// Records one observation.

@@ -4,7 +4,7 @@
 //! registries and keeps it open for gunicorn's `child_exit` hook, which runs in the
 //! master many times over its life.
 
-use crate::error::OrValueError;
+use crate::error::OrRaise;
 use crate::gil::without_gil;
 use gds_metrics::MultiProcess;
 use pyo3::prelude::*;
@@ -20,7 +20,7 @@ static KEPT_OPEN: Mutex<Vec<Arc<MultiProcess>>> = Mutex::new(Vec::new());
 pub(crate) fn new_registry(dir: Option<&Path>) -> PyResult<gds_metrics::Registry> {
     match dir {
         Some(dir) => Ok(gds_metrics::Registry::multiprocess(
-            MultiProcess::open(dir).or_value_error()?,
+            MultiProcess::open(dir).or_raise()?,
         )),
         None => Ok(gds_metrics::Registry::new()),
     }
@@ -39,5 +39,46 @@ pub fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
         }
         Ok::<(), gds_metrics::MultiProcessError>(())
     })
-    .or_value_error()
+    .or_raise()
+}
+
+/// The directory a pre-fork server's processes share, chosen by the core's one rule
+/// (CONTRACT section 6): the configured directory, else a private one for this run.
+#[pyclass(module = "gds_metrics._native", name = "ServerDirectory", frozen)]
+pub struct PyServerDirectory {
+    inner: gds_metrics::multiprocess::ServerDirectory,
+}
+
+#[pymethods]
+impl PyServerDirectory {
+    /// The directory for the server whose master process is `master_pid`, from the
+    /// environment (`PROMETHEUS_MULTIPROC_DIR`, `prometheus_multiproc_dir`,
+    /// `MMAP_DIRECTORY`; first set wins). A bad directory is a `ConfigurationError`.
+    #[staticmethod]
+    fn for_server(master_pid: u32) -> PyResult<Self> {
+        let inner = gds_metrics::multiprocess::ServerDirectory::for_server(master_pid).or_raise()?;
+        Ok(Self { inner })
+    }
+
+    /// The directory.
+    #[getter]
+    fn dir(&self) -> PathBuf {
+        self.inner.dir().to_owned()
+    }
+
+    /// Whether the directory is private to this server run (not configured).
+    #[getter]
+    fn is_private(&self) -> bool {
+        self.inner.is_private()
+    }
+
+    /// Removes a private directory when called in its master; does nothing in a worker or
+    /// for a configured directory.
+    fn finish(&self) {
+        self.inner.finish();
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<gds_metrics ServerDirectory {}>", self.inner.dir().display())
+    }
 }

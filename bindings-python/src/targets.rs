@@ -4,7 +4,7 @@
 //! `gds-metrics-targets` tool reads, so the schema (field names, defaults, validation)
 //! lives only in the core; `gds_metrics.targets` turns Python dicts into that JSON.
 
-use crate::error::targets_error;
+use crate::error::OrRaise;
 use gds_metrics::targets::{self, AppFacts, AppGuid, BoundApp, Folder, TargetStore};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -21,20 +21,20 @@ fn folder(name: &str) -> PyResult<Folder> {
 }
 
 fn guid(value: &str) -> PyResult<AppGuid> {
-    AppGuid::parse(value).map_err(targets_error)
+    AppGuid::parse(value).or_raise()
 }
 
 /// The target file of one app, from its facts as JSON.
 #[pyfunction]
 pub fn render_target_file(facts_json: &str) -> PyResult<String> {
-    let facts = AppFacts::from_json(facts_json.as_bytes(), "app facts").map_err(targets_error)?;
-    targets::render_target_file(&facts).map_err(targets_error)
+    let facts = AppFacts::from_json(facts_json.as_bytes(), "app facts").or_raise()?;
+    targets::render_target_file(&facts).or_raise()
 }
 
 /// Reads a target file as strictly as Prometheus; returns its groups re-encoded as JSON.
 #[pyfunction]
 pub fn read_target_file(path: PathBuf) -> PyResult<String> {
-    let groups = targets::read_target_file(&path).map_err(targets_error)?;
+    let groups = targets::read_target_file(&path).or_raise()?;
     Ok(targets::encode_target_groups(&groups))
 }
 
@@ -50,7 +50,7 @@ impl PyTargetStore {
     #[new]
     fn new(root: PathBuf) -> PyResult<Self> {
         Ok(Self {
-            store: TargetStore::open(root).map_err(targets_error)?,
+            store: TargetStore::open(root).or_raise()?,
         })
     }
 
@@ -60,7 +60,7 @@ impl PyTargetStore {
         let outcome = self
             .store
             .write(folder(folder_name)?, &guid(app_guid)?, contents)
-            .map_err(targets_error)?;
+            .or_raise()?;
         Ok(outcome.to_string())
     }
 
@@ -69,7 +69,7 @@ impl PyTargetStore {
         let outcome = self
             .store
             .remove(folder(folder_name)?, &guid(app_guid)?)
-            .map_err(targets_error)?;
+            .or_raise()?;
         Ok(outcome.to_string())
     }
 
@@ -78,13 +78,13 @@ impl PyTargetStore {
         let outcome = self
             .store
             .move_file(&guid(app_guid)?, folder(from_folder)?)
-            .map_err(targets_error)?;
+            .or_raise()?;
         Ok(outcome.to_string())
     }
 
     /// The GUIDs with a file in each folder: `(active, inactive)`.
     fn list(&self) -> PyResult<(Vec<String>, Vec<String>)> {
-        let listing = self.store.list().map_err(targets_error)?;
+        let listing = self.store.list().or_raise()?;
         let names =
             |set: std::collections::BTreeSet<AppGuid>| set.iter().map(|g| g.as_str().to_owned()).collect();
         Ok((names(listing.active), names(listing.inactive)))
@@ -100,7 +100,7 @@ impl PyTargetStore {
     /// Plans and applies; returns each operation with its outcome.
     fn reconcile(&self, desired_json: &str) -> PyResult<Vec<(String, String)>> {
         let operations = self.operations(desired_json)?;
-        let outcomes = targets::apply(&self.store, &operations).map_err(targets_error)?;
+        let outcomes = targets::apply(&self.store, &operations).or_raise()?;
         Ok(operations
             .iter()
             .zip(outcomes)
@@ -116,9 +116,8 @@ impl PyTargetStore {
 
 impl PyTargetStore {
     fn operations(&self, desired_json: &str) -> PyResult<Vec<targets::Operation>> {
-        let desired =
-            BoundApp::list_from_json(desired_json.as_bytes(), "desired state").map_err(targets_error)?;
-        let current = self.store.list().map_err(targets_error)?;
-        targets::plan(&desired, &current).map_err(targets_error)
+        let desired = BoundApp::list_from_json(desired_json.as_bytes(), "desired state").or_raise()?;
+        let current = self.store.list().or_raise()?;
+        targets::plan(&desired, &current).or_raise()
     }
 }

@@ -7,6 +7,8 @@ from flask import Flask, abort
 
 from gds_metrics import GDSMetrics, Registry
 
+from conftest import SentClient
+
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -20,6 +22,7 @@ def clean_environment(monkeypatch):
 
 def make_app(**settings):
     app = Flask(__name__)
+    app.test_client_class = SentClient
 
     @app.route("/")
     def index():
@@ -233,14 +236,24 @@ def test_request_method_is_upper_case_and_host_as_sent():
     )
 
 
-def test_app_factories_share_one_endpoint():
+def test_app_factories_each_get_their_own_settings_and_share_the_request_metrics(monkeypatch):
     registry = Registry()
-    first, second = Flask("first"), Flask("second")
-    GDSMetrics(registry=registry).init_app(first)
-    GDSMetrics(registry=registry).init_app(second)
-    first.test_client().get("/metrics")
-    second.test_client().get("/metrics")
-    assert requests_line("/metrics", "200", count="2.0") in registry.render().decode()
+    apps = []
+    for guid, auth in ((GUID, "true"), (GUID, "false"), ("00000000-0000-0000-0000-000000000000", "true")):
+        monkeypatch.setenv("VCAP_APPLICATION", f'{{"application_id": "{guid}"}}')
+        monkeypatch.setenv("METRICS_BASIC_AUTH", auth)
+        app = Flask(f"app-{len(apps)}")
+        app.test_client_class = SentClient
+        GDSMetrics(registry=registry).init_app(app)
+        apps.append(app)
+    monkeypatch.delenv("VCAP_APPLICATION")
+    bearer = {"Authorization": f"Bearer {GUID}"}
+    assert [app.test_client().get("/metrics").status_code for app in apps] == [401, 200, 401]
+    assert [app.test_client().get("/metrics", headers=bearer).status_code for app in apps] == [200, 200, 403]
+    text = registry.render().decode()
+    assert text.count("# TYPE http_server_requests_total counter") == 1
+    # On the PaaS without routes in VCAP_APPLICATION, every Host is `other`.
+    assert 'http_server_requests_total{method="GET",host="other",path="/metrics",code="200"} 3.0\n' in text
 
 
 def test_custom_metrics_are_served_with_the_request_metrics():

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import servers as servers_module
+from servers import settled
+
 APP = '''\
 import os
 
@@ -41,76 +44,15 @@ CONFIG = "from gds_metrics.gunicorn import child_exit\n"
 
 WORKERS = 4
 INDEX_LINE = re.compile(r'^http_server_requests_total\{method="GET",host="[^"]*",path="/",code="200"\} (\S+)$', re.M)
-DEADLINE = 30.0
 
 
-class Gunicorn:
-    """A gunicorn server on a free loopback port, stopped by `stop()`."""
-
-    def __init__(self, workdir: Path, extra_args=()):
-        self.workdir = workdir
-        self.log = workdir / f"gunicorn-{time.monotonic_ns()}.log"
-        self.tmpdir = workdir / "tmp"
-        self.tmpdir.mkdir(exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
-        for name in ("VCAP_APPLICATION", "METRICS_BASIC_AUTH", "PROMETHEUS_METRICS_PATH"):
-            env.pop(name, None)
-        env["XDG_RUNTIME_DIR"] = str(workdir)  # gunicorn's control socket, per server
-        env["TMPDIR"] = str(self.tmpdir)  # where gds_metrics.gunicorn makes its directory
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn_config.py", "-w", str(WORKERS),
-                 "-b", "127.0.0.1:0", *extra_args, "application:app"],
-                cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        self.port = self._wait_for_port()
-        self.wait_for_workers(WORKERS)
-
-    def _log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def _wait(self, what, found):
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            result = found()
-            if result:
-                return result
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited while waiting for {what}:\n{self._log_text()}")
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}:\n{self._log_text()}")
-
-    def _wait_for_port(self) -> int:
-        def port():
-            match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self._log_text())
-            return match and int(match.group(1))
-
-        return self._wait("the listening port", port)
-
-    def booted_workers(self):
-        return re.findall(r"Booting worker with pid: (\d+)", self._log_text())
-
-    def wait_for_workers(self, count):
-        self._wait(f"{count} booted workers", lambda: len(self.booted_workers()) >= count)
-        self._wait("an answer", lambda: self.get("/") == "hello")
-
-    def get(self, path) -> str:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Connection": "close"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.read().decode()
+class Gunicorn(servers_module.Gunicorn):
+    def __init__(self, workdir, extra_args=()):
+        super().__init__(workdir, WORKERS, extra_args)
 
     def index_total(self) -> float:
         match = INDEX_LINE.search(self.get("/metrics"))
         return float(match.group(1)) if match else 0.0
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture
@@ -149,6 +91,7 @@ def test_every_scrape_shows_the_exact_total_of_all_workers(servers):
     # One answer during start-up.
     pids = spread_requests(server, 199)
     assert len(pids) > 1, "requests should spread over several workers"
+    assert settled(server.index_total, 200.0) == 200.0
     for _ in range(12):
         assert server.index_total() == 200.0
 
@@ -157,6 +100,7 @@ def test_app_preloaded_in_the_master_still_gets_one_file_per_worker(servers):
     server = servers("--preload")
     pids = spread_requests(server, 99)
     assert len(pids) > 1
+    assert settled(server.index_total, 100.0) == 100.0
     for _ in range(12):
         assert server.index_total() == 100.0
 
@@ -165,6 +109,7 @@ def test_threaded_workers_lose_no_request(servers):
     server = servers("--threads", "4")
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda _: server.get("/"), range(199)))
+    assert settled(server.index_total, 200.0) == 200.0
     for _ in range(12):
         assert server.index_total() == 200.0
 
@@ -172,28 +117,29 @@ def test_threaded_workers_lose_no_request(servers):
 def test_totals_survive_a_worker_killed_with_sigkill(servers):
     server = servers()
     pids = spread_requests(server, 99)
-    assert server.index_total() == 100.0
+    assert settled(server.index_total, 100.0) == 100.0
     victim = int(sorted(pids)[0])
     os.kill(victim, signal.SIGKILL)
     server.wait_for_workers(WORKERS + 1)
+    assert settled(server.index_total, 101.0) == 101.0  # wait_for_workers made one more request
     for _ in range(12):
-        assert server.index_total() == 101.0  # wait_for_workers made one more request
+        assert server.index_total() == 101.0
 
 
 def test_restarted_server_shows_nothing_stale(servers):
     first = servers()
     spread_requests(first, 20)
-    assert first.index_total() == 21.0
+    assert settled(first.index_total, 21.0) == 21.0
     first.stop()
     second = servers()
-    assert second.index_total() == 1.0
+    assert settled(second.index_total, 1.0) == 1.0
 
 
 def test_private_directory_is_removed_when_the_server_stops(servers):
     server = servers()
-    assert len(list(server.tmpdir.glob("gds-metrics-gunicorn-*"))) == 1
+    assert [d.name for d in server.tmpdir.glob("gds-metrics-*/*")] == [str(server.process.pid)]
     server.stop()
-    assert list(server.tmpdir.glob("gds-metrics-gunicorn-*")) == []
+    assert list(server.tmpdir.glob("gds-metrics-*/*")) == []
 
 
 def test_scrape_passes_promtool(servers, tmp_path):

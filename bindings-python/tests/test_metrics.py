@@ -307,3 +307,128 @@ def test_a_removed_child_starts_again_at_zero(registry):
     c.labels("mail").inc()
     c.clear()
     assert c.labels("mail").get() == 0.0
+
+
+# --- the rest of prometheus_client's metric API ------------------------------------------
+
+
+def test_info_exposes_its_facts_as_labels():
+    from gds_metrics.metrics import Info
+
+    registry = Registry()
+    Info("build", "The running build.", registry=registry).info({"version": "1.2", "commit": "abc"})
+    by_region = Info("site", "Sites.", ["region"], registry=registry)
+    by_region.labels("eu").info({"name": "london"})
+    text = registry.render().decode()
+    assert 'build_info{commit="abc",version="1.2"} 1.0\n' in text
+    assert 'site_info{region="eu",name="london"} 1.0\n' in text
+    openmetrics = registry.render(openmetrics=True).decode()
+    assert "# TYPE build info\n" in openmetrics
+
+
+def test_info_keys_must_not_be_label_names():
+    from gds_metrics.metrics import Info
+
+    info = Info("site", "Sites.", ["region"], registry=Registry())
+    with pytest.raises(ValueError, match="region"):
+        info.labels("eu").info({"region": "x"})
+
+
+def test_enum_is_one_for_its_state_and_starts_in_the_first():
+    from gds_metrics.metrics import Enum
+
+    registry = Registry()
+    state = Enum("worker_state", "State.", states=["idle", "busy"], registry=registry)
+    assert 'worker_state{worker_state="idle"} 1.0\n' in registry.render().decode()
+    state.state("busy")
+    text = registry.render().decode()
+    assert 'worker_state{worker_state="idle"} 0.0\n' in text
+    assert 'worker_state{worker_state="busy"} 1.0\n' in text
+    with pytest.raises(ValueError, match="idle, busy"):
+        state.state("asleep")
+
+
+def test_info_and_enum_names_clash_like_any_metric():
+    from gds_metrics.metrics import Enum, Info
+
+    registry = Registry()
+    Counter("jobs", "Jobs.", registry=registry)
+    with pytest.raises(ValueError, match="already registered"):
+        Enum("jobs_total", "Clash.", states=["a"], registry=registry)
+    Info("build", "Build.", registry=registry)
+    with pytest.raises(ValueError, match="already registered"):
+        Info("build", "Again.", registry=registry)
+
+
+def test_set_function_is_read_at_each_render_and_a_raising_one_keeps_the_scrape(monkeypatch):
+    import sys
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    registry = Registry()
+    values = iter([1.0, 2.0])
+    Gauge("queue", "Queue.", registry=registry).set_function(lambda: next(values))
+    assert "queue 1.0\n" in registry.render().decode()
+    assert "queue 2.0\n" in registry.render().decode()
+    text = registry.render().decode()  # the iterator is exhausted: StopIteration
+    assert "queue 2.0\n" in text
+    assert [type(report.exc_value) for report in reported] == [StopIteration]
+
+
+def test_namespace_subsystem_and_unit_build_the_name():
+    registry = Registry()
+    Histogram("latency", "Latency.", namespace="app", subsystem="http", unit="seconds", registry=registry).observe(1)
+    Gauge("size_bytes", "Size.", unit="bytes", registry=registry).set(3)
+    text = registry.render(openmetrics=True).decode()
+    assert "# TYPE app_http_latency_seconds histogram\n" in text
+    assert "# UNIT app_http_latency_seconds seconds\n" in text
+    assert "size_bytes 3.0\n" in text
+
+
+def test_series_limit_for_a_whole_registry():
+    from gds_metrics.metrics import set_series_limit
+
+    registry = Registry()
+    assert registry.series_limit == 2000
+    set_series_limit(1, registry)
+    counter = Counter("limited", "Limited.", ["key"], registry=registry)
+    own = Counter("own", "Own limit.", ["key"], registry=registry, series_limit=3)
+    for key in "abc":
+        counter.labels(key).inc()
+        own.labels(key).inc()
+    text = registry.render().decode()
+    assert 'limited_total{key="__overflow__"} 2.0\n' in text
+    assert 'own_total{key="c"} 1.0\n' in text
+    assert 'gds_metrics_series_refused_total{family="limited"} 2.0\n' in text
+
+
+def test_a_bad_setting_is_a_configuration_error(monkeypatch):
+    from gds_metrics import ConfigurationError, GDSMetrics
+
+    monkeypatch.setenv("METRICS_BASIC_AUTH", "yes")
+    with pytest.raises(ConfigurationError, match="METRICS_BASIC_AUTH"):
+        GDSMetrics(registry=Registry())
+    assert issubclass(ConfigurationError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "collect, error",
+    [
+        (lambda: 1 / 0, ZeroDivisionError),
+        (lambda: [("gauge", "bad-name", "Bad.", "", [], [])], ValueError),
+        (lambda: [("gauge", "two", "Two labels.", "", ["a", "b"], [(["only one"], 1.0)])], ValueError),
+    ],
+    ids=["raises", "bad name", "wrong label count"],
+)
+def test_a_scrape_time_collector_that_fails_is_left_out_of_the_scrape(monkeypatch, collect, error):
+    import sys
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    registry = Registry()
+    Counter("kept", "Kept.", registry=registry).inc()
+    registry.register_collector(collect)
+    text = registry.render().decode()
+    assert "kept_total 1.0\n" in text
+    assert "bad-name" not in text and "two{" not in text
+    assert [type(report.exc_value) for report in reported] == [error]

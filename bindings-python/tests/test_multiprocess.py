@@ -104,8 +104,8 @@ def test_unknown_gauge_mode_is_a_value_error(tmp_path):
         Gauge("g", "G.", multiprocess_mode="sometimes", registry=Registry())
 
 
-def test_unusable_directory_is_a_value_error(tmp_path):
+def test_unusable_directory_is_an_os_error(tmp_path):
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    with pytest.raises(ValueError, match="PROMETHEUS_MULTIPROC_DIR"):
+    with pytest.raises(OSError, match="PROMETHEUS_MULTIPROC_DIR"):
         Registry(multiprocess_dir=not_a_directory)

@@ -75,7 +75,7 @@ def test_app_can_name_its_route_template():
 def test_status_comes_from_the_app():
     client, registry = wrapped()
     client.get("/missing")
-    assert line("/missing", "404") in registry.render().decode()
+    assert line("No endpoint", "404") in registry.render().decode()
 
 
 def test_exceptions_are_counted_and_the_request_is_a_500():

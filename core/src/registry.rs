@@ -258,6 +258,16 @@ impl Registry {
         Ok(())
     }
 
+    /// Whether a registered family or collector already writes the family or sample name
+    /// `name`, for collectors that learn their families at scrape time and must not write
+    /// one twice.
+    pub fn is_claimed(&self, name: &str) -> bool {
+        self.entries
+            .read()
+            .iter()
+            .any(|e| e.names.iter().any(|n| n == name))
+    }
+
     /// Removes the collector that writes the family `name`; returns whether there was one.
     pub fn unregister(&self, name: &str) -> bool {
         let mut entries = self.entries.write();

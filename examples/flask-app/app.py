@@ -19,7 +19,8 @@ USER_LOOKUPS = Counter("demo_user_lookups", "User pages served, by outcome.", ["
 # The load benchmark asks for many custom series to measure scrapes of a realistic size.
 EXTRA_SERIES = int(os.environ.get("DEMO_EXTRA_SERIES", "0"))
 if EXTRA_SERIES:
-    JOBS_DONE = Counter("demo_jobs_done", "Jobs done, by queue.", ["queue"])
+    # More series than the default limit of 2,000 per metric, so the limit is raised.
+    JOBS_DONE = Counter("demo_jobs_done", "Jobs done, by queue.", ["queue"], series_limit=EXTRA_SERIES)
     for queue in range(EXTRA_SERIES):
         JOBS_DONE.labels(f"queue-{queue}").inc(queue)
 

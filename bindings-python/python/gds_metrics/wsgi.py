@@ -1,14 +1,17 @@
-"""The metrics endpoint and request metrics for any WSGI app (Django, Pyramid, Bottle).
+"""The metrics endpoint and request metrics for any WSGI app (Pyramid, Bottle, plain WSGI).
 
     from gds_metrics.wsgi import GDSMetricsMiddleware
 
     application = GDSMetricsMiddleware(application)
 
-Requests for the metrics path are answered by the core (auth, format negotiation, gzip);
-every other request goes to the app untouched and is counted in the default request
-metrics. Plain WSGI has no router, so the ``path`` label is the request path with numeric
-ids and UUIDs collapsed (``/users/:id``), unless the app names its route template by
-setting ``environ["gds_metrics.route"]`` while handling the request.
+Requests for the metrics path, exactly as the client sent it (``RAW_URI`` or
+``REQUEST_URI``, below ``SCRIPT_NAME``), are answered by the core (auth, format
+negotiation, gzip); every other request goes to the app untouched and is recorded once
+its response body has been sent. Plain WSGI has no router: the core labels such requests
+by their path with ids collapsed, unless the app names its route template by setting
+``environ["gds_metrics.route"]`` while handling the request.
+
+The Flask extension uses the same recorder, with Flask's router.
 """
 
 from __future__ import annotations
@@ -17,32 +20,36 @@ from http import HTTPStatus
 from time import perf_counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from ._native import Endpoint, Registry, collapse_ids
+from ._native import Endpoint, Registry
 
-__all__ = ["GDSMetricsMiddleware", "ROUTE_KEY"]
+__all__ = ["GDSMetricsMiddleware", "ROUTE_KEY", "EXCEPTION_KEY"]
 
 ROUTE_KEY = "gds_metrics.route"
-"""The environ key an app sets to the route template that handled a request."""
+"""The environ key an app or framework sets to the route template that handled a request."""
+
+EXCEPTION_KEY = "gds_metrics.exception"
+"""The environ key a framework sets to an exception it turned into a response itself."""
 
 Environ = Dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
-# Values keep their registry alive, so its id() in the key is never reused.
-_shared: Dict[Tuple[Any, ...], Tuple[Optional[Registry], Endpoint]] = {}
+NO_RESPONSE_STATUS = 500
+"""What a server answers when the app never started a response (WSGI and ASGI alike)."""
 
 
-def shared_endpoint(registry: Optional[Registry], **settings: Any) -> Endpoint:
-    """The endpoint for ``registry`` and ``settings``, created once per process.
+def request_target(environ: Environ) -> Tuple[str, str]:
+    """The request target as the client sent it, and the prefix the app is mounted at.
 
-    Apps built by a factory (and their test suites) call ``init_app`` many times; they
-    share one endpoint, so the request metrics are registered once, as they were when
-    they were module-level globals.
+    gunicorn and Werkzeug give the raw target in ``RAW_URI``, uWSGI and mod_wsgi in
+    ``REQUEST_URI``. A server that gives neither (``wsgiref``) has decoded the path
+    already, so ``SCRIPT_NAME + PATH_INFO`` is the closest there is.
     """
-    key = (id(registry), tuple(sorted(settings.items())))
-    if key not in _shared:
-        _shared[key] = (registry, Endpoint(registry, **settings))
-    return _shared[key][1]
+    mount = environ.get("SCRIPT_NAME", "")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        raw = mount + environ.get("PATH_INFO", "")
+    return raw, mount
 
 
 def request_headers(environ: Environ) -> List[Tuple[str, str]]:
@@ -52,9 +59,11 @@ def request_headers(environ: Environ) -> List[Tuple[str, str]]:
 
 def serve_scrape(endpoint: Endpoint, environ: Environ, start_response: StartResponse) -> List[bytes]:
     """Answers a request for the metrics path with the core's response."""
+    target, mount = request_target(environ)
     status, headers, body = endpoint.handle(
-        environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), request_headers(environ)
+        environ.get("REQUEST_METHOD", "GET"), target, request_headers(environ), mount
     )
+    # A HEAD answer has no body, and its length is not that of the GET body: left out.
     if body or status != 200:
         headers.append(("content-length", str(len(body))))
     start_response(f"{status} {HTTPStatus(status).phrase}", headers)
@@ -66,55 +75,56 @@ def status_code(status: str) -> int:
     return int(status.split(" ", 1)[0])
 
 
-class GDSMetricsMiddleware:
-    """Serves the metrics endpoint in front of ``app`` and counts the app's requests.
+class Recorder:
+    """The outermost WSGI layer: answers scrapes, and records every other request once its
+    response body has been sent (``close()``), so the duration covers streaming it.
 
-    Keyword arguments override the environment: ``application_id``, ``auth_enabled``,
-    ``metrics_path``; ``registry`` picks the registry to serve (default: the one custom
-    metrics join).
+    ``has_router`` says whether the framework routes requests (Flask does, plain WSGI
+    does not); the route template, if any, is read from ``environ[ROUTE_KEY]`` and an
+    exception the framework handled from ``environ[EXCEPTION_KEY]``. An exception that
+    escapes the app is reported as escaped. The core decides every label.
     """
 
-    def __init__(self, app: WSGIApp, *, registry: Optional[Registry] = None, **settings: Any) -> None:
+    def __init__(self, app: WSGIApp, endpoint: Endpoint, has_router: bool) -> None:
         self.app = app
-        self.endpoint = shared_endpoint(registry, **settings)
+        self.endpoint = endpoint
+        self.has_router = has_router
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if self.endpoint.matches(environ.get("PATH_INFO", "")):
+        target, mount = request_target(environ)
+        if self.endpoint.matches(target, mount):
             return serve_scrape(self.endpoint, environ, start_response)
         started = perf_counter()
-        seen: List[str] = []
+        status = [NO_RESPONSE_STATUS]
 
-        def remember_status(status: str, headers: Any, exc_info: Any = None) -> Any:
-            seen[:] = [status]
-            if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
+        def remember_status(status_line: str, headers: Any, *exc_info: Any) -> Any:
+            status[0] = status_code(status_line)
+            return start_response(status_line, headers, *exc_info)
+
+        def finish(escaped: Optional[BaseException]) -> None:
+            self.endpoint.record(
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("HTTP_HOST", ""),
+                target,
+                self.has_router,
+                environ.get(ROUTE_KEY),
+                status[0],
+                perf_counter() - started,
+                escaped if escaped is not None else environ.get(EXCEPTION_KEY),
+                escaped is not None,
+            )
 
         try:
             body = self.app(environ, remember_status)
-        except Exception as error:
-            self._finish(environ, 500, started, error)
+        except BaseException as error:
+            finish(error)
             raise
-        return _Recorded(body, lambda error: self._finish(environ, _code(seen, error), started, error))
-
-    def _finish(self, environ: Environ, status: int, started: float, error: Optional[BaseException]) -> None:
-        if error is not None:
-            self.endpoint.exception(type(error).__name__)
-        route = environ.get(ROUTE_KEY) or collapse_ids(environ.get("PATH_INFO", "") or "/")
-        self.endpoint.record(
-            environ.get("REQUEST_METHOD", ""), environ.get("HTTP_HOST", ""), route, status, perf_counter() - started
-        )
-
-
-def _code(seen: List[str], error: Optional[BaseException]) -> int:
-    if error is not None or not seen:
-        return 500
-    return status_code(seen[0])
+        return _Recorded(body, finish)
 
 
 class _Recorded:
     """The app's response body, recording the request once the server has sent it (or
-    once sending it failed): the duration then covers streaming the body too."""
+    once sending it failed)."""
 
     def __init__(self, body: Iterable[bytes], finish: Callable[[Optional[BaseException]], None]) -> None:
         self._body = body
@@ -123,7 +133,7 @@ class _Recorded:
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._body
-        except Exception as error:
+        except BaseException as error:
             self._done(error)
             raise
 
@@ -139,3 +149,16 @@ class _Recorded:
         finish, self._finish = self._finish, None
         if finish is not None:
             finish(error)
+
+
+class GDSMetricsMiddleware(Recorder):
+    """Serves the metrics endpoint in front of ``app`` and records the app's requests.
+
+    Settings are read when the middleware is created; keyword arguments override the
+    environment: ``application_id``, ``auth_enabled``, ``metrics_path``,
+    ``instance_index``; ``registry`` picks the registry to serve (default: the one custom
+    metrics join). A bad setting raises ``gds_metrics.ConfigurationError`` naming it.
+    """
+
+    def __init__(self, app: WSGIApp, *, registry: Optional[Registry] = None, **settings: Any) -> None:
+        super().__init__(app, Endpoint(registry, **settings), has_router=False)

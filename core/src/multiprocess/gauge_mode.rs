@@ -96,6 +96,13 @@ impl fmt::Display for GaugeMode {
 #[error("unknown multi-process gauge mode `{0}`; use one of all, sum, min, max, mostrecent, liveall, livesum, livemin, livemax, livemostrecent")]
 pub struct UnknownGaugeMode(pub String);
 
+impl UnknownGaugeMode {
+    /// Always [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidArgument
+    }
+}
+
 impl FromStr for GaugeMode {
     type Err = UnknownGaugeMode;
 

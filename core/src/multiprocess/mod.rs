@@ -92,6 +92,13 @@ pub enum MultiProcessError {
     },
 }
 
+impl MultiProcessError {
+    /// Always [`ErrorKind::Io`](crate::ErrorKind::Io): a file operation in the directory failed.
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Io
+    }
+}
+
 static OPEN: Mutex<Vec<(PathBuf, Weak<MultiProcess>)>> = Mutex::new(Vec::new());
 
 impl MultiProcess {

@@ -1,0 +1,246 @@
+//! Families computed by Python at scrape time, written through the core's encoder.
+//!
+//! A [`PyCollector`] is a core [`Collector`] that calls a Python callable when a scrape
+//! renders its registry. The callable returns families as plain tuples (built by
+//! `gds_metrics._families`); this file only checks their shape and hands them to the
+//! core's [`Encoder`], so both exposition formats stay the core's. `prometheus_client`'s
+//! default registry reaches our scrape this way, as do `Info` and `Enum` metrics.
+//!
+//! A callable that raises, or returns something that is not families, is skipped for
+//! that scrape and reported through `sys.unraisablehook` (printed to stderr by default):
+//! it never breaks the scrape.
+
+use crate::error::OrRaise;
+use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts, Registry};
+use pyo3::prelude::*;
+use std::sync::{Arc, Weak};
+
+/// The samples of one series, by kind.
+enum Series {
+    Counter {
+        value: f64,
+        created: Option<f64>,
+    },
+    Gauge {
+        value: f64,
+    },
+    Histogram {
+        bounds: Vec<f64>,
+        cumulative: Vec<u64>,
+        sum: f64,
+        created: Option<f64>,
+    },
+    Summary {
+        count: u64,
+        sum: f64,
+        created: Option<f64>,
+    },
+    Info,
+}
+
+/// A family ready to encode: checked descriptor, then label values and samples per series.
+struct Family {
+    descriptor: Descriptor,
+    series: Vec<(Vec<String>, Series)>,
+}
+
+/// Calls `collect` at scrape time; `descriptors` are the families it claims at
+/// registration (so a clash with another metric is an error then), empty for a bridge
+/// whose families are only known when it runs.
+pub(crate) struct PyCollector {
+    collect: Py<PyAny>,
+    descriptors: Vec<Descriptor>,
+    /// For a bridge: the registry whose own families win over same-named ones it returns
+    /// (Prometheus refuses a whole scrape that has a family twice).
+    yields_to: Option<Weak<Registry>>,
+}
+
+impl PyCollector {
+    pub(crate) fn new(collect: Py<PyAny>, descriptors: Vec<Descriptor>) -> Self {
+        Self {
+            collect,
+            descriptors,
+            yields_to: None,
+        }
+    }
+
+    /// A collector of another library's families, each left out when `registry` has a
+    /// family of the same name.
+    pub(crate) fn bridge(collect: Py<PyAny>, registry: &Arc<Registry>) -> Self {
+        Self {
+            collect,
+            descriptors: Vec::new(),
+            yields_to: Some(Arc::downgrade(registry)),
+        }
+    }
+
+    /// Whether the registry writes this family itself; then a `RuntimeWarning` says so.
+    fn taken(&self, py: Python<'_>, family: &Family) -> bool {
+        let name = family.descriptor.name();
+        let taken = self
+            .yields_to
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .is_some_and(|registry| registry.is_claimed(name));
+        if taken {
+            let message = format!(
+                "`{name}` is defined both with prometheus_client and with gds_metrics; the scrape shows the gds_metrics one: rename one of them"
+            );
+            let message = std::ffi::CString::new(message).unwrap_or_default();
+            let warning = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+            if let Err(error) = PyErr::warn(py, &warning, &message, 1) {
+                error.write_unraisable(py, None);
+            }
+        }
+        taken
+    }
+}
+
+/// The descriptor of a family definition `(kind, name, help, unit, labelnames)`.
+pub(crate) fn descriptor(
+    kind: &str,
+    name: &str,
+    help: &str,
+    unit: &str,
+    labels: &[String],
+) -> PyResult<Descriptor> {
+    let metric_type = metric_type(kind)?;
+    let mut opts = Opts::new(name, help).labels(labels.iter().cloned());
+    if !unit.is_empty() {
+        opts = opts.unit(unit);
+    }
+    Descriptor::new(opts, metric_type).or_raise()
+}
+
+fn metric_type(kind: &str) -> PyResult<MetricType> {
+    Ok(match kind {
+        "counter" => MetricType::Counter,
+        "gauge" => MetricType::Gauge,
+        "histogram" => MetricType::Histogram,
+        "summary" => MetricType::Summary,
+        "info" => MetricType::Info,
+        "unknown" => MetricType::Unknown,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown family kind {other:?}; use counter, gauge, histogram, summary, info or unknown"
+            )))
+        }
+    })
+}
+
+fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<(Vec<String>, Series)> {
+    Ok(match kind {
+        MetricType::Counter => {
+            let (values, value, created): (Vec<String>, f64, Option<f64>) = raw.extract()?;
+            (values, Series::Counter { value, created })
+        }
+        MetricType::Gauge | MetricType::Unknown => {
+            let (values, value): (Vec<String>, f64) = raw.extract()?;
+            (values, Series::Gauge { value })
+        }
+        MetricType::Histogram => {
+            let (values, bounds, cumulative, sum, created) = raw.extract()?;
+            (
+                values,
+                Series::Histogram {
+                    bounds,
+                    cumulative,
+                    sum,
+                    created,
+                },
+            )
+        }
+        MetricType::Summary => {
+            let (values, count, sum, created): (Vec<String>, u64, f64, Option<f64>) = raw.extract()?;
+            (values, Series::Summary { count, sum, created })
+        }
+        MetricType::Info => {
+            let (values,): (Vec<String>,) = raw.extract()?;
+            (values, Series::Info)
+        }
+    })
+}
+
+/// One family as the callable returns it: `(kind, name, help, unit, labelnames, series)`.
+fn family(raw: &Bound<'_, PyAny>) -> PyResult<Family> {
+    let (kind, name, help, unit, labels, raw_series): (
+        String,
+        String,
+        String,
+        String,
+        Vec<String>,
+        Vec<Bound<'_, PyAny>>,
+    ) = raw.extract()?;
+    let descriptor = descriptor(&kind, &name, &help, &unit, &labels)?;
+    let series = raw_series
+        .iter()
+        .map(|raw| series(descriptor.kind(), raw))
+        .collect::<PyResult<Vec<_>>>()?;
+    let shape_error = |what: String| {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "family `{name}`: {what}"
+        )))
+    };
+    for (values, samples) in &series {
+        if values.len() != labels.len() {
+            return shape_error(format!(
+                "{} label values for {} label names",
+                values.len(),
+                labels.len()
+            ));
+        }
+        if let Series::Histogram {
+            bounds, cumulative, ..
+        } = samples
+        {
+            if bounds.len() + 1 != cumulative.len() {
+                return shape_error("a histogram needs one cumulative count per bound plus +Inf".into());
+            }
+        }
+    }
+    Ok(Family { descriptor, series })
+}
+
+fn encode(families: &[Family], encoder: &mut Encoder<'_>) {
+    for family in families {
+        let mut out = encoder.family(&family.descriptor);
+        for (values, samples) in &family.series {
+            match samples {
+                Series::Counter { value, created } => out.counter(values, *value, *created),
+                Series::Gauge { value } => out.gauge(values, None, *value),
+                Series::Histogram {
+                    bounds,
+                    cumulative,
+                    sum,
+                    created,
+                } => out.histogram(values, bounds, cumulative, *sum, *created),
+                Series::Summary { count, sum, created } => out.summary(values, *count, *sum, *created),
+                Series::Info => out.info(values),
+            }
+        }
+    }
+}
+
+impl PyCollector {
+    fn families(&self, py: Python<'_>) -> PyResult<Vec<Family>> {
+        let returned = self.collect.bind(py).call0()?;
+        let families = returned
+            .try_iter()?
+            .map(|raw| family(&raw?))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(families.into_iter().filter(|f| !self.taken(py, f)).collect())
+    }
+}
+
+impl Collector for PyCollector {
+    fn descriptors(&self) -> Vec<Descriptor> {
+        self.descriptors.clone()
+    }
+
+    fn collect(&self, encoder: &mut Encoder<'_>) {
+        Python::attach(|py| match self.families(py) {
+            Ok(families) => encode(&families, encoder),
+            Err(error) => error.write_unraisable(py, Some(self.collect.bind(py))),
+        });
+    }
+}
