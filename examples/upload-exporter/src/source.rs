@@ -77,14 +77,6 @@ impl Source {
         })
     }
 
-    /// The `source` label: the location as an operator writes it.
-    pub fn label(&self) -> String {
-        match self {
-            Source::Local(dir) => dir.display().to_string(),
-            Source::S3 { location, .. } => location.to_string().trim_end_matches('/').to_owned(),
-        }
-    }
-
     /// Lists the whole source. A local walk runs on a blocking thread.
     pub async fn list(&self) -> Result<Listing, String> {
         match self {
