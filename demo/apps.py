@@ -81,6 +81,8 @@ class BuildContext:
     release: bool = False
     log: Callable[[str], None] = print
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: The S3 server's endpoint and credentials (AWS variables), for apps that read S3.
+    s3_env: dict[str, str] = field(default_factory=dict)
 
     def run(self, argv: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
         self.log("$ " + " ".join(argv))

@@ -47,6 +47,9 @@ def main() -> int:
                 demo.prepare_tests()
                 return 0
             demo.start()
+            if any(app.kind == "exporter" for app in demo.apps):
+                print("waiting for the overdue upload alert to reach the webhook receiver ...", flush=True)
+                demo.wait_for_notification()
             print_report(demo)
             if args.check:
                 demo.verify_rules_loaded()
@@ -83,9 +86,26 @@ def print_report(demo: Demo) -> None:
         if rules:
             listed = ", ".join(f"{name} ({state})" for name, state in sorted(rules.items()))
             print(f"\nAlerting rules on prometheus-{replica}: {listed}")
+    print_notifications(demo)
     print()
     print(format_table(("what", "url"), demo.urls()))
     print(f"\nLogs and generated configs: {demo.run_dir}", flush=True)
+
+
+def print_notifications(demo: Demo) -> None:
+    """What the webhook receiver (standing in for Slack) got from Alertmanager so far."""
+    received = demo.alerting.received()
+    print(f"\nNotifications the webhook receiver got from Alertmanager: {len(received)}")
+    for notification in received:
+        for alert in notification["body"].get("alerts", []):
+            labels = alert.get("labels", {})
+            print(
+                f"  {notification['path']}: {alert.get('status')} {labels.get('alertname')}"
+                f" {labels.get('source', '')} {labels.get('prefix', '')}: "
+                f"{alert.get('annotations', {}).get('summary', '')}"
+            )
+    if not received:
+        print("  (none within 90s: see the Alertmanager URL below and its log in the run directory)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ script, so all three run exactly the same path:
     Prometheus a, b --(proxy_url)--> forward proxy --> router --> app instance
           |                          (query params ->   (X-CF-APP-INSTANCE
           |                           Bearer + header)   -> instance port)
-          +-- file_sd_configs: <run>/targets/active/*.json, written by gds-metrics-targets
+          +-- file_sd_configs: <run>/prometheus-<r>-targets/*.json, copied from
+          |   s3://targets/active by `gds-metrics-targets sync` (one per server); the
+          |   broker's writes go to S3 with `gds-metrics-targets apply --dir s3://targets`
+          +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from typing import Callable, Iterable
 from apps import APPS, App, BuildContext, ensure_venv
 from kinds import KINDS
 from processes import Process, StartupError, Supervisor, free_ports, wait_until
+from s3 import TARGETS_BUCKET, Alerting, ObjectStore, sync_argv
+from s3 import available as s3_available
+from s3 import missing_message as s3_missing_message
 from targets import TargetsCli
 from web import PrometheusApi, answers, request
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 BUILD = ROOT / ".build" / "demo"
-BASE_PACKAGES = ("prometheus", "nginx", "python3-venv", "wrk")
+BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "wrk")
 REPLICAS = ("a", "b")
 INFRA_TIMEOUT = 60.0
 TARGETS_UP_TIMEOUT = 90.0
@@ -89,7 +95,11 @@ class Demo:
         self.prometheus: dict[str, PrometheusApi] = {}
         self.router_port = 0
         self.proxy_port = 0
-        self.targets = TargetsCli(self.run_dir / "targets", self.ctx)
+        self.targets = TargetsCli(f"s3://{TARGETS_BUCKET}", self.run_dir / TARGETS_BUCKET, self.ctx)
+        self.s3: ObjectStore | None = None
+        self.alerting: Alerting | None = None
+        #: Per replica: the folder its sync writes and Prometheus reads, and the sync's metrics port.
+        self.sync_ports: dict[str, int] = {}
         self.supervisor: Supervisor | None = None
         self._lock = None
         # A round of requests every second while the demo runs, so request rates are live.
@@ -138,6 +148,8 @@ class Demo:
     # -- install and build -----------------------------------------------------------------
 
     def install(self) -> None:
+        if not s3_available():
+            raise StartupError(s3_missing_message())
         packages = list(BASE_PACKAGES)
         for app in self.apps:
             packages += KINDS[app.kind].packages
@@ -158,8 +170,10 @@ class Demo:
     def start(self) -> None:
         """Everything up and every target scraped, or a StartupError saying what is not."""
         self._allocate_ports()
+        self.s3.start(self.supervisor)
         self.start_apps()
         self.start_router_and_proxy()
+        self.alerting.start(self.supervisor)
         self.start_prometheus()
         self.targets.apply({app.guid: ("started", app.facts()) for app in self.apps})
         self.send_traffic()
@@ -171,7 +185,15 @@ class Demo:
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + len(REPLICAS))
+        ports = free_ports(count + 2 + 2 * len(REPLICAS) + 3)
+        s3_port, alertmanager_port, webhook_port = ports[-3:]
+        ports = ports[:-3]
+        self.s3 = ObjectStore(self.run_dir, s3_port)
+        self.targets.env = self.s3.env()
+        self.ctx.s3_env = self.s3.env()
+        self.alerting = Alerting(self.run_dir, alertmanager_port, webhook_port)
+        self.sync_ports = dict(zip(REPLICAS, ports[-len(REPLICAS) :]))
+        ports = ports[: -len(REPLICAS)]
         self.router_port, self.proxy_port = ports[0], ports[1]
         self.prometheus = {
             replica: PrometheusApi(f"prometheus-{replica}", port)
@@ -255,9 +277,24 @@ class Demo:
     def _router_route_map(self) -> str:
         return "\n".join(f"        {app.route_host} {app.name};" for app in self.apps)
 
+    def target_dir(self, replica: str) -> Path:
+        """The folder `replica` reads target files from, written by its sync."""
+        return self.run_dir / f"prometheus-{replica}-targets"
+
+    def start_syncs(self) -> None:
+        for replica, port in self.sync_ports.items():
+            argv = sync_argv(self.targets.binary, self.target_dir(replica), port)
+            process = self.supervisor.start(f"sync-{replica}", argv, self.s3.env())
+            self.supervisor.wait_ready(process, lambda p=port: answers(p, "/metrics"), INFRA_TIMEOUT)
+
+    def sync_metrics(self, replica: str) -> dict[str, float]:
+        """The sync's own metrics for `replica`, by name (none of them has labels)."""
+        text = request(self.sync_ports[replica], "/metrics").text
+        pairs = (line.split(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+        return {name: float(value) for name, value in pairs if "{" not in name}
+
     def start_prometheus(self) -> None:
-        active = self.targets.active_dir
-        active.mkdir(parents=True, exist_ok=True)
+        self.start_syncs()
         rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
         rule_lines = "\n".join(f'  - "{path}"' for path in rules if path) or "  []"
         for replica, api in self.prometheus.items():
@@ -269,7 +306,8 @@ class Demo:
                 REPLICA=replica,
                 RULE_FILES=rule_lines,
                 PROXY_PORT=str(self.proxy_port),
-                ACTIVE_DIR=str(active),
+                TARGET_DIR=str(self.target_dir(replica)),
+                ALERTMANAGER_PORT=str(self.alerting.alertmanager_port),
             )
             argv = [
                 "prometheus",
@@ -358,6 +396,14 @@ class Demo:
 
     SAMPLE_QUERY = "sum by (job, code) (rate(http_server_requests_total[1m]))"
 
+    def wait_for_notification(self, timeout: float = 90.0) -> bool:
+        """Until the webhook receiver got a notification; False if none came in `timeout`."""
+        try:
+            wait_until(lambda: bool(self.alerting.received()), timeout, "a notification from Alertmanager")
+        except TimeoutError:
+            return False
+        return True
+
     def sample_query(self) -> list[tuple[str, str, str]]:
         result = self.prometheus[REPLICAS[0]].query(self.SAMPLE_QUERY)
         return sorted(
@@ -389,12 +435,17 @@ class Demo:
                 raise StartupError(f"prometheus-{replica} loaded no alerting rules from {expected}")
 
     def urls(self) -> list[tuple[str, str]]:
-        out = [(f"Prometheus {r}", f"{api.url}/targets") for r, api in self.prometheus.items()]
-        graph = f"{self.prometheus[REPLICAS[0]].url}/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
+        # Debian's Prometheus 2.42 serves its pages under /classic/ (no React UI).
+        out = [(f"Prometheus {r}", f"{api.url}/classic/targets") for r, api in self.prometheus.items()]
+        graph = f"{self.prometheus[REPLICAS[0]].url}/classic/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
             self.SAMPLE_QUERY, safe=""
         )
         out.append(("sample query", graph))
-        out.append(("alerts", f"{self.prometheus[REPLICAS[0]].url}/alerts"))
+        out.append(("alerts", f"{self.prometheus[REPLICAS[0]].url}/classic/alerts"))
+        out.append(("Alertmanager", f"{self.alerting.alertmanager_url}/#/alerts"))
+        out.append(("what the webhook receiver got", f"http://127.0.0.1:{self.alerting.webhook_port}/received"))
+        for replica, port in self.sync_ports.items():
+            out.append((f"sync metrics ({replica})", f"http://127.0.0.1:{port}/metrics"))
         out.append(("router (send Host and X-CF-APP-INSTANCE)", f"http://127.0.0.1:{self.router_port}/"))
         out.append(("forward proxy", f"http://127.0.0.1:{self.proxy_port}/"))
         return out

@@ -1,5 +1,6 @@
 # The whole scrape path on loopback (demo/): tenant apps in every language, the router and
-# forward proxy (nginx), two Prometheus servers reading target files.
+# forward proxy (nginx), target files in S3 (s3s-fs, mk/s3.mk) synced into two Prometheus
+# servers, and Alertmanager notifying a webhook receiver.
 #
 #   make demo       start it, print what Prometheus sees, stay up until Ctrl-C
 #   make test-e2e   the end-to-end test (part of `make test`)
@@ -11,12 +12,12 @@ BENCH_TARGETS += bench-e2e
 DEMO_PYTHON := $(BUILD)/demo/venv/bin/python
 
 .PHONY: demo test-e2e bench-e2e
-demo:
+demo: s3s-fs
 	python3 demo/run.py
 
-test-e2e:
+test-e2e: s3s-fs
 	python3 demo/run.py --prepare
 	$(DEMO_PYTHON) -m pytest -q -p no:cacheprovider demo/tests
 
-bench-e2e:
+bench-e2e: s3s-fs
 	python3 demo/load.py

@@ -1,5 +1,6 @@
 # The endpoint: its property tests with a bounded case count, the upload-exporter example
-# (scraped over loopback by its integration test) and the example's alerting rules.
+# (scraped over loopback by its integration test), the example's alerting rules and its
+# Alertmanager routing. Its S3 tests run in test-targets-s3 (mk/s3.mk).
 
 TEST_TARGETS += test-endpoint
 
@@ -8,11 +9,12 @@ ENDPOINT_PROPTEST_CASES ?= 512
 
 .PHONY: test-endpoint
 test-endpoint:
-	scripts/apt-install prometheus
+	scripts/apt-install prometheus prometheus-alertmanager
 	PROPTEST_CASES=$(ENDPOINT_PROPTEST_CASES) cargo test -p gds-metrics --all-features --test parser_properties
 	cargo test -p upload-exporter
 	cargo clippy -p upload-exporter --all-targets -- -D warnings
 	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml
+	cd examples/upload-exporter && amtool check-config alertmanager.yml
 
 BENCH_TARGETS += bench-endpoint
 

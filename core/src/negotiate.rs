@@ -21,7 +21,7 @@ pub fn negotiate_format(accept: &[&[u8]]) -> Format {
         let Some((rank, format)) = servable_range(range) else {
             continue;
         };
-        if best.map_or(true, |(best_rank, _)| rank > best_rank) {
+        if best.is_none_or(|(best_rank, _)| rank > best_rank) {
             best = Some((rank, format));
         }
     }
@@ -92,7 +92,7 @@ fn servable_range(range: &[u8]) -> Option<(Rank, Format)> {
 
 /// True when the range names no version or exactly `wanted`.
 fn version_is(version: Option<&[u8]>, wanted: &[u8]) -> bool {
-    version.map_or(true, |v| v == wanted)
+    version.is_none_or(|v| v == wanted)
 }
 
 /// The q-value among a coding's parameters (default 1), or `None` when malformed.

@@ -186,16 +186,14 @@ impl RequestMetrics {
                 .unit("seconds"),
                 Some(REQUEST_DURATION_BUCKETS),
             )
-            .map_err(|e| {
+            .inspect_err(|_| {
                 registry.unregister(FAMILY_NAMES[0]);
-                e
             })?;
         let exceptions = registry
             .counter(Opts::new(FAMILY_NAMES[2], "Unhandled exceptions, by class.").labels(["error"]))
-            .map_err(|e| {
+            .inspect_err(|_| {
                 registry.unregister(FAMILY_NAMES[0]);
                 registry.unregister(FAMILY_NAMES[1]);
-                e
             })?;
         Ok(RequestMetrics {
             requests,

@@ -51,12 +51,12 @@ fn auth_matrix_on_the_paas() {
     let upper = bearer(&GUID.to_uppercase());
     let huge = {
         let mut v = b"Bearer ".to_vec();
-        v.extend(std::iter::repeat(b'a').take(64 * 1024));
+        v.extend(std::iter::repeat_n(b'a', 64 * 1024));
         v
     };
     let huge_after_token = {
         let mut v = right.clone();
-        v.extend(std::iter::repeat(b' ').take(64 * 1024));
+        v.extend(std::iter::repeat_n(b' ', 64 * 1024));
         v
     };
     let non_ascii = format!("Bearer {GUID}é").into_bytes();

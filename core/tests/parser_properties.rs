@@ -64,7 +64,7 @@ fn model(ranges: &[Range]) -> Format {
     for (index, range) in ranges.iter().enumerate() {
         if let Some((format, specificity)) = range.offer() {
             let rank = (range.q, specificity);
-            if best.map_or(true, |(best_rank, _, _)| rank > best_rank) {
+            if best.is_none_or(|(best_rank, _, _)| rank > best_rank) {
                 best = Some((rank, index, format));
             }
         }

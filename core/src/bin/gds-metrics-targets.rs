@@ -7,8 +7,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use gds_metrics::targets::{
-    apply, plan, read_target_file, render_target_file, AppFacts, BoundApp, Operation, TargetStore,
-    TargetsError,
+    only_listed, open_store, plan, read_target_file, reconcile, reconcile_updates, render_target_file,
+    AppFacts, BoundApp, Operation, TargetsError,
 };
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,16 +56,36 @@ enum Command {
     Plan(Reconcile),
     /// Carry out the operations `plan` prints, atomically file by file.
     ///
-    /// Nothing is written unless the whole desired state is valid.
+    /// Nothing is written unless the whole desired state is valid. On S3, writes are
+    /// conditional: when another writer changed a file since the listing, the store is
+    /// listed again and only this run's own changes are re-planned (an app another writer
+    /// unbound meanwhile is not brought back).
     #[command(after_help = EXIT_STATUS_HELP)]
     Apply(Reconcile),
+    /// Copy an S3 folder of target files into a Prometheus' directory, once or every N
+    /// seconds.
+    ///
+    /// Every object is read as strictly as Prometheus reads a file: a bad object is
+    /// reported with its key and reason and not applied, and the last good copy of its
+    /// file stays. Files are written atomically, only when their bytes change; files whose
+    /// objects are gone are removed. Endpoint and credentials come from the AWS variables
+    /// (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ALLOW_HTTP).
+    #[cfg(feature = "s3")]
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Args)]
 struct Reconcile {
-    /// The target directory (with `active/` and `inactive/` folders).
-    #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    /// The target store: a directory (with `active/` and `inactive/` folders) or
+    /// `s3://bucket/prefix` (with the `s3` feature; AWS variables as for `sync`).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    dir: String,
+    /// Refresh only the apps that have a file now, binding none (a target updater's
+    /// run): racing the broker, it never brings back an app the broker just unbound.
+    #[arg(long)]
+    only_listed: bool,
     /// A JSON file with the desired state; `-` or nothing reads stdin.
     input: Option<PathBuf>,
 }
@@ -74,8 +94,10 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Render { input } => render(input.as_deref()),
         Command::Validate { paths } => validate(&paths),
-        Command::Plan(args) => reconcile(&args, false),
-        Command::Apply(args) => reconcile(&args, true),
+        Command::Plan(args) => plan_or_apply(&args, false),
+        Command::Apply(args) => plan_or_apply(&args, true),
+        #[cfg(feature = "s3")]
+        Command::Sync(args) => sync::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -144,17 +166,27 @@ fn json_files_in(dir: &Path) -> Result<Vec<PathBuf>, TargetsError> {
     Ok(files)
 }
 
-fn reconcile(args: &Reconcile, execute: bool) -> Result<ExitCode, TargetsError> {
+fn plan_or_apply(args: &Reconcile, execute: bool) -> Result<ExitCode, TargetsError> {
     let (bytes, source_name) = read_input(args.input.as_deref())?;
     let bound = BoundApp::list_from_json(&bytes, &source_name)?;
-    let operations = plan(&bound, &TargetStore::at(&args.dir).list()?)?;
+    let store = open_store(&args.dir)?;
     if execute {
-        let outcomes = apply(&TargetStore::open(&args.dir)?, &operations)?;
-        for (operation, outcome) in operations.iter().zip(outcomes) {
+        let done = if args.only_listed {
+            reconcile_updates(&*store, &bound)?
+        } else {
+            reconcile(&*store, &bound)?
+        };
+        for (operation, outcome) in done {
             print(&format!("{operation}: {outcome}\n"))?;
         }
     } else {
-        operations
+        let listing = store.list()?;
+        let bound = if args.only_listed {
+            only_listed(&bound, &listing)
+        } else {
+            bound
+        };
+        plan(&bound, &listing)?
             .iter()
             .map(Operation::to_string)
             .try_for_each(|line| print(&format!("{line}\n")))?;
@@ -178,6 +210,10 @@ fn read_input(input: Option<&Path>) -> Result<(Vec<u8>, String), TargetsError> {
         }
     }
 }
+
+#[cfg(feature = "s3")]
+#[path = "gds-metrics-targets/sync.rs"]
+mod sync;
 
 fn print(text: &str) -> Result<(), TargetsError> {
     let mut stdout = std::io::stdout().lock();

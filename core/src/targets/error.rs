@@ -45,6 +45,23 @@ pub enum TargetsError {
     #[error("app `{guid}` appears more than once in the desired state; list each bound app once")]
     DuplicateApp { guid: String },
 
+    /// Another writer changed the file since this writer listed the store: the write was
+    /// refused so that it cannot undo the other writer's change (bring back a target just
+    /// unbound). [`reconcile`](super::reconcile) retries from a fresh listing.
+    #[error(
+        "`{location}` changed since the store was listed (another writer got there first); \
+         list the store again and re-plan"
+    )]
+    Conflict { location: String },
+
+    /// A request to a remote store (S3) failed, or its location or settings are wrong.
+    #[error("cannot {action} `{location}`: {reason}")]
+    Remote {
+        action: &'static str,
+        location: String,
+        reason: String,
+    },
+
     /// A file operation on the target directory failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -66,7 +83,8 @@ impl TargetsError {
             TargetsError::InvalidInput { .. } => ErrorKind::InvalidArgument,
             TargetsError::InvalidFile { .. } | TargetsError::InvalidGroup { .. } => ErrorKind::InvalidData,
             TargetsError::DuplicateApp { .. } => ErrorKind::Duplicate,
-            TargetsError::Io { .. } => ErrorKind::Io,
+            TargetsError::Conflict { .. } => ErrorKind::Conflict,
+            TargetsError::Io { .. } | TargetsError::Remote { .. } => ErrorKind::Io,
         }
     }
 

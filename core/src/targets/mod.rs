@@ -36,12 +36,23 @@ mod error;
 mod guid;
 mod read;
 mod reconcile;
+#[cfg(feature = "s3")]
+mod s3;
 mod schema;
 mod store;
+#[cfg(feature = "s3")]
+mod sync;
 
 pub use error::TargetsError;
 pub use guid::AppGuid;
 pub use read::{parse_target_file, read_target_file};
-pub use reconcile::{apply, plan, BoundApp, Operation};
+pub use reconcile::{
+    apply, only_listed, plan, plan_since, reconcile, reconcile_since, reconcile_updates, BoundApp, Operation,
+    RECONCILE_ATTEMPTS,
+};
+#[cfg(feature = "s3")]
+pub use s3::{aws_settings_from_env, s3_client, S3Location, S3Store, REQUEST_TIMEOUT};
 pub use schema::{encode_target_groups, render_target_file, AppFacts, TargetGroup};
-pub use store::{Folder, Listing, Outcome, TargetStore};
+pub use store::{open_store, Folder, Listing, Outcome, Store, TargetStore};
+#[cfg(feature = "s3")]
+pub use sync::{sync_to_directory, SyncMetrics, SyncReport};

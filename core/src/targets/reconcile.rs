@@ -6,7 +6,7 @@
 //! planning: a mistake anywhere in the desired state stops the run before any file is
 //! touched.
 
-use super::{render_target_file, AppFacts, AppGuid, Folder, Listing, Outcome, TargetStore, TargetsError};
+use super::{render_target_file, AppFacts, AppGuid, Folder, Listing, Outcome, Store, TargetsError};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -65,10 +65,13 @@ type DesiredFile = (Folder, String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     /// Write the app's file into `folder` (skipped by the store if the bytes are equal).
+    /// `listed`: the file was in the listing the plan was made from; a shared store (S3)
+    /// writes only if that is still so.
     Write {
         folder: Folder,
         guid: AppGuid,
         contents: String,
+        listed: bool,
     },
     /// Remove the app's file from `folder`.
     Remove { folder: Folder, guid: AppGuid },
@@ -105,21 +108,37 @@ impl fmt::Display for Operation {
 /// The write comes before the removal, so an interrupted run leaves an app in both
 /// folders rather than in neither, and the next run completes it.
 pub fn plan(bound: &[BoundApp], current: &Listing) -> Result<Vec<Operation>, TargetsError> {
+    plan_since(bound, current, current)
+}
+
+/// [`plan`] for a writer whose `bound` was decided when the store looked like `base`, and
+/// that now finds it as `current` (after a [`TargetsError::Conflict`]): only this writer's
+/// own changes are carried over. An app that had a file in `base` and has none now was
+/// unbound by another writer and is not brought back; a file that appeared since `base`
+/// was bound by another writer and is not removed.
+pub fn plan_since(
+    bound: &[BoundApp],
+    base: &Listing,
+    current: &Listing,
+) -> Result<Vec<Operation>, TargetsError> {
     let desired = desired_files(bound)?;
-    let every_guid: BTreeSet<&AppGuid> = desired
-        .keys()
-        .copied()
-        .chain(current.active.iter())
-        .chain(current.inactive.iter())
-        .collect();
+    let bound_in_base = base.bound_guids();
+    let bound_now = current.bound_guids();
+    let every_guid: BTreeSet<&AppGuid> = desired.keys().copied().chain(bound_now.iter()).collect();
     let mut operations = Vec::new();
     for guid in every_guid {
+        let unbound_by_another_writer = bound_in_base.contains(guid) && !bound_now.contains(guid);
+        let bound_by_another_writer = !bound_in_base.contains(guid) && !desired.contains_key(guid);
+        if unbound_by_another_writer || bound_by_another_writer {
+            continue;
+        }
         let keep = match desired.get(guid) {
             Some(Some((folder, contents))) => {
                 operations.push(Operation::Write {
                     folder: *folder,
                     guid: guid.clone(),
                     contents: contents.clone(),
+                    listed: current.contains(*folder, guid),
                 });
                 Some(*folder)
             }
@@ -153,7 +172,7 @@ fn desired_files(bound: &[BoundApp]) -> Result<BTreeMap<&AppGuid, Option<Desired
 /// Carries out `operations` in order on `store`, returning what each one did. Stops at
 /// the first failure; every operation already done is complete (writes are atomic), so
 /// running the same plan again finishes the job.
-pub fn apply(store: &TargetStore, operations: &[Operation]) -> Result<Vec<Outcome>, TargetsError> {
+pub fn apply<S: Store + ?Sized>(store: &S, operations: &[Operation]) -> Result<Vec<Outcome>, TargetsError> {
     operations
         .iter()
         .map(|operation| match operation {
@@ -161,16 +180,88 @@ pub fn apply(store: &TargetStore, operations: &[Operation]) -> Result<Vec<Outcom
                 folder,
                 guid,
                 contents,
-            } => store.write(*folder, guid, contents.as_bytes()),
+                listed,
+            } => store.write(*folder, guid, contents.as_bytes(), *listed),
             Operation::Remove { folder, guid } => store.remove(*folder, guid),
         })
         .collect()
 }
 
+/// How many times [`reconcile`] plans and applies before giving up on a store that other
+/// writers keep changing.
+pub const RECONCILE_ATTEMPTS: usize = 5;
+
+/// Lists `store`, plans and applies: [`reconcile_since`] from a listing taken now.
+pub fn reconcile<S: Store + ?Sized>(
+    store: &S,
+    bound: &[BoundApp],
+) -> Result<Vec<(Operation, Outcome)>, TargetsError> {
+    reconcile_since(store, bound, &store.list()?)
+}
+
+/// Plans from `base` (the listing `bound` was decided against) and applies; when another
+/// writer wins a race ([`TargetsError::Conflict`]), lists again and re-plans with
+/// [`plan_since`] against `base`, up to [`RECONCILE_ATTEMPTS`] times. Returns every
+/// operation carried out and what it did.
+pub fn reconcile_since<S: Store + ?Sized>(
+    store: &S,
+    bound: &[BoundApp],
+    base: &Listing,
+) -> Result<Vec<(Operation, Outcome)>, TargetsError> {
+    let mut current = base.clone();
+    let mut done = Vec::new();
+    let mut attempt = 1;
+    loop {
+        let operations = plan_since(bound, base, &current)?;
+        match apply_each(store, operations, &mut done) {
+            Err(TargetsError::Conflict { .. }) if attempt < RECONCILE_ATTEMPTS => {
+                attempt += 1;
+                current = store.list()?;
+            }
+            result => return result.map(|()| done),
+        }
+    }
+}
+
+/// The target updater's reconciliation: refreshes the files of the apps in `bound` that
+/// have a file now and binds nothing, so an updater racing the broker never brings back
+/// an app the broker just unbound, whichever of them lists first. Files of apps not in
+/// `bound` are removed, as in [`reconcile`].
+pub fn reconcile_updates<S: Store + ?Sized>(
+    store: &S,
+    bound: &[BoundApp],
+) -> Result<Vec<(Operation, Outcome)>, TargetsError> {
+    let base = store.list()?;
+    reconcile_since(store, &only_listed(bound, &base), &base)
+}
+
+/// The apps of `bound` that have a file in `listing`: what a target updater may refresh.
+pub fn only_listed(bound: &[BoundApp], listing: &Listing) -> Vec<BoundApp> {
+    let listed = listing.bound_guids();
+    bound
+        .iter()
+        .filter(|app| listed.contains(app.guid()))
+        .cloned()
+        .collect()
+}
+
+/// Applies `operations` one by one, recording each completed one in `done`.
+fn apply_each<S: Store + ?Sized>(
+    store: &S,
+    operations: Vec<Operation>,
+    done: &mut Vec<(Operation, Outcome)>,
+) -> Result<(), TargetsError> {
+    for operation in operations {
+        let outcome = apply(store, std::slice::from_ref(&operation))?[0];
+        done.push((operation, outcome));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::read_target_file;
+    use crate::targets::{read_target_file, TargetStore};
     use std::fs;
 
     /// A GUID whose last digit is `n`, so tests read like the scenario they set up.
@@ -274,6 +365,47 @@ mod tests {
                 "app `{}` appears more than once in the desired state; list each bound app once",
                 guid(1)
             )
+        );
+    }
+
+    #[test]
+    fn writes_say_whether_the_file_was_listed() {
+        let bound = [BoundApp::Started(facts(1, 1)), BoundApp::Started(facts(2, 1))];
+        let ops = plan(&bound, &listing(&[1], &[])).unwrap();
+        let listed: Vec<_> = ops
+            .iter()
+            .map(|op| match op {
+                Operation::Write { listed, .. } => *listed,
+                Operation::Remove { .. } => panic!("nothing to remove: {op}"),
+            })
+            .collect();
+        assert_eq!(listed, [true, false]);
+    }
+
+    #[test]
+    fn a_writer_behind_another_does_not_bring_back_what_it_unbound() {
+        let bound = [BoundApp::Started(facts(1, 2)), BoundApp::Started(facts(2, 1))];
+        let base = listing(&[1, 2], &[]);
+        let now = listing(&[2], &[]);
+        let ops = plan_since(&bound, &base, &now).unwrap();
+        let paths: Vec<_> = ops.iter().map(Operation::to_string).collect();
+        assert_eq!(paths, [format!("write active/{}.json", guid(2))]);
+    }
+
+    #[test]
+    fn a_writer_behind_another_does_not_remove_what_it_bound() {
+        let bound = [BoundApp::Started(facts(1, 1))];
+        let base = listing(&[1, 2], &[]);
+        let now = listing(&[1, 2, 3], &[]);
+        let ops = plan_since(&bound, &base, &now).unwrap();
+        let paths: Vec<_> = ops.iter().map(Operation::to_string).collect();
+        assert_eq!(
+            paths,
+            [
+                format!("write active/{}.json", guid(1)),
+                format!("remove active/{}.json", guid(2)),
+            ],
+            "app 2 was unbound by this writer; app 3 was bound by another"
         );
     }
 

@@ -153,41 +153,12 @@ impl TargetStore {
     /// Writes `contents` as `guid`'s file in `folder`, atomically, unless the file
     /// already holds exactly these bytes.
     pub fn write(&self, folder: Folder, guid: &AppGuid, contents: &[u8]) -> Result<Outcome, TargetsError> {
-        let path = self.path(folder, guid);
-        if fs::read(&path).is_ok_and(|existing| existing == contents) {
-            return Ok(Outcome::Unchanged);
-        }
-        let dir = self.folder_path(folder);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.{}-", guid.file_name(), std::process::id()))
-            .suffix(TEMP_SUFFIX)
-            .tempfile_in(&dir)
-            .map_err(TargetsError::io("create a temporary file in", &dir))?;
-        let temp_path = temp.path().to_owned();
-        // Held until the file is closed, after the rename: see the module docs. Waits only
-        // while another run probes this file.
-        liveness::lock(temp.as_file())
-            .and_then(|()| temp.write_all(contents))
-            .and_then(|()| make_world_readable(temp.as_file()))
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(TargetsError::io("write", &temp_path))?;
-        temp.persist(&path)
-            .map_err(|e| TargetsError::io("rename a temporary file to", &path)(e.error))?;
-        sync_dir(&dir)?;
-        Ok(Outcome::Written)
+        write_atomically(&self.folder_path(folder), &guid.file_name(), contents)
     }
 
     /// Removes `guid`'s file from `folder`, if there is one.
     pub fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError> {
-        let path = self.path(folder, guid);
-        match fs::remove_file(&path) {
-            Ok(()) => {
-                sync_dir(&self.folder_path(folder))?;
-                Ok(Outcome::Removed)
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::Absent),
-            Err(e) => Err(TargetsError::io("remove", path)(e)),
-        }
+        remove_durably(&self.folder_path(folder), &guid.file_name())
     }
 
     /// Moves `guid`'s file from `from` to the other folder in one rename, replacing any
@@ -219,43 +190,159 @@ impl TargetStore {
     /// Returns how many it removed. A file that cannot be probed (it vanished, or is not
     /// ours to remove) is left for a later run.
     pub fn remove_dead_temporaries(&self, folder: Folder) -> Result<usize, TargetsError> {
-        let dir = self.folder_path(folder);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(TargetsError::io("list", &dir)(e)),
-        };
-        let mut removed = 0;
-        for entry in entries {
-            let entry = entry.map_err(TargetsError::io("list", &dir))?;
-            let Some(pid) = entry.file_name().to_str().and_then(temporary_file_writer) else {
-                continue;
-            };
-            if remove_if_writer_dead(&entry.path(), pid) {
-                removed += 1;
-            }
-        }
-        if removed > 0 {
-            sync_dir(&dir)?;
-        }
-        Ok(removed)
+        remove_dead_temporaries_in(&self.folder_path(folder))
     }
 
     fn guids_in(&self, folder: Folder) -> Result<BTreeSet<AppGuid>, TargetsError> {
+        guids_in_dir(&self.folder_path(folder))
+    }
+}
+
+/// A place target files are kept: a local directory ([`TargetStore`]) or, with the `s3`
+/// feature, an S3 location ([`S3Store`](super::S3Store)). [`apply`](super::apply) and
+/// [`reconcile`](super::reconcile) work on either, from the same plan.
+pub trait Store {
+    /// The GUIDs that have a file in each folder.
+    fn list(&self) -> Result<Listing, TargetsError>;
+
+    /// Writes `guid`'s file in `folder` unless it already holds these bytes. `listed` says
+    /// whether the file was in the listing the plan was made from: a store shared by
+    /// several writers (S3) makes the write conditional on that still being true and
+    /// answers [`TargetsError::Conflict`] otherwise, so a writer working from an old
+    /// listing never brings back a file another writer removed.
+    fn write(
+        &self,
+        folder: Folder,
+        guid: &AppGuid,
+        contents: &[u8],
+        listed: bool,
+    ) -> Result<Outcome, TargetsError>;
+
+    /// Removes `guid`'s file from `folder`, if there is one.
+    fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError>;
+}
+
+/// A local directory has one writer at a time (the broker on its host), so writes are
+/// not conditional on the listing.
+impl Store for TargetStore {
+    fn list(&self) -> Result<Listing, TargetsError> {
+        TargetStore::list(self)
+    }
+
+    fn write(
+        &self,
+        folder: Folder,
+        guid: &AppGuid,
+        contents: &[u8],
+        _listed: bool,
+    ) -> Result<Outcome, TargetsError> {
         let dir = self.folder_path(folder);
-        let mut guids = BTreeSet::new();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(guids),
-            Err(e) => return Err(TargetsError::io("list", &dir)(e)),
+        fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
+        TargetStore::write(self, folder, guid, contents)
+    }
+
+    fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError> {
+        TargetStore::remove(self, folder, guid)
+    }
+}
+
+/// The store at `location`: `s3://bucket/prefix` (with the `s3` feature, configured from
+/// the AWS variables, see [`S3Store`](super::S3Store)) or a local directory. Nothing is
+/// created until something is written.
+pub fn open_store(location: &str) -> Result<Box<dyn Store>, TargetsError> {
+    if !location.starts_with("s3://") {
+        return Ok(Box::new(TargetStore::at(location)));
+    }
+    #[cfg(feature = "s3")]
+    {
+        let location = super::S3Location::parse(location)?;
+        Ok(Box::new(super::S3Store::from_env(&location)?))
+    }
+    #[cfg(not(feature = "s3"))]
+    Err(TargetsError::InvalidInput {
+        source_name: location.to_owned(),
+        reason: "this build of gds-metrics has no S3 support; build it with the `s3` feature".to_owned(),
+    })
+}
+
+/// Removes the temporary files in `dir` left by writers that died mid-write (see
+/// [`TargetStore::remove_dead_temporaries`]); a missing directory holds none.
+pub(crate) fn remove_dead_temporaries_in(dir: &Path) -> Result<usize, TargetsError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(TargetsError::io("list", dir)(e)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(TargetsError::io("list", dir))?;
+        let Some(pid) = entry.file_name().to_str().and_then(temporary_file_writer) else {
+            continue;
         };
-        for entry in entries {
-            let entry = entry.map_err(TargetsError::io("list", &dir))?;
-            if let Some(guid) = entry.file_name().to_str().and_then(AppGuid::from_file_name) {
-                guids.insert(guid);
-            }
+        if remove_if_writer_dead(&entry.path(), pid) {
+            removed += 1;
         }
-        Ok(guids)
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
+/// The GUIDs of the `<guid>.json` files in `dir`; a missing directory holds none.
+pub(crate) fn guids_in_dir(dir: &Path) -> Result<BTreeSet<AppGuid>, TargetsError> {
+    let mut guids = BTreeSet::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(guids),
+        Err(e) => return Err(TargetsError::io("list", dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(TargetsError::io("list", dir))?;
+        if let Some(guid) = entry.file_name().to_str().and_then(AppGuid::from_file_name) {
+            guids.insert(guid);
+        }
+    }
+    Ok(guids)
+}
+
+/// Writes `contents` as `dir/name` through a temporary file, a flush and a rename, unless
+/// the file already holds exactly these bytes. The temporary file carries the writer's pid
+/// and its lock, so a later run can tell a dead writer's leftover from a live one's.
+pub(crate) fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<Outcome, TargetsError> {
+    let path = dir.join(name);
+    if fs::read(&path).is_ok_and(|existing| existing == contents) {
+        return Ok(Outcome::Unchanged);
+    }
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(TargetsError::io("create a temporary file in", dir))?;
+    let temp_path = temp.path().to_owned();
+    // Held until the file is closed, after the rename: see the module docs. Waits only
+    // while another run probes this file.
+    liveness::lock(temp.as_file())
+        .and_then(|()| temp.write_all(contents))
+        .and_then(|()| make_world_readable(temp.as_file()))
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(TargetsError::io("write", &temp_path))?;
+    temp.persist(&path)
+        .map_err(|e| TargetsError::io("rename a temporary file to", &path)(e.error))?;
+    sync_dir(dir)?;
+    Ok(Outcome::Written)
+}
+
+/// Removes `dir/name`, if it exists, and flushes the directory.
+pub(crate) fn remove_durably(dir: &Path, name: &str) -> Result<Outcome, TargetsError> {
+    let path = dir.join(name);
+    match fs::remove_file(&path) {
+        Ok(()) => {
+            sync_dir(dir)?;
+            Ok(Outcome::Removed)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::Absent),
+        Err(e) => Err(TargetsError::io("remove", path)(e)),
     }
 }
 

@@ -1,144 +1,180 @@
-//! The scrape-time collector: walks the upload tree when Prometheus asks.
+//! The scrape-time collector: renders the shared listings and the deadlines, without
+//! touching the sources.
 
+use crate::config::PrefixDeadline;
+use crate::watch::{unix_now, Watched};
 use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::sync::Arc;
 
-/// The `prefix` label of files directly in the root rather than under a prefix folder.
-pub const ROOT_PREFIX: &str = "/";
-
-/// Exposes per-prefix upload statistics of the tree under `root`, computed at scrape time
-/// so the numbers are never older than the scrape.
-///
-/// A prefix is a top-level folder of `root`. Hidden entries (names starting with `.`) are
-/// skipped, since uploaders write partial files under hidden temporary names before
-/// renaming them; symbolic links are not followed, so a link cannot loop or escape the tree.
+/// Per-source and per-prefix upload statistics from the last listings, and where each
+/// prefix with a deadline stands.
 #[derive(Debug)]
 pub struct UploadCollector {
-    root: PathBuf,
+    watched: Vec<Arc<Watched>>,
+    deadlines: Vec<PrefixDeadline>,
     newest: Descriptor,
     files: Descriptor,
     bytes: Descriptor,
     errors: Descriptor,
+    success: Descriptor,
+    age: Descriptor,
+    deadline: Descriptor,
+    next_deadline: Descriptor,
+    overdue: Descriptor,
 }
 
-/// What one prefix holds.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-struct PrefixStats {
-    files: u64,
-    bytes: u64,
-    newest_mtime: Option<f64>,
+fn gauge(name: &str, help: &str, labels: &[&str], unit: Option<&str>) -> gds_metrics::Result<Descriptor> {
+    let mut opts = Opts::new(name, help).labels(labels.iter().copied());
+    if let Some(unit) = unit {
+        opts = opts.unit(unit);
+    }
+    Descriptor::new(opts, MetricType::Gauge)
 }
+
+const PREFIX: &[&str] = &["source", "prefix"];
+const SOURCE: &[&str] = &["source"];
 
 impl UploadCollector {
-    /// A collector for the tree under `root`.
-    pub fn new(root: impl Into<PathBuf>) -> gds_metrics::Result<Self> {
-        let prefix = ["prefix"];
+    /// A collector over `watched`, with `deadlines` for some of their prefixes.
+    pub fn new(watched: Vec<Arc<Watched>>, deadlines: Vec<PrefixDeadline>) -> gds_metrics::Result<Self> {
         Ok(Self {
-            root: root.into(),
-            newest: Descriptor::new(
-                Opts::new(
-                    "upload_newest_file_timestamp_seconds",
-                    "Modification time of the newest file under the prefix, in Unix seconds.",
-                )
-                .labels(prefix)
-                .unit("seconds"),
-                MetricType::Gauge,
+            watched,
+            deadlines,
+            newest: gauge(
+                "upload_newest_file_timestamp_seconds",
+                "Modification time of the newest file under the prefix, in Unix seconds.",
+                PREFIX,
+                Some("seconds"),
             )?,
-            files: Descriptor::new(
-                Opts::new("upload_files", "Number of files under the prefix.").labels(prefix),
-                MetricType::Gauge,
+            files: gauge("upload_files", "Number of files under the prefix.", PREFIX, None)?,
+            bytes: gauge("upload_bytes", "Total size of the files under the prefix.", PREFIX, Some("bytes"))?,
+            errors: gauge(
+                "upload_scan_errors",
+                "Entries that could not be read during the last listing (permissions, races).",
+                SOURCE,
+                None,
             )?,
-            bytes: Descriptor::new(
-                Opts::new("upload_bytes", "Total size of the files under the prefix.")
-                    .labels(prefix)
-                    .unit("bytes"),
-                MetricType::Gauge,
+            success: gauge(
+                "upload_listing_success",
+                "1 if the last listing of the source succeeded; 0 if it failed, and then no file statistics are exported.",
+                SOURCE,
+                None,
             )?,
-            errors: Descriptor::new(
-                Opts::new(
-                    "upload_scan_errors",
-                    "Entries that could not be read during the last scan (permissions, races).",
-                ),
-                MetricType::Gauge,
+            age: gauge(
+                "upload_listing_age_seconds",
+                "Seconds since the last successful listing of the source.",
+                SOURCE,
+                Some("seconds"),
+            )?,
+            deadline: gauge(
+                "upload_deadline_timestamp_seconds",
+                "The last deadline that has passed for the prefix, in Unix seconds.",
+                PREFIX,
+                Some("seconds"),
+            )?,
+            next_deadline: gauge(
+                "upload_next_deadline_timestamp_seconds",
+                "The next deadline for the prefix, in Unix seconds.",
+                PREFIX,
+                Some("seconds"),
+            )?,
+            overdue: gauge(
+                "upload_overdue",
+                "1 if no file arrived under the prefix for its last deadline, else 0; absent while the source cannot be listed.",
+                PREFIX,
+                None,
             )?,
         })
     }
 
-    /// Walks the tree: statistics per prefix, and how many entries could not be read.
-    fn scan(&self) -> (BTreeMap<String, PrefixStats>, u64) {
-        let mut stats = BTreeMap::new();
-        let mut errors = 0;
-        let Ok(entries) = std::fs::read_dir(&self.root) else {
-            return (stats, 1);
-        };
-        for entry in entries {
-            let Ok(entry) = entry else {
-                errors += 1;
-                continue;
+    fn collect_listings(&self, encoder: &mut Encoder<'_>, states: &[(&Watched, crate::watch::ListingState)]) {
+        let per_prefix =
+            |encoder: &mut Encoder<'_>,
+             descriptor: &Descriptor,
+             value: &dyn Fn(&crate::source::PrefixStats) -> Option<f64>| {
+                let mut family = encoder.family(descriptor);
+                for (watched, state) in states {
+                    for (prefix, stats) in state.listing.iter().flat_map(|listing| &listing.prefixes) {
+                        if let Some(v) = value(stats) {
+                            family.gauge(&[watched.label.as_str(), prefix], None, v);
+                        }
+                    }
+                }
             };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => {
-                    let prefix = stats.entry(name).or_default();
-                    walk(&entry.path(), prefix, &mut errors);
-                }
-                Ok(kind) if kind.is_file() => {
-                    let prefix = stats.entry(ROOT_PREFIX.to_owned()).or_default();
-                    add_file(&entry.path(), prefix, &mut errors);
-                }
-                Ok(_) => {}
-                Err(_) => errors += 1,
+        per_prefix(encoder, &self.newest, &|s| s.newest_mtime);
+        per_prefix(encoder, &self.files, &|s| Some(s.files as f64));
+        per_prefix(encoder, &self.bytes, &|s| Some(s.bytes as f64));
+        let mut family = encoder.family(&self.errors);
+        for (watched, state) in states {
+            if let Some(listing) = &state.listing {
+                family.gauge(&[watched.label.as_str()], None, listing.errors as f64);
             }
         }
-        (stats, errors)
-    }
-}
-
-/// Adds every visible regular file under `dir` to `stats`.
-fn walk(dir: &Path, stats: &mut PrefixStats, errors: &mut u64) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        *errors += 1;
-        return;
-    };
-    for entry in entries {
-        let Ok(entry) = entry else {
-            *errors += 1;
-            continue;
-        };
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
+        let mut family = encoder.family(&self.success);
+        for (watched, state) in states {
+            family.gauge(
+                &[watched.label.as_str()],
+                None,
+                if state.listing.is_some() { 1.0 } else { 0.0 },
+            );
         }
-        match entry.file_type() {
-            Ok(kind) if kind.is_dir() => walk(&entry.path(), stats, errors),
-            Ok(kind) if kind.is_file() => add_file(&entry.path(), stats, errors),
-            Ok(_) => {}
-            Err(_) => *errors += 1,
+        let now = unix_now();
+        let mut family = encoder.family(&self.age);
+        for (watched, state) in states {
+            if let Some(listed) = state.last_success {
+                family.gauge(&[watched.label.as_str()], None, (now - listed).max(0.0));
+            }
         }
     }
-}
 
-fn add_file(path: &Path, stats: &mut PrefixStats, errors: &mut u64) {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        // Removed between listing and reading: not an upload any more.
-        return;
-    };
-    let Some(mtime) = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-    else {
-        *errors += 1;
-        return;
-    };
-    stats.files += 1;
-    stats.bytes += meta.len();
-    let mtime = mtime.as_secs_f64();
-    stats.newest_mtime = Some(stats.newest_mtime.map_or(mtime, |newest| newest.max(mtime)));
+    fn collect_deadlines(
+        &self,
+        encoder: &mut Encoder<'_>,
+        states: &[(&Watched, crate::watch::ListingState)],
+    ) {
+        let now = jiff::Timestamp::now();
+        let standings: Vec<_> = self
+            .deadlines
+            .iter()
+            .filter_map(|deadline| {
+                let (_, state) = states
+                    .iter()
+                    .find(|(watched, _)| watched.label == deadline.source)?;
+                let listing = state.listing.as_ref()?;
+                let newest = listing
+                    .prefixes
+                    .get(&deadline.prefix)
+                    .and_then(|stats| stats.newest_mtime)
+                    .and_then(|seconds| jiff::Timestamp::from_millisecond((seconds * 1000.0) as i64).ok());
+                Some((deadline, deadline.rule.standing(now, newest)))
+            })
+            .collect();
+        let seconds = |t: jiff::Timestamp| t.as_millisecond() as f64 / 1000.0;
+        let mut family = encoder.family(&self.deadline);
+        for (deadline, standing) in &standings {
+            family.gauge(
+                &[deadline.source.as_str(), &deadline.prefix],
+                None,
+                seconds(standing.last),
+            );
+        }
+        let mut family = encoder.family(&self.next_deadline);
+        for (deadline, standing) in &standings {
+            family.gauge(
+                &[deadline.source.as_str(), &deadline.prefix],
+                None,
+                seconds(standing.next),
+            );
+        }
+        let mut family = encoder.family(&self.overdue);
+        for (deadline, standing) in &standings {
+            family.gauge(
+                &[deadline.source.as_str(), &deadline.prefix],
+                None,
+                if standing.overdue { 1.0 } else { 0.0 },
+            );
+        }
+    }
 }
 
 impl Collector for UploadCollector {
@@ -148,27 +184,21 @@ impl Collector for UploadCollector {
             self.files.clone(),
             self.bytes.clone(),
             self.errors.clone(),
+            self.success.clone(),
+            self.age.clone(),
+            self.deadline.clone(),
+            self.next_deadline.clone(),
+            self.overdue.clone(),
         ]
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
-        let (stats, errors) = self.scan();
-        let mut family = encoder.family(&self.newest);
-        for (prefix, s) in &stats {
-            if let Some(newest) = s.newest_mtime {
-                family.gauge(&[prefix], None, newest);
-            }
-        }
-        let mut family = encoder.family(&self.files);
-        for (prefix, s) in &stats {
-            family.gauge(&[prefix], None, s.files as f64);
-        }
-        let mut family = encoder.family(&self.bytes);
-        for (prefix, s) in &stats {
-            family.gauge(&[prefix], None, s.bytes as f64);
-        }
-        encoder
-            .family(&self.errors)
-            .gauge::<&str>(&[], None, errors as f64);
+        let states: Vec<_> = self
+            .watched
+            .iter()
+            .map(|watched| (watched.as_ref(), watched.state()))
+            .collect();
+        self.collect_listings(encoder, &states);
+        self.collect_deadlines(encoder, &states);
     }
 }

@@ -1,47 +1,64 @@
 //! Runs the upload exporter.
 //!
 //! ```text
-//! upload-exporter [--dir <path>]
+//! upload-exporter [--config <file.toml>] [--source <dir|s3://bucket/prefix>]... [--dir <path>]
+//!                 [--refresh-interval <seconds>]
 //! ```
-//! The watched directory comes from `--dir`, else `UPLOAD_DIR`. The server listens on
-//! `BIND_ADDRESS` (default `0.0.0.0`) port `PORT` (default `8080`; Cloud Foundry sets it).
-//! Auth and the metrics path come from the usual gds-metrics variables
-//! (`VCAP_APPLICATION`, `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`).
+//! Sources come from `--source` (several allowed), `--dir`, `UPLOAD_DIR` and the
+//! configuration file's `sources`; deadlines and listing limits from the file (see
+//! `config.rs` and the README). S3 endpoint and credentials come from the AWS variables.
+//! The server listens on `BIND_ADDRESS` (default `0.0.0.0`) port `PORT` (default `8080`;
+//! Cloud Foundry sets it). Auth and the metrics path come from the usual gds-metrics
+//! variables (`VCAP_APPLICATION`, `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`).
 
+use gds_metrics::targets::aws_settings_from_env;
 use gds_metrics::{Config, Endpoint, Registry};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use upload_exporter::{app, UploadCollector};
+use std::time::Duration;
+use upload_exporter::config::Settings;
+use upload_exporter::source::Source;
+use upload_exporter::watch::{refresh_all, refresh_forever, Watched};
+use upload_exporter::{app, Prober, UploadCollector};
 
-/// Everything the exporter reads at start-up.
-struct Settings {
-    dir: PathBuf,
-    addr: SocketAddr,
-}
+const USAGE: &str = "usage: upload-exporter [--config <file.toml>] [--source <dir|s3://bucket/prefix>]... \
+                     [--dir <path>] [--refresh-interval <seconds>]";
 
 fn settings() -> Result<Settings, String> {
+    let mut settings = Settings::default();
     let mut args = std::env::args().skip(1);
-    let mut dir = std::env::var_os("UPLOAD_DIR").map(PathBuf::from);
+    let mut config_file: Option<PathBuf> = None;
+    let mut refresh: Option<u64> = None;
     while let Some(arg) = args.next() {
+        let mut value = |what: &str| args.next().ok_or(format!("`{arg}` needs {what}; {USAGE}"));
         match arg.as_str() {
-            "--dir" => dir = Some(args.next().ok_or("`--dir` needs a path")?.into()),
-            other => {
-                return Err(format!(
-                    "unknown argument `{other}`; usage: upload-exporter [--dir <path>]"
-                ))
+            "--config" => config_file = Some(value("a file")?.into()),
+            "--source" | "--dir" => settings.sources.push(value("a location")?),
+            "--refresh-interval" => {
+                let text = value("a number of seconds")?;
+                refresh = Some(text.parse().ok().filter(|n| *n > 0).ok_or(format!(
+                    "`--refresh-interval` must be a whole number of seconds, at least 1, got `{text}`"
+                ))?);
             }
+            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
     }
-    let dir = dir.ok_or("give the directory to watch with `--dir <path>` or `UPLOAD_DIR`")?;
-    if !dir.is_dir() {
-        return Err(format!(
-            "`{}` is not a directory; create it or fix `--dir`/`UPLOAD_DIR`",
-            dir.display()
-        ));
+    if settings.sources.is_empty() {
+        settings.sources.extend(std::env::var("UPLOAD_DIR").ok());
     }
+    if let Some(file) = config_file {
+        settings.read_file(&file)?;
+    }
+    if let Some(seconds) = refresh {
+        settings.refresh_interval = Duration::from_secs(seconds);
+    }
+    settings.finish()
+}
+
+fn listen_address() -> Result<SocketAddr, String> {
     let port = match std::env::var("PORT") {
         Ok(port) => port
             .parse::<u16>()
@@ -52,16 +69,24 @@ fn settings() -> Result<Settings, String> {
     let ip = host
         .parse()
         .map_err(|_| format!("`BIND_ADDRESS` must be an IP address, got `{host}`"))?;
-    Ok(Settings {
-        dir,
-        addr: SocketAddr::new(ip, port),
-    })
+    Ok(SocketAddr::new(ip, port))
 }
 
-fn endpoint(dir: PathBuf) -> Result<Arc<Endpoint>, String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+fn watched(settings: &Settings, aws: &[(String, String)]) -> Result<Vec<Arc<Watched>>, String> {
+    settings
+        .sources
+        .iter()
+        .map(|location| {
+            Ok(Arc::new(Watched::new(
+                Source::parse(location, aws)?,
+                location.clone(),
+            )))
+        })
+        .collect()
+}
+
+fn endpoint(config: Config, collector: UploadCollector) -> Result<Arc<Endpoint>, String> {
     let registry = Arc::new(Registry::new());
-    let collector = UploadCollector::new(dir).map_err(|e| e.to_string())?;
     registry
         .register(Arc::new(collector))
         .map_err(|e| e.to_string())?;
@@ -83,16 +108,36 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let settings = settings()?;
-    let endpoint = endpoint(settings.dir.clone())?;
-    let listener = tokio::net::TcpListener::bind(settings.addr)
+    let addr = listen_address()?;
+    let aws = aws_settings_from_env();
+    let watched = watched(&settings, &aws)?;
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let collector =
+        UploadCollector::new(watched.clone(), settings.deadlines.clone()).map_err(|e| e.to_string())?;
+    let endpoint = endpoint(config.clone(), collector)?;
+    let prober = Arc::new(Prober::new(
+        config,
+        aws,
+        settings.list_timeout,
+        settings.list_concurrency,
+    ));
+    // The first scrape already sees a listing.
+    refresh_all(&watched, settings.list_timeout, settings.list_concurrency).await;
+    tokio::spawn(refresh_forever(
+        watched,
+        settings.refresh_interval,
+        settings.list_timeout,
+        settings.list_concurrency,
+    ));
+    let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The first line on stdout says where to scrape; tests wait for it.
     println!(
         "upload-exporter: serving http://{addr}{} for {} (auth {})",
         endpoint.config().metrics_path(),
-        settings.dir.display(),
+        settings.sources.join(", "),
         if endpoint.config().auth_enabled() {
             "on"
         } else {
@@ -100,7 +145,7 @@ async fn run() -> Result<(), String> {
         }
     );
     let _ = std::io::stdout().flush();
-    axum::serve(listener, app(endpoint))
+    axum::serve(listener, app(endpoint, prober))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -28,6 +28,7 @@ fn start(dir: &Path, env: &[(&str, &str)]) -> Exporter {
     command
         .arg("--dir")
         .arg(dir)
+        .args(["--refresh-interval", "1"])
         .env_remove("VCAP_APPLICATION")
         .env_remove("METRICS_BASIC_AUTH")
         .env_remove("PROMETHEUS_METRICS_PATH")
@@ -144,25 +145,33 @@ fn write_file(path: &Path, len: usize, mtime: u64) {
         .unwrap();
 }
 
-const EXPECTED_UPLOAD_METRICS: &str = "\
+fn expected_upload_metrics(root: &Path) -> String {
+    let source = root.display();
+    format!(
+        "\
 # HELP upload_newest_file_timestamp_seconds Modification time of the newest file under the prefix, in Unix seconds.
 # TYPE upload_newest_file_timestamp_seconds gauge
-upload_newest_file_timestamp_seconds{prefix=\"/\"} 1600000000.0
-upload_newest_file_timestamp_seconds{prefix=\"reports\"} 1700003600.0
+upload_newest_file_timestamp_seconds{{source=\"{source}\",prefix=\"/\"}} 1600000000.0
+upload_newest_file_timestamp_seconds{{source=\"{source}\",prefix=\"reports\"}} 1700003600.0
 # HELP upload_files Number of files under the prefix.
 # TYPE upload_files gauge
-upload_files{prefix=\"/\"} 1.0
-upload_files{prefix=\"invoices\"} 0.0
-upload_files{prefix=\"reports\"} 2.0
+upload_files{{source=\"{source}\",prefix=\"/\"}} 1.0
+upload_files{{source=\"{source}\",prefix=\"invoices\"}} 0.0
+upload_files{{source=\"{source}\",prefix=\"reports\"}} 2.0
 # HELP upload_bytes Total size of the files under the prefix.
 # TYPE upload_bytes gauge
-upload_bytes{prefix=\"/\"} 5.0
-upload_bytes{prefix=\"invoices\"} 0.0
-upload_bytes{prefix=\"reports\"} 42.0
-# HELP upload_scan_errors Entries that could not be read during the last scan (permissions, races).
+upload_bytes{{source=\"{source}\",prefix=\"/\"}} 5.0
+upload_bytes{{source=\"{source}\",prefix=\"invoices\"}} 0.0
+upload_bytes{{source=\"{source}\",prefix=\"reports\"}} 42.0
+# HELP upload_scan_errors Entries that could not be read during the last listing (permissions, races).
 # TYPE upload_scan_errors gauge
-upload_scan_errors 0.0
-";
+upload_scan_errors{{source=\"{source}\"}} 0.0
+# HELP upload_listing_success 1 if the last listing of the source succeeded; 0 if it failed, and then no file statistics are exported.
+# TYPE upload_listing_success gauge
+upload_listing_success{{source=\"{source}\"}} 1.0
+"
+    )
+}
 
 #[test]
 fn scrape_with_the_token_gets_the_upload_metrics() {
@@ -177,7 +186,7 @@ fn scrape_with_the_token_gets_the_upload_metrics() {
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
     assert!(
-        response.text().starts_with(EXPECTED_UPLOAD_METRICS),
+        response.text().starts_with(&expected_upload_metrics(&root)),
         "{}",
         response.text()
     );
@@ -234,17 +243,32 @@ fn without_vcap_application_anyone_may_scrape_and_requests_are_counted() {
 }
 
 #[test]
-fn newest_file_time_follows_a_new_upload() {
+fn newest_file_time_follows_a_new_upload_at_the_next_listing() {
     let root = upload_tree("new-upload");
     let exporter = start(&root, &[]);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     write_file(&root.join("invoices/c.pdf"), 7, now);
-    let text = get(&exporter.addr, "/metrics", &[]).text();
-    let line = format!("upload_newest_file_timestamp_seconds{{prefix=\"invoices\"}} {now}.0");
-    assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
-    assert!(
-        text.lines().any(|l| l == "upload_bytes{prefix=\"invoices\"} 7.0"),
-        "{text}"
-    );
+    let source = root.display();
+    let newest =
+        format!("upload_newest_file_timestamp_seconds{{source=\"{source}\",prefix=\"invoices\"}} {now}.0");
+    let text = wait_for_line(&exporter, &newest);
+    let bytes = format!("upload_bytes{{source=\"{source}\",prefix=\"invoices\"}} 7.0");
+    assert!(text.lines().any(|l| l == bytes), "{text}");
     fs::remove_dir_all(root).unwrap();
+}
+
+/// Scrapes until a line appears (listings refresh every second here), for at most 20s.
+fn wait_for_line(exporter: &Exporter, line: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = get(&exporter.addr, "/metrics", &[]).text();
+        if text.lines().any(|l| l == line) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "missing `{line}` in\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -1,0 +1,211 @@
+//! What the exporter watches: local directories and S3 prefixes, listed into per-prefix
+//! statistics.
+//!
+//! A *prefix* is the first path segment under the source (a top-level folder, or the first
+//! part of an object key after the source's own prefix); files directly under the source
+//! count under [`ROOT_PREFIX`]. Names starting with `.` are skipped at any depth, since
+//! uploaders write partial files under hidden temporary names before renaming them;
+//! symbolic links are not followed, so a link cannot loop or escape the tree.
+
+use futures_util::TryStreamExt;
+use gds_metrics::targets::{s3_client, S3Location, TargetsError};
+use object_store::aws::AmazonS3;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+/// The `prefix` label of files directly under a source rather than under a prefix.
+pub const ROOT_PREFIX: &str = "/";
+
+/// What one prefix holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct PrefixStats {
+    pub files: u64,
+    pub bytes: u64,
+    pub biggest: u64,
+    /// Modification time of the newest file, Unix seconds; `None` when there is no file.
+    pub newest_mtime: Option<f64>,
+}
+
+impl PrefixStats {
+    fn add(&mut self, size: u64, mtime: f64) {
+        self.files += 1;
+        self.bytes += size;
+        self.biggest = self.biggest.max(size);
+        self.newest_mtime = Some(self.newest_mtime.map_or(mtime, |newest| newest.max(mtime)));
+    }
+}
+
+/// A complete listing of one source.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Listing {
+    pub prefixes: BTreeMap<String, PrefixStats>,
+    /// Entries that could not be read (local directories only: permissions, races).
+    pub errors: u64,
+}
+
+/// A watched location.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Local(PathBuf),
+    S3 {
+        location: S3Location,
+        client: Arc<AmazonS3>,
+    },
+}
+
+impl Source {
+    /// `s3://bucket/prefix` (credentials from the AWS variables) or a local directory.
+    pub fn parse(location: &str, aws_settings: &[(String, String)]) -> Result<Source, String> {
+        if !location.starts_with("s3://") {
+            let dir = PathBuf::from(location);
+            if !dir.is_dir() {
+                return Err(format!(
+                    "`{location}` is not a directory; create it or fix the source"
+                ));
+            }
+            return Ok(Source::Local(dir));
+        }
+        let location = S3Location::parse(location).map_err(|e| e.to_string())?;
+        let client = s3_client(&location.bucket, aws_settings).map_err(|e| e.to_string())?;
+        Ok(Source::S3 {
+            location,
+            client: Arc::new(client),
+        })
+    }
+
+    /// Lists the whole source. A local walk runs on a blocking thread.
+    pub async fn list(&self) -> Result<Listing, String> {
+        match self {
+            Source::Local(dir) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || list_local(&dir))
+                    .await
+                    .map_err(|e| format!("the directory walk stopped: {e}"))?
+            }
+            Source::S3 { location, client } => list_s3(client, location).await,
+        }
+    }
+}
+
+/// Calls `visit(key, size, mtime)` for every object under the folder `root` (the whole
+/// bucket for `None`), following the listing's pages.
+pub async fn for_each_object(
+    client: &AmazonS3,
+    root: Option<&str>,
+    mut visit: impl FnMut(&str, u64, f64),
+) -> Result<(), object_store::Error> {
+    let root = root.filter(|root| !root.is_empty()).map(ObjectPath::from);
+    let mut objects = client.list(root.as_ref());
+    while let Some(object) = objects.try_next().await? {
+        let mtime = object.last_modified.timestamp_millis() as f64 / 1000.0;
+        visit(object.location.as_ref(), object.size, mtime);
+    }
+    Ok(())
+}
+
+/// Lists every object under `location`, grouped by prefix.
+pub async fn list_s3(client: &AmazonS3, location: &S3Location) -> Result<Listing, String> {
+    let mut listing = Listing::default();
+    for_each_object(client, Some(&location.prefix), |key, size, mtime| {
+        let relative = key
+            .strip_prefix(&location.prefix)
+            .unwrap_or(key)
+            .trim_start_matches('/');
+        if relative.split('/').any(|segment| segment.starts_with('.')) {
+            return;
+        }
+        let prefix = match relative.split_once('/') {
+            Some((first, _)) => first,
+            None => ROOT_PREFIX,
+        };
+        listing
+            .prefixes
+            .entry(prefix.to_owned())
+            .or_default()
+            .add(size, mtime);
+    })
+    .await
+    .map_err(|e| list_error(location, e))?;
+    Ok(listing)
+}
+
+pub fn list_error(location: &S3Location, error: object_store::Error) -> String {
+    TargetsError::Remote {
+        action: "list",
+        location: location.to_string(),
+        reason: error.to_string(),
+    }
+    .to_string()
+}
+
+/// Walks the tree under `root`: statistics per top-level folder, root files under `/`.
+fn list_local(root: &Path) -> Result<Listing, String> {
+    let entries = std::fs::read_dir(root).map_err(|e| format!("cannot list `{}`: {e}", root.display()))?;
+    let mut listing = Listing::default();
+    for entry in entries {
+        let Ok(entry) = entry else {
+            listing.errors += 1;
+            continue;
+        };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => {
+                let prefix = listing.prefixes.entry(name).or_default();
+                walk(&entry.path(), prefix, &mut listing.errors);
+            }
+            Ok(kind) if kind.is_file() => {
+                let prefix = listing.prefixes.entry(ROOT_PREFIX.to_owned()).or_default();
+                add_file(&entry.path(), prefix, &mut listing.errors);
+            }
+            Ok(_) => {}
+            Err(_) => listing.errors += 1,
+        }
+    }
+    Ok(listing)
+}
+
+/// Adds every visible regular file under `dir` to `stats`.
+fn walk(dir: &Path, stats: &mut PrefixStats, errors: &mut u64) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        *errors += 1;
+        return;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else {
+            *errors += 1;
+            continue;
+        };
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => walk(&entry.path(), stats, errors),
+            Ok(kind) if kind.is_file() => add_file(&entry.path(), stats, errors),
+            Ok(_) => {}
+            Err(_) => *errors += 1,
+        }
+    }
+}
+
+fn add_file(path: &Path, stats: &mut PrefixStats, errors: &mut u64) {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        // Removed between listing and reading: not an upload any more.
+        return;
+    };
+    let Some(mtime) = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    else {
+        *errors += 1;
+        return;
+    };
+    stats.add(meta.len(), mtime.as_secs_f64());
+}

@@ -1,0 +1,331 @@
+//! The exporter watching S3 buckets on a real S3 server (`s3s-fs` on loopback, SigV4):
+//! listings with many pages, shared by every scrape, a failed listing reported as a
+//! failure, deadlines, and the `s3_exporter`-compatible probe.
+//!
+//! Runs with `--features system-tests` (`make test-exporter-s3`, which installs the server).
+#![cfg(feature = "system-tests")]
+
+#[path = "../../../core/tests/support/s3_server.rs"]
+mod s3_server;
+
+use s3_server::S3Server;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const BUCKET: &str = "uploads";
+
+struct Exporter {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(server: &S3Server, args: &[&str]) -> Exporter {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
+        .args(args)
+        .env_remove("VCAP_APPLICATION")
+        .env_remove("METRICS_BASIC_AUTH")
+        .env_remove("PROMETHEUS_METRICS_PATH")
+        .env("PORT", "0")
+        .env("BIND_ADDRESS", "127.0.0.1")
+        .envs(server.env())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the exporter starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in `{line}`"))
+        .to_owned();
+    Exporter { child, addr }
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, dechunk(&body))
+}
+
+/// axum answers with chunked bodies; the metrics text has no `\r\n` of its own.
+fn dechunk(body: &str) -> String {
+    if !body.contains("\r\n") {
+        return body.to_owned();
+    }
+    body.split("\r\n").skip(1).step_by(2).collect()
+}
+
+fn plant(server: &S3Server, key: &str, len: usize, mtime: u64) {
+    server.plant(BUCKET, key, &vec![b'x'; len]);
+    let file = File::options()
+        .write(true)
+        .open(server.object_path(BUCKET, key))
+        .unwrap();
+    file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime))
+        .unwrap();
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn has_line(text: &str, line: &str) -> bool {
+    text.lines().any(|l| l == line)
+}
+
+fn wait_for_line(exporter: &Exporter, line: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, text) = get(&exporter.addr, "/metrics");
+        if has_line(&text, line) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "missing `{line}` in\n{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn s3_prefixes_are_listed_across_pages_beside_a_local_directory() {
+    let server = S3Server::start(&[BUCKET]);
+    // More than one page of 1000 keys.
+    for n in 0..1100 {
+        plant(
+            &server,
+            &format!("incoming/daily-reports/{n:04}.csv"),
+            3,
+            1_700_000_000 + n,
+        );
+    }
+    plant(&server, "incoming/invoices/big.pdf", 40, 1_600_000_000);
+    plant(&server, "incoming/invoices/.partial.pdf", 99, 1_800_000_000);
+    plant(&server, "elsewhere/x.csv", 1, 1_600_000_000);
+    let local = tempfile::tempdir().unwrap();
+    std::fs::create_dir(local.path().join("local-prefix")).unwrap();
+
+    let local_source = local.path().to_str().unwrap();
+    let exporter = start(
+        &server,
+        &["--source", "s3://uploads/incoming", "--source", local_source],
+    );
+    let (status, text) = get(&exporter.addr, "/metrics");
+    assert_eq!(status, 200);
+    let s3 = "source=\"s3://uploads/incoming\"";
+    for line in [
+        format!("upload_files{{{s3},prefix=\"daily-reports\"}} 1100.0"),
+        format!("upload_bytes{{{s3},prefix=\"daily-reports\"}} 3300.0"),
+        format!("upload_newest_file_timestamp_seconds{{{s3},prefix=\"daily-reports\"}} 1700001099.0"),
+        format!("upload_files{{{s3},prefix=\"invoices\"}} 1.0"),
+        format!("upload_listing_success{{{s3}}} 1.0"),
+        format!("upload_files{{source=\"{local_source}\",prefix=\"local-prefix\"}} 0.0"),
+        format!("upload_listing_success{{source=\"{local_source}\"}} 1.0"),
+    ] {
+        assert!(has_line(&text, &line), "missing `{line}` in\n{text}");
+    }
+    assert!(!text.contains("elsewhere"), "{text}");
+    assert!(
+        text.contains(&format!("upload_listing_age_seconds{{{s3}}} ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_listing_is_a_failure_not_stale_values() {
+    let server = S3Server::start(&[BUCKET]);
+    plant(&server, "incoming/daily-reports/a.csv", 3, 1_700_000_000);
+    let exporter = start(
+        &server,
+        &[
+            "--source",
+            "s3://no-such-bucket/incoming",
+            "--source",
+            "s3://uploads/incoming",
+        ],
+    );
+    let (_, text) = get(&exporter.addr, "/metrics");
+    assert!(
+        has_line(
+            &text,
+            "upload_listing_success{source=\"s3://no-such-bucket/incoming\"} 0.0"
+        ),
+        "{text}"
+    );
+    assert!(
+        has_line(
+            &text,
+            "upload_listing_success{source=\"s3://uploads/incoming\"} 1.0"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("upload_files{source=\"s3://no-such-bucket")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("upload_listing_age_seconds{source=\"s3://no-such-bucket"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scrapes_share_the_listing_until_the_next_refresh() {
+    let server = S3Server::start(&[BUCKET]);
+    plant(&server, "incoming/daily-reports/a.csv", 3, 1_700_000_000);
+    let exporter = start(
+        &server,
+        &["--source", "s3://uploads/incoming", "--refresh-interval", "3600"],
+    );
+    let line = "upload_files{source=\"s3://uploads/incoming\",prefix=\"daily-reports\"} 1.0";
+    plant(&server, "incoming/daily-reports/b.csv", 3, 1_700_000_001);
+    for _ in 0..3 {
+        let (_, text) = get(&exporter.addr, "/metrics");
+        assert!(
+            has_line(&text, line),
+            "a scrape listed the bucket itself:\n{text}"
+        );
+    }
+}
+
+fn config_with_deadlines(dir: &Path) -> String {
+    let path = dir.join("exporter.toml");
+    std::fs::write(
+        &path,
+        r#"
+sources = ["s3://uploads/incoming"]
+list_timeout_seconds = 10
+
+[[deadlines]]
+prefix = "daily-reports"
+time = "00:00"
+time_zone = "Europe/London"
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+[[deadlines]]
+prefix = "invoices"
+time = "00:00"
+time_zone = "Europe/London"
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+"#,
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn deadlines_are_exported_and_a_deleted_file_makes_the_prefix_overdue_again() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    plant(&server, "incoming/daily-reports/today.csv", 3, now());
+    plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
+    let config = config_with_deadlines(dir.path());
+    let exporter = start(&server, &["--config", &config, "--refresh-interval", "1"]);
+
+    let s3 = "source=\"s3://uploads/incoming\"";
+    let text = wait_for_line(
+        &exporter,
+        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
+    );
+    assert!(
+        has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
+        "{text}"
+    );
+    let deadline_line = text
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "upload_deadline_timestamp_seconds{{{s3},prefix=\"daily-reports\"}}"
+            ))
+        })
+        .unwrap_or_else(|| panic!("no deadline in\n{text}"));
+    let deadline: f64 = deadline_line.rsplit(' ').next().unwrap().parse().unwrap();
+    let age = now() as f64 - deadline;
+    assert!(
+        (0.0..=25.0 * 3600.0).contains(&age),
+        "the last midnight in London: {deadline_line}"
+    );
+    assert!(text.contains(&format!(
+        "upload_next_deadline_timestamp_seconds{{{s3},prefix=\"daily-reports\"}}"
+    )));
+
+    std::fs::remove_file(server.object_path(BUCKET, "incoming/daily-reports/today.csv")).unwrap();
+    wait_for_line(
+        &exporter,
+        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 1.0"),
+    );
+}
+
+#[test]
+fn the_probe_answers_like_s3_exporter() {
+    let server = S3Server::start(&[BUCKET]);
+    plant(&server, "incoming/2026-11/a.csv", 10, 1_700_000_000);
+    plant(&server, "incoming/2026-11/b.csv", 32, 1_700_003_600);
+    plant(&server, "incoming/2026-12/c.csv", 5, 1_700_009_999);
+    let exporter = start(&server, &["--source", "s3://uploads/incoming"]);
+
+    let (status, text) = get(&exporter.addr, "/probe?bucket=uploads&prefix=incoming/2026-1");
+    assert_eq!(status, 200, "{text}");
+    let labels = "bucket=\"uploads\",prefix=\"incoming/2026-1\"";
+    for line in [
+        format!("s3_list_success{{{labels}}} 1.0"),
+        format!("s3_objects_total{{{labels}}} 3.0"),
+        format!("s3_objects_size_sum_bytes{{{labels}}} 47.0"),
+        format!("s3_biggest_object_size_bytes{{{labels}}} 32.0"),
+        format!("s3_last_modified_object_date{{{labels}}} 1700009999.0"),
+    ] {
+        assert!(has_line(&text, &line), "missing `{line}` in\n{text}");
+    }
+    assert!(!text.contains("http_server_requests"), "{text}");
+
+    let (_, text) = get(&exporter.addr, "/probe?bucket=uploads&prefix=incoming/2026-11/");
+    assert!(
+        has_line(
+            &text,
+            "s3_objects_total{bucket=\"uploads\",prefix=\"incoming/2026-11/\"} 2.0"
+        ),
+        "{text}"
+    );
+
+    let (status, text) = get(&exporter.addr, "/probe?bucket=no-such-bucket&prefix=x");
+    assert_eq!(status, 200);
+    assert!(
+        has_line(
+            &text,
+            "s3_list_success{bucket=\"no-such-bucket\",prefix=\"x\"} 0.0"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("s3_objects_total{"), "{text}");
+
+    let (status, text) = get(&exporter.addr, "/probe?prefix=x");
+    assert_eq!(status, 400);
+    assert!(text.contains("bucket="), "{text}");
+}
