@@ -248,10 +248,16 @@ impl Store for TargetStore {
 
 /// The store at `location`: `s3://bucket/prefix` (with the `s3` feature, configured from
 /// the AWS variables, see [`S3Store`](super::S3Store)) or a local directory. Nothing is
-/// created until something is written.
+/// created until something is written; the temporary files of dead writers in a local
+/// directory are removed.
 pub fn open_store(location: &str) -> Result<Box<dyn Store>, TargetsError> {
     if !location.starts_with("s3://") {
-        return Ok(Box::new(TargetStore::at(location)));
+        let store = TargetStore::at(location);
+        // Creates nothing: a missing folder has no leftovers.
+        for folder in [Folder::Active, Folder::Inactive] {
+            store.remove_dead_temporaries(folder)?;
+        }
+        return Ok(Box::new(store));
     }
     #[cfg(feature = "s3")]
     {
