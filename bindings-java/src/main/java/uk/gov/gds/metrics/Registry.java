@@ -53,6 +53,19 @@ public final class Registry {
         }
     }
 
+    /**
+     * The series limit of every metric registered in this registry from now on that sets
+     * none itself ({@link MetricBuilder#seriesLimit}); 2,000 unless changed. A negative
+     * limit throws {@link IllegalArgumentException}.
+     */
+    public void setSeriesLimit(long limit) {
+        try {
+            Native.registrySetSeriesLimit(handle, limit);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** The whole exposition as text, as a scrape with the given format would return it. */
     public String scrape(Format format) {
         refresh();
