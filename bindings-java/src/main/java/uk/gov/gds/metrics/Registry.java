@@ -3,6 +3,8 @@ package uk.gov.gds.metrics;
 import java.lang.System.Logger.Level;
 import java.lang.ref.Reference;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import uk.gov.gds.metrics.internal.Handles;
 import uk.gov.gds.metrics.internal.Native;
@@ -21,6 +23,8 @@ public final class Registry {
 
     private final long handle;
     private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
+    /** The sets of families installed in this registry once, however many apps install them. */
+    private final Set<String> installed = ConcurrentHashMap.newKeySet();
 
     /** A new, empty registry. */
     public Registry() {
@@ -64,6 +68,15 @@ public final class Registry {
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * Whether {@code what} is installed here for the first time: the JVM metrics, like the
+     * core's request metrics, are registered once per registry, so an app started twice in
+     * one JVM (one test class after another) shares them.
+     */
+    boolean installFirstTime(String what) {
+        return installed.add(what);
     }
 
     /** The whole exposition as text, as a scrape with the given format would return it. */

@@ -6,6 +6,10 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.gzip.GzipHandler;
+import org.eclipse.jetty.util.component.LifeCycle;
 import uk.gov.gds.metrics.Endpoint;
 import uk.gov.gds.metrics.JvmMetrics;
 import uk.gov.gds.metrics.MetricsConfig;
@@ -66,6 +70,25 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         environment.jersey().register(new JerseyRouteListener());
+        environment.lifecycle().addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(LifeCycle server) {
+                leaveTheEndpointToTheCore((Server) server, environment);
+            }
+        });
+    }
+
+    /**
+     * Dropwizard's gzip handler (on by default) would compress the metrics response by its
+     * own reading of {@code Accept-Encoding}, on top of the core's decision (it gzips for
+     * {@code gzip;q=-1}, which the core refuses): exclude the endpoint's path from it.
+     */
+    private void leaveTheEndpointToTheCore(Server server, Environment environment) {
+        String context = environment.getApplicationContext().getContextPath();
+        String path = (context.equals("/") ? "" : context) + endpoint.metricsPath();
+        for (Handler gzip : server.getChildHandlersByClass(GzipHandler.class)) {
+            ((GzipHandler) gzip).addExcludedPaths(path);
+        }
     }
 
     /** The endpoint, once {@link #run} has created it. */

@@ -139,6 +139,19 @@ class MetricsBundleTest {
         assertNull(r.header("Content-Encoding"));
     }
 
+    /**
+     * Dropwizard's gzip handler (on by default) leaves the metrics response alone: the core
+     * refuses gzip for these, and nothing compresses on top.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"gzip;q=-1", "gzip;q=NaN", "gzip;;q==", "identity"})
+    void gzipTheCoreRefusesIsNotAddedByDropwizard(String acceptEncoding) throws IOException {
+        Response r = scrape(h("Accept-Encoding: " + acceptEncoding));
+        assertEquals(200, r.status());
+        assertNull(r.header("Content-Encoding"), acceptEncoding);
+        assertTrue(r.text().contains("# TYPE http_server_requests"), r.text());
+    }
+
     @Test
     void headAnswersWithoutBody() throws IOException {
         Response r = RawHttp.send(APP.getLocalPort(), "HEAD", "/metrics", h("Authorization: Bearer " + GUID));
