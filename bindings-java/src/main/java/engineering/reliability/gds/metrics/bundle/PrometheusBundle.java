@@ -23,8 +23,6 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {
-        if (configuration.isPrometheusEnabled()) {
-            bundle.install(environment);
-        }
+        bundle.installWhen(configuration.isPrometheusEnabled(), environment);
     }
 }

@@ -91,6 +91,16 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
         }
     }
 
+    /**
+     * {@link #install} when {@code enabled}, else nothing: the switch of the old
+     * {@code PrometheusBundle}s ({@code PrometheusConfiguration.isPrometheusEnabled()}).
+     */
+    public void installWhen(boolean enabled, Environment environment) {
+        if (enabled) {
+            install(environment);
+        }
+    }
+
     /** The endpoint, once {@link #run} has created it. */
     public Endpoint endpoint() {
         return endpoint;
