@@ -14,6 +14,7 @@
 
 mod endpoint;
 mod error;
+mod foreign;
 mod handle;
 mod metrics;
 mod registry;

@@ -15,11 +15,11 @@ use jni::JNIEnv;
 
 /// The kinds, numbered as the constants in `Native.java`; `Native.kindNames()` gives
 /// these names by number, and a Java test checks the two agree.
-const COUNTER: jint = 0;
-const GAUGE: jint = 1;
-const HISTOGRAM: jint = 2;
-const SUMMARY: jint = 3;
-const INFO: jint = 4;
+pub(crate) const COUNTER: jint = 0;
+pub(crate) const GAUGE: jint = 1;
+pub(crate) const HISTOGRAM: jint = 2;
+pub(crate) const SUMMARY: jint = 3;
+pub(crate) const INFO: jint = 4;
 const KIND_NAMES: [(jint, &str); 5] = [
     (COUNTER, "COUNTER"),
     (GAUGE, "GAUGE"),

@@ -45,6 +45,20 @@ class IdaReadmeAppTest {
         @Override
         public void run(TestConfiguration configuration, Environment environment) {
             environment.jersey().register(new uk.gov.gds.metrics.dropwizard.TestApp.Users());
+            environment.jersey().register(new Timed());
+            environment.metrics().meter("jobs.done").mark(3);
+            environment.metrics().counter("queue.depth").inc(2);
+            environment.metrics().register("cache.warm", (com.codahale.metrics.Gauge<Boolean>) () -> true);
+        }
+    }
+
+    /** A resource timed by Dropwizard's {@code @Timed}. */
+    @jakarta.ws.rs.Path("/timed")
+    public static class Timed {
+        @jakarta.ws.rs.GET
+        @com.codahale.metrics.annotation.Timed(name = "timed.get", absolute = true)
+        public String get() {
+            return "timed";
         }
     }
 
@@ -62,5 +76,38 @@ class IdaReadmeAppTest {
                 + "code=\"200\"} 1.0\n"), text);
         assertTrue(text.contains("jvm_threads_current "), text);
         assertEquals(404, RawHttp.send(APP.getAdminPort(), "GET", "/prometheus/metrics").status());
+    }
+
+    /** Dropwizard's own metrics, named and typed as client_java's Dropwizard bridge did, jvm.* left out. */
+    @Test
+    void dropwizardMetricsAreExportedAsTheBridgeNamedThem() throws Exception {
+        assertEquals(200, RawHttp.send(APP.getLocalPort(), "GET", "/timed").status());
+        String text = RawHttp.send(APP.getLocalPort(), "GET", "/metrics").text();
+        assertTrue(text.contains("# TYPE jobs_done_total counter\njobs_done_total 3.0\n"), text);
+        assertTrue(text.contains("# TYPE queue_depth gauge\nqueue_depth 2.0\n"), text);
+        assertTrue(text.contains("# TYPE cache_warm gauge\ncache_warm 1.0\n"), text);
+        assertTrue(text.contains("# TYPE timed_get summary\ntimed_get{quantile=\"0.5\"} "), text);
+        assertTrue(text.contains("\ntimed_get_count 1.0\n"), text);
+        assertTrue(text.contains("# TYPE io_dropwizard_jetty_MutableServletContextHandler_requests summary\n"), text);
+        assertTrue(!text.contains("jvm_memory_heap_used"), "jvm.* left out");
+        String openMetrics = RawHttp.send(APP.getLocalPort(), "GET", "/metrics",
+                RawHttp.h("Accept: application/openmetrics-text; version=1.0.0")).text();
+        assertTrue(openMetrics.contains("# TYPE jobs_done counter\njobs_done_total 3.0\n"), openMetrics);
+        assertTrue(openMetrics.endsWith("# EOF\n"), openMetrics);
+        assertPromtoolParses(text);
+    }
+
+    /**
+     * promtool reads the exposition without a parse error. Its naming lints are not checked:
+     * the bridge's names keep Dropwizard's camelCase, and a Dropwizard counter named
+     * {@code *.total} is a gauge {@code *_total}, exactly as before.
+     */
+    private static void assertPromtoolParses(String text) throws Exception {
+        Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        promtool.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        promtool.getOutputStream().close();
+        String output = new String(promtool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        promtool.waitFor();
+        assertTrue(output.lines().noneMatch(line -> line.startsWith("error")), output);
     }
 }

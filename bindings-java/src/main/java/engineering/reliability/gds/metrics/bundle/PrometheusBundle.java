@@ -19,7 +19,7 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
     public static final String PROMETHEUS_METRICS_RESOURCE = "/prometheus/metrics";
 
     private final uk.gov.gds.metrics.dropwizard.MetricsBundle bundle = new uk.gov.gds.metrics.dropwizard.MetricsBundle()
-            .withJvmMetrics();
+            .withJvmMetrics().withDropwizardMetrics();
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {

@@ -31,6 +31,7 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
     private final Registry registry;
     private final MetricsConfig config;
     private boolean jvmMetrics;
+    private boolean dropwizardMetrics;
     private Endpoint endpoint;
 
     /** The default registry, configured by the environment. */
@@ -50,6 +51,16 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
         return this;
     }
 
+    /**
+     * Also exports Dropwizard's own metrics ({@code environment.metrics()} without
+     * {@code jvm.*}) at each scrape, named as {@code client_java}'s Dropwizard bridge names
+     * them ({@link DropwizardExports}).
+     */
+    public MetricsBundle withDropwizardMetrics() {
+        this.dropwizardMetrics = true;
+        return this;
+    }
+
     @Override
     public void initialize(Bootstrap<?> bootstrap) {
         // Everything happens in run(), once the environment exists.
@@ -65,6 +76,9 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
         endpoint = Endpoint.create(registry, config);
         if (jvmMetrics) {
             JvmMetrics.register(registry);
+        }
+        if (dropwizardMetrics) {
+            DropwizardExports.register(registry, environment.metrics());
         }
         environment.servlets()
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))

@@ -10,9 +10,8 @@ import uk.gov.ida.metrics.config.PrometheusConfiguration;
  * {@code bootstrap.addBundle(new PrometheusBundle())} keeps compiling after the upgrade.
  *
  * <p>When {@link PrometheusConfiguration#isPrometheusEnabled()} is true it installs
- * {@link MetricsBundle} with the JVM metrics. Dropwizard's own metrics
- * ({@code environment.metrics()}) are not exported yet: see the README's migration section.
- * The endpoint moves from
+ * {@link MetricsBundle} with the JVM metrics and, as before, Dropwizard's own metrics
+ * ({@code environment.metrics()} without {@code jvm.*}). The endpoint moves from
  * {@code /prometheus/metrics} on the admin port to {@code PROMETHEUS_METRICS_PATH} (default
  * {@code /metrics}) on the application port, behind the app GUID bearer token, which is
  * where the PaaS's Prometheus scrapes; see the README's migration section.
@@ -21,7 +20,7 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
     /** The old admin-port path; no longer served, kept for code that refers to it. */
     public static final String PROMETHEUS_METRICS_RESOURCE = "/prometheus/metrics";
 
-    private final MetricsBundle bundle = new MetricsBundle().withJvmMetrics();
+    private final MetricsBundle bundle = new MetricsBundle().withJvmMetrics().withDropwizardMetrics();
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {

@@ -16,14 +16,14 @@ import org.junit.jupiter.api.Test;
  * An app written as the README says ({@code new MetricsBundle().withJvmMetrics()}, the
  * default registry) started, stopped and started again in one JVM, as several test classes
  * with {@code DropwizardAppExtension} do: the second start shares the request and JVM
- * metrics of the first.
+ * metrics of the first, and exports its own Dropwizard metrics in place of the first's.
  */
 class StartTwiceTest {
     /** The README's app. */
     public static class ReadmeApp extends Application<Configuration> {
         @Override
         public void initialize(Bootstrap<Configuration> bootstrap) {
-            bootstrap.addBundle(new MetricsBundle().withJvmMetrics());
+            bootstrap.addBundle(new MetricsBundle().withJvmMetrics().withDropwizardMetrics());
         }
 
         @Override
@@ -48,6 +48,9 @@ class StartTwiceTest {
                         + "code=\"200\"} " + start + ".0\n";
                 assertTrue(text.contains(line), "start " + start + ": expected " + line + " in\n" + text);
                 assertTrue(text.contains("jvm_threads_current "), text);
+                String family = "# TYPE io_dropwizard_jetty_MutableServletContextHandler_requests summary\n";
+                assertEquals(text.indexOf(family), text.lastIndexOf(family), "one copy of each Dropwizard family");
+                assertTrue(text.contains(family), text);
             } finally {
                 app.after();
             }
