@@ -1,59 +1,76 @@
-//! Families computed outside the core at scrape time (Dropwizard's own metrics): the Java
-//! side reads them just before each render and hands over their values, and a
-//! [`Collector`] in the registry writes them through the core's encoder, so they come out
-//! in every format the endpoint negotiates.
+//! Families computed outside the core at scrape time (Dropwizard's own metrics, the
+//! `client_java` registries): the Java side reads them just before each render and hands
+//! over their values, and a [`Collector`] in the registry writes them through the core's
+//! encoder, so they come out in every format the endpoint negotiates.
 //!
-//! A family is a name, a help text, a kind and its values, without labels: a gauge or a
-//! counter has one value; a summary has one value per quantile of [`QUANTILES`], then its
-//! count and its sum.
+//! The Java side sends three flat streams, read in this order for each family:
+//! - `ints`: kind, label count, series count; then for each series its point count `n`
+//!   (quantiles of a summary, finite bounds of a histogram; 0 otherwise);
+//! - `strings`: name, help, the label names; then each series' label values;
+//! - `doubles`, for each series: a counter or gauge's value; a summary's `n` quantiles, `n`
+//!   values, count and sum; a histogram's `n` bounds, `n + 1` cumulative counts (the last
+//!   is `+Inf`) and sum. An info series has none.
 
-use crate::error::{guard, Thrown};
+use crate::error::{guard, JResult, Thrown};
 use crate::handle::{borrow, free, into_handle};
-use crate::metrics::{COUNTER, GAUGE, SUMMARY};
+use crate::metrics::{COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY};
 use crate::registry::RegistryHandle;
 use crate::strings::string_array;
 use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts};
 use jni::objects::{JClass, JDoubleArray, JIntArray, JObjectArray};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-/// The quantiles of a summary's values, in order (those `client_java`'s Dropwizard bridge
-/// exposes).
-pub(crate) const QUANTILES: [&str; 6] = ["0.5", "0.75", "0.95", "0.98", "0.99", "0.999"];
-
-struct ForeignFamily {
-    desc: Descriptor,
+struct ForeignSeries {
+    labels: Vec<String>,
+    points: usize,
     values: Vec<f64>,
 }
 
-/// The families last handed over; the value behind a foreign-families handle.
-#[derive(Default)]
-pub(crate) struct ForeignFamilies(Mutex<Vec<ForeignFamily>>);
+struct ForeignFamily {
+    desc: Descriptor,
+    series: Vec<ForeignSeries>,
+}
 
-struct ForeignCollector(Arc<ForeignFamilies>);
+/// The value behind a foreign-families handle: the registry they are written in, and the
+/// families last handed over.
+pub(crate) struct ForeignFamilies {
+    registry: RegistryHandle,
+    families: Arc<Mutex<Vec<ForeignFamily>>>,
+}
+
+struct ForeignCollector(Arc<Mutex<Vec<ForeignFamily>>>);
 
 impl Collector for ForeignCollector {
-    /// None declared: the set changes from scrape to scrape.
+    /// None declared: the set changes from scrape to scrape (clashes are left out when
+    /// the families are handed over).
     fn descriptors(&self) -> Vec<Descriptor> {
         Vec::new()
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
-        let families = self.0 .0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let no_labels: &[&str] = &[];
+        let families = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for family in families.iter() {
             let mut out = encoder.family(&family.desc);
-            let v = &family.values;
-            match family.desc.kind() {
-                MetricType::Counter => out.counter(no_labels, v[0], None),
-                MetricType::Summary => {
-                    for (quantile, value) in QUANTILES.iter().zip(v) {
-                        out.gauge(no_labels, Some(("quantile", quantile)), *value);
+            for s in &family.series {
+                let (labels, v, n) = (&s.labels, &s.values, s.points);
+                match family.desc.kind() {
+                    MetricType::Counter => out.counter(labels, v[0], None),
+                    MetricType::Summary => {
+                        for (quantile, value) in v[..n].iter().zip(&v[n..2 * n]) {
+                            out.gauge(labels, Some(("quantile", &quantile.to_string())), *value);
+                        }
+                        out.summary(labels, v[2 * n] as u64, v[2 * n + 1], None);
                     }
-                    out.summary(no_labels, v[QUANTILES.len()] as u64, v[QUANTILES.len() + 1], None);
+                    MetricType::Histogram => {
+                        let cumulative: Vec<u64> = v[n..2 * n + 1].iter().map(|c| *c as u64).collect();
+                        out.histogram(labels, &v[..n], &cumulative, v[2 * n + 1], None);
+                    }
+                    MetricType::Info => out.info(labels),
+                    _ => out.gauge(labels, None, v[0]),
                 }
-                _ => out.gauge(no_labels, None, v[0]),
             }
         }
     }
@@ -67,11 +84,11 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignNew(
     registry: jlong,
 ) -> jlong {
     guard(&mut env, 0, |_| {
-        let families = Arc::new(ForeignFamilies::default());
         // SAFETY: the Java caller passes a live registry handle.
-        unsafe { borrow::<RegistryHandle>(registry) }
-            .register(Arc::new(ForeignCollector(families.clone())))?;
-        Ok(into_handle(families))
+        let registry = unsafe { borrow::<RegistryHandle>(registry) }.clone();
+        let families = Arc::new(Mutex::new(Vec::new()));
+        registry.register(Arc::new(ForeignCollector(families.clone())))?;
+        Ok(into_handle(ForeignFamilies { registry, families }))
     })
 }
 
@@ -82,67 +99,124 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignFree(
     handle: jlong,
 ) {
     // SAFETY: called once per handle, by the Java object's cleaner.
-    unsafe { free::<Arc<ForeignFamilies>>(handle) }
+    unsafe { free::<ForeignFamilies>(handle) }
 }
 
-/// Replaces the families the next scrapes write. `values` holds each family's values in
-/// turn (see the module docs). A family whose name the core refuses is left out, so one
-/// odd metric never fails a scrape.
+/// Replaces the families the next scrapes write (the streams are described in the module
+/// docs). A family the core refuses (a bad name or label), one whose name the registry
+/// already exposes, or a second family of the same name is left out, so one odd metric
+/// never fails or corrupts a scrape.
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignSet(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,
-    names: JObjectArray,
-    helps: JObjectArray,
-    kinds: JIntArray,
-    values: JDoubleArray,
+    ints: JIntArray,
+    strings: JObjectArray,
+    doubles: JDoubleArray,
 ) {
     guard(&mut env, (), |env| {
-        let names = string_array(env, &names, "names")?;
-        let helps = string_array(env, &helps, "helps")?;
-        let mut kind_numbers = vec![0; env.get_array_length(&kinds)? as usize];
-        env.get_int_array_region(&kinds, 0, &mut kind_numbers)?;
-        let mut all_values = vec![0.0; env.get_array_length(&values)? as usize];
-        env.get_double_array_region(&values, 0, &mut all_values)?;
-        let families = families(&names, &helps, &kind_numbers, &all_values)?;
+        let mut int_values = vec![0; env.get_array_length(&ints)? as usize];
+        env.get_int_array_region(&ints, 0, &mut int_values)?;
+        let string_values = string_array(env, &strings, "strings")?;
+        let mut double_values = vec![0.0; env.get_array_length(&doubles)? as usize];
+        env.get_double_array_region(&doubles, 0, &mut double_values)?;
         // SAFETY: the Java caller passes a live foreign-families handle.
-        let slot = unsafe { borrow::<Arc<ForeignFamilies>>(handle) };
-        *slot.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = families;
+        let foreign = unsafe { borrow::<ForeignFamilies>(handle) };
+        let mut streams = Streams {
+            ints: &int_values,
+            strings: &string_values,
+            doubles: &double_values,
+        };
+        let mut families = Vec::new();
+        let mut names = HashSet::new();
+        while !streams.ints.is_empty() {
+            let family = streams.family()?;
+            if let Some(family) = family {
+                if !foreign.registry.clashes(&family.desc) && names.insert(family.desc.name().to_owned()) {
+                    families.push(family);
+                }
+            }
+        }
+        *foreign
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = families;
         Ok(())
     })
 }
 
-fn families(
-    names: &[String],
-    helps: &[String],
-    kinds: &[jint],
-    values: &[f64],
-) -> Result<Vec<ForeignFamily>, Thrown> {
-    let mut out = Vec::with_capacity(names.len());
-    let mut rest = values;
-    for ((name, help), kind) in names.iter().zip(helps).zip(kinds) {
-        let (metric_type, width) = match *kind {
-            COUNTER => (MetricType::Counter, 1),
-            GAUGE => (MetricType::Gauge, 1),
-            SUMMARY => (MetricType::Summary, QUANTILES.len() + 2),
+/// The three streams, consumed from the front.
+struct Streams<'s> {
+    ints: &'s [jint],
+    strings: &'s [String],
+    doubles: &'s [f64],
+}
+
+impl<'s> Streams<'s> {
+    /// The next family; `None` if the core refuses its name or labels.
+    fn family(&mut self) -> JResult<Option<ForeignFamily>> {
+        let [kind, label_count, series_count] = self.take_ints::<3>()?;
+        let (kind, width): (MetricType, fn(usize) -> usize) = match kind {
+            COUNTER => (MetricType::Counter, |_| 1),
+            GAUGE => (MetricType::Gauge, |_| 1),
+            SUMMARY => (MetricType::Summary, |n| 2 * n + 2),
+            HISTOGRAM => (MetricType::Histogram, |n| 2 * n + 2),
+            INFO => (MetricType::Info, |_| 0),
             other => {
                 return Err(Thrown::illegal_argument(format!(
                     "no foreign families of kind {other}"
                 )))
             }
         };
-        if rest.len() < width {
-            return Err(Thrown::illegal_argument("fewer values than the families need"));
-        }
-        let (mine, others) = rest.split_at(width);
-        rest = others;
-        if let Ok(desc) = Descriptor::new(Opts::new(name.as_str(), help.as_str()), metric_type) {
-            out.push(ForeignFamily {
-                desc,
-                values: mine.to_vec(),
+        let label_count = usize::try_from(label_count).map_err(|_| malformed())?;
+        let [name, help] = self.take_strings(2)? else {
+            return Err(malformed());
+        };
+        let label_names = self.take_strings(label_count)?.to_vec();
+        let mut series = Vec::new();
+        for _ in 0..series_count {
+            let [points] = self.take_ints::<1>()?;
+            let points = usize::try_from(points).map_err(|_| malformed())?;
+            series.push(ForeignSeries {
+                labels: self.take_strings(label_count)?.to_vec(),
+                points,
+                values: self.take_doubles(width(points))?.to_vec(),
             });
         }
+        let opts = Opts::new(name.as_str(), help.as_str()).labels(label_names);
+        Ok(Descriptor::new(opts, kind)
+            .ok()
+            .map(|desc| ForeignFamily { desc, series }))
     }
-    Ok(out)
+
+    fn take_ints<const N: usize>(&mut self) -> JResult<[jint; N]> {
+        let (head, rest) = split(self.ints, N)?;
+        self.ints = rest;
+        Ok(head.try_into().expect("split at N"))
+    }
+
+    fn take_strings(&mut self, n: usize) -> JResult<&'s [String]> {
+        let (head, rest) = split(self.strings, n)?;
+        self.strings = rest;
+        Ok(head)
+    }
+
+    fn take_doubles(&mut self, n: usize) -> JResult<&'s [f64]> {
+        let (head, rest) = split(self.doubles, n)?;
+        self.doubles = rest;
+        Ok(head)
+    }
+}
+
+/// The first `n` items and the rest; an error if there are fewer.
+fn split<T>(items: &[T], n: usize) -> JResult<(&[T], &[T])> {
+    if items.len() < n {
+        return Err(malformed());
+    }
+    Ok(items.split_at(n))
+}
+
+fn malformed() -> Thrown {
+    Thrown::illegal_argument("gds-metrics: malformed scrape-time families")
 }

@@ -17,7 +17,6 @@ import uk.gov.gds.metrics.internal.Native;
  * registries are for tests and for libraries that expose their own endpoint.
  */
 public final class Registry {
-    private static final Registry DEFAULT = new Registry();
 
     private static final System.Logger LOG = System.getLogger(Registry.class.getName());
 
@@ -32,9 +31,24 @@ public final class Registry {
         Handles.freeRegistryWith(this, handle);
     }
 
-    /** The registry shared by the whole application. */
+    /**
+     * The registry shared by the whole application. It also exports the {@code client_java}
+     * default registries that are on the classpath (0.x {@code CollectorRegistry}, 1.x
+     * {@code PrometheusRegistry}), read at each scrape.
+     */
     public static Registry defaultRegistry() {
-        return DEFAULT;
+        return Default.REGISTRY;
+    }
+
+    /** Created on first use, so the native library loads only when a registry is needed. */
+    private static final class Default {
+        static final Registry REGISTRY = create();
+
+        private static Registry create() {
+            Registry registry = new Registry();
+            uk.gov.gds.metrics.clientjava.ClientJavaRegistries.exportWhenPresent(registry);
+            return registry;
+        }
     }
 
     /**

@@ -29,6 +29,7 @@ import uk.gov.gds.metrics.ScrapeTimeFamilies;
  */
 final class DropwizardExports {
     private static final double SECONDS_PER_NANOSECOND = 1.0 / TimeUnit.SECONDS.toNanos(1);
+    private static final double[] QUANTILES = {0.5, 0.75, 0.95, 0.98, 0.99, 0.999};
 
     private DropwizardExports() {}
 
@@ -64,18 +65,18 @@ final class DropwizardExports {
         if (metric instanceof Gauge<?> gauge) {
             Object value = gauge.getValue();
             if (value instanceof Number number) {
-                sink.gauge(name, help, number.doubleValue());
+                sink.gauge(name, help).value(number.doubleValue());
             } else if (value instanceof Boolean bool) {
-                sink.gauge(name, help, bool ? 1 : 0);
+                sink.gauge(name, help).value(bool ? 1 : 0);
             }
         } else if (metric instanceof Counter counter) {
-            sink.gauge(name, help, counter.getCount());
+            sink.gauge(name, help).value(counter.getCount());
         } else if (metric instanceof Timer timer) {
             summary(sink, name, help, timer.getSnapshot(), timer.getCount(), SECONDS_PER_NANOSECOND);
         } else if (metric instanceof Histogram histogram) {
             summary(sink, name, help, histogram.getSnapshot(), histogram.getCount(), 1.0);
         } else if (metric instanceof Meter meter) {
-            sink.counter(name, help, meter.getCount());
+            sink.counter(name, help).value(meter.getCount());
         }
     }
 
@@ -86,6 +87,6 @@ final class DropwizardExports {
             snapshot.get95thPercentile() * factor, snapshot.get98thPercentile() * factor,
             snapshot.get99thPercentile() * factor, snapshot.get999thPercentile() * factor,
         };
-        sink.summary(name, help, quantiles, count, snapshot.getMean() * factor * count);
+        sink.summary(name, help).summary(QUANTILES, quantiles, count, snapshot.getMean() * factor * count);
     }
 }

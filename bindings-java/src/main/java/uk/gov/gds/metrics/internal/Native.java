@@ -80,7 +80,7 @@ public final class Native {
     // Families computed at scrape time outside the core (Dropwizard's metrics)
     public static native long foreignNew(long registry);
     public static native void foreignFree(long foreign);
-    public static native void foreignSet(long foreign, String[] names, String[] helps, int[] kinds, double[] values);
+    public static native void foreignSet(long foreign, int[] ints, String[] strings, double[] doubles);
 
     public static native long distributionCount(int kind, long series);
     public static native double distributionSum(int kind, long series);
