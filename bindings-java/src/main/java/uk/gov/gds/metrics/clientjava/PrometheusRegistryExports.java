@@ -28,24 +28,24 @@ final class PrometheusRegistryExports {
             String name = snapshot.getMetadata().getPrometheusName();
             String help = snapshot.getMetadata().getHelp() == null ? "" : snapshot.getMetadata().getHelp();
             String[] labelNames = labelNames(snapshot.getDataPoints());
-            if (snapshot instanceof CounterSnapshot counter) {
+            if (snapshot instanceof CounterSnapshot) {
                 ScrapeTimeFamilies.Family out = sink.counter(name, help, labelNames);
-                counter.getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
-            } else if (snapshot instanceof GaugeSnapshot gauge) {
+                ((CounterSnapshot) snapshot).getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
+            } else if (snapshot instanceof GaugeSnapshot) {
                 ScrapeTimeFamilies.Family out = sink.gauge(name, help, labelNames);
-                gauge.getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
-            } else if (snapshot instanceof UnknownSnapshot unknown) {
+                ((GaugeSnapshot) snapshot).getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
+            } else if (snapshot instanceof UnknownSnapshot) {
                 ScrapeTimeFamilies.Family out = sink.gauge(name, help, labelNames);
-                unknown.getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
-            } else if (snapshot instanceof InfoSnapshot info) {
+                ((UnknownSnapshot) snapshot).getDataPoints().forEach(p -> out.value(p.getValue(), values(p.getLabels())));
+            } else if (snapshot instanceof InfoSnapshot) {
                 ScrapeTimeFamilies.Family out = sink.info(name, help, labelNames);
-                info.getDataPoints().forEach(p -> out.info(values(p.getLabels())));
-            } else if (snapshot instanceof SummarySnapshot summary) {
+                ((InfoSnapshot) snapshot).getDataPoints().forEach(p -> out.info(values(p.getLabels())));
+            } else if (snapshot instanceof SummarySnapshot) {
                 ScrapeTimeFamilies.Family out = sink.summary(name, help, labelNames);
-                summary.getDataPoints().forEach(p -> summary(out, p));
-            } else if (snapshot instanceof HistogramSnapshot histogram && !histogram.isGaugeHistogram()) {
+                ((SummarySnapshot) snapshot).getDataPoints().forEach(p -> summary(out, p));
+            } else if (snapshot instanceof HistogramSnapshot && !((HistogramSnapshot) snapshot).isGaugeHistogram()) {
                 ScrapeTimeFamilies.Family out = sink.histogram(name, help, labelNames);
-                histogram.getDataPoints().forEach(p -> histogram(out, p));
+                ((HistogramSnapshot) snapshot).getDataPoints().forEach(p -> histogram(out, p));
             }
         }
     }

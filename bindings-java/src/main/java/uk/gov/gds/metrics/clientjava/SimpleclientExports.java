@@ -23,12 +23,24 @@ final class SimpleclientExports {
         for (MetricFamilySamples family : Collections.list(CollectorRegistry.defaultRegistry.metricFamilySamples())) {
             String help = family.help == null ? "" : family.help;
             switch (family.type) {
-                case COUNTER -> values(sink.counter(family.name, help, labelNames(family, "_total")), family, "_total");
-                case GAUGE, UNKNOWN -> values(sink.gauge(family.name, help, labelNames(family, "")), family, "");
-                case INFO -> info(sink.info(family.name, help, labelNames(family, "_info")), family);
-                case SUMMARY -> summary(sink.summary(family.name, help, labelNames(family, "_count")), family);
-                case HISTOGRAM -> histogram(sink.histogram(family.name, help, labelNames(family, "_count")), family);
-                default -> {}
+                case COUNTER:
+                    values(sink.counter(family.name, help, labelNames(family, "_total")), family, "_total");
+                    break;
+                case GAUGE:
+                case UNKNOWN:
+                    values(sink.gauge(family.name, help, labelNames(family, "")), family, "");
+                    break;
+                case INFO:
+                    info(sink.info(family.name, help, labelNames(family, "_info")), family);
+                    break;
+                case SUMMARY:
+                    summary(sink.summary(family.name, help, labelNames(family, "_count")), family);
+                    break;
+                case HISTOGRAM:
+                    histogram(sink.histogram(family.name, help, labelNames(family, "_count")), family);
+                    break;
+                default:
+                    break;
             }
         }
     }

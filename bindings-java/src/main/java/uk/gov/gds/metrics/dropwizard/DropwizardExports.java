@@ -62,21 +62,23 @@ final class DropwizardExports {
         String name = dropwizardName.replaceAll("[^a-zA-Z0-9:_]", "_");
         String help = "Generated from Dropwizard metric import (metric=" + dropwizardName + ", type="
                 + metric.getClass().getName() + ")";
-        if (metric instanceof Gauge<?> gauge) {
-            Object value = gauge.getValue();
-            if (value instanceof Number number) {
-                sink.gauge(name, help).value(number.doubleValue());
-            } else if (value instanceof Boolean bool) {
-                sink.gauge(name, help).value(bool ? 1 : 0);
+        if (metric instanceof Gauge<?>) {
+            Object value = ((Gauge<?>) metric).getValue();
+            if (value instanceof Number) {
+                sink.gauge(name, help).value(((Number) value).doubleValue());
+            } else if (value instanceof Boolean) {
+                sink.gauge(name, help).value((Boolean) value ? 1 : 0);
             }
-        } else if (metric instanceof Counter counter) {
-            sink.gauge(name, help).value(counter.getCount());
-        } else if (metric instanceof Timer timer) {
+        } else if (metric instanceof Counter) {
+            sink.gauge(name, help).value(((Counter) metric).getCount());
+        } else if (metric instanceof Timer) {
+            Timer timer = (Timer) metric;
             summary(sink, name, help, timer.getSnapshot(), timer.getCount(), SECONDS_PER_NANOSECOND);
-        } else if (metric instanceof Histogram histogram) {
+        } else if (metric instanceof Histogram) {
+            Histogram histogram = (Histogram) metric;
             summary(sink, name, help, histogram.getSnapshot(), histogram.getCount(), 1.0);
-        } else if (metric instanceof Meter meter) {
-            sink.counter(name, help).value(meter.getCount());
+        } else if (metric instanceof Meter) {
+            sink.counter(name, help).value(((Meter) metric).getCount());
         }
     }
 

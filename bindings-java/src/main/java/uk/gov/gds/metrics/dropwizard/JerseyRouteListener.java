@@ -29,11 +29,17 @@ final class JerseyRouteListener implements ApplicationEventListener {
     private static void onRequestEvent(RequestEvent event) {
         ContainerRequest request = event.getContainerRequest();
         switch (event.getType()) {
-            case MATCHING_START -> request.setProperty(MetricsFilter.ROUTED_ATTRIBUTE, Boolean.TRUE);
-            case RESOURCE_METHOD_START ->
-                    request.setProperty(MetricsFilter.ROUTE_ATTRIBUTE, routeTemplate(request, event));
-            case ON_EXCEPTION -> request.setProperty(MetricsFilter.EXCEPTION_ATTRIBUTE, unwrap(event.getException()));
-            default -> {}
+            case MATCHING_START:
+                request.setProperty(MetricsFilter.ROUTED_ATTRIBUTE, Boolean.TRUE);
+                break;
+            case RESOURCE_METHOD_START:
+                request.setProperty(MetricsFilter.ROUTE_ATTRIBUTE, routeTemplate(request, event));
+                break;
+            case ON_EXCEPTION:
+                request.setProperty(MetricsFilter.EXCEPTION_ATTRIBUTE, unwrap(event.getException()));
+                break;
+            default:
+                break;
         }
     }
 

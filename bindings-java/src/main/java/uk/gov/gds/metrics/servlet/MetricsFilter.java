@@ -76,10 +76,12 @@ public class MetricsFilter implements Filter {
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
-        if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)) {
+        if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)) {
             chain.doFilter(req, res);
             return;
         }
+        HttpServletRequest request = (HttpServletRequest) req;
+        HttpServletResponse response = (HttpServletResponse) res;
         if (endpoint.matches(request.getContextPath(), request.getRequestURI())) {
             serveMetrics(request, response);
         } else {
@@ -117,12 +119,17 @@ public class MetricsFilter implements Filter {
     }
 
     private void record(HttpServletRequest request, HttpServletResponse response, long start, Throwable escaped) {
-        Object handled = request.getAttribute(EXCEPTION_ATTRIBUTE);
-        Throwable exception = escaped != null ? escaped : handled instanceof Throwable t ? t : null;
+        Throwable exception = escaped != null ? escaped : attribute(request, EXCEPTION_ATTRIBUTE, Throwable.class);
         endpoint.record(request.getMethod(), request.getHeader("Host"), request.getRequestURI(),
                 Boolean.TRUE.equals(request.getAttribute(ROUTED_ATTRIBUTE)),
-                request.getAttribute(ROUTE_ATTRIBUTE) instanceof String template ? template : null,
-                response.getStatus(), (System.nanoTime() - start) / 1e9, exception, escaped != null);
+                attribute(request, ROUTE_ATTRIBUTE, String.class), response.getStatus(),
+                (System.nanoTime() - start) / 1e9, exception, escaped != null);
+    }
+
+    /** The request attribute {@code name} if a framework set it to a {@code type}, else null. */
+    private static <T> T attribute(HttpServletRequest request, String name, Class<T> type) {
+        Object value = request.getAttribute(name);
+        return type.isInstance(value) ? type.cast(value) : null;
     }
 
     /** A servlet container wraps what the app threw; the app's own exception is the cause. */
