@@ -16,9 +16,11 @@ java-deps:
 	scripts/apt-install openjdk-17-jdk-headless maven prometheus
 
 # The jni crate is not a default member, so `make lint` does not reach it: lint it here.
+# After the install, real apps of the other Dropwizard lines run on the installed jars.
 test-java: java-deps
 	cargo clippy -p gds-metrics-java --all-targets -- -D warnings
 	cd bindings-java && $(MVN) install
+	cd bindings-java/compat/dropwizard3 && $(MVN) test
 
 # JMH, ours and client_java 1.x in the same run; writes .build/bench/java.md.
 bench-java: java-deps

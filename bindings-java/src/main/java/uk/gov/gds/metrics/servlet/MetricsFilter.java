@@ -119,17 +119,13 @@ public class MetricsFilter implements Filter {
     }
 
     private void record(HttpServletRequest request, HttpServletResponse response, long start, Throwable escaped) {
-        Throwable exception = escaped != null ? escaped : attribute(request, EXCEPTION_ATTRIBUTE, Throwable.class);
+        Object handled = request.getAttribute(EXCEPTION_ATTRIBUTE);
+        Object route = request.getAttribute(ROUTE_ATTRIBUTE);
+        Throwable exception = escaped != null ? escaped : handled instanceof Throwable ? (Throwable) handled : null;
         endpoint.record(request.getMethod(), request.getHeader("Host"), request.getRequestURI(),
                 Boolean.TRUE.equals(request.getAttribute(ROUTED_ATTRIBUTE)),
-                attribute(request, ROUTE_ATTRIBUTE, String.class), response.getStatus(),
+                route instanceof String ? (String) route : null, response.getStatus(),
                 (System.nanoTime() - start) / 1e9, exception, escaped != null);
-    }
-
-    /** The request attribute {@code name} if a framework set it to a {@code type}, else null. */
-    private static <T> T attribute(HttpServletRequest request, String name, Class<T> type) {
-        Object value = request.getAttribute(name);
-        return type.isInstance(value) ? type.cast(value) : null;
     }
 
     /** A servlet container wraps what the app threw; the app's own exception is the cause. */
