@@ -2,6 +2,7 @@ package engineering.reliability.gds.metrics.bundle;
 
 import engineering.reliability.gds.metrics.config.PrometheusConfiguration;
 import io.dropwizard.core.ConfiguredBundle;
+import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 
 /**
@@ -20,6 +21,10 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
 
     private final uk.gov.gds.metrics.dropwizard.MetricsBundle bundle = new uk.gov.gds.metrics.dropwizard.MetricsBundle()
             .withJvmMetrics().withDropwizardMetrics();
+
+    /** Nothing to set up before the environment exists (Dropwizard 1.3 requires the method). */
+    @Override
+    public void initialize(Bootstrap<?> bootstrap) {}
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {

@@ -4,12 +4,12 @@ import io.dropwizard.core.Configuration;
 import io.dropwizard.core.ConfiguredBundle;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.dropwizard.lifecycle.Managed;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.gzip.GzipHandler;
-import org.eclipse.jetty.util.component.LifeCycle;
 import uk.gov.gds.metrics.Endpoint;
 import uk.gov.gds.metrics.JvmMetrics;
 import uk.gov.gds.metrics.MetricsConfig;
@@ -84,11 +84,16 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         environment.jersey().register(new JerseyRouteListener());
-        environment.lifecycle().addEventListener(new LifeCycle.Listener() {
+        // Managed objects start with the server, after its handlers and before its connectors
+        // accept a request: the same hook in every Dropwizard line.
+        environment.lifecycle().manage(new Managed() {
             @Override
-            public void lifeCycleStarting(LifeCycle server) {
-                leaveTheEndpointToTheCore((Server) server, environment);
+            public void start() {
+                leaveTheEndpointToTheCore(environment);
             }
+
+            @Override
+            public void stop() {}
         });
     }
 
@@ -97,7 +102,8 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
      * own reading of {@code Accept-Encoding}, on top of the core's decision (it gzips for
      * {@code gzip;q=-1}, which the core refuses): exclude the endpoint's path from it.
      */
-    private void leaveTheEndpointToTheCore(Server server, Environment environment) {
+    private void leaveTheEndpointToTheCore(Environment environment) {
+        Server server = environment.getApplicationContext().getServer();
         String context = environment.getApplicationContext().getContextPath();
         String path = (context.equals("/") ? "" : context) + endpoint.metricsPath();
         for (Handler gzip : server.getChildHandlersByClass(GzipHandler.class)) {

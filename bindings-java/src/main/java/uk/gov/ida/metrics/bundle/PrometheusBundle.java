@@ -1,6 +1,7 @@
 package uk.gov.ida.metrics.bundle;
 
 import io.dropwizard.core.ConfiguredBundle;
+import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import uk.gov.gds.metrics.dropwizard.MetricsBundle;
 import uk.gov.ida.metrics.config.PrometheusConfiguration;
@@ -21,6 +22,10 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
     public static final String PROMETHEUS_METRICS_RESOURCE = "/prometheus/metrics";
 
     private final MetricsBundle bundle = new MetricsBundle().withJvmMetrics().withDropwizardMetrics();
+
+    /** Nothing to set up before the environment exists (Dropwizard 1.3 requires the method). */
+    @Override
+    public void initialize(Bootstrap<?> bootstrap) {}
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {
