@@ -68,6 +68,10 @@ public class MetricsFilter implements Filter {
         }
     }
 
+    /** Nothing to release (Servlet 3.1 containers, such as Dropwizard 1.3's, require the method). */
+    @Override
+    public void destroy() {}
+
     /** The endpoint this filter serves. */
     public Endpoint endpoint() {
         return endpoint;
