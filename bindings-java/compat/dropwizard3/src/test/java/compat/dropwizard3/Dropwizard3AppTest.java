@@ -73,7 +73,16 @@ class Dropwizard3AppTest {
             ConfigOverride.config("server.adminConnectors[0].port", "0"),
             ConfigOverride.config("server.adminConnectors[0].bindHost", "127.0.0.1"));
 
+    /** The app GUID the pom puts in {@code VCAP_APPLICATION}. */
+    private static final String GUID = "0f3c7a2e-9b41-4d6a-8e25-7c1d0b9a4f63";
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
+
+    private static HttpResponse<String> scrape(String path, String... headers) throws Exception {
+        String[] all = java.util.Arrays.copyOf(headers, headers.length + 2);
+        all[headers.length] = "Authorization";
+        all[headers.length + 1] = "Bearer " + GUID;
+        return get(path, all);
+    }
 
     private static HttpResponse<String> get(String path, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + APP.getLocalPort() + path));
@@ -86,17 +95,24 @@ class Dropwizard3AppTest {
     @Test
     void requestDropwizardAndClientJavaMetricsAreInOneScrape() throws Exception {
         assertEquals(200, get("/users/42").statusCode());
-        String text = get("/metrics").body();
-        assertTrue(text.contains("http_server_requests_total{method=\"GET\",host=\"127.0.0.1:" + APP.getLocalPort()
-                + "\",path=\"/users/{id}\",code=\"200\"} 1.0\n"), text);
+        String text = scrape("/metrics").body();
+        // On the PaaS with no routes in VCAP_APPLICATION, every host is `other`.
+        assertTrue(text.contains("http_server_requests_total{method=\"GET\",host=\"other\",path=\"/users/{id}\","
+                + "code=\"200\"} 1.0\n"), text);
         assertTrue(text.contains("# TYPE io_dropwizard_jetty_MutableServletContextHandler_requests summary\n"), text);
         assertTrue(text.contains("# TYPE legacy_jobs_total counter\nlegacy_jobs_total 4.0\n"), text);
         assertTrue(text.contains("jvm_threads_current "), text);
     }
 
     @Test
+    void theEndpointWantsTheAppGuid() throws Exception {
+        assertEquals(401, get("/metrics").statusCode());
+        assertEquals(403, get("/metrics", "Authorization", "Bearer not-the-guid").statusCode());
+    }
+
+    @Test
     void dropwizardDoesNotCompressWhatTheCoreRefuses() throws Exception {
-        HttpResponse<String> response = get("/metrics", "Accept-Encoding", "gzip;q=-1");
+        HttpResponse<String> response = scrape("/metrics", "Accept-Encoding", "gzip;q=-1");
         assertEquals(200, response.statusCode());
         assertNull(response.headers().firstValue("Content-Encoding").orElse(null));
     }
