@@ -16,9 +16,14 @@ java-deps:
 	scripts/apt-install openjdk-17-jdk-headless maven prometheus
 
 # The jni crate is not a default member, so `make lint` does not reach it: lint it here.
+# After the install, real apps of the other Dropwizard lines run on the installed jars:
+# Dropwizard 3 on the `javax` jar, 2.x and 1.3 on the `dropwizard2` jar.
 test-java: java-deps
 	cargo clippy -p gds-metrics-java --all-targets -- -D warnings
 	cd bindings-java && $(MVN) install
+	cd bindings-java/compat/dropwizard3 && $(MVN) test
+	cd bindings-java/compat/dropwizard2 && $(MVN) test
+	cd bindings-java/compat/dropwizard2 && $(MVN) test -Ddropwizard.version=1.3.29 -Ddropwizard.bom=dropwizard-bom
 
 # JMH, ours and client_java 1.x in the same run; writes .build/bench/java.md.
 bench-java: java-deps

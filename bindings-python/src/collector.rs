@@ -81,7 +81,7 @@ impl PyCollector {
             .yields_to
             .as_ref()
             .and_then(Weak::upgrade)
-            .is_some_and(|registry| registry.is_claimed(name));
+            .is_some_and(|registry| registry.clashes(&family.descriptor));
         if taken {
             let message = format!(
                 "`{name}` is defined both with prometheus_client and with gds_metrics; the scrape shows the gds_metrics one: rename one of them"

@@ -256,6 +256,16 @@ impl Registry {
         self.insert(collector, false)
     }
 
+    /// Whether a family described by `desc` would clash with one already registered (the
+    /// check [`register`](Self::register) makes), for families written at scrape time by a
+    /// collector that cannot declare them in advance: a binding leaves such a family out
+    /// rather than write a name twice.
+    pub fn clashes(&self, desc: &Descriptor) -> bool {
+        claimed_names(std::slice::from_ref(desc))
+            .and_then(|names| self.check_free(&self.entries.read(), &names))
+            .is_err()
+    }
+
     fn check_free(&self, entries: &[Registered], names: &[String]) -> Result<()> {
         if let Some(name) = names.iter().find(|n| n.starts_with(RESERVED_PREFIX)) {
             return Err(Error::ReservedName { name: name.clone() });
@@ -280,16 +290,6 @@ impl Registry {
             stored,
         });
         Ok(())
-    }
-
-    /// Whether a registered family or collector already writes the family or sample name
-    /// `name`, for collectors that learn their families at scrape time and must not write
-    /// one twice.
-    pub fn is_claimed(&self, name: &str) -> bool {
-        self.entries
-            .read()
-            .iter()
-            .any(|e| e.names.iter().any(|n| n == name))
     }
 
     /// Removes the collector that writes the family `name`; returns whether there was one.

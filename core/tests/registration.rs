@@ -256,3 +256,14 @@ fn error_messages_say_what_to_do() {
          metric names match [a-zA-Z_:][a-zA-Z0-9_:]*"
     );
 }
+
+#[test]
+fn clashes_tells_whether_a_family_would_collide_without_registering_it() {
+    let registry = Registry::new();
+    registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
+    let gauge = |name: &str| Descriptor::new(Opts::new(name, "h"), MetricType::Gauge).unwrap();
+    assert!(registry.clashes(&gauge("jobs_total")));
+    assert!(registry.clashes(&gauge("jobs")));
+    assert!(!registry.clashes(&gauge("queue_depth")));
+    registry.gauge(Opts::new("queue_depth", "Depth.")).unwrap();
+}

@@ -1,22 +1,21 @@
 //! `uk.gov.gds.metrics.Endpoint`: the configured metrics endpoint, answering requests that
 //! the servlet filter hands over as plain strings.
 
-use crate::error::{guard, JResult, Thrown};
+use crate::error::{guard, JResult};
 use crate::handle::{borrow, free, into_handle};
 use crate::registry::RegistryHandle;
-use crate::strings::{optional_string, string, string_array};
+use crate::strings::{new_string_array, optional_string, string, string_array};
 use gds_metrics::{Config, Endpoint, Request, Response};
 use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong, jobject, jobjectArray, JNI_FALSE};
 use jni::JNIEnv;
 
-/// Thrown for a bad setting in the environment or in code, at start-up.
-const CONFIGURATION_EXCEPTION: &str = "uk/gov/gds/metrics/ConfigurationException";
 const RESPONSE_CLASS: &str = "uk/gov/gds/metrics/EndpointResponse";
 const RESPONSE_CONSTRUCTOR: &str = "(I[Ljava/lang/String;[B)V";
 
 /// Settings given in code; each one unset (null, or negative for numbers) comes from the
-/// environment, as the core reads it.
+/// environment, as the core reads it. `routes` stands for
+/// `VCAP_APPLICATION.application_uris` (the hosts the `host` label keeps).
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     mut env: JNIEnv,
@@ -26,6 +25,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     auth_enabled: jint,
     metrics_path: JString,
     instance_index: jlong,
+    routes: JObjectArray,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let mut builder = Config::builder();
@@ -41,9 +41,10 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
         if let Ok(index) = u32::try_from(instance_index) {
             builder = builder.instance_index(index);
         }
-        let config = builder
-            .build()
-            .map_err(|e| Thrown::new(CONFIGURATION_EXCEPTION, e.to_string()))?;
+        if !routes.is_null() {
+            builder = builder.routes(string_array(env, &routes, "routes")?);
+        }
+        let config = builder.build()?;
         // SAFETY: the Java caller passes a live registry handle.
         let registry = unsafe { borrow::<RegistryHandle>(registry) }.clone();
         Ok(into_handle(Endpoint::new(config, registry)?))
@@ -108,37 +109,45 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointWarnings<
     })
 }
 
-/// Whether `path` is exactly the endpoint's path.
+/// Whether `target`, as the client sent it, is the endpoint's path below `mount` (the
+/// servlet context path).
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointMatches(
     mut env: JNIEnv,
     _: JClass,
     endpoint: jlong,
-    path: JString,
+    mount: JString,
+    target: JString,
 ) -> jboolean {
     guard(&mut env, JNI_FALSE, |env| {
-        let path = string(env, &path, "path")?;
+        let mount = string(env, &mount, "mount")?;
+        let target = string(env, &target, "target")?;
         // SAFETY: the Java caller passes a live endpoint handle.
-        Ok(unsafe { borrow::<Endpoint>(endpoint) }.matches(&path).into())
+        Ok(unsafe { borrow::<Endpoint>(endpoint) }
+            .matches_below(&mount, &target)
+            .into())
     })
 }
 
-/// Answers a request for the endpoint's path. `headers` alternates names and values, one
-/// pair per header line as received. Returns an `EndpointResponse`.
+/// Answers a request for the endpoint's path: `target` as the client sent it, below
+/// `mount`. `headers` alternates names and values, one pair per header line as received.
+/// Returns an `EndpointResponse`.
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointHandle<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
     endpoint: jlong,
     method: JString,
-    path: JString,
+    mount: JString,
+    target: JString,
     headers: JObjectArray,
 ) -> jobject {
     guard(&mut env, std::ptr::null_mut(), |env| {
         let method = string(env, &method, "method")?;
-        let path = string(env, &path, "path")?;
+        let mount = string(env, &mount, "mount")?;
+        let target = string(env, &target, "target")?;
         let headers = string_array(env, &headers, "headers")?;
-        let mut request = Request::new(&method, &path);
+        let mut request = Request::new(&method, &target).mounted_at(&mount);
         for pair in headers.chunks_exact(2) {
             request = request.header(&pair[0], pair[1].as_bytes());
         }
@@ -165,14 +174,4 @@ fn java_response<'local>(env: &mut JNIEnv<'local>, response: Response) -> JResul
             JValue::Object(&body),
         ],
     )?)
-}
-
-fn new_string_array<'local>(env: &mut JNIEnv<'local>, items: &[String]) -> JResult<JObjectArray<'local>> {
-    let array = env.new_object_array(items.len() as jint, "java/lang/String", JObject::null())?;
-    for (i, item) in items.iter().enumerate() {
-        let s = env.new_string(item)?;
-        env.set_object_array_element(&array, i as jint, &s)?;
-        env.delete_local_ref(s)?;
-    }
-    Ok(array)
 }

@@ -7,13 +7,15 @@
 //! Two kinds of natives:
 //! - hot paths (`counterInc`, `gaugeSet`, `histogramObserve`, ...) take only primitives,
 //!   never touch the JNI environment and cannot panic, so a JIT-compiled call costs a plain
-//!   native transition;
+//!   native transition; the counter increments that take an amount touch it only to throw
+//!   the core's error for an amount it refuses;
 //! - everything else (registration, label lookups, scrapes) runs inside [`error::guard`],
-//!   which turns a core error into `IllegalArgumentException` and a panic into
+//!   which throws a core error as the exception its kind maps to and a panic as
 //!   `IllegalStateException`, so nothing ever unwinds into the JVM.
 
 mod endpoint;
 mod error;
+mod foreign;
 mod handle;
 mod metrics;
 mod registry;

@@ -7,18 +7,41 @@
 use crate::error::{guard, JResult, Thrown};
 use crate::handle::{borrow, free, into_handle};
 use crate::registry::RegistryHandle;
-use crate::strings::{new_string, optional_string, string, string_array};
+use crate::strings::{optional_string, string, string_array};
 use gds_metrics::{Counter, Family, Gauge, Histogram, Info, Opts, Summary};
 use jni::objects::{JClass, JDoubleArray, JObjectArray, JString};
-use jni::sys::{jboolean, jdouble, jint, jlong, jstring, JNI_FALSE, JNI_TRUE};
+use jni::sys::{jboolean, jdouble, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
 
-/// The kinds, numbered as the constants in `Native.java`.
-const COUNTER: jint = 0;
-const GAUGE: jint = 1;
-const HISTOGRAM: jint = 2;
-const SUMMARY: jint = 3;
-const INFO: jint = 4;
+/// The kinds, numbered as the constants in `Native.java`; `Native.kindNames()` gives
+/// these names by number, and a Java test checks the two agree.
+pub(crate) const COUNTER: jint = 0;
+pub(crate) const GAUGE: jint = 1;
+pub(crate) const HISTOGRAM: jint = 2;
+pub(crate) const SUMMARY: jint = 3;
+pub(crate) const INFO: jint = 4;
+const KIND_NAMES: [(jint, &str); 5] = [
+    (COUNTER, "COUNTER"),
+    (GAUGE, "GAUGE"),
+    (HISTOGRAM, "HISTOGRAM"),
+    (SUMMARY, "SUMMARY"),
+    (INFO, "INFO"),
+];
+
+/// `Native.kindNames()`: each kind's name at its number.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_kindNames<'local>(
+    mut env: JNIEnv<'local>,
+    _: JClass,
+) -> jni::sys::jobjectArray {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let mut names = vec![String::new(); KIND_NAMES.len()];
+        for (number, name) in KIND_NAMES {
+            names[number as usize] = name.to_owned();
+        }
+        Ok(crate::strings::new_string_array(env, &names)?.into_raw())
+    })
+}
 
 /// A registered family of any kind.
 enum AnyFamily {
@@ -90,7 +113,8 @@ impl AnyFamily {
 }
 
 /// Validates and registers a family; returns its handle. Mistakes (a bad name, a clash, bad
-/// buckets) throw `IllegalArgumentException` from the builder's `register()`.
+/// buckets, a negative series limit) throw from the builder's `register()`. Without
+/// `has_series_limit` the family takes the registry's limit.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
@@ -103,12 +127,17 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
     unit: JString,
     label_names: JObjectArray,
     buckets: JDoubleArray,
+    has_series_limit: jboolean,
+    series_limit: jlong,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let mut opts = Opts::new(string(env, &name, "name")?, string(env, &help, "help")?)
             .labels(string_array(env, &label_names, "label names")?);
         if let Some(unit) = optional_string(env, &unit)? {
             opts = opts.unit(unit);
+        }
+        if has_series_limit != JNI_FALSE {
+            opts = opts.series_limit(series_limit_of(series_limit)?);
         }
         let buckets = doubles(env, &buckets)?;
         // SAFETY: the Java caller passes a live registry handle.
@@ -230,29 +259,54 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(
     unsafe { borrow::<Counter>(series) }.inc();
 }
 
-/// Adds a whole amount, checked non-negative by the Java caller.
+/// Adds a whole amount; a negative one throws the core's error and adds nothing.
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncLong(
-    _: JNIEnv,
+    mut env: JNIEnv,
     _: JClass,
     series: jlong,
     amount: jlong,
 ) {
-    unsafe { borrow::<Counter>(series) }.inc_by(amount as u64);
+    let counter = unsafe { borrow::<Counter>(series) };
+    match u64::try_from(amount) {
+        Ok(amount) => counter.inc_by(amount),
+        Err(_) => guard(&mut env, (), |_| Ok(counter.inc_by_f64(amount as f64)?)),
+    }
 }
 
-/// Adds `amount`; returns false (and adds nothing) if it is negative or not finite.
+/// Adds `amount`; one negative or not finite throws the core's error and adds nothing.
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
-    _: JNIEnv,
+    mut env: JNIEnv,
     _: JClass,
     series: jlong,
     amount: jdouble,
-) -> jboolean {
-    match unsafe { borrow::<Counter>(series) }.inc_by_f64(amount) {
-        Ok(()) => JNI_TRUE,
-        Err(_) => JNI_FALSE,
-    }
+) {
+    let counter = unsafe { borrow::<Counter>(series) };
+    guard(&mut env, (), |_| Ok(counter.inc_by_f64(amount)?));
+}
+
+/// Adds `amount` to the series for `values`, checked first: a rejected call (a wrong
+/// number of values, a negative or not finite amount) throws and creates no series.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyCounterInc(
+    mut env: JNIEnv,
+    _: JClass,
+    family: jlong,
+    values: JObjectArray,
+    amount: jdouble,
+) {
+    guard(&mut env, (), |env| {
+        let values = string_array(env, &values, "label values")?;
+        // SAFETY: the Java caller passes a live family handle.
+        match unsafe { borrow::<AnyFamily>(family) } {
+            AnyFamily::Counter(counters) => Ok(counters.inc_by_f64(&values, amount)?),
+            other => Err(Thrown::illegal_argument(format!(
+                "metric `{}` is not a counter",
+                other.name()
+            ))),
+        }
+    })
 }
 
 #[no_mangle]
@@ -357,20 +411,8 @@ fn distribution(kind: jint, series: jlong) -> (u64, f64) {
     }
 }
 
-/// The core's message for a rejected counter increment, for the exception Java throws.
-#[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncError(
-    mut env: JNIEnv,
-    _: JClass,
-    series: jlong,
-    amount: jdouble,
-) -> jstring {
-    guard(&mut env, std::ptr::null_mut(), |env| {
-        let counter = unsafe { borrow::<Counter>(series) };
-        let message = match counter.inc_by_f64(amount) {
-            Err(e) => e.to_string(),
-            Ok(()) => String::new(),
-        };
-        new_string(env, &message)
-    })
+/// A series limit from Java, which has no unsigned integers.
+pub(crate) fn series_limit_of(limit: jlong) -> JResult<usize> {
+    usize::try_from(limit)
+        .map_err(|_| Thrown::illegal_argument(format!("a series limit must not be negative, got {limit}")))
 }

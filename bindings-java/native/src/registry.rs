@@ -69,3 +69,19 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUnregiste
         Ok(registry.unregister(&name).into())
     })
 }
+
+/// The series limit of families registered from now on that set none themselves.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeriesLimit(
+    mut env: JNIEnv,
+    _: JClass,
+    handle: jlong,
+    limit: jlong,
+) {
+    guard(&mut env, (), |_| {
+        let limit = crate::metrics::series_limit_of(limit)?;
+        // SAFETY: the Java caller passes a live registry handle.
+        unsafe { borrow::<RegistryHandle>(handle) }.set_series_limit(limit);
+        Ok(())
+    })
+}

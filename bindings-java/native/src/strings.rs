@@ -44,3 +44,21 @@ pub(crate) fn string_array(
 pub(crate) fn new_string(env: &mut JNIEnv<'_>, s: &str) -> JResult<jstring> {
     Ok(env.new_string(s)?.into_raw())
 }
+
+/// A new Java `String[]`.
+pub(crate) fn new_string_array<'local>(
+    env: &mut JNIEnv<'local>,
+    items: &[String],
+) -> JResult<JObjectArray<'local>> {
+    let array = env.new_object_array(
+        items.len() as jni::sys::jint,
+        "java/lang/String",
+        jni::objects::JObject::null(),
+    )?;
+    for (i, item) in items.iter().enumerate() {
+        let s = env.new_string(item)?;
+        env.set_object_array_element(&array, i as jni::sys::jint, &s)?;
+        env.delete_local_ref(s)?;
+    }
+    Ok(array)
+}

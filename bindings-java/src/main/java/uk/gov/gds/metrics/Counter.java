@@ -1,5 +1,6 @@
 package uk.gov.gds.metrics;
 
+import java.lang.ref.Reference;
 import uk.gov.gds.metrics.internal.Native;
 
 /**
@@ -37,6 +38,22 @@ public final class Counter extends MetricFamily<CounterDataPoint> {
     /** Adds {@code amount}, which must be finite and not negative (families without labels only). */
     public void inc(double amount) {
         solo().inc(amount);
+    }
+
+    /**
+     * Adds {@code amount} to the series for {@code labelValues}, checking everything first:
+     * a wrong number of values, or an amount that is negative or not finite, throws
+     * {@link IllegalArgumentException} and creates no series (whereas
+     * {@code labelValues(..).inc(-1)} has created the series at zero before the increment
+     * is refused).
+     */
+    public void incLabelled(double amount, String... labelValues) {
+        checkOpen();
+        try {
+            Native.familyCounterInc(family(), labelValues, amount);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** The current total (families without labels only). */

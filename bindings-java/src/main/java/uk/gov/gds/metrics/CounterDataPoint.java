@@ -19,20 +19,18 @@ public final class CounterDataPoint {
         Reference.reachabilityFence(this);
     }
 
-    /** Adds {@code amount}, which must not be negative. */
+    /** Adds {@code amount}; a negative one throws {@link IllegalArgumentException} and adds nothing. */
     public void inc(long amount) {
-        if (amount < 0) {
-            throw rejected(amount);
-        }
         Native.counterIncLong(series, amount);
         Reference.reachabilityFence(this);
     }
 
-    /** Adds {@code amount}, which must be finite and not negative. */
+    /**
+     * Adds {@code amount}; one negative or not finite throws {@link IllegalArgumentException}
+     * and adds nothing.
+     */
     public void inc(double amount) {
-        if (!Native.counterIncDouble(series, amount)) {
-            throw rejected(amount);
-        }
+        Native.counterIncDouble(series, amount);
         Reference.reachabilityFence(this);
     }
 
@@ -40,14 +38,6 @@ public final class CounterDataPoint {
     public double get() {
         try {
             return Native.counterGet(series);
-        } finally {
-            Reference.reachabilityFence(this);
-        }
-    }
-
-    private IllegalArgumentException rejected(double amount) {
-        try {
-            return new IllegalArgumentException(Native.counterIncError(series, amount));
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -30,12 +30,13 @@ public final class Endpoint {
      * Registers the request metrics in {@code registry}.
      *
      * @throws ConfigurationException if a setting is invalid (the message names it)
-     * @throws IllegalArgumentException if {@code registry} already holds request metrics
+     * @throws IllegalArgumentException if the app registered a family named like one of the
+     *     request metrics itself (every endpoint of one registry shares the request metrics)
      */
     public static Endpoint create(Registry registry, MetricsConfig config) {
         long handle = Native.endpointNew(registry.handle(), config.applicationId,
                 config.authEnabled == null ? -1 : config.authEnabled ? 1 : 0, config.metricsPath,
-                config.instanceIndex == null ? -1 : config.instanceIndex);
+                config.instanceIndex == null ? -1 : config.instanceIndex, config.routes);
         registry.keepAlive();
         Endpoint endpoint = new Endpoint(registry, handle);
         for (String warning : Native.endpointWarnings(handle)) {
@@ -72,10 +73,15 @@ public final class Endpoint {
         }
     }
 
-    /** Whether {@code path} (without query string) is exactly the endpoint's path. */
-    public boolean matches(String path) {
+    /**
+     * Whether {@code target}, the request URI exactly as the client sent it (a servlet's
+     * {@code getRequestURI()}, not decoded), is the endpoint's path below {@code mount} (the
+     * context path, empty at the root). {@code /metrics/}, {@code //metrics} or
+     * {@code /%6detrics} are not: they belong to the app.
+     */
+    public boolean matches(String mount, String target) {
         try {
-            return Native.endpointMatches(handle, path);
+            return Native.endpointMatches(handle, mount, target);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -84,9 +90,12 @@ public final class Endpoint {
     /**
      * Answers a request for the endpoint's path, and counts it in the request metrics.
      *
+     * @param mount the context path the app is mounted at, empty at the root
+     * @param target the request URI as the client sent it
      * @param headers every header line as received, name and value, repeated headers repeated
      */
-    public EndpointResponse handle(String method, String path, List<Map.Entry<String, String>> headers) {
+    public EndpointResponse handle(String method, String mount, String target,
+            List<Map.Entry<String, String>> headers) {
         registry.refresh();
         String[] flat = new String[headers.size() * 2];
         int i = 0;
@@ -95,30 +104,49 @@ public final class Endpoint {
             flat[i++] = h.getValue();
         }
         try {
-            return (EndpointResponse) Native.endpointHandle(handle, method, path, flat);
+            return (EndpointResponse) Native.endpointHandle(handle, method, mount, target, flat);
         } finally {
             Reference.reachabilityFence(this);
         }
     }
 
     /**
-     * Counts one request the app served.
+     * Records one request the app served, from what the framework saw; the core decides
+     * every label from these facts (the route, {@code No endpoint}, ids collapsed for apps
+     * without a router, {@code 500} for an escaped exception, whether the exception counts).
      *
-     * @param route the framework's route template ({@code /users/{id}}), or null when no route matched
+     * @param host the {@code Host} header as sent, or null
+     * @param rawPath the request URI as sent
+     * @param hasRouter whether the framework routes requests (Jersey does; a plain servlet does not)
+     * @param route the template of the route that matched ({@code /users/{id}}), or null
+     * @param status the response status
+     * @param exception the exception raised while handling the request, or null
+     * @param escaped whether {@code exception} escaped the app (no response was made for it)
      */
-    public void recordRequest(String method, String host, String route, int status, double seconds) {
-        Native.recordRequest(handle, method, host, route, status, seconds);
+    public void record(String method, String host, String rawPath, boolean hasRouter, String route, int status,
+            double seconds, Throwable exception, boolean escaped) {
+        Native.recordRequest(handle, method, host, rawPath, hasRouter, route, status, seconds,
+                exception == null ? null : exception.getClass().getSimpleName(), namedAncestor(exception), escaped);
         Reference.reachabilityFence(this);
     }
 
-    /** Counts one unhandled exception by its class name ({@code IllegalStateException}). */
-    public void recordException(String className) {
-        Native.recordException(handle, className);
-        Reference.reachabilityFence(this);
+    /** The native handle, for tests that report facts to the core directly; keep {@code this} reachable. */
+    long handle() {
+        return handle;
     }
 
-    /** {@code path} with numeric ids and UUIDs collapsed, for apps that have no router. */
-    public static String collapseIds(String path) {
-        return Native.collapseIds(path);
+    /**
+     * The simple name of the nearest superclass that has one: what the core names an
+     * exception of an anonymous class by.
+     */
+    private static String namedAncestor(Throwable exception) {
+        if (exception == null) {
+            return null;
+        }
+        Class<?> ancestor = exception.getClass().getSuperclass();
+        while (ancestor.getSimpleName().isEmpty()) {
+            ancestor = ancestor.getSuperclass();
+        }
+        return ancestor.getSimpleName();
     }
 }

@@ -43,10 +43,15 @@ public final class JvmMetrics {
                 .register(registry);
     }
 
-    /** Registers the JVM metrics in {@code registry}, refreshed before each of its scrapes. */
+    /**
+     * Registers the JVM metrics in {@code registry}, refreshed before each of its scrapes;
+     * once per registry: registering them again (a second app start) does nothing.
+     */
     public static void register(Registry registry) {
-        JvmMetrics metrics = new JvmMetrics(registry);
-        registry.beforeScrape(metrics::refresh);
+        if (registry.installFirstTime(JvmMetrics.class.getName())) {
+            JvmMetrics metrics = new JvmMetrics(registry);
+            registry.beforeScrape(metrics::refresh);
+        }
     }
 
     private static Gauge gauge(Registry registry, String name, String help) {

@@ -15,6 +15,8 @@ public abstract class MetricBuilder<B extends MetricBuilder<B, M>, M> {
     String help;
     String unit;
     String[] labelNames = new String[0];
+    /** Null: the registry's limit ({@link Registry#setSeriesLimit}). */
+    Long seriesLimit;
     Registry registry;
 
     MetricBuilder() {}
@@ -43,6 +45,19 @@ public abstract class MetricBuilder<B extends MetricBuilder<B, M>, M> {
             throw new IllegalArgumentException("label names must not be null");
         }
         this.labelNames = labelNames.clone();
+        return self();
+    }
+
+    /**
+     * The most label sets this metric keeps (default: the registry's, 2,000 unless
+     * {@link Registry#setSeriesLimit} changed it). Label values beyond it are recorded in
+     * one series whose labels are all {@code __overflow__}, and each refused label set is
+     * counted in {@code gds_metrics_series_refused_total{family="<name>"}}, so a client
+     * sending new values cannot grow the scrape without bound. {@code register()} throws
+     * {@link IllegalArgumentException} for a negative limit.
+     */
+    public B seriesLimit(long limit) {
+        this.seriesLimit = limit;
         return self();
     }
 

@@ -35,7 +35,8 @@ public abstract class MetricFamily<S> implements AutoCloseable {
         this.name = builder.name;
         this.kind = kind;
         this.family = Native.registerFamily(registry.handle(), kind, builder.name, builder.help, builder.unit,
-                builder.labelNames, buckets);
+                builder.labelNames, buckets, builder.seriesLimit != null,
+                builder.seriesLimit == null ? 0 : builder.seriesLimit);
         registry.keepAlive();
         Handles.freeFamilyWith(this, family);
         this.solo = builder.labelNames.length == 0 ? newSeries(nativeSeries(new String[0])) : null;
@@ -127,6 +128,11 @@ public abstract class MetricFamily<S> implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("metric `" + name + "` is closed; register it again to use it");
         }
+    }
+
+    /** The native family handle, for the subclasses' family-level calls; keep {@code this} reachable. */
+    final long family() {
+        return family;
     }
 
     private long nativeSeries(String[] values) {

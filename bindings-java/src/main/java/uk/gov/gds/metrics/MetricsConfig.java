@@ -12,8 +12,10 @@ public final class MetricsConfig {
     final Boolean authEnabled;
     final String metricsPath;
     final Integer instanceIndex;
+    final String[] routes;
 
     private MetricsConfig(Builder b) {
+        routes = b.routes;
         applicationId = b.applicationId;
         authEnabled = b.authEnabled;
         metricsPath = b.metricsPath;
@@ -35,8 +37,19 @@ public final class MetricsConfig {
         private Boolean authEnabled;
         private String metricsPath;
         private Integer instanceIndex;
+        private String[] routes;
 
         private Builder() {}
+
+        /**
+         * The app's own routes ({@code my-app.cloudapps.digital}, {@code host/path}), as
+         * {@code VCAP_APPLICATION.application_uris} lists them: the {@code host} label keeps
+         * these hosts and records every other as {@code other}.
+         */
+        public Builder routes(String... routes) {
+            this.routes = routes.clone();
+            return this;
+        }
 
         /** The app GUID that scrapes must send as {@code Authorization: Bearer <GUID>}. */
         public Builder applicationId(String guid) {

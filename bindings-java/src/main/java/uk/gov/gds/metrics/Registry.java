@@ -3,6 +3,8 @@ package uk.gov.gds.metrics;
 import java.lang.System.Logger.Level;
 import java.lang.ref.Reference;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import uk.gov.gds.metrics.internal.Handles;
 import uk.gov.gds.metrics.internal.Native;
@@ -15,12 +17,13 @@ import uk.gov.gds.metrics.internal.Native;
  * registries are for tests and for libraries that expose their own endpoint.
  */
 public final class Registry {
-    private static final Registry DEFAULT = new Registry();
 
     private static final System.Logger LOG = System.getLogger(Registry.class.getName());
 
     private final long handle;
     private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
+    /** The sets of families installed in this registry once, however many apps install them. */
+    private final Set<String> installed = ConcurrentHashMap.newKeySet();
 
     /** A new, empty registry. */
     public Registry() {
@@ -28,9 +31,24 @@ public final class Registry {
         Handles.freeRegistryWith(this, handle);
     }
 
-    /** The registry shared by the whole application. */
+    /**
+     * The registry shared by the whole application. It also exports the {@code client_java}
+     * default registries that are on the classpath (0.x {@code CollectorRegistry}, 1.x
+     * {@code PrometheusRegistry}), read at each scrape.
+     */
     public static Registry defaultRegistry() {
-        return DEFAULT;
+        return Default.REGISTRY;
+    }
+
+    /** Created on first use, so the native library loads only when a registry is needed. */
+    private static final class Default {
+        static final Registry REGISTRY = create();
+
+        private static Registry create() {
+            Registry registry = new Registry();
+            uk.gov.gds.metrics.clientjava.ClientJavaRegistries.exportWhenPresent(registry);
+            return registry;
+        }
     }
 
     /**
@@ -51,6 +69,28 @@ public final class Registry {
                 LOG.log(Level.WARNING, "a before-scrape action failed; its metrics keep their last values", e);
             }
         }
+    }
+
+    /**
+     * The series limit of every metric registered in this registry from now on that sets
+     * none itself ({@link MetricBuilder#seriesLimit}); 2,000 unless changed. A negative
+     * limit throws {@link IllegalArgumentException}.
+     */
+    public void setSeriesLimit(long limit) {
+        try {
+            Native.registrySetSeriesLimit(handle, limit);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Whether {@code what} is installed here for the first time: the JVM metrics, like the
+     * core's request metrics, are registered once per registry, so an app started twice in
+     * one JVM (one test class after another) shares them.
+     */
+    boolean installFirstTime(String what) {
+        return installed.add(what);
     }
 
     /** The whole exposition as text, as a scrape with the given format would return it. */

@@ -6,12 +6,17 @@ package engineering.reliability.gds.metrics.bundle;
  * {@link uk.gov.gds.metrics.dropwizard.MetricsBundle}: the endpoint on the application port
  * at {@code PROMETHEUS_METRICS_PATH}, with the app GUID as bearer token.
  *
- * <p>As before, JVM metrics are exposed too. {@code ENABLE_DROPWIZARD_METRICS} is no longer read: Dropwizard's own metrics are not
- * exported. New code should use {@link uk.gov.gds.metrics.dropwizard.MetricsBundle}.
+ * <p>As before, JVM metrics are exposed too, and Dropwizard's own metrics when
+ * {@code ENABLE_DROPWIZARD_METRICS} is {@code true} (any case). New code should use
+ * {@link uk.gov.gds.metrics.dropwizard.MetricsBundle} and say
+ * {@link #withDropwizardMetrics()} in code.
  */
 public class MetricsBundle extends uk.gov.gds.metrics.dropwizard.MetricsBundle {
     public MetricsBundle() {
         super();
         withJvmMetrics();
+        if (Boolean.parseBoolean(System.getenv("ENABLE_DROPWIZARD_METRICS"))) {
+            withDropwizardMetrics();
+        }
     }
 }

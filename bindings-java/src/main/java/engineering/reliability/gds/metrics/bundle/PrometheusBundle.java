@@ -2,6 +2,7 @@ package engineering.reliability.gds.metrics.bundle;
 
 import engineering.reliability.gds.metrics.config.PrometheusConfiguration;
 import io.dropwizard.core.ConfiguredBundle;
+import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 
 /**
@@ -19,12 +20,14 @@ public class PrometheusBundle implements ConfiguredBundle<PrometheusConfiguratio
     public static final String PROMETHEUS_METRICS_RESOURCE = "/prometheus/metrics";
 
     private final uk.gov.gds.metrics.dropwizard.MetricsBundle bundle = new uk.gov.gds.metrics.dropwizard.MetricsBundle()
-            .withJvmMetrics();
+            .withJvmMetrics().withDropwizardMetrics();
+
+    /** Nothing to set up before the environment exists (Dropwizard 1.3 requires the method). */
+    @Override
+    public void initialize(Bootstrap<?> bootstrap) {}
 
     @Override
     public void run(PrometheusConfiguration configuration, Environment environment) {
-        if (configuration.isPrometheusEnabled()) {
-            bundle.install(environment);
-        }
+        bundle.installWhen(configuration.isPrometheusEnabled(), environment);
     }
 }

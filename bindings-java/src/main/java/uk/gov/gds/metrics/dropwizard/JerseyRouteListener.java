@@ -1,6 +1,5 @@
 package uk.gov.gds.metrics.dropwizard;
 
-import jakarta.ws.rs.WebApplicationException;
 import java.util.List;
 import org.glassfish.jersey.server.ContainerRequest;
 import org.glassfish.jersey.server.internal.process.MappableException;
@@ -12,10 +11,11 @@ import org.glassfish.jersey.uri.UriTemplate;
 import uk.gov.gds.metrics.servlet.MetricsFilter;
 
 /**
- * Tells the {@link MetricsFilter} what Jersey knows and the servlet layer does not: the route
- * template that matched, and the exceptions Jersey turned into error responses itself.
+ * Tells the {@link MetricsFilter} what Jersey knows and the servlet layer does not: that its
+ * router saw the request, the route template that matched, and the exception Jersey turned
+ * into a response itself (the core decides whether it counts, from the final status).
  * Jersey keeps request properties in the servlet request's attributes, where the filter
- * reads them once the request is done.
+ * reads them when it records the request.
  */
 final class JerseyRouteListener implements ApplicationEventListener {
     @Override
@@ -27,17 +27,19 @@ final class JerseyRouteListener implements ApplicationEventListener {
     }
 
     private static void onRequestEvent(RequestEvent event) {
+        ContainerRequest request = event.getContainerRequest();
         switch (event.getType()) {
-            case RESOURCE_METHOD_START -> event.getContainerRequest()
-                    .setProperty(MetricsFilter.ROUTE_ATTRIBUTE, routeTemplate(event.getContainerRequest(), event));
-            case ON_EXCEPTION -> {
-                Throwable thrown = unwrap(event.getException());
-                if (isServerError(thrown)) {
-                    event.getContainerRequest().setProperty(MetricsFilter.EXCEPTION_ATTRIBUTE,
-                            thrown.getClass().getSimpleName());
-                }
-            }
-            default -> {}
+            case MATCHING_START:
+                request.setProperty(MetricsFilter.ROUTED_ATTRIBUTE, Boolean.TRUE);
+                break;
+            case RESOURCE_METHOD_START:
+                request.setProperty(MetricsFilter.ROUTE_ATTRIBUTE, routeTemplate(request, event));
+                break;
+            case ON_EXCEPTION:
+                request.setProperty(MetricsFilter.EXCEPTION_ATTRIBUTE, unwrap(event.getException()));
+                break;
+            default:
+                break;
         }
     }
 
@@ -77,10 +79,5 @@ final class JerseyRouteListener implements ApplicationEventListener {
             thrown = thrown.getCause();
         }
         return thrown;
-    }
-
-    /** Exceptions that end as a 5xx: anything but a deliberate 4xx {@link WebApplicationException}. */
-    private static boolean isServerError(Throwable e) {
-        return !(e instanceof WebApplicationException wae) || wae.getResponse().getStatus() >= 500;
     }
 }

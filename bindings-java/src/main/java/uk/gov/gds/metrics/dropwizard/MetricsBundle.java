@@ -4,8 +4,12 @@ import io.dropwizard.core.Configuration;
 import io.dropwizard.core.ConfiguredBundle;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.dropwizard.lifecycle.Managed;
 import jakarta.servlet.DispatcherType;
 import java.util.EnumSet;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.gzip.GzipHandler;
 import uk.gov.gds.metrics.Endpoint;
 import uk.gov.gds.metrics.JvmMetrics;
 import uk.gov.gds.metrics.MetricsConfig;
@@ -27,6 +31,7 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
     private final Registry registry;
     private final MetricsConfig config;
     private boolean jvmMetrics;
+    private boolean dropwizardMetrics;
     private Endpoint endpoint;
 
     /** The default registry, configured by the environment. */
@@ -46,6 +51,16 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
         return this;
     }
 
+    /**
+     * Also exports Dropwizard's own metrics ({@code environment.metrics()} without
+     * {@code jvm.*}) at each scrape, named as {@code client_java}'s Dropwizard bridge names
+     * them ({@link DropwizardExports}).
+     */
+    public MetricsBundle withDropwizardMetrics() {
+        this.dropwizardMetrics = true;
+        return this;
+    }
+
     @Override
     public void initialize(Bootstrap<?> bootstrap) {
         // Everything happens in run(), once the environment exists.
@@ -62,10 +77,48 @@ public class MetricsBundle implements ConfiguredBundle<Configuration> {
         if (jvmMetrics) {
             JvmMetrics.register(registry);
         }
+        if (dropwizardMetrics) {
+            DropwizardExports.register(registry, environment.metrics());
+        }
         environment.servlets()
                 .addFilter("gds-metrics", new MetricsFilter(endpoint))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         environment.jersey().register(new JerseyRouteListener());
+        // Managed objects start with the server, after its handlers and before its connectors
+        // accept a request: the same hook in every Dropwizard line.
+        environment.lifecycle().manage(new Managed() {
+            @Override
+            public void start() {
+                leaveTheEndpointToTheCore(environment);
+            }
+
+            @Override
+            public void stop() {}
+        });
+    }
+
+    /**
+     * Dropwizard's gzip handler (on by default) would compress the metrics response by its
+     * own reading of {@code Accept-Encoding}, on top of the core's decision (it gzips for
+     * {@code gzip;q=-1}, which the core refuses): exclude the endpoint's path from it.
+     */
+    private void leaveTheEndpointToTheCore(Environment environment) {
+        Server server = environment.getApplicationContext().getServer();
+        String context = environment.getApplicationContext().getContextPath();
+        String path = (context.equals("/") ? "" : context) + endpoint.metricsPath();
+        for (Handler gzip : server.getChildHandlersByClass(GzipHandler.class)) {
+            ((GzipHandler) gzip).addExcludedPaths(path);
+        }
+    }
+
+    /**
+     * {@link #install} when {@code enabled}, else nothing: the switch of the old
+     * {@code PrometheusBundle}s ({@code PrometheusConfiguration.isPrometheusEnabled()}).
+     */
+    public void installWhen(boolean enabled, Environment environment) {
+        if (enabled) {
+            install(environment);
+        }
     }
 
     /** The endpoint, once {@link #run} has created it. */

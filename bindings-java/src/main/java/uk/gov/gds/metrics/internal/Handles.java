@@ -18,43 +18,25 @@ public final class Handles {
 
     /** Frees a family handle when {@code owner} is collected. */
     public static void freeFamilyWith(Object owner, long family) {
-        CLEANER.register(owner, new FreeFamily(family));
+        freeWith(owner, family, Native::familyFree);
     }
 
     /** Frees a series handle of {@code kind} when {@code owner} is collected. */
     public static void freeSeriesWith(Object owner, int kind, long series) {
-        CLEANER.register(owner, new FreeSeries(kind, series));
+        freeWith(owner, series, handle -> Native.seriesFree(kind, handle));
     }
 
     /** Frees a registry handle when {@code owner} is collected. */
     public static void freeRegistryWith(Object owner, long registry) {
-        CLEANER.register(owner, new FreeRegistry(registry));
+        freeWith(owner, registry, Native::registryFree);
     }
 
-    /** Frees a handle with {@code free} when {@code owner} is collected. */
+    /**
+     * Frees a handle with {@code free} when {@code owner} is collected. The cleaning action
+     * captures only the handle and {@code free}, never the owner, which would keep it
+     * reachable for ever.
+     */
     public static void freeWith(Object owner, long handle, java.util.function.LongConsumer free) {
         CLEANER.register(owner, () -> free.accept(handle));
-    }
-
-    // Records, not lambdas over the owner: a cleaning action must not reach its owner.
-    private record FreeFamily(long family) implements Runnable {
-        @Override
-        public void run() {
-            Native.familyFree(family);
-        }
-    }
-
-    private record FreeSeries(int kind, long series) implements Runnable {
-        @Override
-        public void run() {
-            Native.seriesFree(kind, series);
-        }
-    }
-
-    private record FreeRegistry(long registry) implements Runnable {
-        @Override
-        public void run() {
-            Native.registryFree(registry);
-        }
     }
 }

@@ -10,7 +10,7 @@ package uk.gov.gds.metrics.internal;
  * take primitives only and do no checking at all, which is what makes them cheap.
  */
 public final class Native {
-    /** Metric kinds, numbered as in {@code metrics.rs}. */
+    /** Metric kinds, numbered as in {@code metrics.rs}; {@link #kindNames()} gives the native numbering. */
     public static final int COUNTER = 0;
     public static final int GAUGE = 1;
     public static final int HISTOGRAM = 2;
@@ -27,28 +27,34 @@ public final class Native {
     public static void ensureLoaded() {}
 
     public static native long liveHandles();
+    /** Each metric kind's name ({@code "COUNTER"}, ...) at its native number. */
+    public static native String[] kindNames();
+    /** The Java exception class the core's error kind ({@code "InvalidArgument"}, ...) is thrown as. */
+    public static native String exceptionClassOf(String errorKind);
 
     // Registry
     public static native long registryNew();
     public static native void registryFree(long registry);
     public static native String registryRender(long registry, boolean openMetrics);
     public static native boolean registryUnregister(long registry, String name);
+    public static native void registrySetSeriesLimit(long registry, long limit);
 
     // Families
     public static native long registerFamily(
-            long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets);
+            long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets,
+            boolean hasSeriesLimit, long seriesLimit);
     public static native void familyFree(long family);
     public static native boolean familyUnregister(long registry, long family);
     public static native long familyLabels(long family, String[] values);
     public static native boolean familyRemove(long family, String[] values);
     public static native void familyClear(long family);
     public static native void seriesFree(int kind, long series);
+    public static native void familyCounterInc(long family, String[] values, double amount);
 
     // Series: hot paths
     public static native void counterInc(long series);
     public static native void counterIncLong(long series, long amount);
-    public static native boolean counterIncDouble(long series, double amount);
-    public static native String counterIncError(long series, double amount);
+    public static native void counterIncDouble(long series, double amount);
     public static native double counterGet(long series);
     public static native void gaugeSet(long series, double value);
     public static native void gaugeAdd(long series, double delta);
@@ -58,17 +64,23 @@ public final class Native {
     public static native void summaryObserve(long series, double value);
     // Endpoint and request metrics
     public static native long endpointNew(
-            long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex);
+            long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex,
+            String[] routes);
     public static native void endpointFree(long endpoint);
     public static native String endpointPath(long endpoint);
     public static native boolean endpointAuthEnabled(long endpoint);
     public static native String[] endpointWarnings(long endpoint);
-    public static native boolean endpointMatches(long endpoint, String path);
-    public static native Object endpointHandle(long endpoint, String method, String path, String[] headers);
-    public static native void recordRequest(
-            long endpoint, String method, String host, String route, int status, double seconds);
-    public static native void recordException(long endpoint, String className);
-    public static native String collapseIds(String path);
+    public static native boolean endpointMatches(long endpoint, String mount, String target);
+    public static native Object endpointHandle(
+            long endpoint, String method, String mount, String target, String[] headers);
+    public static native void recordRequest(long endpoint, String method, String host, String rawPath,
+            boolean hasRouter, String route, int status, double seconds,
+            String exceptionClass, String exceptionAncestor, boolean escaped);
+
+    // Families computed at scrape time outside the core (Dropwizard's metrics)
+    public static native long foreignNew(long registry);
+    public static native void foreignFree(long foreign);
+    public static native void foreignSet(long foreign, int[] ints, String[] strings, double[] doubles);
 
     public static native long distributionCount(int kind, long series);
     public static native double distributionSum(int kind, long series);

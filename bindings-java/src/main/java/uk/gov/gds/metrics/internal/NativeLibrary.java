@@ -54,12 +54,21 @@ final class NativeLibrary {
         if (os.startsWith("mac")) {
             return "macos-" + arch;
         }
-        String cpu = switch (arch) {
-            case "amd64", "x86_64" -> "x86_64";
-            case "aarch64", "arm64" -> "aarch64";
-            default -> arch;
-        };
-        return os.replace(' ', '_') + "-" + cpu;
+        return os.replace(' ', '_') + "-" + cpu(arch);
+    }
+
+    /** The CPU as the platform directories name it. */
+    private static String cpu(String arch) {
+        switch (arch) {
+            case "amd64":
+            case "x86_64":
+                return "x86_64";
+            case "aarch64":
+            case "arm64":
+                return "aarch64";
+            default:
+                return arch;
+        }
     }
 
     static String fileName() {

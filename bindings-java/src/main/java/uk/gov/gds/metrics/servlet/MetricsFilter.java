@@ -21,20 +21,23 @@ import uk.gov.gds.metrics.EndpointResponse;
  * A Jakarta Servlet filter that serves the metrics endpoint and counts every request.
  *
  * <p>Map it to {@code /*}, first in the chain, so the endpoint answers before the app's own
- * security filters (it has its own auth). Requests for the metrics path are answered by the
- * core; all others go down the chain untouched and are recorded in the request metrics:
+ * security filters (it has its own auth). A request whose URI, exactly as the client sent
+ * it, is the metrics path below the context path is answered by the core; all others go
+ * down the chain untouched and their facts are reported to the core, which decides every
+ * label:
  * <ul>
- *   <li>{@code path}: the request attribute {@link #ROUTE_ATTRIBUTE} if a framework set it
- *       (the Dropwizard bundle sets the Jersey route template); otherwise the request path
- *       with ids and UUIDs collapsed, as for any app without a router; {@code No endpoint}
- *       for a {@code 404} that no route claimed;</li>
- *   <li>exceptions: one thrown down the chain is counted by class name and the request as
- *       {@code 500}, then rethrown; one a framework turned into a response itself is counted
- *       if it put the class name in {@link #EXCEPTION_ATTRIBUTE}.</li>
+ *   <li>the route: the request attribute {@link #ROUTE_ATTRIBUTE} if a framework set it
+ *       (the Dropwizard bundle sets the Jersey route template), and whether a router saw
+ *       the request at all ({@link #ROUTED_ATTRIBUTE});</li>
+ *   <li>the exception: one thrown down the chain (which escaped the app, and is rethrown),
+ *       or one a framework turned into a response itself and put in
+ *       {@link #EXCEPTION_ATTRIBUTE}.</li>
  * </ul>
  *
- * <p>A request that goes asynchronous is recorded when the filter chain returns, with the
- * status set by then.
+ * <p>A request is recorded just before its response can reach the client (see
+ * {@link RecordingResponse}), or when the filter chain returns if nothing was sent by then;
+ * a request that goes asynchronous and has sent nothing is recorded with the status set by
+ * then.
  *
  * <p>Without Dropwizard: {@code new MetricsFilter(Endpoint.fromEnvironment())} in code, or
  * the no-argument constructor (as {@code web.xml} needs), which builds that endpoint in
@@ -43,7 +46,9 @@ import uk.gov.gds.metrics.EndpointResponse;
 public class MetricsFilter implements Filter {
     /** Request attribute holding the route template that served the request. */
     public static final String ROUTE_ATTRIBUTE = "uk.gov.gds.metrics.route";
-    /** Request attribute holding the class name of an exception a framework handled itself. */
+    /** Request attribute set (to {@code Boolean.TRUE}) by a framework whose router saw the request. */
+    public static final String ROUTED_ATTRIBUTE = "uk.gov.gds.metrics.routed";
+    /** Request attribute holding the {@link Throwable} a framework turned into a response itself. */
     public static final String EXCEPTION_ATTRIBUTE = "uk.gov.gds.metrics.exception";
 
     private volatile Endpoint endpoint;
@@ -63,6 +68,10 @@ public class MetricsFilter implements Filter {
         }
     }
 
+    /** Nothing to release (Servlet 3.1 containers, such as Dropwizard 1.3's, require the method). */
+    @Override
+    public void destroy() {}
+
     /** The endpoint this filter serves. */
     public Endpoint endpoint() {
         return endpoint;
@@ -71,21 +80,22 @@ public class MetricsFilter implements Filter {
     @Override
     public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
             throws IOException, ServletException {
-        if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)) {
+        if (!(req instanceof HttpServletRequest) || !(res instanceof HttpServletResponse)) {
             chain.doFilter(req, res);
             return;
         }
-        String path = pathWithinApplication(request);
-        if (endpoint.matches(path)) {
-            serveMetrics(request, response, path);
+        HttpServletRequest request = (HttpServletRequest) req;
+        HttpServletResponse response = (HttpServletResponse) res;
+        if (endpoint.matches(request.getContextPath(), request.getRequestURI())) {
+            serveMetrics(request, response);
         } else {
-            serveApplication(request, response, chain, path);
+            serveApplication(request, response, chain);
         }
     }
 
-    private void serveMetrics(HttpServletRequest request, HttpServletResponse response, String path)
-            throws IOException {
-        EndpointResponse answer = endpoint.handle(request.getMethod(), path, headers(request));
+    private void serveMetrics(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        EndpointResponse answer = endpoint.handle(request.getMethod(), request.getContextPath(),
+                request.getRequestURI(), headers(request));
         response.setStatus(answer.status());
         for (Map.Entry<String, String> header : answer.headers()) {
             response.addHeader(header.getKey(), header.getValue());
@@ -96,36 +106,30 @@ public class MetricsFilter implements Filter {
         }
     }
 
-    private void serveApplication(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
-            String path) throws IOException, ServletException {
+    private void serveApplication(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         long start = System.nanoTime();
-        int status = HttpServletResponse.SC_INTERNAL_SERVER_ERROR;
-        String exception = null;
+        Throwable[] escaped = new Throwable[1];
+        RecordingResponse recording = new RecordingResponse(response,
+                () -> record(request, response, start, escaped[0]));
         try {
-            chain.doFilter(request, response);
-            status = response.getStatus();
+            chain.doFilter(request, recording);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            exception = rootCause(e).getClass().getSimpleName();
+            escaped[0] = rootCause(e);
             throw e;
         } finally {
-            if (exception == null && request.getAttribute(EXCEPTION_ATTRIBUTE) instanceof String handled) {
-                exception = handled;
-            }
-            if (exception != null) {
-                endpoint.recordException(exception);
-            }
-            endpoint.recordRequest(request.getMethod(), request.getHeader("Host"), route(request, path, status),
-                    status, (System.nanoTime() - start) / 1e9);
+            recording.recordOnce();
         }
     }
 
-    /** The framework's route if it told us; else no route for a 404; else the path with ids collapsed. */
-    private static String route(HttpServletRequest request, String path, int status) {
+    private void record(HttpServletRequest request, HttpServletResponse response, long start, Throwable escaped) {
+        Object handled = request.getAttribute(EXCEPTION_ATTRIBUTE);
         Object route = request.getAttribute(ROUTE_ATTRIBUTE);
-        if (route instanceof String template) {
-            return template;
-        }
-        return status == HttpServletResponse.SC_NOT_FOUND ? null : Endpoint.collapseIds(path);
+        Throwable exception = escaped != null ? escaped : handled instanceof Throwable ? (Throwable) handled : null;
+        endpoint.record(request.getMethod(), request.getHeader("Host"), request.getRequestURI(),
+                Boolean.TRUE.equals(request.getAttribute(ROUTED_ATTRIBUTE)),
+                route instanceof String ? (String) route : null, response.getStatus(),
+                (System.nanoTime() - start) / 1e9, exception, escaped != null);
     }
 
     /** A servlet container wraps what the app threw; the app's own exception is the cause. */
@@ -135,13 +139,6 @@ public class MetricsFilter implements Filter {
             cause = cause.getCause();
         }
         return cause;
-    }
-
-    /** The request path below the context path, still percent-encoded, without the query. */
-    private static String pathWithinApplication(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        String context = request.getContextPath();
-        return context.isEmpty() || !uri.startsWith(context) ? uri : uri.substring(context.length());
     }
 
     private static List<Map.Entry<String, String>> headers(HttpServletRequest request) {

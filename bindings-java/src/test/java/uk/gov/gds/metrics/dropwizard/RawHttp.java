@@ -16,23 +16,23 @@ import java.util.zip.GZIPInputStream;
  * HTTP/1.1 over a plain socket, so tests can send what real clients and attackers send
  * (repeated headers, raw non-ASCII bytes, any Host) without a client library tidying it up.
  */
-final class RawHttp {
+public final class RawHttp {
     private RawHttp() {}
 
     /** A parsed response. */
-    record Response(int status, List<String[]> headers, byte[] body) {
+    public record Response(int status, List<String[]> headers, byte[] body) {
         /** The values of header {@code name}, case-insensitively. */
-        List<String> headers(String name) {
+        public List<String> headers(String name) {
             return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).toList();
         }
 
-        String header(String name) {
+        public String header(String name) {
             List<String> values = headers(name);
             return values.isEmpty() ? null : values.get(0);
         }
 
         /** The body as text, gunzipped if the response says it is gzip. */
-        String text() throws IOException {
+        public String text() throws IOException {
             byte[] bytes = body;
             if ("gzip".equals(header("Content-Encoding"))) {
                 try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
@@ -44,7 +44,7 @@ final class RawHttp {
     }
 
     /** Sends {@code method path} with {@code headerLines} (each {@code Name: value}, as raw bytes). */
-    static Response send(int port, String method, String path, byte[]... headerLines) throws IOException {
+    public static Response send(int port, String method, String path, byte[]... headerLines) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
@@ -65,7 +65,7 @@ final class RawHttp {
     }
 
     /** A header line from text. */
-    static byte[] h(String line) {
+    public static byte[] h(String line) {
         return line.getBytes(StandardCharsets.UTF_8);
     }
 

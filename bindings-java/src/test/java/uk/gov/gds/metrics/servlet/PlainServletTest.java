@@ -41,6 +41,11 @@ class PlainServletTest {
             if (req.getRequestURI().endsWith("/fail")) {
                 System.out.println(1 / (req.getRequestURI().length() - req.getRequestURI().length()));
             }
+            if (req.getRequestURI().endsWith("/anonymous")) {
+                throw new IllegalStateException("an anonymous subclass") {
+                    private static final long serialVersionUID = 1L;
+                };
+            }
             resp.getWriter().write("order");
         }
     }
@@ -70,15 +75,9 @@ class PlainServletTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Scrapes until every line shows (requests are recorded just after their response is sent). */
-    private static String scrapeUntilItShows(String... lines) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        String text = get("/metrics").body();
-        while (!java.util.Arrays.stream(lines).allMatch(text::contains) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            text = get("/metrics").body();
-        }
-        return text;
+    /** The exposition right now: a request is recorded before its client has the response. */
+    private static String scrapeText() throws IOException, InterruptedException {
+        return get("/metrics").body();
     }
 
     @Test
@@ -86,7 +85,7 @@ class PlainServletTest {
         assertEquals(200, get("/orders/123/items/550e8400-e29b-41d4-a716-446655440000").statusCode());
         String line = "http_server_requests_total{method=\"GET\",host=\"127.0.0.1:" + port
                 + "\",path=\"/orders/:id/items/:uuid\",code=\"200\"} 1.0\n";
-        String text = scrapeUntilItShows(line);
+        String text = scrapeText();
         assertTrue(text.contains(line), text);
     }
 
@@ -95,7 +94,7 @@ class PlainServletTest {
         assertEquals(404, get("/nowhere/42").statusCode());
         String line = "http_server_requests_total{method=\"GET\",host=\"127.0.0.1:" + port
                 + "\",path=\"No endpoint\",code=\"404\"} 1.0\n";
-        String text = scrapeUntilItShows(line);
+        String text = scrapeText();
         assertTrue(text.contains(line), text);
     }
 
@@ -105,7 +104,26 @@ class PlainServletTest {
         String request = "http_server_requests_total{method=\"GET\",host=\"127.0.0.1:" + port
                 + "\",path=\"/orders/fail\",code=\"500\"} 1.0\n";
         String exception = "http_server_exceptions_total{error=\"ArithmeticException\"} 1.0\n";
-        String text = scrapeUntilItShows(request, exception);
+        String text = scrapeText();
         assertTrue(text.contains(request) && text.contains(exception), text);
+    }
+
+    @Test
+    void anAnonymousExceptionIsNamedByItsNearestNamedAncestor() throws IOException, InterruptedException {
+        assertEquals(500, get("/orders/anonymous").statusCode());
+        String exception = "http_server_exceptions_total{error=\"IllegalStateException\"} 1.0\n";
+        String text = scrapeText();
+        assertTrue(text.contains(exception), text);
+    }
+
+    /** Each request is in a scrape made the moment its response is read, every time. */
+    @Test
+    void aScrapeRightAfterAResponseSeesIt() throws IOException, InterruptedException {
+        for (int i = 1; i <= 300; i++) {
+            assertEquals(200, get("/orders/race").statusCode());
+            String line = "http_server_requests_total{method=\"GET\",host=\"127.0.0.1:" + port
+                    + "\",path=\"/orders/race\",code=\"200\"} " + i + ".0\n";
+            assertTrue(scrapeText().contains(line), "request " + i + " missing from the scrape right after it");
+        }
     }
 }

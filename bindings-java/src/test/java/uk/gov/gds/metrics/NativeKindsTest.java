@@ -1,0 +1,20 @@
+package uk.gov.gds.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import org.junit.jupiter.api.Test;
+import uk.gov.gds.metrics.internal.Native;
+
+/** The metric kind numbers of {@code Native.java} are the jni crate's. */
+class NativeKindsTest {
+    @Test
+    void javaKindNumbersMatchTheNativeOnes() {
+        String[] byJavaNumber = new String[5];
+        byJavaNumber[Native.COUNTER] = "COUNTER";
+        byJavaNumber[Native.GAUGE] = "GAUGE";
+        byJavaNumber[Native.HISTOGRAM] = "HISTOGRAM";
+        byJavaNumber[Native.SUMMARY] = "SUMMARY";
+        byJavaNumber[Native.INFO] = "INFO";
+        assertArrayEquals(Native.kindNames(), byJavaNumber);
+    }
+}

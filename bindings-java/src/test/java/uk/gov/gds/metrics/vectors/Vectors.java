@@ -1,0 +1,83 @@
+package uk.gov.gds.metrics.vectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.function.ThrowingConsumer;
+import uk.gov.gds.metrics.MetricsConfig;
+
+/** The shared conformance vectors of {@code core/tests/vectors}, one JUnit test per case. */
+final class Vectors {
+    private static final Path DIRECTORY = Path.of("..", "core", "tests", "vectors");
+
+    private Vectors() {}
+
+    /** The cases of {@code file}. */
+    static List<JsonNode> cases(String file) {
+        try {
+            JsonNode doc = new ObjectMapper().readTree(DIRECTORY.resolve(file).toFile());
+            List<JsonNode> cases = new ArrayList<>();
+            doc.get("cases").forEach(cases::add);
+            return cases;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the vectors in " + DIRECTORY.resolve(file), e);
+        }
+    }
+
+    /** One dynamic test per case of {@code file}, named by the case. */
+    static Stream<DynamicTest> tests(String file, ThrowingConsumer<JsonNode> run) {
+        return cases(file).stream().map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> run.accept(c)));
+    }
+
+    static String[] strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        if (array != null) {
+            array.forEach(v -> out.add(v.asText()));
+        }
+        return out.toArray(new String[0]);
+    }
+
+    static String textOrNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    /** The settings a vector gives in code (the tests run with an empty environment). */
+    static MetricsConfig config(JsonNode settings) {
+        MetricsConfig.Builder builder = MetricsConfig.builder();
+        if (settings == null) {
+            return builder.build();
+        }
+        if (settings.hasNonNull("application_id")) {
+            builder.applicationId(settings.get("application_id").asText());
+        }
+        if (settings.hasNonNull("auth_enabled")) {
+            builder.authEnabled(settings.get("auth_enabled").asBoolean());
+        }
+        if (settings.hasNonNull("metrics_path")) {
+            builder.metricsPath(settings.get("metrics_path").asText());
+        }
+        if (settings.has("routes")) {
+            builder.routes(strings(settings.get("routes")));
+        }
+        return builder.build();
+    }
+
+    /** An amount as the vectors write it: a number, or {@code "NaN"}, {@code "+Inf"}, {@code "-Inf"}. */
+    static double amount(JsonNode node) {
+        if (node.isNumber()) {
+            return node.asDouble();
+        }
+        return switch (node.asText()) {
+            case "NaN" -> Double.NaN;
+            case "+Inf" -> Double.POSITIVE_INFINITY;
+            case "-Inf" -> Double.NEGATIVE_INFINITY;
+            default -> throw new IllegalArgumentException("not an amount: " + node);
+        };
+    }
+}
