@@ -1,7 +1,7 @@
 //! What a metric family is: name, help, unit, type and label names.
 
 use crate::error::{Error, Result};
-use crate::name::{LabelName, MetricName};
+use crate::name::{LabelName, MetricName, NameValidation};
 
 /// The type of a metric family, as exposed in `# TYPE` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,6 +59,7 @@ pub struct Opts {
     pub(crate) help: String,
     pub(crate) unit: Option<String>,
     pub(crate) labels: Vec<String>,
+    pub(crate) validation: Option<NameValidation>,
 }
 
 impl Opts {
@@ -87,14 +88,24 @@ impl Opts {
         self
     }
 
+    /// Which names to accept: any UTF-8 name (the default) or only the legacy set. A
+    /// registry's own default ([`Registry::set_name_validation`](crate::Registry::set_name_validation))
+    /// applies when this is not set.
+    pub fn name_validation(mut self, validation: NameValidation) -> Self {
+        self.validation = Some(validation);
+        self
+    }
+
     /// Validates the options for a family of type `kind`.
     pub(crate) fn into_descriptor(self, kind: MetricType) -> Result<Descriptor> {
+        let validation = self.validation.unwrap_or_default();
         let name = match kind.implied_suffix() {
             Some(suffix) => self.name.strip_suffix(suffix).unwrap_or(&self.name),
             None => &self.name,
         };
-        let name = MetricName::new(name)?;
-        let label_names = LabelName::list(name.as_str(), &self.labels, kind.reserved_labels())?;
+        let name = MetricName::with_validation(name, validation)?;
+        let label_names =
+            LabelName::list_with_validation(name.as_str(), &self.labels, kind.reserved_labels(), validation)?;
         if let Some(unit) = &self.unit {
             check_unit(name.as_str(), unit)?;
         }
@@ -144,6 +155,11 @@ impl Descriptor {
     /// The family name (without `_total` for counters or `_info` for info metrics).
     pub fn name(&self) -> &str {
         self.name.as_str()
+    }
+
+    /// The validated family name, which knows whether it is a legacy name.
+    pub fn metric_name(&self) -> &MetricName {
+        &self.name
     }
 
     /// The help text, unescaped.

@@ -54,11 +54,12 @@ pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
 pub use descriptor::{Descriptor, MetricType, Opts};
 pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, Result};
-pub use exposition::{Encoder, FamilyEncoder, Format};
+pub use exposition::{Encoder, Escaping, FamilyEncoder, Format, HistogramSample};
 pub use metrics::{
-    Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
+    Buckets, Counter, Exemplar, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric,
+    NativeBuckets, NativeSnapshot, SparseBuckets, Summary, DEFAULT_BUCKETS, EXEMPLAR_MAX_RUNES,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
-pub use name::{LabelName, MetricName};
+pub use name::{LabelName, MetricName, NameValidation};
 pub use registry::{Collector, Registry};
 pub use request_metrics::{collapse_ids, RequestMetrics};

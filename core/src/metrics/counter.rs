@@ -1,6 +1,7 @@
 //! Counters: values that only go up.
 
 use super::atomic::{unix_now, AtomicF64, StripedU64};
+use super::exemplar::{Exemplar, ExemplarSlots};
 use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
@@ -24,6 +25,8 @@ struct CounterCore {
     created: f64,
     desc: Arc<Descriptor>,
     shared: Option<Slots>,
+    /// The exemplar of the latest increment that carried one.
+    exemplar: ExemplarSlots,
 }
 
 impl Counter {
@@ -60,6 +63,21 @@ impl Counter {
         Ok(())
     }
 
+    /// Adds `amount` (finite, not negative) and keeps `labels` (`trace_id`, `span_id`,
+    /// ...) as the counter's exemplar, shown in OpenMetrics and protobuf. Fails, adding
+    /// nothing, on a bad amount or labels beyond the OpenMetrics limit of 128 characters.
+    pub fn inc_with_exemplar(&self, amount: f64, labels: &[(&str, &str)]) -> Result<()> {
+        let exemplar = Exemplar::new(self.0.desc.name(), labels, amount)?;
+        self.inc_by_f64(amount)?;
+        self.0.exemplar.record(1, 0, exemplar);
+        Ok(())
+    }
+
+    /// The exemplar of the latest increment that carried one.
+    pub fn exemplar(&self) -> Option<Exemplar> {
+        self.0.exemplar.get(0)
+    }
+
     /// The current total (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
         match &self.0.shared {
@@ -77,6 +95,7 @@ impl Counter {
     pub fn reset(&self) {
         self.0.whole.reset();
         self.0.fraction.set(0.0);
+        self.0.exemplar.clear();
         if let Some(slots) = &self.0.shared {
             slots.set_f64(COUNTER_WHOLE, 0.0);
             slots.set_f64(COUNTER_FRACTION, 0.0);
@@ -92,6 +111,7 @@ impl Counter {
             created: unix_now(),
             desc: desc.clone(),
             shared,
+            exemplar: ExemplarSlots::default(),
         }))
     }
 }
@@ -109,6 +129,7 @@ impl Metric for Counter {
     }
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        family.counter(values, self.get(), Some(self.created()));
+        let exemplar = self.exemplar();
+        family.counter_with_exemplar(values, self.get(), Some(self.created()), exemplar.as_ref());
     }
 }

@@ -1,16 +1,19 @@
 //! Histograms and summaries: distributions of observed values.
 //!
-//! Observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
+//! A histogram keeps classic buckets, native buckets (see [`NativeBuckets`]) or both.
+//! Classic-only observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
 //! `_count`, `_sum` covers exactly the counted observations). It uses the hot/cold scheme of
 //! the Go client: observers add to the "hot" shard and count themselves in a shared word
 //! whose top bit names the hot shard; a scrape flips that bit, waits for the observers
 //! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
 
 use super::atomic::{unix_now, AtomicF64};
+use super::exemplar::{Exemplar, ExemplarSlots};
+use super::native::{AfterObserve, NativeBuckets, NativeSnapshot, NativeState};
 use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
-use crate::exposition::FamilyEncoder;
+use crate::exposition::{FamilyEncoder, HistogramSample};
 use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
 use crate::multiprocess::Slots;
 use parking_lot::Mutex;
@@ -74,6 +77,59 @@ impl Default for Buckets {
     }
 }
 
+/// What a histogram family keeps: classic buckets, native buckets, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramConfig {
+    classic: Option<Buckets>,
+    native: Option<NativeBuckets>,
+}
+
+impl Default for HistogramConfig {
+    fn default() -> Self {
+        Self::classic(Buckets::default())
+    }
+}
+
+impl HistogramConfig {
+    /// Classic buckets only.
+    pub fn classic(buckets: Buckets) -> Self {
+        HistogramConfig {
+            classic: Some(buckets),
+            native: None,
+        }
+    }
+
+    /// Native buckets, with classic ones beside them when `classic` is given (text
+    /// formats show only those; protobuf both).
+    pub fn native(native: NativeBuckets, classic: Option<Buckets>, metric: &str) -> Result<Self> {
+        Ok(HistogramConfig {
+            classic,
+            native: Some(native.validate(metric)?),
+        })
+    }
+
+    /// The finite classic bounds (empty for a native-only histogram).
+    pub fn bounds(&self) -> &[f64] {
+        self.classic.as_ref().map_or(&[], Buckets::bounds)
+    }
+
+    /// The native-bucket settings, if the histogram keeps native buckets.
+    pub fn native_buckets(&self) -> Option<&NativeBuckets> {
+        self.native.as_ref()
+    }
+
+    /// The index of the classic bucket `v` falls in (0 without classic buckets: `+Inf`).
+    #[inline]
+    fn index(&self, v: f64) -> usize {
+        self.classic.as_ref().map_or(0, |b| b.index(v))
+    }
+
+    /// Classic buckets including `+Inf`.
+    fn slots(&self) -> usize {
+        self.bounds().len() + 1
+    }
+}
+
 /// A consistent copy of a histogram's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramSnapshot {
@@ -119,6 +175,8 @@ struct Core {
     /// Serialises scrapes of this series (observers never take it).
     scrape: Mutex<()>,
     created: f64,
+    /// The newest exemplar of each classic bucket.
+    exemplars: ExemplarSlots,
 }
 
 impl Core {
@@ -128,6 +186,7 @@ impl Core {
             shards: [Shard::new(len), Shard::new(len)],
             scrape: Mutex::new(()),
             created: unix_now(),
+            exemplars: ExemplarSlots::default(),
         }
     }
 
@@ -169,92 +228,246 @@ impl Core {
     }
 }
 
+/// A histogram with native buckets: every field behind one lock, so a scrape sees count,
+/// sum, classic and native buckets of the same observations, and a reset or a schema
+/// change is atomic.
+#[derive(Debug)]
+struct NativeSeries {
+    count: u64,
+    sum: f64,
+    /// Per-bucket classic counts, `+Inf` last (one slot for a native-only histogram).
+    classic: Vec<u64>,
+    native: NativeState,
+    created: f64,
+}
+
+impl NativeSeries {
+    fn new(config: &HistogramConfig, native: NativeBuckets) -> Self {
+        NativeSeries {
+            count: 0,
+            sum: 0.0,
+            classic: vec![0; config.slots()],
+            native: NativeState::new(native),
+            created: unix_now(),
+        }
+    }
+
+    fn observe(&mut self, index: usize, v: f64) -> AfterObserve {
+        self.count += 1;
+        self.sum += v;
+        self.classic[index] += 1;
+        self.native.observe(v)
+    }
+
+    fn reset(&mut self) {
+        self.count = 0;
+        self.sum = 0.0;
+        self.classic.iter_mut().for_each(|c| *c = 0);
+        self.native.reset();
+        self.created = unix_now();
+    }
+}
+
 /// A histogram series. Cloning is cheap and shares the series.
 #[derive(Debug, Clone)]
 pub struct Histogram {
     core: Arc<Core>,
-    buckets: Buckets,
+    config: HistogramConfig,
     /// In multi-process mode: one count per bucket (`+Inf` last), then the sum.
     shared: Option<Slots>,
+    /// Set when the histogram keeps native buckets.
+    native: Option<Arc<Mutex<NativeSeries>>>,
 }
 
 impl Histogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        let index = self.buckets.index(v);
-        match &self.shared {
-            None => self.core.observe(index, v),
-            Some(slots) => {
+        let index = self.config.index(v);
+        if let Some(native) = &self.native {
+            self.observe_native(native, index, v);
+        }
+        match (&self.shared, &self.native) {
+            (Some(slots), _) => {
                 slots.add_u64(index, 1);
                 slots.add_f64(slots.len() - 1, v);
             }
+            (None, None) => self.core.observe(index, v),
+            (None, Some(_)) => {}
         }
+    }
+
+    fn observe_native(&self, native: &Mutex<NativeSeries>, index: usize, v: f64) {
+        let mut series = native.lock();
+        if series.observe(index, v) == AfterObserve::Reset {
+            series.reset();
+            self.core.exemplars.clear();
+            series.observe(index, v);
+        }
+    }
+
+    /// Records one observation and keeps `labels` (`trace_id`, `span_id`, ...) as the
+    /// exemplar of its bucket (the newest per bucket wins), shown in OpenMetrics and
+    /// protobuf. Fails, recording nothing, when the labels exceed the OpenMetrics limit
+    /// of 128 characters.
+    pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
+        let exemplar = Exemplar::new("histogram", labels, v)?;
+        self.observe(v);
+        let index = self.config.index(v);
+        self.core.exemplars.record(self.config.slots(), index, exemplar);
+        Ok(())
     }
 
     /// A consistent copy of the series (of this process, in multi-process mode).
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut cumulative = Vec::with_capacity(self.buckets.bounds().len() + 1);
+        let mut cumulative = Vec::with_capacity(self.config.slots());
         let sum = self.snapshot_into(&mut cumulative);
         HistogramSnapshot { cumulative, sum }
     }
 
-    /// Cumulative counts into `cumulative`; returns the sum.
-    fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
-        let Some(slots) = &self.shared else {
-            return self.core.snapshot(cumulative);
-        };
-        let buckets = slots.len() - 1;
-        cumulative.clear();
-        let mut total = 0;
-        for i in 0..buckets {
-            total += slots.get_u64(i);
-            cumulative.push(total);
-        }
-        slots.get_f64(buckets)
+    /// The native buckets, if the histogram keeps them.
+    pub fn native_snapshot(&self) -> Option<NativeSnapshot> {
+        Some(self.native.as_ref()?.lock().native.snapshot.clone())
     }
 
-    /// The finite bucket bounds.
-    pub fn buckets(&self) -> &Buckets {
-        &self.buckets
+    /// Cumulative counts into `cumulative`; returns the sum.
+    fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
+        if let Some(slots) = &self.shared {
+            let buckets = slots.len() - 1;
+            cumulative.clear();
+            let mut total = 0;
+            for i in 0..buckets {
+                total += slots.get_u64(i);
+                cumulative.push(total);
+            }
+            return slots.get_f64(buckets);
+        }
+        if let Some(native) = &self.native {
+            let series = native.lock();
+            cumulate(&series.classic, cumulative);
+            return series.sum;
+        }
+        self.core.snapshot(cumulative)
     }
+
+    /// The finite classic bucket bounds (empty for a native-only histogram).
+    pub fn bounds(&self) -> &[f64] {
+        self.config.bounds()
+    }
+
+    /// What the histogram keeps.
+    pub fn config(&self) -> &HistogramConfig {
+        &self.config
+    }
+
+    fn encode_native<V: AsRef<str>>(
+        &self,
+        native: &Mutex<NativeSeries>,
+        family: &mut FamilyEncoder<'_, '_>,
+        values: &[V],
+    ) {
+        let (count, sum, created, snapshot) = SCRATCH.with_borrow_mut(|(cumulative, _)| {
+            let series = native.lock();
+            cumulate(&series.classic, cumulative);
+            (
+                series.count,
+                series.sum,
+                series.created,
+                series.native.snapshot.clone(),
+            )
+        });
+        SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
+            self.core.exemplars.copy_into(exemplars);
+            let classic = !self.config.bounds().is_empty();
+            family.histogram_sample(
+                values,
+                &HistogramSample {
+                    bounds: self.config.bounds(),
+                    cumulative: if classic { cumulative } else { &[] },
+                    count,
+                    sum,
+                    created: Some(created),
+                    exemplars: exemplars,
+                    native: Some(&snapshot),
+                },
+            );
+        });
+    }
+}
+
+/// Per-bucket counts to cumulative ones.
+fn cumulate(buckets: &[u64], cumulative: &mut Vec<u64>) {
+    cumulative.clear();
+    let mut total = 0;
+    cumulative.extend(buckets.iter().map(|n| {
+        total += n;
+        total
+    }));
 }
 
 impl Metric for Histogram {
     const TYPE: MetricType = MetricType::Histogram;
-    type Config = Buckets;
+    type Config = HistogramConfig;
 
-    fn new_series(_: &Arc<Descriptor>, buckets: &Buckets) -> Self {
+    fn new_series(_: &Arc<Descriptor>, config: &HistogramConfig) -> Self {
+        let native = config
+            .native
+            .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
+        let core_len = if native.is_some() { 0 } else { config.slots() };
         Histogram {
-            core: Arc::new(Core::new(buckets.bounds().len() + 1)),
-            buckets: buckets.clone(),
+            core: Arc::new(Core::new(core_len)),
+            config: config.clone(),
             shared: None,
+            native,
         }
     }
 
-    fn new_stored_series(_: &Arc<Descriptor>, buckets: &Buckets, slots: Slots) -> Self {
+    fn new_stored_series(_: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
         Histogram {
             core: Arc::new(Core::new(0)),
-            buckets: buckets.clone(),
+            config: config.clone(),
             shared: Some(slots),
+            native: None,
         }
     }
 
-    fn bucket_bounds(buckets: &Buckets) -> &[f64] {
-        buckets.bounds()
+    fn bucket_bounds(config: &HistogramConfig) -> &[f64] {
+        config.bounds()
     }
 
-    fn encode<V: AsRef<str>>(&self, buckets: &Buckets, family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        SCRATCH.with_borrow_mut(|cumulative| {
+    fn encode<V: AsRef<str>>(
+        &self,
+        config: &HistogramConfig,
+        family: &mut FamilyEncoder<'_, '_>,
+        values: &[V],
+    ) {
+        if let (Some(native), None) = (&self.native, &self.shared) {
+            return self.encode_native(native, family, values);
+        }
+        SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
             let sum = self.snapshot_into(cumulative);
-            family.histogram(values, buckets.bounds(), cumulative, sum, Some(self.core.created));
+            self.core.exemplars.copy_into(exemplars);
+            family.histogram_sample(
+                values,
+                &HistogramSample {
+                    bounds: config.bounds(),
+                    cumulative,
+                    count: cumulative.last().copied().unwrap_or(0),
+                    sum,
+                    created: Some(self.core.created),
+                    exemplars,
+                    native: None,
+                },
+            );
         });
     }
 }
 
 thread_local! {
-    /// Reused bucket buffer, so rendering a histogram allocates nothing in the steady state.
-    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Reused bucket and exemplar buffers, so rendering a histogram allocates nothing in
+    /// the steady state.
+    static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<Option<Exemplar>>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// A summary series: count and sum of observations, without quantiles (as
@@ -324,7 +537,10 @@ mod tests {
                 .into_descriptor(MetricType::Histogram)
                 .unwrap(),
         );
-        Histogram::new_series(&desc, &Buckets::new("h", bounds).unwrap())
+        Histogram::new_series(
+            &desc,
+            &HistogramConfig::classic(Buckets::new("h", bounds).unwrap()),
+        )
     }
 
     #[test]

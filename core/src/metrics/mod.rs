@@ -2,16 +2,20 @@
 
 mod atomic;
 mod counter;
+mod exemplar;
 mod family;
 mod gauge;
 mod histogram;
 mod info;
+mod native;
 
 pub use counter::Counter;
+pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
 pub use family::Family;
 pub use gauge::Gauge;
-pub use histogram::{Buckets, Histogram, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
+pub use histogram::{Buckets, Histogram, HistogramConfig, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
 pub use info::Info;
+pub use native::{NativeBuckets, NativeSnapshot, SparseBuckets};
 
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::FamilyEncoder;
