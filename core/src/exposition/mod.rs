@@ -495,9 +495,7 @@ impl FamilyEncoder<'_, '_> {
                 .iter()
                 .map(|(n, v)| (exemplar_label_name(n, escaping), &**v))
                 .collect();
-            out.push(b'{');
-            write_labels(out, labels.iter().map(|(n, v)| (n.as_str(), *v)), true);
-            out.push(b'}');
+            write_labels(out, labels.iter().map(|(n, v)| (n.as_str(), *v)), false);
             out.push(b' ');
             write_f64(out, exemplar.value());
             out.push(b' ');
