@@ -21,7 +21,7 @@ $(CORE_TOOLS_VENV)/.installed:
 	$(CORE_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check 'prometheus_client>=0.20'
 	touch $@
 
-test-core: core-tools
+test-core: core-tools prometheus3
 	PROMTOOL=promtool GDS_METRICS_TOOLS_PYTHON=$(CORE_TOOLS_VENV)/bin/python \
 		cargo test -p gds-metrics --features system-tests
 
