@@ -183,3 +183,42 @@ fn an_empty_native_histogram_is_still_marked_native() {
     let hist = families[0].metric[0].histogram.as_ref().unwrap();
     assert_eq!(hist.positive_span.len(), 1);
 }
+
+#[test]
+fn every_metric_type_decodes_from_protobuf() {
+    let registry = Registry::new();
+    registry
+        .gauge(Opts::new("temperature", "t").labels(["room"]))
+        .unwrap()
+        .labels(&["hall"])
+        .unwrap()
+        .set(-1.5);
+    registry
+        .info(Opts::new("build", "b").labels(["version"]))
+        .unwrap()
+        .labels(&["1.2"])
+        .unwrap();
+    let s = registry
+        .summary(Opts::new("size_bytes", "s").unit("bytes"))
+        .unwrap()
+        .get()
+        .unwrap();
+    s.observe(3.0);
+    let families = protobuf(&registry, Escaping::Underscores);
+    let by_name = |name: &str| {
+        families
+            .iter()
+            .find(|f| f.name() == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let gauge = &by_name("temperature").metric[0];
+    assert_eq!(gauge.gauge.as_ref().unwrap().value, Some(-1.5));
+    assert_eq!((gauge.label[0].name(), gauge.label[0].value()), ("room", "hall"));
+    assert_eq!(
+        by_name("build_info").metric[0].gauge.as_ref().unwrap().value,
+        Some(1.0)
+    );
+    let summary = by_name("size_bytes");
+    assert_eq!(summary.unit(), "bytes");
+    assert_eq!(summary.metric[0].summary.as_ref().unwrap().sample_count, Some(1));
+}

@@ -125,13 +125,7 @@ impl<'a> Encoder<'a> {
         let names = Names::of(desc, self.format, self.escaping);
         if self.format == Format::Protobuf {
             let (suffix, kind) = proto_type(desc.kind());
-            let family = proto::MetricFamily {
-                name: Some(format!("{}{suffix}", names.metric)),
-                help: Some(desc.help().to_owned()),
-                r#type: Some(kind as i32),
-                metric: Vec::new(),
-                unit: desc.unit().map(str::to_owned),
-            };
+            let family = ProtoFamily::start(&format!("{}{suffix}", names.metric), desc, kind);
             return FamilyEncoder {
                 enc: self,
                 desc,
@@ -288,16 +282,74 @@ pub struct FamilyEncoder<'e, 'a> {
     desc: &'e Descriptor,
     names: Names,
     /// The protobuf message being built, appended when the family ends.
-    proto: Option<proto::MetricFamily>,
+    proto: Option<ProtoFamily>,
+}
+
+/// A `MetricFamily` message written field by field, so a series costs no allocation:
+/// the header fields, then one `metric` field per series, each built in `metric`.
+struct ProtoFamily {
+    body: Vec<u8>,
+    metric: Vec<u8>,
+    metrics: usize,
+}
+
+impl ProtoFamily {
+    fn start(name: &str, desc: &Descriptor, kind: proto::MetricType) -> ProtoFamily {
+        let mut body = Vec::with_capacity(256);
+        put_bytes(1, name.as_bytes(), &mut body);
+        put_bytes(2, desc.help().as_bytes(), &mut body);
+        prost::encoding::int32::encode(3, &(kind as i32), &mut body);
+        if let Some(unit) = desc.unit() {
+            put_bytes(5, unit.as_bytes(), &mut body);
+        }
+        ProtoFamily {
+            body,
+            metric: Vec::with_capacity(128),
+            metrics: 0,
+        }
+    }
+
+    /// Appends one `Metric`: its label pairs, then `value` as field `tag`.
+    fn push<'l, M: Message>(
+        &mut self,
+        labels: impl Iterator<Item = (&'l str, &'l str)>,
+        tag: u32,
+        value: &M,
+    ) {
+        let metric = &mut self.metric;
+        metric.clear();
+        for (name, value) in labels {
+            let len = field_len(name.len()) + field_len(value.len());
+            prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, metric);
+            prost::encoding::encode_varint(len as u64, metric);
+            put_bytes(1, name.as_bytes(), metric);
+            put_bytes(2, value.as_bytes(), metric);
+        }
+        prost::encoding::message::encode(tag, value, metric);
+        put_bytes(4, metric, &mut self.body);
+        self.metrics += 1;
+    }
+}
+
+/// Writes a length-delimited field.
+fn put_bytes(tag: u32, bytes: &[u8], out: &mut Vec<u8>) {
+    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, out);
+    prost::encoding::encode_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+/// The encoded size of a length-delimited field with a one-byte key.
+fn field_len(len: usize) -> usize {
+    1 + prost::encoding::encoded_len_varint(len as u64) + len
 }
 
 impl Drop for FamilyEncoder<'_, '_> {
     fn drop(&mut self) {
         if let Some(family) = self.proto.take() {
-            if !family.metric.is_empty() {
-                family
-                    .encode_length_delimited(&mut *self.enc.out)
-                    .expect("a Vec grows as needed");
+            if family.metrics > 0 {
+                let out = &mut *self.enc.out;
+                prost::encoding::encode_varint(family.body.len() as u64, out);
+                out.extend_from_slice(&family.body);
             }
         }
     }
@@ -324,7 +376,7 @@ impl FamilyEncoder<'_, '_> {
                 exemplar: exemplar.map(proto_exemplar),
                 created_timestamp: created.map(proto::Timestamp::from_unix_seconds),
             };
-            self.push_proto(values, None, |m| m.counter = Some(counter));
+            self.push_proto(values, None, 3, &counter);
             return;
         }
         self.sample_with_exemplar("_total", values, None, value, exemplar);
@@ -334,11 +386,13 @@ impl FamilyEncoder<'_, '_> {
     /// A gauge (or unknown-type) sample.
     pub fn gauge<V: AsRef<str>>(&mut self, values: &[V], extra: ExtraLabel<'_>, value: f64) {
         if self.proto.is_some() {
-            let untyped = self.desc.kind() == MetricType::Unknown;
-            self.push_proto(values, extra, |m| match untyped {
-                true => m.untyped = Some(proto::Untyped { value: Some(value) }),
-                false => m.gauge = Some(proto::Gauge { value: Some(value) }),
-            });
+            // `Gauge` and `Untyped` are both `double value = 1`; only the field differs.
+            let tag = if self.desc.kind() == MetricType::Unknown {
+                5
+            } else {
+                2
+            };
+            self.push_proto(values, extra, tag, &proto::Gauge { value: Some(value) });
             return;
         }
         self.sample("", values, extra, value);
@@ -347,9 +401,7 @@ impl FamilyEncoder<'_, '_> {
     /// An info sample `<name>_info{...} 1`.
     pub fn info<V: AsRef<str>>(&mut self, values: &[V]) {
         if self.proto.is_some() {
-            self.push_proto(values, None, |m| {
-                m.gauge = Some(proto::Gauge { value: Some(1.0) })
-            });
+            self.push_proto(values, None, 2, &proto::Gauge { value: Some(1.0) });
             return;
         }
         self.sample("_info", values, None, 1.0);
@@ -387,7 +439,7 @@ impl FamilyEncoder<'_, '_> {
     pub fn histogram_sample<V: AsRef<str>>(&mut self, values: &[V], h: &HistogramSample<'_>) {
         if self.proto.is_some() {
             let histogram = proto_histogram(h);
-            self.push_proto(values, None, |m| m.histogram = Some(histogram));
+            self.push_proto(values, None, 7, &histogram);
             return;
         }
         let exemplar = |i: usize| h.exemplars.get(i).and_then(Option::as_ref);
@@ -413,7 +465,7 @@ impl FamilyEncoder<'_, '_> {
                 quantile: Vec::new(),
                 created_timestamp: created.map(proto::Timestamp::from_unix_seconds),
             };
-            self.push_proto(values, None, |m| m.summary = Some(summary));
+            self.push_proto(values, None, 4, &summary);
             return;
         }
         self.sample("_count", values, None, count as f64);
@@ -428,32 +480,21 @@ impl FamilyEncoder<'_, '_> {
         }
     }
 
-    /// Adds one protobuf metric with these labels, filled in by `fill`.
-    fn push_proto<V: AsRef<str>>(
+    /// Adds one protobuf metric with these labels and `value` as its field `tag` (the
+    /// field numbers of `Metric` in metrics.proto).
+    fn push_proto<V: AsRef<str>, M: Message>(
         &mut self,
         values: &[V],
         extra: ExtraLabel<'_>,
-        fill: impl FnOnce(&mut proto::Metric),
+        tag: u32,
+        value: &M,
     ) {
         let names = self.names.labels.iter().map(String::as_str);
-        let label = names
-            .zip(values.iter().map(AsRef::as_ref))
-            .chain(extra)
-            .map(|(name, value)| proto::LabelPair {
-                name: Some(name.to_owned()),
-                value: Some(value.to_owned()),
-            })
-            .collect();
-        let mut metric = proto::Metric {
-            label,
-            ..proto::Metric::default()
-        };
-        fill(&mut metric);
+        let labels = names.zip(values.iter().map(AsRef::as_ref)).chain(extra);
         self.proto
             .as_mut()
             .expect("a protobuf family")
-            .metric
-            .push(metric);
+            .push(labels, tag, value);
     }
 
     /// Writes `<family><suffix>{labels} <value>\n`.

@@ -387,7 +387,7 @@ impl Histogram {
                     count,
                     sum,
                     created: Some(created),
-                    exemplars: exemplars,
+                    exemplars,
                     native: Some(&snapshot),
                 },
             );
