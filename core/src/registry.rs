@@ -198,7 +198,14 @@ impl Registry {
         // Claim the names first, so a rejected family writes nothing to the file.
         let names = claimed_names(std::slice::from_ref(&desc))?;
         self.check_free(&self.entries.read(), &names)?;
-        let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, M::bucket_bounds(&config), mode));
+        let store = (self.store.as_ref()).map(|mp| {
+            mp.family_store(
+                &desc,
+                M::bucket_bounds(&config),
+                M::native_capacity(&config),
+                mode,
+            )
+        });
         let stored = store.is_some();
         let family = Family::<M>::with_store(desc, config, store);
         self.insert(Arc::new(family.clone()), stored)?;

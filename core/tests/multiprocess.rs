@@ -220,3 +220,80 @@ fn a_child_that_cannot_create_its_file_still_never_writes_into_its_parents() {
     assert_eq!(code, 0);
     assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(1.0));
 }
+
+/// Native buckets of every worker, live or folded, at whatever schema each ended on,
+/// are summed per bucket index at the coarsest schema among them.
+#[test]
+fn native_histograms_of_all_workers_aggregate_into_one_scrape() {
+    use gds_metrics::exposition::proto::decode_delimited;
+    use gds_metrics::{Escaping, NativeBuckets};
+    let _serial = serial();
+    let dir = TempDir::new("native");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let rpc = registry
+        .native_histogram(
+            Opts::new("rpc_seconds", "RPC time."),
+            NativeBuckets::new().schema(2).max_buckets(8),
+            Some(&[1.0]),
+        )
+        .unwrap();
+    rpc.get().unwrap().observe(1.0);
+    // Worker 0 observes values that fit schema 2; worker 1 spreads wide enough to drop
+    // to a lower schema. Both also hit the zero bucket and a negative value.
+    let spread = |wide: bool| {
+        let rpc = rpc.clone();
+        move || {
+            let h = rpc.get().unwrap();
+            for i in 0..100 {
+                let v = if wide {
+                    2f64.powi(i % 20)
+                } else {
+                    1.0 + f64::from(i % 4) * 0.1
+                };
+                h.observe(v);
+            }
+            h.observe(0.0);
+            h.observe(-3.0);
+        }
+    };
+    let live = fork_worker(spread(false));
+    live.wait_ready();
+    let folded = fork_worker(spread(true));
+    folded.wait_ready();
+    folded.finish();
+
+    let mut body = Vec::new();
+    registry.encode_with(Format::Protobuf, Escaping::Underscores, &mut body);
+    let text = registry.render(Format::Text);
+    live.finish();
+    let families = decode_delimited(&body).unwrap();
+    let h = families[0].metric[0].histogram.as_ref().unwrap();
+    assert_eq!(h.sample_count, Some(1 + 2 * 102));
+    let schema = h.schema.unwrap();
+    assert!(schema < 2, "the wide worker's lower schema wins: {schema}");
+    assert_eq!(h.zero_count, Some(2));
+    let positive: i64 = h
+        .positive_delta
+        .iter()
+        .scan(0, |c, d| {
+            *c += d;
+            Some(*c)
+        })
+        .sum();
+    let negative: i64 = h
+        .negative_delta
+        .iter()
+        .scan(0, |c, d| {
+            *c += d;
+            Some(*c)
+        })
+        .sum();
+    assert_eq!((positive, negative), (201, 2), "every observation in one bucket");
+    assert_eq!(sample(&text, "rpc_seconds_count"), Some(205.0));
+    // At most 1.0: the parent's 1.0, the narrow worker's 25 of 1.0, the wide worker's 5
+    // of 2^0, and each worker's 0.0 and -3.0.
+    assert_eq!(
+        sample(&text, "rpc_seconds_bucket{le=\"1.0\"}"),
+        Some(1.0 + 25.0 + 5.0 + 4.0)
+    );
+}

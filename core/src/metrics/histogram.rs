@@ -15,7 +15,7 @@ use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::{FamilyEncoder, HistogramSample};
 use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
-use crate::multiprocess::Slots;
+use crate::multiprocess::{fork_generation, NativeRegion, Slots};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -239,6 +239,8 @@ struct NativeSeries {
     classic: Vec<u64>,
     native: NativeState,
     created: f64,
+    /// The fork generation this state belongs to (see `multiprocess::fork_generation`).
+    generation: u64,
 }
 
 impl NativeSeries {
@@ -249,6 +251,7 @@ impl NativeSeries {
             classic: vec![0; config.slots()],
             native: NativeState::new(native),
             created: unix_now(),
+            generation: fork_generation(),
         }
     }
 
@@ -277,6 +280,8 @@ pub struct Histogram {
     shared: Option<Slots>,
     /// Set when the histogram keeps native buckets.
     native: Option<Arc<Mutex<NativeSeries>>>,
+    /// In multi-process mode, where the native buckets are mirrored in `shared`.
+    region: Option<NativeRegion>,
 }
 
 impl Histogram {
@@ -284,25 +289,49 @@ impl Histogram {
     #[inline]
     pub fn observe(&self, v: f64) {
         let index = self.config.index(v);
-        if let Some(native) = &self.native {
-            self.observe_native(native, index, v);
-        }
         match (&self.shared, &self.native) {
-            (Some(slots), _) => {
-                slots.add_u64(index, 1);
-                slots.add_f64(slots.len() - 1, v);
-            }
             (None, None) => self.core.observe(index, v),
-            (None, Some(_)) => {}
+            (Some(slots), None) => add_classic(slots, self.config.slots(), index, v),
+            (_, Some(native)) => self.observe_native(native, index, v),
         }
     }
 
+    /// Counts `v` in the native series and, in multi-process mode, mirrors it in the
+    /// file: the classic slots always, the native region by one bucket or, when the
+    /// buckets changed shape, whole.
     fn observe_native(&self, native: &Mutex<NativeSeries>, index: usize, v: f64) {
         let mut series = native.lock();
-        if series.observe(index, v) == AfterObserve::Reset {
+        let inherited = self.shared.is_some() && series.generation != fork_generation();
+        if inherited {
+            // From the parent, whose file holds these counts; the child's slots start
+            // from zero, so must this.
+            series.reset();
+            series.generation = fork_generation();
+        }
+        let mut outcome = series.observe(index, v);
+        if inherited {
+            outcome = AfterObserve::Reshaped;
+        }
+        if outcome == AfterObserve::Reset {
             series.reset();
             self.core.exemplars.clear();
+            if let Some(slots) = &self.shared {
+                (0..self.config.slots()).for_each(|i| slots.set_u64(i, 0));
+                slots.set_f64(self.config.slots(), 0.0);
+            }
             series.observe(index, v);
+            outcome = AfterObserve::Reshaped;
+        }
+        let (Some(slots), Some(region)) = (&self.shared, &self.region) else {
+            return;
+        };
+        add_classic(slots, self.config.slots(), index, v);
+        let mirrored = match outcome {
+            AfterObserve::Counted(bucket) => region.add(slots, bucket),
+            _ => false,
+        };
+        if !mirrored {
+            region.write(slots, &series.native.snapshot);
         }
     }
 
@@ -333,7 +362,7 @@ impl Histogram {
     /// Cumulative counts into `cumulative`; returns the sum.
     fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
         if let Some(slots) = &self.shared {
-            let buckets = slots.len() - 1;
+            let buckets = self.config.slots();
             cumulative.clear();
             let mut total = 0;
             for i in 0..buckets {
@@ -395,6 +424,13 @@ impl Histogram {
     }
 }
 
+/// Adds one observation to the classic buckets and the sum in a multi-process file.
+#[inline]
+fn add_classic(slots: &Slots, buckets: usize, index: usize, v: f64) {
+    slots.add_u64(index, 1);
+    slots.add_f64(buckets, v);
+}
+
 /// Per-bucket counts to cumulative ones.
 fn cumulate(buckets: &[u64], cumulative: &mut Vec<u64>) {
     cumulative.clear();
@@ -419,20 +455,36 @@ impl Metric for Histogram {
             config: config.clone(),
             shared: None,
             native,
+            region: None,
         }
     }
 
     fn new_stored_series(_: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
+        let native = config
+            .native
+            .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
+        let region = config.native.map(|n| NativeRegion {
+            start: config.slots() + 1,
+            capacity: n.capacity(),
+        });
+        if let (Some(native), Some(region)) = (&native, &region) {
+            region.write(&slots, &native.lock().native.snapshot);
+        }
         Histogram {
             core: Arc::new(Core::new(0)),
             config: config.clone(),
             shared: Some(slots),
-            native: None,
+            native,
+            region,
         }
     }
 
     fn bucket_bounds(config: &HistogramConfig) -> &[f64] {
         config.bounds()
+    }
+
+    fn native_capacity(config: &HistogramConfig) -> u32 {
+        config.native.map_or(0, |n| n.capacity() as u32)
     }
 
     fn encode<V: AsRef<str>>(

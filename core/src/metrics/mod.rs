@@ -50,6 +50,13 @@ pub trait Metric: Clone + Send + Sync + 'static {
         &[]
     }
 
+    /// Native buckets per sign a multi-process file records for each series (0: none).
+    #[doc(hidden)]
+    fn native_capacity(config: &Self::Config) -> u32 {
+        let _ = config;
+        0
+    }
+
     /// Writes this series' samples.
     fn encode<V: AsRef<str>>(&self, config: &Self::Config, family: &mut FamilyEncoder<'_, '_>, values: &[V]);
 }

@@ -71,6 +71,15 @@ impl NativeBuckets {
         self
     }
 
+    /// Buckets per sign a multi-process file keeps for a series: the bucket limit, or
+    /// 160 (the default limit) when there is none, since file slots are fixed.
+    pub(crate) fn capacity(&self) -> usize {
+        match self.max_buckets {
+            0 => 160,
+            max => max,
+        }
+    }
+
     /// Checks the settings for the histogram `metric`.
     pub(crate) fn validate(self, metric: &str) -> Result<Self> {
         let error = |reason: &str| Error::InvalidNativeBuckets {
@@ -143,6 +152,16 @@ impl SparseBuckets {
         }
     }
 
+    /// Adds `count` to bucket `index` (ignoring empty or absurdly far-off buckets, which
+    /// only a damaged file could hold).
+    pub(crate) fn merge_one(&mut self, index: i32, count: u64) {
+        let far = !self.counts.is_empty()
+            && (index < self.offset - MAX_SPAN as i32 || index > self.offset + 2 * MAX_SPAN as i32);
+        if count > 0 && !far {
+            self.add(index, count);
+        }
+    }
+
     /// `(index, count)` of the populated buckets, ascending.
     pub fn iter(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
         let offset = self.offset;
@@ -175,6 +194,17 @@ impl NativeSnapshot {
         }
     }
 
+    /// Lowers the schema until at most `capacity` buckets per sign are populated (or the
+    /// coarsest schema is reached), for storing an aggregate in fixed slots.
+    pub(crate) fn fit(&mut self, capacity: usize) {
+        while (self.positive.populated() > capacity || self.negative.populated() > capacity)
+            && self.schema > MIN_SCHEMA
+        {
+            let schema = self.schema - 1;
+            self.reduce_to(schema);
+        }
+    }
+
     /// Adds `other` into this one at the coarser of the two schemas and the wider zero
     /// bucket (multi-process aggregation).
     pub fn merge(&mut self, other: &NativeSnapshot) {
@@ -197,10 +227,13 @@ pub(crate) struct NativeState {
     last_reset: Instant,
 }
 
-/// What an observation asks of the series beyond its buckets.
+/// What an observation did, for a mirror of the buckets (multi-process slots) to follow.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum AfterObserve {
-    Nothing,
+    /// Counted in an existing bucket: `(negative, index)`, or `None` for the zero bucket.
+    Counted(Option<(bool, i32)>),
+    /// A new bucket, a lower schema, or nothing (NaN): the mirror must be rewritten.
+    Reshaped,
     /// The bucket limit was hit and the reset interval has passed: reset the series.
     Reset,
 }
@@ -217,21 +250,23 @@ impl NativeState {
     /// Counts `v` in its bucket (NaN is counted by the caller in count and sum only).
     pub(crate) fn observe(&mut self, v: f64) -> AfterObserve {
         if v.is_nan() {
-            return AfterObserve::Nothing;
+            return AfterObserve::Reshaped;
         }
         let s = &mut self.snapshot;
-        let new_bucket = if v.abs() <= s.zero_threshold {
+        let (new_bucket, bucket) = if v.abs() <= s.zero_threshold {
             s.zero_count += 1;
-            false
+            (false, None)
         } else if v > 0.0 {
-            s.positive.add(bucket_index(v, s.schema), 1)
+            let index = bucket_index(v, s.schema);
+            (s.positive.add(index, 1), Some((false, index)))
         } else {
-            s.negative.add(bucket_index(-v, s.schema), 1)
+            let index = bucket_index(-v, s.schema);
+            (s.negative.add(index, 1), Some((true, index)))
         };
-        if new_bucket || self.too_wide() {
-            return self.limit();
+        if !new_bucket && !self.too_wide() {
+            return AfterObserve::Counted(bucket);
         }
-        AfterObserve::Nothing
+        self.limit()
     }
 
     fn too_wide(&self) -> bool {
@@ -247,7 +282,7 @@ impl NativeState {
 
     fn limit(&mut self) -> AfterObserve {
         if !self.too_many() {
-            return AfterObserve::Nothing;
+            return AfterObserve::Reshaped;
         }
         if let Some(interval) = self.config.reset_after {
             if self.last_reset.elapsed() >= interval {
@@ -258,7 +293,7 @@ impl NativeState {
             let schema = self.snapshot.schema - 1;
             self.snapshot.reduce_to(schema);
         }
-        AfterObserve::Nothing
+        AfterObserve::Reshaped
     }
 
     /// Back to no observations at the initial schema.

@@ -6,8 +6,10 @@
 
 use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
 use super::gauge_mode::GaugeMode;
+use super::native_slots::{self, NativeRegion};
 use crate::descriptor::{Descriptor, MetricType, Opts};
-use crate::exposition::Encoder;
+use crate::exposition::{Encoder, HistogramSample};
+use crate::metrics::NativeSnapshot;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a file's series come from, which decides what `live` gauges do with them.
@@ -25,9 +27,19 @@ pub(crate) enum Source {
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Counter(f64),
-    Gauge { value: f64, stamp: f64 },
-    Histogram { buckets: Vec<u64>, sum: f64 },
-    Summary { count: u64, sum: f64 },
+    Gauge {
+        value: f64,
+        stamp: f64,
+    },
+    Histogram {
+        buckets: Vec<u64>,
+        sum: f64,
+        native: Option<NativeSnapshot>,
+    },
+    Summary {
+        count: u64,
+        sum: f64,
+    },
     Info,
 }
 
@@ -100,7 +112,10 @@ impl Aggregate {
                 series: HashMap::new(),
             });
         let seen = &family.def;
-        let fits = seen.kind == def.kind && seen.labels == def.labels && seen.bounds == def.bounds;
+        let fits = seen.kind == def.kind
+            && seen.labels == def.labels
+            && seen.bounds == def.bounds
+            && seen.native_capacity == def.native_capacity;
         if !fits {
             warn(format!(
                 "metric `{}` is defined differently by two processes (type, labels or buckets); \
@@ -142,13 +157,26 @@ impl Aggregate {
                         let pid = key.pid.map(|p| p.to_string());
                         out.gauge(values, pid.as_deref().map(|p| ("pid", p)), *value)
                     }
-                    Value::Histogram { buckets, sum } => {
+                    Value::Histogram { buckets, sum, native } => {
                         cumulative.clear();
                         cumulative.extend(buckets.iter().scan(0u64, |acc, n| {
                             *acc += n;
                             Some(*acc)
                         }));
-                        out.histogram(values, &family.def.bounds, &cumulative, *sum, None)
+                        let count = cumulative.last().copied().unwrap_or(0);
+                        let classic = native.is_none() || !family.def.bounds.is_empty();
+                        out.histogram_sample(
+                            values,
+                            &HistogramSample {
+                                bounds: &family.def.bounds,
+                                cumulative: if classic { &cumulative } else { &[] },
+                                count,
+                                sum: *sum,
+                                created: None,
+                                exemplars: &[],
+                                native: native.as_ref(),
+                            },
+                        )
                     }
                     Value::Summary { count, sum } => out.summary(values, *count, *sum, None),
                     Value::Info => out.info(values),
@@ -165,7 +193,7 @@ impl Aggregate {
             let mut keys: Vec<&SeriesKey> = family.series.keys().collect();
             keys.sort();
             for key in keys {
-                let slots = slot_words(&family.series[key]);
+                let slots = slot_words(&family.series[key], family.def.native_capacity as usize);
                 w.series(family_at, key.pid.unwrap_or(0), &key.values, &slots);
             }
         }
@@ -199,9 +227,17 @@ fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
         },
         MetricType::Histogram => {
             let n = def.bounds.len() + 1;
+            let native = (def.native_capacity > 0).then(|| {
+                let region = NativeRegion {
+                    start: n + 1,
+                    capacity: def.native_capacity as usize,
+                };
+                native_slots::read(&word, region)
+            });
             Value::Histogram {
                 buckets: (0..n).map(word).collect(),
                 sum: float(n),
+                native,
             }
         }
         MetricType::Summary => Value::Summary {
@@ -213,12 +249,19 @@ fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
 }
 
 /// The slot words that store `value` in the archive (counters keep their total in the
-/// fraction slot, so one f64 carries it).
-fn slot_words(value: &Value) -> Vec<u64> {
+/// fraction slot, so one f64 carries it; native buckets are lowered to a schema that fits
+/// the family's capacity).
+fn slot_words(value: &Value, native_capacity: usize) -> Vec<u64> {
     match value {
         Value::Counter(v) => vec![0, v.to_bits()],
         Value::Gauge { value, stamp } => vec![value.to_bits(), stamp.to_bits()],
-        Value::Histogram { buckets, sum } => buckets.iter().copied().chain([sum.to_bits()]).collect(),
+        Value::Histogram { buckets, sum, native } => {
+            let mut words: Vec<u64> = buckets.iter().copied().chain([sum.to_bits()]).collect();
+            if let (Some(native), true) = (native, native_capacity > 0) {
+                words.extend(native_slots::words(native, native_capacity));
+            }
+            words
+        }
         Value::Summary { count, sum } => vec![*count, sum.to_bits()],
         Value::Info => Vec::new(),
     }
@@ -229,9 +272,21 @@ fn slot_words(value: &Value) -> Vec<u64> {
 fn combine(into: &mut Value, new: Value, mode: GaugeMode) {
     match (into, new) {
         (Value::Counter(a), Value::Counter(b)) => *a += b,
-        (Value::Histogram { buckets, sum }, Value::Histogram { buckets: b, sum: s }) => {
+        (
+            Value::Histogram { buckets, sum, native },
+            Value::Histogram {
+                buckets: b,
+                sum: s,
+                native: n,
+            },
+        ) => {
             buckets.iter_mut().zip(b).for_each(|(x, y)| *x += y);
             *sum += s;
+            match (native.as_mut(), n) {
+                (Some(native), Some(n)) => native.merge(&n),
+                (None, Some(n)) => *native = Some(n),
+                _ => {}
+            }
         }
         (Value::Summary { count, sum }, Value::Summary { count: c, sum: s }) => {
             *count += c;

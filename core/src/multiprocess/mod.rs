@@ -31,10 +31,13 @@ mod format;
 mod gauge_mode;
 mod liveness;
 mod mapped;
+mod native_slots;
 mod slots;
 
+pub(crate) use fork::generation as fork_generation;
 pub(crate) use format::slot as format_slot;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
+pub(crate) use native_slots::NativeRegion;
 #[doc(hidden)]
 pub use slots::Slots;
 
@@ -151,6 +154,7 @@ impl MultiProcess {
         self: &Arc<Self>,
         desc: &Descriptor,
         bounds: &[f64],
+        native_capacity: u32,
         mode: GaugeMode,
     ) -> FamilyStore {
         let mode = if desc.kind() == MetricType::Gauge {
@@ -166,6 +170,7 @@ impl MultiProcess {
             mode,
             labels: desc.label_names().iter().map(|l| l.as_str().to_owned()).collect(),
             bounds: bounds.to_vec(),
+            native_capacity,
         };
         let family_at = self.file.family(&def);
         if family_at.is_none() {
