@@ -60,6 +60,7 @@ pub struct Opts {
     pub(crate) unit: Option<String>,
     pub(crate) labels: Vec<String>,
     pub(crate) validation: Option<NameValidation>,
+    pub(crate) exemplars_across_processes: bool,
 }
 
 impl Opts {
@@ -96,6 +97,16 @@ impl Opts {
         self
     }
 
+    /// In multi-process mode, reserve room in each series' file record (about 800
+    /// bytes) for its newest exemplar, so the aggregate of all workers shows exemplars
+    /// (newest per bucket wins). Without it, exemplars of a multi-process family stay in
+    /// the recording process and are not exposed. No effect in single-process mode, where
+    /// exemplars are always kept.
+    pub fn exemplars_across_processes(mut self) -> Self {
+        self.exemplars_across_processes = true;
+        self
+    }
+
     /// Validates the options for a family of type `kind`.
     pub(crate) fn into_descriptor(self, kind: MetricType) -> Result<Descriptor> {
         let validation = self.validation.unwrap_or_default();
@@ -115,6 +126,7 @@ impl Opts {
             unit: self.unit,
             kind,
             label_names,
+            exemplars_across_processes: self.exemplars_across_processes,
         })
     }
 }
@@ -143,6 +155,7 @@ pub struct Descriptor {
     unit: Option<String>,
     kind: MetricType,
     label_names: Box<[LabelName]>,
+    exemplars_across_processes: bool,
 }
 
 impl Descriptor {
@@ -175,6 +188,11 @@ impl Descriptor {
     /// The family type.
     pub fn kind(&self) -> MetricType {
         self.kind
+    }
+
+    /// Whether a multi-process file keeps this family's exemplars.
+    pub(crate) fn exemplars_across_processes(&self) -> bool {
+        self.exemplars_across_processes && matches!(self.kind, MetricType::Counter | MetricType::Histogram)
     }
 
     /// The label names, in the order label values are given.

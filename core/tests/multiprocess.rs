@@ -297,3 +297,63 @@ fn native_histograms_of_all_workers_aggregate_into_one_scrape() {
         Some(1.0 + 25.0 + 5.0 + 4.0)
     );
 }
+
+/// Exemplars of families declared `exemplars_across_processes` reach the aggregate from
+/// live and folded workers: per bucket the newest wins.
+#[test]
+fn the_newest_exemplar_per_bucket_of_any_worker_is_shown() {
+    let _serial = serial();
+    let dir = TempDir::new("exemplars");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry
+        .counter(Opts::new("jobs", "Jobs.").exemplars_across_processes())
+        .unwrap();
+    let latency = registry
+        .histogram(
+            Opts::new("latency_seconds", "Latency.").exemplars_across_processes(),
+            Some(&[1.0, 2.0]),
+        )
+        .unwrap();
+    let record = |trace: &'static str, v: f64| {
+        let (jobs, latency) = (jobs.clone(), latency.clone());
+        move || {
+            jobs.get()
+                .unwrap()
+                .inc_with_exemplar(1.0, &[("trace_id", trace)])
+                .unwrap();
+            latency
+                .get()
+                .unwrap()
+                .observe_with_exemplar(v, &[("trace_id", trace)])
+                .unwrap();
+        }
+    };
+    let folded = fork_worker(record("old-low", 0.5));
+    folded.wait_ready();
+    folded.finish();
+    std::thread::sleep(std::time::Duration::from_millis(5)); // a later timestamp
+    let live_low = fork_worker(record("new-low", 0.7));
+    live_low.wait_ready();
+    let live_high = fork_worker(record("high", 1.5));
+    live_high.wait_ready();
+
+    let om = registry.render(Format::OpenMetrics);
+    let text = registry.render(Format::Text);
+    live_low.finish();
+    live_high.finish();
+    assert_eq!(sample(&text, "jobs_total"), Some(3.0), "{text}");
+    assert!(
+        om.contains("latency_seconds_bucket{le=\"1.0\"} 2.0 # {trace_id=\"new-low\"} 0.7 "),
+        "{om}"
+    );
+    assert!(
+        om.contains("latency_seconds_bucket{le=\"2.0\"} 3.0 # {trace_id=\"high\"} 1.5 "),
+        "{om}"
+    );
+    let counter_line = om.lines().find(|l| l.starts_with("jobs_total")).unwrap();
+    assert!(counter_line.contains("# {trace_id=\""), "{counter_line}");
+    assert!(
+        !counter_line.contains("old-low"),
+        "the folded worker's exemplar is older: {counter_line}"
+    );
+}

@@ -7,6 +7,9 @@ use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::FamilyEncoder;
 use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
+
+/// Where a counter's exemplar region starts in its slots (after whole and fraction).
+const COUNTER_EXEMPLAR: usize = 2;
 use crate::multiprocess::Slots;
 use std::sync::Arc;
 
@@ -69,6 +72,9 @@ impl Counter {
     pub fn inc_with_exemplar(&self, amount: f64, labels: &[(&str, &str)]) -> Result<()> {
         let exemplar = Exemplar::new(self.0.desc.name(), labels, amount)?;
         self.inc_by_f64(amount)?;
+        if let (Some(slots), true) = (&self.0.shared, self.0.desc.exemplars_across_processes()) {
+            crate::multiprocess::write_exemplar(slots, COUNTER_EXEMPLAR, 0, &exemplar);
+        }
         self.0.exemplar.record(1, 0, exemplar);
         Ok(())
     }

@@ -282,6 +282,10 @@ pub struct Histogram {
     native: Option<Arc<Mutex<NativeSeries>>>,
     /// In multi-process mode, where the native buckets are mirrored in `shared`.
     region: Option<NativeRegion>,
+    /// In multi-process mode, where the newest exemplar is kept in `shared`.
+    exemplar_at: Option<usize>,
+    /// The family, for errors that name it.
+    desc: Arc<Descriptor>,
 }
 
 impl Histogram {
@@ -340,9 +344,12 @@ impl Histogram {
     /// protobuf. Fails, recording nothing, when the labels exceed the OpenMetrics limit
     /// of 128 characters.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
-        let exemplar = Exemplar::new("histogram", labels, v)?;
+        let exemplar = Exemplar::new(self.desc.name(), labels, v)?;
         self.observe(v);
         let index = self.config.index(v);
+        if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
+            crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
+        }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
         Ok(())
     }
@@ -445,7 +452,7 @@ impl Metric for Histogram {
     const TYPE: MetricType = MetricType::Histogram;
     type Config = HistogramConfig;
 
-    fn new_series(_: &Arc<Descriptor>, config: &HistogramConfig) -> Self {
+    fn new_series(desc: &Arc<Descriptor>, config: &HistogramConfig) -> Self {
         let native = config
             .native
             .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
@@ -456,10 +463,18 @@ impl Metric for Histogram {
             shared: None,
             native,
             region: None,
+            exemplar_at: None,
+            desc: desc.clone(),
         }
     }
 
-    fn new_stored_series(_: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
+    fn new_stored_series(desc: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
+        let native_len = config
+            .native
+            .map_or(0, |n| crate::multiprocess::format_slot::native_len(n.capacity()));
+        let exemplar_at = desc
+            .exemplars_across_processes()
+            .then_some(config.slots() + 1 + native_len);
         let native = config
             .native
             .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
@@ -476,6 +491,8 @@ impl Metric for Histogram {
             shared: Some(slots),
             native,
             region,
+            exemplar_at,
+            desc: desc.clone(),
         }
     }
 

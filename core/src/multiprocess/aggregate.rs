@@ -4,12 +4,13 @@
 //! files, written back as the new archive), so what a scrape shows never changes when a
 //! dead worker's file is folded away.
 
+use super::exemplar_slots;
 use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
 use super::gauge_mode::GaugeMode;
 use super::native_slots::{self, NativeRegion};
 use crate::descriptor::{Descriptor, MetricType, Opts};
 use crate::exposition::{Encoder, HistogramSample};
-use crate::metrics::NativeSnapshot;
+use crate::metrics::{Exemplar, NativeSnapshot};
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a file's series come from, which decides what `live` gauges do with them.
@@ -53,6 +54,32 @@ struct SeriesKey {
 struct FamilyAgg {
     def: FamilyDef,
     series: HashMap<SeriesKey, Value>,
+    /// The newest exemplar of each classic bucket (one slot for a counter) of a series,
+    /// over every file.
+    exemplars: HashMap<SeriesKey, Vec<Option<Exemplar>>>,
+}
+
+impl FamilyAgg {
+    /// Keeps `exemplar` of `bucket` for `key` if it is newer than the one there.
+    fn offer_exemplar(&mut self, key: &SeriesKey, bucket: usize, exemplar: Exemplar) {
+        let buckets = match self.def.kind {
+            MetricType::Histogram => self.def.bounds.len() + 1,
+            _ => 1,
+        };
+        if bucket >= buckets {
+            return;
+        }
+        let slots = self
+            .exemplars
+            .entry(key.clone())
+            .or_insert_with(|| vec![None; buckets]);
+        let newer = slots[bucket]
+            .as_ref()
+            .map_or(true, |old| exemplar.timestamp() >= old.timestamp());
+        if newer {
+            slots[bucket] = Some(exemplar);
+        }
+    }
 }
 
 /// Families combined from any number of files.
@@ -93,6 +120,12 @@ impl Aggregate {
                 pid: per_process.then_some(pid),
             };
             let value = read_value(def, bytes, series);
+            if let Some(start) = format::exemplar_start(&family.def) {
+                let word = |i| format::load_slot(bytes, series, i);
+                if let Some((bucket, exemplar)) = exemplar_slots::read(&word, start) {
+                    family.offer_exemplar(&key, bucket, exemplar);
+                }
+            }
             match family.series.get_mut(&key) {
                 Some(existing) => combine(existing, value, mode),
                 None => {
@@ -110,6 +143,7 @@ impl Aggregate {
             .or_insert_with(|| FamilyAgg {
                 def: def.clone(),
                 series: HashMap::new(),
+                exemplars: HashMap::new(),
             });
         let seen = &family.def;
         let fits = seen.kind == def.kind
@@ -151,8 +185,14 @@ impl Aggregate {
             let mut out = encoder.family(&desc);
             for key in keys {
                 let values = &key.values;
+                let exemplars = family.exemplars.get(key).map_or(&[][..], Vec::as_slice);
                 match &family.series[key] {
-                    Value::Counter(v) => out.counter(values, *v, None),
+                    Value::Counter(v) => out.counter_with_exemplar(
+                        values,
+                        *v,
+                        None,
+                        exemplars.first().and_then(Option::as_ref),
+                    ),
                     Value::Gauge { value, .. } => {
                         let pid = key.pid.map(|p| p.to_string());
                         out.gauge(values, pid.as_deref().map(|p| ("pid", p)), *value)
@@ -173,7 +213,7 @@ impl Aggregate {
                                 count,
                                 sum: *sum,
                                 created: None,
-                                exemplars: &[],
+                                exemplars,
                                 native: native.as_ref(),
                             },
                         )
@@ -193,7 +233,10 @@ impl Aggregate {
             let mut keys: Vec<&SeriesKey> = family.series.keys().collect();
             keys.sort();
             for key in keys {
-                let slots = slot_words(&family.series[key], family.def.native_capacity as usize);
+                let mut slots = slot_words(&family.series[key], family.def.native_capacity as usize);
+                if family.def.exemplars {
+                    slots.extend(newest_exemplar_words(family.exemplars.get(key)));
+                }
                 w.series(family_at, key.pid.unwrap_or(0), &key.values, &slots);
             }
         }
@@ -203,6 +246,20 @@ impl Aggregate {
         let len = image.len();
         format::set_used(&mut image, len);
         image
+    }
+}
+
+/// The archive keeps one exemplar per series, the newest over its buckets (a scrape of
+/// the archive alone shows that one; live workers add theirs beside it).
+fn newest_exemplar_words(exemplars: Option<&Vec<Option<Exemplar>>>) -> Vec<u64> {
+    let newest = exemplars
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(bucket, e)| Some((bucket, e.as_ref()?)));
+    match newest.max_by(|a, b| a.1.timestamp().total_cmp(&b.1.timestamp())) {
+        Some((bucket, exemplar)) => exemplar_slots::words(bucket, exemplar),
+        None => vec![0; exemplar_slots::EXEMPLAR_LEN],
     }
 }
 

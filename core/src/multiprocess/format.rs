@@ -145,6 +145,8 @@ pub(crate) struct FamilyDef {
     pub(crate) bounds: Vec<f64>,
     /// Native buckets per sign a histogram series keeps (0: classic only).
     pub(crate) native_capacity: u32,
+    /// Each series keeps its newest exemplar (`exemplar_slots`).
+    pub(crate) exemplars: bool,
 }
 
 /// A series as found in a file: its family, label values and where its slots are.
@@ -224,8 +226,9 @@ impl RecordWriter {
         def.bounds
             .iter()
             .for_each(|b| self.buf.extend_from_slice(&b.to_bits().to_le_bytes()));
-        if def.native_capacity > 0 {
+        if def.native_capacity > 0 || def.exemplars {
             self.u32(def.native_capacity);
+            self.u32(u32::from(def.exemplars));
         }
         self.end(start);
         start
@@ -398,7 +401,29 @@ pub(crate) fn slot_count_of(def: &FamilyDef) -> usize {
         0 => 0,
         capacity => slot::native_len(capacity as usize),
     };
-    slot_count(def.kind, def.bounds.len()) + native
+    let exemplar = if def.exemplars {
+        super::exemplar_slots::EXEMPLAR_LEN
+    } else {
+        0
+    };
+    slot_count(def.kind, def.bounds.len()) + native + exemplar
+}
+
+/// Where a series of `def` keeps its exemplar region, if it has one: after the counter's
+/// two slots, or after a histogram's buckets, sum and native region.
+pub(crate) fn exemplar_start(def: &FamilyDef) -> Option<usize> {
+    if !def.exemplars {
+        return None;
+    }
+    let native = match def.native_capacity {
+        0 => 0,
+        capacity => slot::native_len(capacity as usize),
+    };
+    match def.kind {
+        MetricType::Counter => Some(2),
+        MetricType::Histogram => Some(def.bounds.len() + 2 + native),
+        _ => None,
+    }
 }
 
 fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malformed> {
@@ -415,10 +440,14 @@ fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malf
         .collect::<Result<Vec<_>, _>>()?;
     // Records end in zero padding, so a family written before native buckets existed
     // reads as capacity 0.
-    let native_capacity = match kind {
-        MetricType::Histogram => r.u32().unwrap_or(0),
-        _ => 0,
+    let native_capacity = r.u32().unwrap_or(0);
+    let exemplars = r.u32().unwrap_or(0) == 1;
+    let native_capacity = if kind == MetricType::Histogram {
+        native_capacity
+    } else {
+        0
     };
+    let exemplars = exemplars && matches!(kind, MetricType::Counter | MetricType::Histogram);
     if native_capacity > 1 << 16 {
         return Err(Malformed("native bucket capacity out of range"));
     }
@@ -431,6 +460,7 @@ fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malf
         labels,
         bounds,
         native_capacity,
+        exemplars,
     })
 }
 
@@ -516,6 +546,7 @@ mod tests {
                 labels: Vec::new(),
                 bounds: vec![1.0],
                 native_capacity: capacity,
+                exemplars: capacity == 3,
             };
             let mut w = RecordWriter::new();
             w.family(&def);
@@ -531,7 +562,12 @@ mod tests {
             } else {
                 slot::native_len(capacity as usize)
             };
-            assert_eq!(slot_count_of(&def), 3 + native);
+            let exemplar = if def.exemplars {
+                super::super::exemplar_slots::EXEMPLAR_LEN
+            } else {
+                0
+            };
+            assert_eq!(slot_count_of(&def), 3 + native + exemplar);
         }
     }
 
@@ -546,6 +582,7 @@ mod tests {
             labels: vec!["a".into()],
             bounds: vec![0.5, 1.0],
             native_capacity: 0,
+            exemplars: false,
         };
         let mut w = RecordWriter::new();
         let family_at = HEADER_LEN + w.family(&def);

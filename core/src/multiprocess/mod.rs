@@ -26,6 +26,7 @@
 
 mod aggregate;
 mod archive;
+mod exemplar_slots;
 mod fork;
 mod format;
 mod gauge_mode;
@@ -34,6 +35,7 @@ mod mapped;
 mod native_slots;
 mod slots;
 
+pub(crate) use exemplar_slots::write as write_exemplar;
 pub(crate) use fork::generation as fork_generation;
 pub(crate) use format::slot as format_slot;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
@@ -171,6 +173,7 @@ impl MultiProcess {
             labels: desc.label_names().iter().map(|l| l.as_str().to_owned()).collect(),
             bounds: bounds.to_vec(),
             native_capacity,
+            exemplars: desc.exemplars_across_processes(),
         };
         let family_at = self.file.family(&def);
         if family_at.is_none() {
