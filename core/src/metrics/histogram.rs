@@ -119,9 +119,12 @@ impl HistogramConfig {
     }
 
     /// The index of the classic bucket `v` falls in (0 without classic buckets: `+Inf`).
-    #[inline]
+    #[inline(always)]
     fn index(&self, v: f64) -> usize {
-        self.classic.as_ref().map_or(0, |b| b.index(v))
+        match &self.classic {
+            Some(buckets) => buckets.index(v),
+            None => 0,
+        }
     }
 
     /// Classic buckets including `+Inf`.
@@ -293,10 +296,10 @@ impl Histogram {
     #[inline]
     pub fn observe(&self, v: f64) {
         let index = self.config.index(v);
-        match (&self.shared, &self.native) {
+        match (&self.native, &self.shared) {
             (None, None) => self.core.observe(index, v),
-            (Some(slots), None) => add_classic(slots, self.config.slots(), index, v),
-            (_, Some(native)) => self.observe_native(native, index, v),
+            (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
+            (Some(native), _) => self.observe_native(native, index, v),
         }
     }
 
