@@ -22,7 +22,7 @@ $(CORE_TOOLS_VENV)/.installed:
 	touch $@
 
 # Every feature: `axum` (the layer and its vectors), `cli` and the system tests.
-test-core: core-tools
+test-core: core-tools prometheus3
 	PROMTOOL=promtool GDS_METRICS_TOOLS_PYTHON=$(CORE_TOOLS_VENV)/bin/python \
 		cargo test -p gds-metrics --all-features
 

@@ -445,6 +445,93 @@ struct MeasuredMetrics {
     requests: measured::CounterVec<MeasuredLabelSet>,
 }
 
+// ---------------------------------------------------------------------------------------
+// Case: observe into a native histogram (schema 5, at most 160 buckets, as client_java's
+// defaults), against prometheus-client's native histogram with the same settings.
+
+fn native_histogram_observe(c: &mut Criterion) {
+    let values = observations();
+    let mut group = c.benchmark_group("native_histogram_observe");
+    let cycle = |group: &mut Group<'_>, name: &str, observe: &dyn Fn(f64)| {
+        group.bench_function(name, |b| {
+            let mut i = 0;
+            b.iter(|| {
+                observe(values[i & 63]);
+                i += 1;
+            });
+        });
+    };
+    let registry = gds_metrics::Registry::new();
+    let ours = registry
+        .native_histogram(
+            gds_metrics::Opts::new("h", "h"),
+            gds_metrics::NativeBuckets::new().schema(5).max_buckets(160),
+            None,
+        )
+        .unwrap()
+        .get()
+        .unwrap();
+    cycle(&mut group, OURS, &|v| ours.observe(v));
+    let config =
+        prometheus_client::metrics::histogram::NativeHistogramConfig::with_schema(5).max_buckets(160);
+    let pc = prometheus_client::metrics::histogram::Histogram::new_native(config);
+    cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// Case: encode a counter family of N series (two labels) as delimited Prometheus protobuf,
+// the body Prometheus 3 asks for with native histograms on.
+
+fn protobuf(c: &mut Criterion, series: usize) {
+    let labels = label_values(series);
+    let mut group = c.benchmark_group(format!("protobuf_{series}"));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+
+    let ours = gds_metrics::Registry::new();
+    let family = ours
+        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
+        .unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    let mut buf = Vec::new();
+    group.bench_function(OURS, |b| {
+        b.iter(|| {
+            buf.clear();
+            ours.encode(gds_metrics::Format::Protobuf, &mut buf);
+            black_box(buf.len())
+        })
+    });
+
+    let mut pc = prometheus_client::registry::Registry::default();
+    let pc_family = prometheus_client::metrics::family::Family::<
+        [(&'static str, &'static str); 2],
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    pc.register("requests", "Requests.", pc_family.clone());
+    labels.iter().for_each(|(m, p)| {
+        pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
+    });
+    group.bench_function(PROMETHEUS_CLIENT, |b| {
+        b.iter(|| {
+            let body = prometheus_client::encoding::prometheus_protobuf::encode_to_vec(&pc).unwrap();
+            black_box(body.len())
+        })
+    });
+    group.finish();
+}
+
+fn protobuf_10k(c: &mut Criterion) {
+    protobuf(c, 10_000);
+}
+
+fn protobuf_100k(c: &mut Criterion) {
+    protobuf(c, 100_000);
+}
+
 fn render_10k(c: &mut Criterion) {
     render(c, 10_000);
 }
@@ -466,6 +553,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = handle_inc, labelled_inc, contended_inc, histogram_observe, render_10k, render_100k
+    targets = handle_inc, labelled_inc, contended_inc, histogram_observe, native_histogram_observe,
+        render_10k, render_100k, protobuf_10k, protobuf_100k
 }
 criterion_main!(benches);

@@ -1,7 +1,7 @@
 //! What a metric family is: name, help, unit, type and label names.
 
 use crate::error::{Error, Result};
-use crate::name::{LabelName, MetricName};
+use crate::name::{LabelName, MetricName, NameValidation};
 
 /// The type of a metric family, as exposed in `# TYPE` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,6 +60,8 @@ pub struct Opts {
     pub(crate) unit: Option<String>,
     pub(crate) labels: Vec<String>,
     pub(crate) series_limit: Option<usize>,
+    pub(crate) validation: Option<NameValidation>,
+    pub(crate) exemplars_across_processes: bool,
 }
 
 impl Opts {
@@ -98,14 +100,34 @@ impl Opts {
         self
     }
 
+    /// Which names to accept: any UTF-8 name (the default) or only the legacy set. A
+    /// registry's own default ([`Registry::set_name_validation`](crate::Registry::set_name_validation))
+    /// applies when this is not set.
+    pub fn name_validation(mut self, validation: NameValidation) -> Self {
+        self.validation = Some(validation);
+        self
+    }
+
+    /// In multi-process mode, reserve room in each series' file record (about 800
+    /// bytes) for its newest exemplar, so the aggregate of all workers shows exemplars
+    /// (newest per bucket wins). Without it, exemplars of a multi-process family stay in
+    /// the recording process and are not exposed. No effect in single-process mode, where
+    /// exemplars are always kept.
+    pub fn exemplars_across_processes(mut self) -> Self {
+        self.exemplars_across_processes = true;
+        self
+    }
+
     /// Validates the options for a family of type `kind`.
     pub(crate) fn into_descriptor(self, kind: MetricType) -> Result<Descriptor> {
+        let validation = self.validation.unwrap_or_default();
         let name = match kind.implied_suffix() {
             Some(suffix) => self.name.strip_suffix(suffix).unwrap_or(&self.name),
             None => &self.name,
         };
-        let name = MetricName::new(name)?;
-        let label_names = LabelName::list(name.as_str(), &self.labels, kind.reserved_labels())?;
+        let name = MetricName::with_validation(name, validation)?;
+        let label_names =
+            LabelName::list_with_validation(name.as_str(), &self.labels, kind.reserved_labels(), validation)?;
         if let Some(unit) = &self.unit {
             check_unit(name.as_str(), unit)?;
         }
@@ -115,6 +137,7 @@ impl Opts {
             unit: self.unit,
             kind,
             label_names,
+            exemplars_across_processes: self.exemplars_across_processes,
         })
     }
 }
@@ -143,6 +166,7 @@ pub struct Descriptor {
     unit: Option<String>,
     kind: MetricType,
     label_names: Box<[LabelName]>,
+    exemplars_across_processes: bool,
 }
 
 impl Descriptor {
@@ -155,6 +179,11 @@ impl Descriptor {
     /// The family name (without `_total` for counters or `_info` for info metrics).
     pub fn name(&self) -> &str {
         self.name.as_str()
+    }
+
+    /// The validated family name, which knows whether it is a legacy name.
+    pub fn metric_name(&self) -> &MetricName {
+        &self.name
     }
 
     /// The help text, unescaped.
@@ -170,6 +199,11 @@ impl Descriptor {
     /// The family type.
     pub fn kind(&self) -> MetricType {
         self.kind
+    }
+
+    /// Whether a multi-process file keeps this family's exemplars.
+    pub(crate) fn exemplars_across_processes(&self) -> bool {
+        self.exemplars_across_processes && matches!(self.kind, MetricType::Counter | MetricType::Histogram)
     }
 
     /// The label names, in the order label values are given.

@@ -12,8 +12,7 @@
 use crate::auth::{authorize, AuthDecision};
 use crate::config::Config;
 use crate::error::Result;
-use crate::exposition::Format;
-use crate::negotiate::{accepts_gzip, negotiate_format};
+use crate::negotiate::{accepts_gzip, negotiate, Negotiated};
 use crate::registry::Registry;
 use crate::request_metrics::{FinishedRequest, HostRule, RequestMetrics, Route};
 use flate2::write::GzEncoder;
@@ -244,16 +243,16 @@ impl Endpoint {
         if let Some(refusal) = refusal(decision) {
             return refusal;
         }
-        let format = negotiate_format(&request.header_values("accept"));
+        let offer = negotiate(&request.header_values("accept"));
         let gzip = accepts_gzip(&request.header_values("accept-encoding"));
-        self.render(format, gzip, head)
+        self.render(offer, gzip, head)
     }
 
-    /// The `200` response: the exposition in `format`, compressed if `gzip`, and with an
-    /// empty body for `HEAD` (which skips rendering).
-    fn render(&self, format: Format, gzip: bool, head: bool) -> Response {
+    /// The `200` response: the exposition as negotiated, compressed if `gzip`, and with
+    /// an empty body for `HEAD` (which skips rendering).
+    fn render(&self, offer: Negotiated, gzip: bool, head: bool) -> Response {
         let mut headers = vec![
-            ("content-type", format.content_type().to_owned()),
+            ("content-type", offer.content_type()),
             (VARY.0, VARY.1.to_owned()),
             (NO_STORE.0, NO_STORE.1.to_owned()),
         ];
@@ -268,7 +267,7 @@ impl Endpoint {
             };
         }
         let mut body = Vec::with_capacity(self.last_body_len.load(Relaxed));
-        self.registry.encode(format, &mut body);
+        self.registry.encode_with(offer.format, offer.escaping, &mut body);
         self.last_body_len.store(body.len(), Relaxed);
         let body = if gzip { gzip_bytes(&body) } else { body };
         Response {

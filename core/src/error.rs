@@ -8,7 +8,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// A metric name that Prometheus would reject.
-    #[error("invalid metric name `{name}`: {reason}; metric names match [a-zA-Z_:][a-zA-Z0-9_:]*")]
+    #[error("invalid metric name `{name}`: {reason}")]
     InvalidMetricName { name: String, reason: &'static str },
 
     /// A label name that Prometheus would reject or reserves for itself.
@@ -49,6 +49,14 @@ pub enum Error {
     /// Histogram buckets that are empty, unsorted or not finite.
     #[error("invalid buckets for histogram `{metric}`: {reason}")]
     InvalidBuckets { metric: String, reason: String },
+
+    /// Native-histogram settings out of range.
+    #[error("invalid native buckets for histogram `{metric}`: {reason}")]
+    InvalidNativeBuckets { metric: String, reason: String },
+
+    /// Exemplar labels that OpenMetrics cannot carry.
+    #[error("invalid exemplar for metric `{metric}`: {reason}")]
+    InvalidExemplar { metric: String, reason: String },
 
     /// A unit that OpenMetrics cannot express for this name.
     #[error("invalid unit `{unit}` for metric `{metric}`: {reason}")]

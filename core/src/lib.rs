@@ -1,8 +1,9 @@
 //! Prometheus metrics for apps on a Cloud Foundry PaaS, scraped by a shared Prometheus.
 //!
 //! This crate is the one implementation behind the `gds-metrics` libraries for Python,
-//! Ruby and Java: the registry and metric kinds, the Prometheus text 0.0.4 and
-//! OpenMetrics 1.0.0 expositions, the [`Endpoint`] with its configuration, GUID
+//! Ruby and Java: the registry and metric kinds (native histograms and exemplars
+//! included), the Prometheus text 0.0.4 and 1.0.0, OpenMetrics 1.0.0 and Prometheus
+//! protobuf expositions with UTF-8 name escaping, the [`Endpoint`] with its configuration, GUID
 //! bearer-token auth, format negotiation and default [`RequestMetrics`] (see
 //! `core/README.md`), multi-process aggregation and the target-file schema.
 //!
@@ -28,8 +29,9 @@
 //!   the handle from [`Family::labels`] for hot loops. Updates are atomic and lock-free,
 //!   and every scrape sees a consistent histogram (`+Inf` equals `_count`, `_sum` covers
 //!   exactly the counted observations).
-//! - [`Registry::encode`] writes [`Format::Text`] (Prometheus 0.0.4) or
-//!   [`Format::OpenMetrics`] (1.0.0) into a reusable buffer. Both outputs are checked
+//! - [`Registry::encode`] writes [`Format::Text`] (Prometheus 0.0.4), [`Format::TextV1`],
+//!   [`Format::OpenMetrics`] (1.0.0) or [`Format::Protobuf`] into a reusable buffer;
+//!   [`Registry::encode_with`] also takes the negotiated [`Escaping`]. Both outputs are checked
 //!   against `promtool` and the Python `prometheus_client` parsers in the crate's tests.
 
 pub mod auth;
@@ -55,12 +57,13 @@ pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
 pub use descriptor::{Descriptor, MetricType, Opts};
 pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, ErrorKind, Result};
-pub use exposition::{Encoder, FamilyEncoder, Format};
+pub use exposition::{Encoder, Escaping, FamilyEncoder, Format, HistogramSample};
 pub use metrics::{
-    Buckets, Counter, Family, Gauge, Histogram, HistogramSnapshot, Info, Metric, Summary, DEFAULT_BUCKETS,
-    DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE,
+    Buckets, Counter, Exemplar, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric,
+    NativeBuckets, NativeSnapshot, SparseBuckets, Summary, DEFAULT_BUCKETS, DEFAULT_SERIES_LIMIT,
+    EXEMPLAR_MAX_RUNES, OVERFLOW_LABEL_VALUE,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
-pub use name::{LabelName, MetricName};
+pub use name::{LabelName, MetricName, NameValidation};
 pub use registry::{Collector, Registry};
 pub use request_metrics::{collapse_ids, FinishedRequest, HostRule, RaisedException, RequestMetrics, Route};

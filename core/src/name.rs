@@ -1,26 +1,49 @@
 //! Validated metric and label names.
 //!
-//! Names are checked once, when a metric is defined, so that rendering can write them
-//! without escaping and a scrape can never fail on a name (CONTRACT section 3).
+//! Names are checked once, when a metric is defined, so a scrape can never fail on a
+//! name (CONTRACT section 3). Any non-empty UTF-8 name is accepted unless the caller asks
+//! for the legacy set; rendering quotes or escapes non-legacy names as the scraper
+//! negotiated (`exposition::Escaping`).
 
 use crate::error::{Error, Result};
 use std::fmt;
 
-/// A metric family name matching `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// Which names registration accepts.
+///
+/// Prometheus 3 takes any UTF-8 name; older Prometheus servers, and text 0.0.4, only the
+/// legacy set. Names outside it are quoted or escaped at scrape time as the scraper
+/// negotiated, so the default is [`NameValidation::Utf8`]; ask for
+/// [`NameValidation::Legacy`] to refuse them at registration instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum NameValidation {
+    /// Any non-empty UTF-8 name (label names still may not start with `__`).
+    #[default]
+    Utf8,
+    /// Metric names `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names `[a-zA-Z_][a-zA-Z0-9_]*`.
+    Legacy,
+}
+
+/// A validated metric family name; remembers whether it is in the legacy set, so
+/// rendering writes legacy names without an escaping pass.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MetricName(Box<str>);
+pub struct MetricName {
+    name: Box<str>,
+    legacy: bool,
+}
 
 impl MetricName {
-    /// Checks `name` against the Prometheus grammar.
+    /// Checks `name` as a UTF-8 metric name: not empty.
     pub fn new(name: &str) -> Result<Self> {
+        Self::with_validation(name, NameValidation::Utf8)
+    }
+
+    /// Checks `name` under `validation`.
+    pub fn with_validation(name: &str, validation: NameValidation) -> Result<Self> {
+        let legacy = is_legacy_name(name);
         let reason = if name.is_empty() {
             Some("it is empty")
-        } else if !name
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| is_name_byte(b, i == 0, true))
-        {
-            Some("it holds a character outside [a-zA-Z0-9_:] or starts with a digit")
+        } else if validation == NameValidation::Legacy && !legacy {
+            Some("it holds a character outside [a-zA-Z0-9_:] or starts with a digit (legacy names were asked for)")
         } else {
             None
         };
@@ -29,40 +52,53 @@ impl MetricName {
                 name: name.to_owned(),
                 reason,
             }),
-            None => Ok(Self(name.into())),
+            None => Ok(Self {
+                name: name.into(),
+                legacy,
+            }),
         }
     }
 
     /// The name as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    /// Whether the name is in the legacy set `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
     }
 }
 
 impl fmt::Display for MetricName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
 }
 
-/// A label name matching `[a-zA-Z_][a-zA-Z0-9_]*` and not starting with `__`
-/// (Prometheus reserves those for itself).
+/// A label name: not empty and not starting with `__` (Prometheus reserves those for
+/// itself); under [`NameValidation::Legacy`] also `[a-zA-Z_][a-zA-Z0-9_]*`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LabelName(Box<str>);
+pub struct LabelName {
+    name: Box<str>,
+    legacy: bool,
+}
 
 impl LabelName {
-    /// Checks `name` for use as a label of `metric` (the metric name only shapes the error).
+    /// Checks `name` as a UTF-8 label of `metric` (the metric name only shapes the error).
     pub fn new(metric: &str, name: &str) -> Result<Self> {
+        Self::with_validation(metric, name, NameValidation::Utf8)
+    }
+
+    /// Checks `name` under `validation`.
+    pub fn with_validation(metric: &str, name: &str, validation: NameValidation) -> Result<Self> {
+        let legacy = is_legacy_label(name);
         let reason = if name.is_empty() {
             Some("it is empty")
         } else if name.starts_with("__") {
             Some("names starting with `__` are reserved for Prometheus")
-        } else if !name
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| is_name_byte(b, i == 0, false))
-        {
-            Some("label names match [a-zA-Z_][a-zA-Z0-9_]* (no `:`, no leading digit)")
+        } else if validation == NameValidation::Legacy && !legacy {
+            Some("label names match [a-zA-Z_][a-zA-Z0-9_]* (no `:`, no leading digit; legacy names were asked for)")
         } else {
             None
         };
@@ -72,13 +108,26 @@ impl LabelName {
                 name: name.to_owned(),
                 reason,
             }),
-            None => Ok(Self(name.into())),
+            None => Ok(Self {
+                name: name.into(),
+                legacy,
+            }),
         }
     }
 
     /// Checks a whole list of label names, rejecting repeats and `reserved` ones
     /// (such as `le` for histograms).
     pub fn list<S: AsRef<str>>(metric: &str, names: &[S], reserved: &[&str]) -> Result<Box<[Self]>> {
+        Self::list_with_validation(metric, names, reserved, NameValidation::Utf8)
+    }
+
+    /// [`LabelName::list`] under `validation`.
+    pub fn list_with_validation<S: AsRef<str>>(
+        metric: &str,
+        names: &[S],
+        reserved: &[&str],
+        validation: NameValidation,
+    ) -> Result<Box<[Self]>> {
         let mut out: Vec<Self> = Vec::with_capacity(names.len());
         for name in names {
             let name = name.as_ref();
@@ -95,21 +144,44 @@ impl LabelName {
                     name: name.to_owned(),
                 });
             }
-            out.push(Self::new(metric, name)?);
+            out.push(Self::with_validation(metric, name, validation)?);
         }
         Ok(out.into_boxed_slice())
     }
 
     /// The name as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    /// Whether the name is in the legacy set `[a-zA-Z_][a-zA-Z0-9_]*`.
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
     }
 }
 
 impl fmt::Display for LabelName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
+}
+
+/// Whether `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub(crate) fn is_legacy_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| is_name_byte(b, i == 0, true))
+}
+
+/// Whether `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(crate) fn is_legacy_label(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| is_name_byte(b, i == 0, false))
 }
 
 pub(crate) fn is_name_byte(b: u8, first: bool, colon_ok: bool) -> bool {
@@ -121,21 +193,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metric_names_follow_the_prometheus_grammar() {
+    fn legacy_metric_names_follow_the_prometheus_grammar() {
+        let legacy = |name| MetricName::with_validation(name, NameValidation::Legacy);
         for ok in ["a", "_a", ":a", "a:b_c9", "http_server_requests_total"] {
-            assert!(MetricName::new(ok).is_ok(), "{ok}");
+            assert!(legacy(ok).is_ok(), "{ok}");
+            assert!(MetricName::new(ok).unwrap().is_legacy(), "{ok}");
         }
         for bad in ["", "9a", "a-b", "a b", "é", "a\n"] {
-            assert!(MetricName::new(bad).is_err(), "{bad:?}");
+            assert!(legacy(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
-    fn label_names_reject_colons_and_double_underscore() {
+    fn utf8_metric_names_need_only_be_non_empty() {
+        for ok in ["9a", "a-b", "my.metric", "é", "a b"] {
+            let name = MetricName::new(ok).unwrap();
+            assert!(!name.is_legacy(), "{ok}");
+        }
+        assert!(MetricName::new("").is_err());
+    }
+
+    #[test]
+    fn label_names_reject_double_underscore_and_legacy_ones_colons() {
         assert!(LabelName::new("m", "path").is_ok());
         assert!(LabelName::new("m", "_p").is_ok());
-        for bad in ["", "a:b", "__name", "1a", "a-b"] {
+        assert!(LabelName::new("m", "http.method").is_ok());
+        for bad in ["", "__name"] {
             assert!(LabelName::new("m", bad).is_err(), "{bad:?}");
+        }
+        for bad in ["", "a:b", "__name", "1a", "a-b"] {
+            assert!(
+                LabelName::with_validation("m", bad, NameValidation::Legacy).is_err(),
+                "{bad:?}"
+            );
         }
     }
 

@@ -2,11 +2,13 @@
 
 use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
-use crate::exposition::{Encoder, Format};
+use crate::exposition::{Encoder, Escaping, Format};
 use crate::metrics::{
-    Buckets, Counter, Family, Gauge, Histogram, Info, Metric, SeriesLimit, Summary, DEFAULT_SERIES_LIMIT,
+    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, NativeBuckets, SeriesLimit,
+    Summary, DEFAULT_SERIES_LIMIT,
 };
 use crate::multiprocess::{GaugeMode, MultiProcess};
+use crate::name::NameValidation;
 use crate::request_metrics::RequestMetrics;
 use crate::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use parking_lot::{Mutex, RwLock};
@@ -88,6 +90,8 @@ struct Registered {
 pub struct Registry {
     entries: RwLock<Vec<Registered>>,
     emit_created: AtomicBool,
+    /// Only legacy names are accepted when an [`Opts`] does not say.
+    legacy_names: AtomicBool,
     store: Option<Arc<MultiProcess>>,
     series_limit: AtomicUsize,
     refusals: Arc<LazyCounter>,
@@ -128,6 +132,7 @@ impl Registry {
         Registry {
             entries: RwLock::default(),
             emit_created: AtomicBool::new(false),
+            legacy_names: AtomicBool::new(false),
             store: store.clone(),
             series_limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             refusals: Arc::new(refusals),
@@ -211,7 +216,36 @@ impl Registry {
             Some(bounds) => Buckets::new(&opts.name, bounds)?,
             None => Buckets::default(),
         };
-        self.family(opts, buckets)
+        self.family(opts, HistogramConfig::classic(buckets))
+    }
+
+    /// Registers a histogram family with native (sparse, exponential) buckets, and
+    /// classic ones beside them when `classic` bounds are given, and returns it.
+    /// Prometheus reads native buckets from protobuf (`scrape_native_histograms: true`);
+    /// the text formats show the classic buckets, or only `+Inf`, count and sum.
+    ///
+    /// ```
+    /// use gds_metrics::{NativeBuckets, Opts, Registry};
+    /// let registry = Registry::new();
+    /// let latency = registry.native_histogram(
+    ///     Opts::new("job_duration_seconds", "Time per job."),
+    ///     NativeBuckets::new().max_buckets(100),
+    ///     None,
+    /// )?;
+    /// latency.get()?.observe(0.25);
+    /// # Ok::<(), gds_metrics::Error>(())
+    /// ```
+    pub fn native_histogram(
+        &self,
+        opts: Opts,
+        native: NativeBuckets,
+        classic: Option<&[f64]>,
+    ) -> Result<Family<Histogram>> {
+        let classic = classic
+            .map(|bounds| Buckets::new(&opts.name, bounds))
+            .transpose()?;
+        let config = HistogramConfig::native(native, classic, &opts.name)?;
+        self.family(opts, config)
     }
 
     /// Registers a summary family (count and sum) and returns it.
@@ -239,15 +273,37 @@ impl Registry {
             max: opts.series_limit.unwrap_or_else(|| self.series_limit()),
             refusals: self.refusals.clone(),
         };
-        let desc = opts.into_descriptor(M::TYPE)?;
+        let desc = self.with_default_validation(opts).into_descriptor(M::TYPE)?;
         // Claim the names first, so a rejected family writes nothing to the file.
         let names = claimed_names(std::slice::from_ref(&desc))?;
         self.check_free(&self.entries.read(), &names)?;
-        let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, M::bucket_bounds(&config), mode));
+        let store = (self.store.as_ref()).map(|mp| {
+            mp.family_store(
+                &desc,
+                M::bucket_bounds(&config),
+                M::native_capacity(&config),
+                mode,
+            )
+        });
         let stored = store.is_some();
         let family = Family::<M>::with_store(desc, config, store, Some(limit));
         self.insert(Arc::new(family.clone()), stored)?;
         Ok(family)
+    }
+
+    /// `opts` with this registry's name validation unless it sets its own.
+    fn with_default_validation(&self, mut opts: Opts) -> Opts {
+        if opts.validation.is_none() && self.legacy_names.load(Relaxed) {
+            opts.validation = Some(NameValidation::Legacy);
+        }
+        opts
+    }
+
+    /// Which names families registered from now on accept when their [`Opts`] do not
+    /// say: any UTF-8 name (the default) or only the legacy set.
+    pub fn set_name_validation(&self, validation: NameValidation) {
+        self.legacy_names
+            .store(validation == NameValidation::Legacy, Relaxed);
     }
 
     /// Registers a collector. Fails with [`Error::Duplicate`] if any of its sample names
@@ -316,10 +372,19 @@ impl Registry {
         self.emit_created.store(emit, Relaxed);
     }
 
-    /// Appends the whole exposition in `format` to `out`. Reuse `out` between scrapes to
-    /// avoid allocating.
+    /// Appends the whole exposition in `format` to `out`, names outside the legacy set
+    /// escaped with underscores. Reuse `out` between scrapes to avoid allocating.
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) {
-        let mut encoder = Encoder::new(format, out).with_created(self.emit_created.load(Relaxed));
+        self.encode_with(format, Escaping::default(), out);
+    }
+
+    /// Appends the whole exposition in `format` to `out`, names outside the legacy set
+    /// written as `escaping` says (quoted in text 1.0.0 and OpenMetrics under
+    /// [`Escaping::AllowUtf8`]).
+    pub fn encode_with(&self, format: Format, escaping: Escaping, out: &mut Vec<u8>) {
+        let mut encoder = Encoder::new(format, out)
+            .with_escaping(escaping)
+            .with_created(self.emit_created.load(Relaxed));
         self.collect(&mut encoder);
         encoder.finish();
     }
@@ -368,11 +433,17 @@ impl Registry {
         self.failures.inc(&name);
     }
 
-    /// The exposition as a `String`, for tests and debugging.
+    /// The exposition as a `String`, for tests and debugging (text formats only:
+    /// protobuf is binary, use [`Registry::encode`]).
     pub fn render(&self, format: Format) -> String {
+        self.render_with(format, Escaping::default())
+    }
+
+    /// [`Registry::render`] with the given escaping.
+    pub fn render_with(&self, format: Format, escaping: Escaping) -> String {
         let mut out = Vec::new();
-        self.encode(format, &mut out);
-        String::from_utf8(out).expect("the encoder writes UTF-8")
+        self.encode_with(format, escaping, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
     }
 }
 

@@ -60,7 +60,7 @@ impl LazyCounter {
                 .labels([self.label])
                 .into_descriptor(MetricType::Counter)
                 .expect("the library's own metric names are valid");
-            let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, &[], GaugeMode::All));
+            let store = (self.store.as_ref()).map(|mp| mp.family_store(&desc, &[], 0, GaugeMode::All));
             Family::with_store(desc, (), store, None)
         })
     }

@@ -60,6 +60,27 @@ fn registry() -> Registry {
         .histogram(Opts::new("demo_size_bytes", HELP), Some(&[1.0, 10.0, 100.0]))
         .unwrap();
     custom.get().unwrap().observe(7.0);
+    custom
+        .get()
+        .unwrap()
+        .observe_with_exemplar(
+            0.5,
+            &[("trace_id", "4bf92f3577b34da6"), ("span_id", "00f067aa0ba902b7")],
+        )
+        .unwrap();
+    counter
+        .labels(&["plain", "a"])
+        .unwrap()
+        .inc_with_exemplar(1.0, &[("trace_id", "00f067aa0ba902b7")])
+        .unwrap();
+    let native = registry
+        .native_histogram(
+            Opts::new("demo_native_seconds", HELP),
+            gds_metrics::NativeBuckets::new(),
+            None,
+        )
+        .unwrap();
+    native.get().unwrap().observe(0.3);
 
     let summary = registry
         .summary(Opts::new("demo_payload", HELP).labels(labels))
@@ -161,7 +182,7 @@ fn expected_samples() -> Vec<Sample> {
         ("+Inf", 4.0),
     ];
     let mut samples = vec![
-        sample("demo_events_total", &plain, 3.0),
+        sample("demo_events_total", &plain, 4.0),
         sample("demo_events_total", &hostile, 2.5),
         sample("demo_temperature_celsius", &plain, -4.25),
         sample("demo_temperature_celsius", &hostile, f64::INFINITY),
@@ -172,12 +193,15 @@ fn expected_samples() -> Vec<Sample> {
         ),
         sample("demo_latency_seconds_count", &hostile, 4.0),
         sample("demo_latency_seconds_sum", &hostile, 0.001 + 0.2 + 3.0 + 50.0),
-        sample("demo_size_bytes_bucket", &[("le", "1.0")], 0.0),
-        sample("demo_size_bytes_bucket", &[("le", "10.0")], 1.0),
-        sample("demo_size_bytes_bucket", &[("le", "100.0")], 1.0),
-        sample("demo_size_bytes_bucket", &[("le", "+Inf")], 1.0),
-        sample("demo_size_bytes_count", &[], 1.0),
-        sample("demo_size_bytes_sum", &[], 7.0),
+        sample("demo_size_bytes_bucket", &[("le", "1.0")], 1.0),
+        sample("demo_size_bytes_bucket", &[("le", "10.0")], 2.0),
+        sample("demo_size_bytes_bucket", &[("le", "100.0")], 2.0),
+        sample("demo_size_bytes_bucket", &[("le", "+Inf")], 2.0),
+        sample("demo_size_bytes_count", &[], 2.0),
+        sample("demo_size_bytes_sum", &[], 7.5),
+        sample("demo_native_seconds_bucket", &[("le", "+Inf")], 1.0),
+        sample("demo_native_seconds_count", &[], 1.0),
+        sample("demo_native_seconds_sum", &[], 0.3),
         sample("demo_payload_count", &hostile, 1.0),
         sample("demo_payload_sum", &hostile, 12.5),
         sample("demo_build_info", &[("version", "1.2.3"), ("note", HOSTILE)], 1.0),
@@ -237,6 +261,7 @@ fn openmetrics_exposition_passes_the_strict_parser_and_round_trips() {
             header("demo_temperature_celsius", "gauge", "celsius"),
             header("demo_latency_seconds", "histogram", "seconds"),
             header("demo_size_bytes", "histogram", ""),
+            header("demo_native_seconds", "histogram", ""),
             header("demo_payload", "summary", ""),
             header("demo_build", "info", ""),
         ]
@@ -247,7 +272,7 @@ fn openmetrics_exposition_passes_the_strict_parser_and_round_trips() {
         .partition(|s| s.0.ends_with("_created"));
     assert_same_samples(samples, expected_samples());
     // One `_created` per counter, histogram and summary series, each a plausible clock.
-    assert_eq!(created.len(), 2 + 1 + 1 + 1);
+    assert_eq!(created.len(), 2 + 1 + 1 + 1 + 1);
     assert!(created.iter().all(|s| s.2 > 1.6e9), "{created:?}");
 }
 
@@ -256,6 +281,6 @@ fn text_exposition_round_trips_through_the_prometheus_text_parser() {
     let text = registry().render(Format::Text);
     let families = parsed_by_prometheus_client("text", &text);
     let helps: Vec<&str> = families.iter().map(|f| f["help"].as_str().unwrap()).collect();
-    assert_eq!(helps, [HELP; 6]);
+    assert_eq!(helps, [HELP; 7]);
     assert_same_samples(samples_of(&families), expected_samples());
 }

@@ -220,3 +220,140 @@ fn a_child_that_cannot_create_its_file_still_never_writes_into_its_parents() {
     assert_eq!(code, 0);
     assert_eq!(sample(&registry.render(Format::Text), "jobs_total"), Some(1.0));
 }
+
+/// Native buckets of every worker, live or folded, at whatever schema each ended on,
+/// are summed per bucket index at the coarsest schema among them.
+#[test]
+fn native_histograms_of_all_workers_aggregate_into_one_scrape() {
+    use gds_metrics::exposition::proto::decode_delimited;
+    use gds_metrics::{Escaping, NativeBuckets};
+    let _serial = serial();
+    let dir = TempDir::new("native");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let rpc = registry
+        .native_histogram(
+            Opts::new("rpc_seconds", "RPC time."),
+            NativeBuckets::new().schema(2).max_buckets(8),
+            Some(&[1.0]),
+        )
+        .unwrap();
+    rpc.get().unwrap().observe(1.0);
+    // Worker 0 observes values that fit schema 2; worker 1 spreads wide enough to drop
+    // to a lower schema. Both also hit the zero bucket and a negative value.
+    let spread = |wide: bool| {
+        let rpc = rpc.clone();
+        move || {
+            let h = rpc.get().unwrap();
+            for i in 0..100 {
+                let v = if wide {
+                    2f64.powi(i % 20)
+                } else {
+                    1.0 + f64::from(i % 4) * 0.1
+                };
+                h.observe(v);
+            }
+            h.observe(0.0);
+            h.observe(-3.0);
+        }
+    };
+    let live = fork_worker(spread(false));
+    live.wait_ready();
+    let folded = fork_worker(spread(true));
+    folded.wait_ready();
+    folded.finish();
+
+    let mut body = Vec::new();
+    registry.encode_with(Format::Protobuf, Escaping::Underscores, &mut body);
+    let text = registry.render(Format::Text);
+    live.finish();
+    let families = decode_delimited(&body).unwrap();
+    let h = families[0].metric[0].histogram.as_ref().unwrap();
+    assert_eq!(h.sample_count, Some(1 + 2 * 102));
+    let schema = h.schema.unwrap();
+    assert!(schema < 2, "the wide worker's lower schema wins: {schema}");
+    assert_eq!(h.zero_count, Some(2));
+    let positive: i64 = h
+        .positive_delta
+        .iter()
+        .scan(0, |c, d| {
+            *c += d;
+            Some(*c)
+        })
+        .sum();
+    let negative: i64 = h
+        .negative_delta
+        .iter()
+        .scan(0, |c, d| {
+            *c += d;
+            Some(*c)
+        })
+        .sum();
+    assert_eq!((positive, negative), (201, 2), "every observation in one bucket");
+    assert_eq!(sample(&text, "rpc_seconds_count"), Some(205.0));
+    // At most 1.0: the parent's 1.0, the narrow worker's 25 of 1.0, the wide worker's 5
+    // of 2^0, and each worker's 0.0 and -3.0.
+    assert_eq!(
+        sample(&text, "rpc_seconds_bucket{le=\"1.0\"}"),
+        Some(1.0 + 25.0 + 5.0 + 4.0)
+    );
+}
+
+/// Exemplars of families declared `exemplars_across_processes` reach the aggregate from
+/// live and folded workers: per bucket the newest wins.
+#[test]
+fn the_newest_exemplar_per_bucket_of_any_worker_is_shown() {
+    let _serial = serial();
+    let dir = TempDir::new("exemplars");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry
+        .counter(Opts::new("jobs", "Jobs.").exemplars_across_processes())
+        .unwrap();
+    let latency = registry
+        .histogram(
+            Opts::new("latency_seconds", "Latency.").exemplars_across_processes(),
+            Some(&[1.0, 2.0]),
+        )
+        .unwrap();
+    let record = |trace: &'static str, v: f64| {
+        let (jobs, latency) = (jobs.clone(), latency.clone());
+        move || {
+            jobs.get()
+                .unwrap()
+                .inc_with_exemplar(1.0, &[("trace_id", trace)])
+                .unwrap();
+            latency
+                .get()
+                .unwrap()
+                .observe_with_exemplar(v, &[("trace_id", trace)])
+                .unwrap();
+        }
+    };
+    let folded = fork_worker(record("old-low", 0.5));
+    folded.wait_ready();
+    folded.finish();
+    std::thread::sleep(std::time::Duration::from_millis(5)); // a later timestamp
+    let live_low = fork_worker(record("new-low", 0.7));
+    live_low.wait_ready();
+    let live_high = fork_worker(record("high", 1.5));
+    live_high.wait_ready();
+
+    let om = registry.render(Format::OpenMetrics);
+    let text = registry.render(Format::Text);
+    live_low.finish();
+    live_high.finish();
+    assert_eq!(sample(&text, "jobs_total"), Some(3.0), "{text}");
+    assert!(
+        om.contains("latency_seconds_bucket{le=\"1.0\"} 2.0 # {trace_id=\"new-low\"} 0.7 "),
+        "{om}"
+    );
+    assert!(
+        om.contains("latency_seconds_bucket{le=\"2.0\"} 3.0 # {trace_id=\"high\"} 1.5 "),
+        "{om}"
+    );
+    let counter_line = om.lines().find(|l| l.starts_with("jobs_total")).unwrap();
+    assert!(counter_line.contains("# {trace_id=\""), "{counter_line}");
+    assert!(
+        !counter_line.contains("old-low"),
+        "the folded worker's exemplar is older: {counter_line}"
+    );
+}

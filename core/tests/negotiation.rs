@@ -3,12 +3,18 @@
 //! decodes to the format announced.
 
 use flate2::read::GzDecoder;
+use gds_metrics::exposition::proto::decode_delimited;
 use gds_metrics::{Config, Endpoint, Opts, Registry, Request, Response};
 use std::io::Read;
 use std::sync::Arc;
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS_UTF8: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
+const TEXT_V1: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
+const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores";
 
 /// Prometheus 2.0 to 2.48.
 const PROMETHEUS_2_0: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
@@ -16,7 +22,7 @@ const PROMETHEUS_2_0: &str = "application/openmetrics-text;version=1.0.0,applica
 const PROMETHEUS_2_49: &str = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
 /// Prometheus 3, default scrape protocols.
 const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
-/// Prometheus with native histograms: protobuf first, which we do not serve.
+/// Prometheus with native histograms (`scrape_native_histograms: true`): protobuf first.
 const PROMETHEUS_PROTOBUF_FIRST: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
 /// Prometheus configured with `scrape_protocols: [PrometheusText0.0.4]`.
 const PROMETHEUS_TEXT_ONLY: &str = "text/plain;version=0.0.4;q=0.9,*/*;q=0.8";
@@ -65,25 +71,58 @@ fn assert_format(accept: Option<&str>, content_type: &str) {
         Some(content_type),
         "Accept: {accept:?}"
     );
+    if content_type.starts_with("application/vnd.google.protobuf") {
+        let families = decode_delimited(&response.body).expect("a delimited protobuf body");
+        let jobs = families
+            .iter()
+            .find(|f| f.name() == "jobs_total")
+            .expect("jobs_total");
+        assert_eq!(jobs.metric[0].counter.as_ref().unwrap().value, Some(3.0));
+        return;
+    }
     let body = decoded_body(&response);
     assert!(body.contains("jobs_total 3"), "{body}");
     assert_eq!(
         body.ends_with("# EOF\n"),
-        content_type == OPENMETRICS,
+        content_type.starts_with("application/openmetrics-text"),
         "Accept: {accept:?}"
     );
 }
 
 #[test]
 fn prometheus_default_accept_headers_get_openmetrics() {
-    for accept in [
-        PROMETHEUS_2_0,
-        PROMETHEUS_2_49,
-        PROMETHEUS_3,
-        PROMETHEUS_PROTOBUF_FIRST,
-    ] {
+    for accept in [PROMETHEUS_2_0, PROMETHEUS_2_49] {
         assert_format(Some(accept), OPENMETRICS);
     }
+    assert_format(Some(PROMETHEUS_3), OPENMETRICS_UTF8);
+}
+
+#[test]
+fn prometheus_with_native_histograms_gets_protobuf() {
+    assert_format(Some(PROMETHEUS_PROTOBUF_FIRST), PROTOBUF);
+    assert_format(
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8"),
+        &PROTOBUF.replace("underscores", "allow-utf-8"),
+    );
+}
+
+#[test]
+fn protobuf_needs_the_delimited_metric_family_encoding() {
+    assert_format(Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,text/plain;q=0.1"), TEXT);
+    assert_format(Some("application/vnd.google.protobuf;encoding=delimited"), TEXT);
+}
+
+#[test]
+fn text_1_0_0_is_served_and_the_escaping_is_echoed() {
+    assert_format(Some("text/plain;version=1.0.0"), TEXT_V1);
+    assert_format(
+        Some("text/plain;version=1.0.0;escaping=values"),
+        &TEXT_V1.replace("underscores", "values"),
+    );
+    assert_format(
+        Some("text/plain;version=0.0.4;escaping=allow-utf-8"),
+        &format!("{TEXT}; escaping=underscores"),
+    );
 }
 
 #[test]
@@ -140,7 +179,7 @@ fn unsupported_versions_are_skipped() {
         TEXT,
     );
     assert_format(
-        Some("text/plain;version=1.0.0;q=1,application/openmetrics-text;q=0.5"),
+        Some("text/plain;version=2.0.0;q=1,application/openmetrics-text;q=0.5"),
         OPENMETRICS,
     );
 }
@@ -171,7 +210,7 @@ fn gzip_is_used_when_accepted() {
     ] {
         let response = scrape(Some(PROMETHEUS_3), Some(encoding));
         assert_eq!(response.header("content-encoding"), Some("gzip"), "{encoding}");
-        assert_eq!(response.header("content-type"), Some(OPENMETRICS));
+        assert_eq!(response.header("content-type"), Some(OPENMETRICS_UTF8));
         let body = decoded_body(&response);
         assert!(
             body.starts_with("# HELP jobs Jobs done.\n# TYPE jobs counter\njobs_total 3.0\n"),

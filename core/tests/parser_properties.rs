@@ -39,6 +39,7 @@ impl Range {
             ("*/*", _) => Some((Format::Text, 0)),
             ("text/*", _) => Some((Format::Text, 1)),
             ("text/plain", None | Some("0.0.4")) => Some((Format::Text, 2)),
+            ("text/plain", Some("1.0.0")) => Some((Format::TextV1, 2)),
             ("application/openmetrics-text", None | Some("1.0.0")) => Some((Format::OpenMetrics, 2)),
             _ => None,
         }

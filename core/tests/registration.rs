@@ -1,12 +1,46 @@
 //! Every mistake made while defining or using a metric is a typed error at the call that
 //! made it (CONTRACT section 3), and a failed registration leaves the registry unchanged.
 
-use gds_metrics::{Collector, Descriptor, Encoder, Error, Format, MetricType, Opts, Registry};
+use gds_metrics::{
+    Collector, Descriptor, Encoder, Error, Format, MetricType, NameValidation, Opts, Registry,
+};
 use std::sync::Arc;
+
+#[test]
+fn utf8_names_are_accepted_and_empty_ones_rejected() {
+    let registry = Registry::new();
+    for ok in ["9lives", "a-b", "a b", "é", "http.server.duration"] {
+        registry
+            .gauge(Opts::new(ok, "h").labels(["http.method", "é"]))
+            .unwrap();
+    }
+    assert!(matches!(
+        registry.gauge(Opts::new("", "h")),
+        Err(Error::InvalidMetricName { .. })
+    ));
+    assert!(matches!(
+        registry.gauge(Opts::new("g", "h").labels(["__x"])),
+        Err(Error::InvalidLabelName { .. })
+    ));
+}
+
+#[test]
+fn legacy_validation_is_per_family_or_per_registry() {
+    let registry = Registry::new();
+    assert!(registry
+        .gauge(Opts::new("a.b", "h").name_validation(NameValidation::Legacy))
+        .is_err());
+    registry.set_name_validation(NameValidation::Legacy);
+    assert!(registry.gauge(Opts::new("c.d", "h")).is_err());
+    registry
+        .gauge(Opts::new("e.f", "h").name_validation(NameValidation::Utf8))
+        .unwrap();
+}
 
 #[test]
 fn invalid_metric_names_are_rejected_with_the_name() {
     let registry = Registry::new();
+    registry.set_name_validation(NameValidation::Legacy);
     for bad in ["", "9lives", "a-b", "a b", "é", "line\nbreak"] {
         match registry.gauge(Opts::new(bad, "h")) {
             Err(Error::InvalidMetricName { name, .. }) => assert_eq!(name, bad),
@@ -18,6 +52,7 @@ fn invalid_metric_names_are_rejected_with_the_name() {
 #[test]
 fn invalid_label_names_are_rejected_with_metric_and_label() {
     let registry = Registry::new();
+    registry.set_name_validation(NameValidation::Legacy);
     for bad in ["", "a:b", "__reserved", "1st", "a-b", "é"] {
         match registry.counter(Opts::new("jobs", "h").labels([bad])) {
             Err(Error::InvalidLabelName { metric, name, .. }) => {
@@ -103,7 +138,7 @@ fn a_failed_registration_leaves_the_registry_unchanged() {
     registry.gauge(Opts::new("up", "h")).unwrap();
     let before = registry.render(Format::Text);
     assert!(registry.gauge(Opts::new("up", "other help")).is_err());
-    assert!(registry.gauge(Opts::new("bad name", "h")).is_err());
+    assert!(registry.gauge(Opts::new("", "h")).is_err());
     assert_eq!(registry.render(Format::Text), before);
 }
 
@@ -249,11 +284,13 @@ fn units_must_be_the_end_of_the_name() {
 
 #[test]
 fn error_messages_say_what_to_do() {
-    let err = Registry::new().gauge(Opts::new("9lives", "h")).unwrap_err();
+    let err = Registry::new()
+        .gauge(Opts::new("9lives", "h").name_validation(NameValidation::Legacy))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid metric name `9lives`: it holds a character outside [a-zA-Z0-9_:] or starts with a digit; \
-         metric names match [a-zA-Z_:][a-zA-Z0-9_:]*"
+        "invalid metric name `9lives`: it holds a character outside [a-zA-Z0-9_:] or starts with a digit \
+         (legacy names were asked for)"
     );
 }
 

@@ -1,11 +1,15 @@
 //! Counters: values that only go up.
 
 use super::atomic::{unix_now, AtomicF64, StripedU64};
+use super::exemplar::{Exemplar, ExemplarSlots};
 use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::FamilyEncoder;
 use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
+
+/// Where a counter's exemplar region starts in its slots (after whole and fraction).
+const COUNTER_EXEMPLAR: usize = 2;
 use crate::multiprocess::Slots;
 use std::sync::Arc;
 
@@ -24,6 +28,8 @@ struct CounterCore {
     created: f64,
     desc: Arc<Descriptor>,
     shared: Option<Slots>,
+    /// The exemplar of the latest increment that carried one.
+    exemplar: ExemplarSlots,
 }
 
 impl Counter {
@@ -55,6 +61,24 @@ impl Counter {
         Ok(())
     }
 
+    /// Adds `amount` (finite, not negative) and keeps `labels` (`trace_id`, `span_id`,
+    /// ...) as the counter's exemplar, shown in OpenMetrics and protobuf. Fails, adding
+    /// nothing, on a bad amount or labels beyond the OpenMetrics limit of 128 characters.
+    pub fn inc_with_exemplar(&self, amount: f64, labels: &[(&str, &str)]) -> Result<()> {
+        let exemplar = Exemplar::new(self.0.desc.name(), labels, amount)?;
+        self.inc_by_f64(amount)?;
+        if let (Some(slots), true) = (&self.0.shared, self.0.desc.exemplars_across_processes()) {
+            crate::multiprocess::write_exemplar(slots, COUNTER_EXEMPLAR, 0, &exemplar);
+        }
+        self.0.exemplar.record(1, 0, exemplar);
+        Ok(())
+    }
+
+    /// The exemplar of the latest increment that carried one.
+    pub fn exemplar(&self) -> Option<Exemplar> {
+        self.0.exemplar.get(0)
+    }
+
     /// The current total (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
         match &self.0.shared {
@@ -72,6 +96,7 @@ impl Counter {
     pub fn reset(&self) {
         self.0.whole.reset();
         self.0.fraction.set(0.0);
+        self.0.exemplar.clear();
         if let Some(slots) = &self.0.shared {
             slots.set_f64(COUNTER_WHOLE, 0.0);
             slots.set_f64(COUNTER_FRACTION, 0.0);
@@ -87,6 +112,7 @@ impl Counter {
             created: unix_now(),
             desc: desc.clone(),
             shared,
+            exemplar: ExemplarSlots::default(),
         }))
     }
 }
@@ -104,7 +130,8 @@ impl Metric for Counter {
     }
 
     fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        family.counter(values, self.get(), Some(self.created()));
+        let exemplar = self.exemplar();
+        family.counter_with_exemplar(values, self.get(), Some(self.created()), exemplar.as_ref());
     }
 }
 

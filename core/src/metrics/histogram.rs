@@ -1,18 +1,21 @@
 //! Histograms and summaries: distributions of observed values.
 //!
-//! Observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
+//! A histogram keeps classic buckets, native buckets (see [`NativeBuckets`]) or both.
+//! Classic-only observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
 //! `_count`, `_sum` covers exactly the counted observations). It uses the hot/cold scheme of
 //! the Go client: observers add to the "hot" shard and count themselves in a shared word
 //! whose top bit names the hot shard; a scrape flips that bit, waits for the observers
 //! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
 
 use super::atomic::{unix_now, AtomicF64};
+use super::exemplar::{Exemplar, ExemplarSlots};
+use super::native::{AfterObserve, NativeBuckets, NativeSnapshot, NativeState};
 use super::Metric;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
-use crate::exposition::FamilyEncoder;
+use crate::exposition::{FamilyEncoder, HistogramSample};
 use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
-use crate::multiprocess::Slots;
+use crate::multiprocess::{fork_generation, NativeRegion, Slots};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -74,6 +77,62 @@ impl Default for Buckets {
     }
 }
 
+/// What a histogram family keeps: classic buckets, native buckets, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramConfig {
+    classic: Option<Buckets>,
+    native: Option<NativeBuckets>,
+}
+
+impl Default for HistogramConfig {
+    fn default() -> Self {
+        Self::classic(Buckets::default())
+    }
+}
+
+impl HistogramConfig {
+    /// Classic buckets only.
+    pub fn classic(buckets: Buckets) -> Self {
+        HistogramConfig {
+            classic: Some(buckets),
+            native: None,
+        }
+    }
+
+    /// Native buckets, with classic ones beside them when `classic` is given (text
+    /// formats show only those; protobuf both).
+    pub fn native(native: NativeBuckets, classic: Option<Buckets>, metric: &str) -> Result<Self> {
+        Ok(HistogramConfig {
+            classic,
+            native: Some(native.validate(metric)?),
+        })
+    }
+
+    /// The finite classic bounds (empty for a native-only histogram).
+    pub fn bounds(&self) -> &[f64] {
+        self.classic.as_ref().map_or(&[], Buckets::bounds)
+    }
+
+    /// The native-bucket settings, if the histogram keeps native buckets.
+    pub fn native_buckets(&self) -> Option<&NativeBuckets> {
+        self.native.as_ref()
+    }
+
+    /// The index of the classic bucket `v` falls in (0 without classic buckets: `+Inf`).
+    #[inline(always)]
+    fn index(&self, v: f64) -> usize {
+        match &self.classic {
+            Some(buckets) => buckets.index(v),
+            None => 0,
+        }
+    }
+
+    /// Classic buckets including `+Inf`.
+    fn slots(&self) -> usize {
+        self.bounds().len() + 1
+    }
+}
+
 /// A consistent copy of a histogram's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramSnapshot {
@@ -119,6 +178,8 @@ struct Core {
     /// Serialises scrapes of this series (observers never take it).
     scrape: Mutex<()>,
     created: f64,
+    /// The newest exemplar of each classic bucket.
+    exemplars: ExemplarSlots,
 }
 
 impl Core {
@@ -128,6 +189,7 @@ impl Core {
             shards: [Shard::new(len), Shard::new(len)],
             scrape: Mutex::new(()),
             created: unix_now(),
+            exemplars: ExemplarSlots::default(),
         }
     }
 
@@ -169,92 +231,315 @@ impl Core {
     }
 }
 
+/// A histogram with native buckets: every field behind one lock, so a scrape sees count,
+/// sum, classic and native buckets of the same observations, and a reset or a schema
+/// change is atomic.
+#[derive(Debug)]
+struct NativeSeries {
+    count: u64,
+    sum: f64,
+    /// Per-bucket classic counts, `+Inf` last (one slot for a native-only histogram).
+    classic: Vec<u64>,
+    native: NativeState,
+    created: f64,
+    /// The fork generation this state belongs to (see `multiprocess::fork_generation`).
+    generation: u64,
+}
+
+impl NativeSeries {
+    fn new(config: &HistogramConfig, native: NativeBuckets) -> Self {
+        NativeSeries {
+            count: 0,
+            sum: 0.0,
+            classic: vec![0; config.slots()],
+            native: NativeState::new(native),
+            created: unix_now(),
+            generation: fork_generation(),
+        }
+    }
+
+    fn observe(&mut self, index: usize, v: f64) -> AfterObserve {
+        self.count += 1;
+        self.sum += v;
+        self.classic[index] += 1;
+        self.native.observe(v)
+    }
+
+    fn reset(&mut self) {
+        self.count = 0;
+        self.sum = 0.0;
+        self.classic.iter_mut().for_each(|c| *c = 0);
+        self.native.reset();
+        self.created = unix_now();
+    }
+}
+
 /// A histogram series. Cloning is cheap and shares the series.
 #[derive(Debug, Clone)]
 pub struct Histogram {
     core: Arc<Core>,
-    buckets: Buckets,
+    config: HistogramConfig,
     /// In multi-process mode: one count per bucket (`+Inf` last), then the sum.
     shared: Option<Slots>,
+    /// Set when the histogram keeps native buckets.
+    native: Option<Arc<Mutex<NativeSeries>>>,
+    /// In multi-process mode, where the native buckets are mirrored in `shared`.
+    region: Option<NativeRegion>,
+    /// In multi-process mode, where the newest exemplar is kept in `shared`.
+    exemplar_at: Option<usize>,
+    /// The family, for errors that name it.
+    desc: Arc<Descriptor>,
 }
 
 impl Histogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        let index = self.buckets.index(v);
-        match &self.shared {
-            None => self.core.observe(index, v),
-            Some(slots) => {
-                slots.add_u64(index, 1);
-                slots.add_f64(slots.len() - 1, v);
-            }
+        let index = self.config.index(v);
+        match (&self.native, &self.shared) {
+            (None, None) => self.core.observe(index, v),
+            (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
+            (Some(native), _) => self.observe_native(native, index, v),
         }
+    }
+
+    /// Counts `v` in the native series and, in multi-process mode, mirrors it in the
+    /// file: the classic slots always, the native region by one bucket or, when the
+    /// buckets changed shape, whole.
+    fn observe_native(&self, native: &Mutex<NativeSeries>, index: usize, v: f64) {
+        let mut series = native.lock();
+        let inherited = self.shared.is_some() && series.generation != fork_generation();
+        if inherited {
+            // From the parent, whose file holds these counts; the child's slots start
+            // from zero, so must this.
+            series.reset();
+            series.generation = fork_generation();
+        }
+        let mut outcome = series.observe(index, v);
+        if inherited {
+            outcome = AfterObserve::Reshaped;
+        }
+        if outcome == AfterObserve::Reset {
+            series.reset();
+            self.core.exemplars.clear();
+            if let Some(slots) = &self.shared {
+                (0..self.config.slots()).for_each(|i| slots.set_u64(i, 0));
+                slots.set_f64(self.config.slots(), 0.0);
+            }
+            series.observe(index, v);
+            outcome = AfterObserve::Reshaped;
+        }
+        let (Some(slots), Some(region)) = (&self.shared, &self.region) else {
+            return;
+        };
+        add_classic(slots, self.config.slots(), index, v);
+        let mirrored = match outcome {
+            AfterObserve::Counted(bucket) => region.add(slots, bucket),
+            _ => false,
+        };
+        if !mirrored {
+            region.write(slots, &series.native.snapshot);
+        }
+    }
+
+    /// Records one observation and keeps `labels` (`trace_id`, `span_id`, ...) as the
+    /// exemplar of its bucket (the newest per bucket wins), shown in OpenMetrics and
+    /// protobuf. Fails, recording nothing, when the labels exceed the OpenMetrics limit
+    /// of 128 characters.
+    pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
+        let exemplar = Exemplar::new(self.desc.name(), labels, v)?;
+        self.observe(v);
+        let index = self.config.index(v);
+        if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
+            crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
+        }
+        self.core.exemplars.record(self.config.slots(), index, exemplar);
+        Ok(())
     }
 
     /// A consistent copy of the series (of this process, in multi-process mode).
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut cumulative = Vec::with_capacity(self.buckets.bounds().len() + 1);
+        let mut cumulative = Vec::with_capacity(self.config.slots());
         let sum = self.snapshot_into(&mut cumulative);
         HistogramSnapshot { cumulative, sum }
     }
 
-    /// Cumulative counts into `cumulative`; returns the sum.
-    fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
-        let Some(slots) = &self.shared else {
-            return self.core.snapshot(cumulative);
-        };
-        let buckets = slots.len() - 1;
-        cumulative.clear();
-        let mut total = 0;
-        for i in 0..buckets {
-            total += slots.get_u64(i);
-            cumulative.push(total);
-        }
-        slots.get_f64(buckets)
+    /// The native buckets, if the histogram keeps them.
+    pub fn native_snapshot(&self) -> Option<NativeSnapshot> {
+        Some(self.native.as_ref()?.lock().native.snapshot.clone())
     }
 
-    /// The finite bucket bounds.
-    pub fn buckets(&self) -> &Buckets {
-        &self.buckets
+    /// Cumulative counts into `cumulative`; returns the sum.
+    fn snapshot_into(&self, cumulative: &mut Vec<u64>) -> f64 {
+        if let Some(slots) = &self.shared {
+            let buckets = self.config.slots();
+            cumulative.clear();
+            let mut total = 0;
+            for i in 0..buckets {
+                total += slots.get_u64(i);
+                cumulative.push(total);
+            }
+            return slots.get_f64(buckets);
+        }
+        if let Some(native) = &self.native {
+            let series = native.lock();
+            cumulate(&series.classic, cumulative);
+            return series.sum;
+        }
+        self.core.snapshot(cumulative)
     }
+
+    /// The finite classic bucket bounds (empty for a native-only histogram).
+    pub fn bounds(&self) -> &[f64] {
+        self.config.bounds()
+    }
+
+    /// What the histogram keeps.
+    pub fn config(&self) -> &HistogramConfig {
+        &self.config
+    }
+
+    fn encode_native<V: AsRef<str>>(
+        &self,
+        native: &Mutex<NativeSeries>,
+        family: &mut FamilyEncoder<'_, '_>,
+        values: &[V],
+    ) {
+        let (count, sum, created, snapshot) = SCRATCH.with_borrow_mut(|(cumulative, _)| {
+            let series = native.lock();
+            cumulate(&series.classic, cumulative);
+            (
+                series.count,
+                series.sum,
+                series.created,
+                series.native.snapshot.clone(),
+            )
+        });
+        SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
+            self.core.exemplars.copy_into(exemplars);
+            let classic = !self.config.bounds().is_empty();
+            family.histogram_sample(
+                values,
+                &HistogramSample {
+                    bounds: self.config.bounds(),
+                    cumulative: if classic { cumulative } else { &[] },
+                    count,
+                    sum,
+                    created: Some(created),
+                    exemplars,
+                    native: Some(&snapshot),
+                },
+            );
+        });
+    }
+}
+
+/// Adds one observation to the classic buckets and the sum in a multi-process file.
+#[inline]
+fn add_classic(slots: &Slots, buckets: usize, index: usize, v: f64) {
+    slots.add_u64(index, 1);
+    slots.add_f64(buckets, v);
+}
+
+/// Per-bucket counts to cumulative ones.
+fn cumulate(buckets: &[u64], cumulative: &mut Vec<u64>) {
+    cumulative.clear();
+    let mut total = 0;
+    cumulative.extend(buckets.iter().map(|n| {
+        total += n;
+        total
+    }));
 }
 
 impl Metric for Histogram {
     const TYPE: MetricType = MetricType::Histogram;
-    type Config = Buckets;
+    type Config = HistogramConfig;
 
-    fn new_series(_: &Arc<Descriptor>, buckets: &Buckets) -> Self {
+    fn new_series(desc: &Arc<Descriptor>, config: &HistogramConfig) -> Self {
+        let native = config
+            .native
+            .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
+        let core_len = if native.is_some() { 0 } else { config.slots() };
         Histogram {
-            core: Arc::new(Core::new(buckets.bounds().len() + 1)),
-            buckets: buckets.clone(),
+            core: Arc::new(Core::new(core_len)),
+            config: config.clone(),
             shared: None,
+            native,
+            region: None,
+            exemplar_at: None,
+            desc: desc.clone(),
         }
     }
 
-    fn new_stored_series(_: &Arc<Descriptor>, buckets: &Buckets, slots: Slots) -> Self {
+    fn new_stored_series(desc: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
+        let native_len = config
+            .native
+            .map_or(0, |n| crate::multiprocess::format_slot::native_len(n.capacity()));
+        let exemplar_at = desc
+            .exemplars_across_processes()
+            .then_some(config.slots() + 1 + native_len);
+        let native = config
+            .native
+            .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
+        let region = config.native.map(|n| NativeRegion {
+            start: config.slots() + 1,
+            capacity: n.capacity(),
+        });
+        if let (Some(native), Some(region)) = (&native, &region) {
+            region.write(&slots, &native.lock().native.snapshot);
+        }
         Histogram {
             core: Arc::new(Core::new(0)),
-            buckets: buckets.clone(),
+            config: config.clone(),
             shared: Some(slots),
+            native,
+            region,
+            exemplar_at,
+            desc: desc.clone(),
         }
     }
 
-    fn bucket_bounds(buckets: &Buckets) -> &[f64] {
-        buckets.bounds()
+    fn bucket_bounds(config: &HistogramConfig) -> &[f64] {
+        config.bounds()
     }
 
-    fn encode<V: AsRef<str>>(&self, buckets: &Buckets, family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        SCRATCH.with_borrow_mut(|cumulative| {
+    fn native_capacity(config: &HistogramConfig) -> u32 {
+        config.native.map_or(0, |n| n.capacity() as u32)
+    }
+
+    fn encode<V: AsRef<str>>(
+        &self,
+        config: &HistogramConfig,
+        family: &mut FamilyEncoder<'_, '_>,
+        values: &[V],
+    ) {
+        if let (Some(native), None) = (&self.native, &self.shared) {
+            return self.encode_native(native, family, values);
+        }
+        SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
             let sum = self.snapshot_into(cumulative);
-            family.histogram(values, buckets.bounds(), cumulative, sum, Some(self.core.created));
+            self.core.exemplars.copy_into(exemplars);
+            family.histogram_sample(
+                values,
+                &HistogramSample {
+                    bounds: config.bounds(),
+                    cumulative,
+                    count: cumulative.last().copied().unwrap_or(0),
+                    sum,
+                    created: Some(self.core.created),
+                    exemplars,
+                    native: None,
+                },
+            );
         });
     }
 }
 
 thread_local! {
-    /// Reused bucket buffer, so rendering a histogram allocates nothing in the steady state.
-    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Reused bucket and exemplar buffers, so rendering a histogram allocates nothing in
+    /// the steady state.
+    static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<Option<Exemplar>>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// A summary series: count and sum of observations, without quantiles (as
@@ -324,7 +609,10 @@ mod tests {
                 .into_descriptor(MetricType::Histogram)
                 .unwrap(),
         );
-        Histogram::new_series(&desc, &Buckets::new("h", bounds).unwrap())
+        Histogram::new_series(
+            &desc,
+            &HistogramConfig::classic(Buckets::new("h", bounds).unwrap()),
+        )
     }
 
     #[test]

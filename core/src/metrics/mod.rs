@@ -2,17 +2,21 @@
 
 mod atomic;
 mod counter;
+mod exemplar;
 mod family;
 mod gauge;
 mod histogram;
 mod info;
+mod native;
 
 pub use counter::Counter;
+pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
 pub(crate) use family::SeriesLimit;
 pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};
 pub use gauge::Gauge;
-pub use histogram::{Buckets, Histogram, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
+pub use histogram::{Buckets, Histogram, HistogramConfig, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
 pub use info::Info;
+pub use native::{NativeBuckets, NativeSnapshot, SparseBuckets};
 
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::FamilyEncoder;
@@ -45,6 +49,13 @@ pub trait Metric: Clone + Send + Sync + 'static {
     fn bucket_bounds(config: &Self::Config) -> &[f64] {
         let _ = config;
         &[]
+    }
+
+    /// Native buckets per sign a multi-process file records for each series (0: none).
+    #[doc(hidden)]
+    fn native_capacity(config: &Self::Config) -> u32 {
+        let _ = config;
+        0
     }
 
     /// Writes this series' samples.

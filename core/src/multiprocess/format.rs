@@ -5,7 +5,8 @@
 //! ```text
 //! header   magic "GDSMPROC" | version u32 | header_len u32 | pid u32 | role u32 | used u64 | 0..
 //! record   len u32 (whole record, multiple of 8) | tag u8 | kind u8 | mode u8 | 0 u8 | body
-//! family   tag 1: name, help, unit ("" = none), label names, bucket bounds
+//! family   tag 1: name, help, unit ("" = none), label names, bucket bounds, and for a
+//!          histogram with native buckets their capacity u32 (absent or 0: classic only)
 //! series   tag 2: family offset u32, origin pid u32, slot count u32, label values,
 //!          padding to 8, then the slots (8-byte atomics)
 //! folded   tag 3: the name of a process file already folded into the archive
@@ -43,6 +44,24 @@ pub(crate) mod slot {
     /// (`+Inf` last) and then its sum.
     pub(crate) const SUMMARY_COUNT: usize = 0;
     pub(crate) const SUMMARY_SUM: usize = 1;
+    /// A histogram with native buckets follows its sum with this region (offsets from
+    /// its start): a sequence word, odd while the writer rewrites the region (a seqlock,
+    /// so readers retry rather than see half a schema change), the schema (i64 bits),
+    /// zero threshold (f64 bits), zero count, the number of positive and of negative
+    /// buckets used, then `capacity` (index i64 bits, count) pairs for positive buckets
+    /// and as many for negative ones, ascending by index.
+    pub(crate) const NATIVE_SEQ: usize = 0;
+    pub(crate) const NATIVE_SCHEMA: usize = 1;
+    pub(crate) const NATIVE_ZERO_THRESHOLD: usize = 2;
+    pub(crate) const NATIVE_ZERO_COUNT: usize = 3;
+    pub(crate) const NATIVE_POSITIVE_USED: usize = 4;
+    pub(crate) const NATIVE_NEGATIVE_USED: usize = 5;
+    pub(crate) const NATIVE_PAIRS: usize = 6;
+
+    /// Slots of the native region for `capacity` buckets per sign.
+    pub(crate) fn native_len(capacity: usize) -> usize {
+        NATIVE_PAIRS + 4 * capacity
+    }
 }
 
 /// Whether a file belongs to a running process or is the archive of folded ones.
@@ -124,6 +143,10 @@ pub(crate) struct FamilyDef {
     pub(crate) mode: GaugeMode,
     pub(crate) labels: Vec<String>,
     pub(crate) bounds: Vec<f64>,
+    /// Native buckets per sign a histogram series keeps (0: classic only).
+    pub(crate) native_capacity: u32,
+    /// Each series keeps its newest exemplar (`exemplar_slots`).
+    pub(crate) exemplars: bool,
 }
 
 /// A series as found in a file: its family, label values and where its slots are.
@@ -203,6 +226,10 @@ impl RecordWriter {
         def.bounds
             .iter()
             .for_each(|b| self.buf.extend_from_slice(&b.to_bits().to_le_bytes()));
+        if def.native_capacity > 0 || def.exemplars {
+            self.u32(def.native_capacity);
+            self.u32(u32::from(def.exemplars));
+        }
         self.end(start);
         start
     }
@@ -370,7 +397,33 @@ pub(crate) fn zero_slots(image: &mut [u8]) {
 
 /// The slot count of a series of `def`.
 pub(crate) fn slot_count_of(def: &FamilyDef) -> usize {
-    slot_count(def.kind, def.bounds.len())
+    let native = match def.native_capacity {
+        0 => 0,
+        capacity => slot::native_len(capacity as usize),
+    };
+    let exemplar = if def.exemplars {
+        super::exemplar_slots::EXEMPLAR_LEN
+    } else {
+        0
+    };
+    slot_count(def.kind, def.bounds.len()) + native + exemplar
+}
+
+/// Where a series of `def` keeps its exemplar region, if it has one: after the counter's
+/// two slots, or after a histogram's buckets, sum and native region.
+pub(crate) fn exemplar_start(def: &FamilyDef) -> Option<usize> {
+    if !def.exemplars {
+        return None;
+    }
+    let native = match def.native_capacity {
+        0 => 0,
+        capacity => slot::native_len(capacity as usize),
+    };
+    match def.kind {
+        MetricType::Counter => Some(2),
+        MetricType::Histogram => Some(def.bounds.len() + 2 + native),
+        _ => None,
+    }
 }
 
 fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malformed> {
@@ -385,6 +438,19 @@ fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malf
     let bounds = (0..n)
         .map(|_| r.u64().map(f64::from_bits))
         .collect::<Result<Vec<_>, _>>()?;
+    // Records end in zero padding, so a family written before native buckets existed
+    // reads as capacity 0.
+    let native_capacity = r.u32().unwrap_or(0);
+    let exemplars = r.u32().unwrap_or(0) == 1;
+    let native_capacity = if kind == MetricType::Histogram {
+        native_capacity
+    } else {
+        0
+    };
+    let exemplars = exemplars && matches!(kind, MetricType::Counter | MetricType::Histogram);
+    if native_capacity > 1 << 16 {
+        return Err(Malformed("native bucket capacity out of range"));
+    }
     Ok(FamilyDef {
         name,
         help,
@@ -393,6 +459,8 @@ fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malf
         mode,
         labels,
         bounds,
+        native_capacity,
+        exemplars,
     })
 }
 
@@ -467,6 +535,43 @@ mod tests {
     }
 
     #[test]
+    fn native_capacity_round_trips_and_sizes_the_series() {
+        for capacity in [0, 3, 160] {
+            let def = FamilyDef {
+                name: "n".into(),
+                help: String::new(),
+                unit: None,
+                kind: MetricType::Histogram,
+                mode: GaugeMode::All,
+                labels: Vec::new(),
+                bounds: vec![1.0],
+                native_capacity: capacity,
+                exemplars: capacity == 3,
+            };
+            let mut w = RecordWriter::new();
+            w.family(&def);
+            let mut image = header(1, Role::Process).to_vec();
+            image.extend_from_slice(w.bytes());
+            let len = image.len();
+            set_used(&mut image, len);
+            let words = aligned(&image);
+            let parsed = parse(&as_bytes(&words)[..len], Role::Process, true).unwrap();
+            assert_eq!(parsed.families[0], def);
+            let native = if capacity == 0 {
+                0
+            } else {
+                slot::native_len(capacity as usize)
+            };
+            let exemplar = if def.exemplars {
+                super::super::exemplar_slots::EXEMPLAR_LEN
+            } else {
+                0
+            };
+            assert_eq!(slot_count_of(&def), 3 + native + exemplar);
+        }
+    }
+
+    #[test]
     fn records_round_trip() {
         let def = FamilyDef {
             name: "h".into(),
@@ -476,6 +581,8 @@ mod tests {
             mode: GaugeMode::All,
             labels: vec!["a".into()],
             bounds: vec![0.5, 1.0],
+            native_capacity: 0,
+            exemplars: false,
         };
         let mut w = RecordWriter::new();
         let family_at = HEADER_LEN + w.family(&def);

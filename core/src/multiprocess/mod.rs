@@ -28,16 +28,21 @@
 mod aggregate;
 mod archive;
 mod directory;
+mod exemplar_slots;
 mod fork;
 mod format;
 mod gauge_mode;
 pub(crate) mod liveness;
 mod mapped;
+mod native_slots;
 mod slots;
 
 pub use directory::{ServerDirectory, EXPORTED_VARIABLE};
+pub(crate) use exemplar_slots::write as write_exemplar;
+pub(crate) use fork::generation as fork_generation;
 pub(crate) use format::slot as format_slot;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
+pub(crate) use native_slots::NativeRegion;
 #[doc(hidden)]
 pub use slots::Slots;
 
@@ -161,6 +166,7 @@ impl MultiProcess {
         self: &Arc<Self>,
         desc: &Descriptor,
         bounds: &[f64],
+        native_capacity: u32,
         mode: GaugeMode,
     ) -> FamilyStore {
         let mode = if desc.kind() == MetricType::Gauge {
@@ -176,6 +182,8 @@ impl MultiProcess {
             mode,
             labels: desc.label_names().iter().map(|l| l.as_str().to_owned()).collect(),
             bounds: bounds.to_vec(),
+            native_capacity,
+            exemplars: desc.exemplars_across_processes(),
         };
         let family_at = self.file.family(&def);
         if family_at.is_none() {

@@ -1,6 +1,9 @@
 //! The view a metric series has of its slots in this process's mapped file.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    fence, AtomicU64,
+    Ordering::{Relaxed, Release},
+};
 
 /// The slots of one series in this process's file.
 ///
@@ -58,7 +61,22 @@ impl Slots {
         f64::from_bits(self.words[i].load(Relaxed))
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.words.len()
+    #[inline]
+    pub(crate) fn set_u64(&self, i: usize, v: u64) {
+        self.words[i].store(v, Relaxed);
+    }
+
+    /// Opens a seqlock write on the sequence word `i` (makes it odd). One writer only:
+    /// the series' own lock serialises them.
+    #[inline]
+    pub(crate) fn write_begin(&self, i: usize) {
+        self.words[i].fetch_add(1, Relaxed);
+        fence(Release);
+    }
+
+    /// Closes the seqlock write on `i` (makes it even again).
+    #[inline]
+    pub(crate) fn write_end(&self, i: usize) {
+        self.words[i].fetch_add(1, Release);
     }
 }

@@ -2,6 +2,7 @@
 //! touching the sources.
 
 use crate::config::PrefixDeadline;
+use crate::deadline::Standing;
 use crate::watch::{unix_now, Watched};
 use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts};
 use std::sync::Arc;
@@ -104,27 +105,31 @@ impl UploadCollector {
         per_prefix(encoder, &self.newest, &|s| s.newest_mtime);
         per_prefix(encoder, &self.files, &|s| Some(s.files as f64));
         per_prefix(encoder, &self.bytes, &|s| Some(s.bytes as f64));
-        let mut family = encoder.family(&self.errors);
-        for (watched, state) in states {
-            if let Some(listing) = &state.listing {
-                family.gauge(&[watched.label.as_str()], None, listing.errors as f64);
-            }
-        }
-        let mut family = encoder.family(&self.success);
-        for (watched, state) in states {
-            family.gauge(
-                &[watched.label.as_str()],
-                None,
-                if state.listing.is_some() { 1.0 } else { 0.0 },
-            );
-        }
+        gauges(
+            encoder,
+            &self.errors,
+            states.iter().filter_map(|(watched, state)| {
+                let listing = state.listing.as_ref()?;
+                Some((vec![watched.label.as_str()], listing.errors as f64))
+            }),
+        );
+        gauges(
+            encoder,
+            &self.success,
+            states.iter().map(|(watched, state)| {
+                let success = if state.listing.is_some() { 1.0 } else { 0.0 };
+                (vec![watched.label.as_str()], success)
+            }),
+        );
         let now = unix_now();
-        let mut family = encoder.family(&self.age);
-        for (watched, state) in states {
-            if let Some(listed) = state.last_success {
-                family.gauge(&[watched.label.as_str()], None, (now - listed).max(0.0));
-            }
-        }
+        gauges(
+            encoder,
+            &self.age,
+            states.iter().filter_map(|(watched, state)| {
+                let listed = state.last_success?;
+                Some((vec![watched.label.as_str()], (now - listed).max(0.0)))
+            }),
+        );
     }
 
     fn collect_deadlines(
@@ -149,31 +154,33 @@ impl UploadCollector {
                 Some((deadline, deadline.rule.standing(now, newest)))
             })
             .collect();
-        let seconds = |t: jiff::Timestamp| t.as_millisecond() as f64 / 1000.0;
-        let mut family = encoder.family(&self.deadline);
-        for (deadline, standing) in &standings {
-            family.gauge(
-                &[deadline.source.as_str(), &deadline.prefix],
-                None,
-                seconds(standing.last),
-            );
+        fn seconds(t: jiff::Timestamp) -> f64 {
+            t.as_millisecond() as f64 / 1000.0
         }
-        let mut family = encoder.family(&self.next_deadline);
-        for (deadline, standing) in &standings {
-            family.gauge(
-                &[deadline.source.as_str(), &deadline.prefix],
-                None,
-                seconds(standing.next),
-            );
-        }
-        let mut family = encoder.family(&self.overdue);
-        for (deadline, standing) in &standings {
-            family.gauge(
-                &[deadline.source.as_str(), &deadline.prefix],
-                None,
-                if standing.overdue { 1.0 } else { 0.0 },
-            );
-        }
+        let each = |value: fn(&Standing) -> f64| {
+            standings
+                .iter()
+                .map(move |(d, s)| (vec![d.source.as_str(), d.prefix.as_str()], value(s)))
+        };
+        gauges(encoder, &self.deadline, each(|s| seconds(s.last)));
+        gauges(encoder, &self.next_deadline, each(|s| seconds(s.next)));
+        gauges(
+            encoder,
+            &self.overdue,
+            each(|s| if s.overdue { 1.0 } else { 0.0 }),
+        );
+    }
+}
+
+/// Writes the gauge family `desc` with one series per `(label values, value)`.
+fn gauges<'v>(
+    encoder: &mut Encoder<'_>,
+    desc: &Descriptor,
+    series: impl Iterator<Item = (Vec<&'v str>, f64)>,
+) {
+    let mut family = encoder.family(desc);
+    for (values, value) in series {
+        family.gauge(&values, None, value);
     }
 }
 

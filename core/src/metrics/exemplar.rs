@@ -1,0 +1,122 @@
+//! Exemplars: one observation's trace context (`trace_id`, `span_id`, any labels),
+//! attached to a counter or a histogram bucket and exposed in OpenMetrics and protobuf.
+
+use super::atomic::unix_now;
+use crate::error::{Error, Result};
+use parking_lot::Mutex;
+use std::sync::OnceLock;
+
+/// OpenMetrics caps the label names and values of one exemplar at 128 code points.
+pub const EXEMPLAR_MAX_RUNES: usize = 128;
+
+/// A recorded exemplar: its labels, the value observed and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    labels: Box<[(Box<str>, Box<str>)]>,
+    value: f64,
+    timestamp: f64,
+}
+
+impl Exemplar {
+    /// An exemplar recorded now. Fails when the labels are empty, a name is empty or
+    /// repeated, or names and values together exceed [`EXEMPLAR_MAX_RUNES`].
+    pub fn new(metric: &str, labels: &[(&str, &str)], value: f64) -> Result<Exemplar> {
+        Self::at(metric, labels, value, unix_now())
+    }
+
+    /// An exemplar recorded at `timestamp` (seconds since the Unix epoch).
+    pub fn at(metric: &str, labels: &[(&str, &str)], value: f64, timestamp: f64) -> Result<Exemplar> {
+        let error = |reason: String| Error::InvalidExemplar {
+            metric: metric.to_owned(),
+            reason,
+        };
+        if labels.is_empty() {
+            return Err(error("give at least one label, such as `trace_id`".to_owned()));
+        }
+        let mut runes = 0;
+        for (i, (name, value)) in labels.iter().enumerate() {
+            if name.is_empty() {
+                return Err(error("exemplar label names may not be empty".to_owned()));
+            }
+            if labels[..i].iter().any(|(seen, _)| seen == name) {
+                return Err(error(format!("the label `{name}` is given twice")));
+            }
+            runes += name.chars().count() + value.chars().count();
+        }
+        if runes > EXEMPLAR_MAX_RUNES {
+            return Err(error(format!(
+                "its labels hold {runes} characters; OpenMetrics allows {EXEMPLAR_MAX_RUNES} \
+                 (names and values together): shorten or drop labels"
+            )));
+        }
+        Ok(Exemplar {
+            labels: labels.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+            value,
+            timestamp,
+        })
+    }
+
+    /// The labels, in the order given.
+    pub fn labels(&self) -> &[(Box<str>, Box<str>)] {
+        &self.labels
+    }
+
+    /// The observed value (the increment, for a counter).
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// When it was recorded, in seconds since the Unix epoch.
+    pub fn timestamp(&self) -> f64 {
+        self.timestamp
+    }
+}
+
+/// The newest exemplar of each of `len` slots (one per classic bucket, or one for a
+/// counter), allocated on first use so series without exemplars pay one pointer.
+#[derive(Debug, Default)]
+pub(crate) struct ExemplarSlots(OnceLock<Mutex<Vec<Option<Exemplar>>>>);
+
+impl ExemplarSlots {
+    /// Keeps `exemplar` as the newest of slot `index` of `len`.
+    pub(crate) fn record(&self, len: usize, index: usize, exemplar: Exemplar) {
+        let slots = self.0.get_or_init(|| Mutex::new(vec![None; len]));
+        if let Some(slot) = slots.lock().get_mut(index) {
+            *slot = Some(exemplar);
+        }
+    }
+
+    /// A copy of every slot into `out` (empty when none was ever recorded).
+    pub(crate) fn copy_into(&self, out: &mut Vec<Option<Exemplar>>) {
+        out.clear();
+        if let Some(slots) = self.0.get() {
+            out.extend(slots.lock().iter().cloned());
+        }
+    }
+
+    /// The exemplar of slot `index`, if any.
+    pub(crate) fn get(&self, index: usize) -> Option<Exemplar> {
+        self.0.get()?.lock().get(index)?.clone()
+    }
+
+    /// Forgets every exemplar (a reset of the series).
+    pub(crate) fn clear(&self) {
+        if let Some(slots) = self.0.get() {
+            slots.lock().iter_mut().for_each(|slot| *slot = None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exemplars_hold_at_most_128_runes() {
+        let long = "é".repeat(121);
+        assert!(Exemplar::new("m", &[("trace_id", &long)], 1.0).is_err());
+        assert!(Exemplar::new("m", &[("trace_id", &long[..2 * 100])], 1.0).is_ok());
+        assert!(Exemplar::new("m", &[], 1.0).is_err());
+        assert!(Exemplar::new("m", &[("a", "1"), ("a", "2")], 1.0).is_err());
+    }
+}

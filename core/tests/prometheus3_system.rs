@@ -1,0 +1,365 @@
+//! A real Prometheus 3.16 (built by `make prometheus3` into `.build/tools/prometheus3`)
+//! scraping the crate's endpoint over loopback: with `scrape_native_histograms: true` it
+//! negotiates protobuf, and `histogram_quantile` over the native histogram gives the
+//! expected median, `/api/v1/query_exemplars` returns the recorded exemplars; with its
+//! default protocols it negotiates OpenMetrics with `escaping=allow-utf-8`, and the UTF-8
+//! metric name is queryable as registered. Debian's Prometheus 2.42 scrapes the same
+//! endpoint as text/OpenMetrics. `promtool` 3.16 checks the text outputs.
+//!
+//! Runs with `--features system-tests` and fails (never skips) without the binaries.
+#![cfg(feature = "system-tests")]
+
+use gds_metrics::{Config, Endpoint, NativeBuckets, Opts, Registry, Request};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const WAIT: Duration = Duration::from_secs(90);
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// Prometheus 3.16's binaries: `$PROMETHEUS3_DIR`, else the directory `make prometheus3`
+/// fills.
+fn prometheus3_dir() -> PathBuf {
+    std::env::var_os("PROMETHEUS3_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../.build/tools/prometheus3"),
+        PathBuf::from,
+    )
+}
+
+fn prometheus3() -> PathBuf {
+    let binary = prometheus3_dir().join("prometheus");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `make prometheus3` (it builds Prometheus 3.16 with `go install`)",
+        binary.display()
+    );
+    binary
+}
+
+/// The app: a native histogram with 100 observations 0.01..=1.00 (median 0.5), a
+/// counter and a histogram bucket with exemplars, and a counter with a UTF-8 name.
+fn app_registry() -> Arc<Registry> {
+    let registry = Arc::new(Registry::new());
+    let rpc = registry
+        .native_histogram(
+            Opts::new("rpc_duration_seconds", "RPC latency."),
+            NativeBuckets::new(),
+            Some(&[0.25, 0.5, 1.0]),
+        )
+        .unwrap()
+        .get()
+        .unwrap();
+    for i in 1..=100 {
+        rpc.observe(f64::from(i) / 100.0);
+    }
+    rpc.observe_with_exemplar(0.5, &[("trace_id", TRACE_ID)]).unwrap();
+    let jobs = registry.counter(Opts::new("jobs", "Jobs done.")).unwrap();
+    jobs.get()
+        .unwrap()
+        .inc_with_exemplar(1.0, &[("trace_id", TRACE_ID), ("span_id", "00f067aa0ba902b7")])
+        .unwrap();
+    let events = registry
+        .counter(Opts::new("app.events", "Events, named the OpenTelemetry way.").labels(["http.method"]))
+        .unwrap();
+    events.labels(&["GET"]).unwrap().inc_by(7);
+    registry
+}
+
+/// The endpoint served over loopback HTTP/1.0, one thread, until dropped.
+struct App {
+    addr: SocketAddr,
+    accepts: Arc<Mutex<Vec<String>>>,
+}
+
+impl App {
+    fn start() -> App {
+        let config = Config::builder().build_with_env(|_| None).unwrap();
+        let endpoint = Endpoint::new(config, app_registry()).unwrap();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepts = Arc::new(Mutex::new(Vec::new()));
+        let seen = accepts.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                serve(stream, &endpoint, &seen);
+            }
+        });
+        App { addr, accepts }
+    }
+}
+
+fn serve(mut stream: TcpStream, endpoint: &Endpoint, accepts: &Mutex<Vec<String>>) {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or_default().split_whitespace();
+    let (method, path) = (start.next().unwrap_or("GET"), start.next().unwrap_or("/"));
+    let headers: Vec<(&str, &str)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .collect();
+    let mut request = Request::new(method, path);
+    for (name, value) in &headers {
+        if name.eq_ignore_ascii_case("accept") {
+            accepts.lock().unwrap().push((*value).to_owned());
+        }
+        request = request.header(name, value.as_bytes());
+    }
+    let response = endpoint.handle(&request);
+    let mut out = format!("HTTP/1.1 {} X\r\n", response.status);
+    for (name, value) in &response.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        response.body.len()
+    ));
+    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(&response.body);
+}
+
+/// A Prometheus server on a free loopback port, stopped when dropped.
+struct Prometheus {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start(binary: &Path, scrape_configs: &str, features: &[&str]) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{scrape_configs}"
+            ),
+        )
+        .unwrap();
+        let log = dir.path().join("prometheus.log");
+        let mut command = Command::new(binary);
+        command
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"));
+        for feature in features {
+            command.arg(format!("--enable-feature={feature}"));
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} ({e})", binary.display()));
+        let mut prometheus = Prometheus {
+            child,
+            addr,
+            log,
+            _dir: dir,
+        };
+        prometheus.wait_until_ready();
+        prometheus
+    }
+
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("prometheus exited with {status}:\n{}", self.log_text());
+            }
+            if matches!(http_get(self.addr, "/-/ready"), Ok((200, _))) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `GET /api/v1/<path>?<query>`'s `data`, after checking `status` is `success`.
+    fn api(&self, path: &str, params: &[(&str, &str)]) -> Value {
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .collect();
+        let (status, body) = http_get(self.addr, &format!("/api/v1/{path}?{}", query.join("&"))).unwrap();
+        assert_eq!(status, 200, "{path} {params:?}: {body}");
+        let value: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(value["status"], "success", "{body}");
+        value["data"].clone()
+    }
+
+    /// The value of an instant query's single result, once there is one.
+    fn wait_for_value(&self, query: &str) -> f64 {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let data = self.api("query", &[("query", query)]);
+            if let Some(value) = data["result"][0]["value"][1].as_str() {
+                return value.parse().unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no result for `{query}`; targets: {}\nlog:\n{}",
+                self.api("targets", &[]),
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scrape_job(name: &str, app: &App, extra: &str) -> String {
+    format!(
+        "  - job_name: {name}\n    static_configs:\n      - targets: ['{}']\n{extra}",
+        app.addr
+    )
+}
+
+#[test]
+fn prometheus_3_reads_native_histograms_and_exemplars_from_protobuf() {
+    let app = App::start();
+    let native = scrape_job("native", &app, "    scrape_native_histograms: true\n");
+    let prometheus = Prometheus::start(&prometheus3(), &native, &["exemplar-storage"]);
+
+    // 101 observations, 0.01..=1.00 and one more 0.5: the median is 0.5; schema 5
+    // buckets are within 2.2% of any value, and interpolation stays inside one bucket.
+    let median = prometheus.wait_for_value("histogram_quantile(0.5, rpc_duration_seconds)");
+    assert!((median - 0.5).abs() < 0.5 * 0.03, "median {median}");
+    let count = prometheus.wait_for_value("histogram_count(rpc_duration_seconds)");
+    assert_eq!(count, 101.0);
+    assert!(
+        app.accepts.lock().unwrap()[0].starts_with("application/vnd.google.protobuf"),
+        "Prometheus asked for {:?}",
+        app.accepts.lock().unwrap()
+    );
+
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let (start, end) = ((now - 300).to_string(), (now + 300).to_string());
+    for query in ["jobs_total", "rpc_duration_seconds"] {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let data = prometheus.api(
+                "query_exemplars",
+                &[("query", query), ("start", &start), ("end", &end)],
+            );
+            let text = data.to_string();
+            if text.contains(TRACE_ID) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no exemplar for {query}: {text}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn prometheus_3_queries_utf8_names_over_openmetrics() {
+    let app = App::start();
+    let text = scrape_job("text", &app, "");
+    let prometheus = Prometheus::start(&prometheus3(), &text, &[]);
+    let events = prometheus.wait_for_value("{\"app.events_total\", \"http.method\"=\"GET\"}");
+    assert_eq!(events, 7.0);
+    let accept = app.accepts.lock().unwrap()[0].clone();
+    assert!(
+        accept.starts_with("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8"),
+        "{accept}"
+    );
+}
+
+#[test]
+fn prometheus_2_still_scrapes_the_same_endpoint() {
+    let app = App::start();
+    let prometheus = Prometheus::start(Path::new("prometheus"), &scrape_job("old", &app, ""), &[]);
+    // Prometheus 2 asks for OpenMetrics without `escaping`, so UTF-8 names arrive with
+    // underscores.
+    assert_eq!(prometheus.wait_for_value("app_events_total"), 7.0);
+    assert_eq!(prometheus.wait_for_value("rpc_duration_seconds_count"), 101.0);
+}
+
+/// promtool's linter assumes legacy names, so the UTF-8 text 1.0.0 output is checked by
+/// its parser alone (`--lint=none --extended`) and the escaped text 0.0.4 output with
+/// every lint.
+#[test]
+fn promtool_3_accepts_the_text_outputs() {
+    let registry = app_registry();
+    let utf8 = registry.render_with(gds_metrics::Format::TextV1, gds_metrics::Escaping::AllowUtf8);
+    assert!(utf8.contains("{\"app.events_total\""), "{utf8}");
+    promtool_check(&utf8, &["--lint=none", "--extended"]);
+    let escaped = registry.render_with(gds_metrics::Format::Text, gds_metrics::Escaping::Underscores);
+    promtool_check(&escaped, &[]);
+}
+
+fn promtool_check(body: &str, flags: &[&str]) {
+    let mut promtool = Command::new(prometheus3_dir().join("promtool"))
+        .args(["check", "metrics"])
+        .args(flags)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool 3.16: run `make prometheus3`");
+    promtool.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    let output = promtool.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics {flags:?}: {}{}\n{body}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A plain HTTP/1.0 GET: the status and the body.
+fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
