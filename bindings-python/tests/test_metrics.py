@@ -86,8 +86,12 @@ def test_negative_counter_increment_is_a_value_error(registry):
 
 
 def test_bad_metric_name_is_a_value_error(registry):
-    with pytest.raises(ValueError, match="invalid metric name `1jobs`"):
-        Counter("1jobs", "Jobs.", registry=registry)
+    with pytest.raises(ValueError, match="invalid metric name ``: it is empty"):
+        Counter("", "Jobs.", registry=registry)
+
+
+def test_a_utf8_metric_name_is_valid(registry):
+    Counter("jobs.done", "Jobs.", registry=registry).inc()
 
 
 def test_bad_label_name_is_a_value_error(registry):
