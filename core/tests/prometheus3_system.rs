@@ -14,11 +14,10 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const WAIT: Duration = Duration::from_secs(90);
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 /// Prometheus 3.16's binaries: `$PROMETHEUS3_DIR`, else the directory `make prometheus3`
@@ -127,76 +126,18 @@ fn serve(mut stream: TcpStream, endpoint: &Endpoint, accepts: &Mutex<Vec<String>
     let _ = stream.write_all(&response.body);
 }
 
-/// A Prometheus server on a free loopback port, stopped when dropped.
-struct Prometheus {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
+#[path = "support/prometheus_server.rs"]
+mod prometheus_server;
+use prometheus_server::{http_get, PrometheusServer as Prometheus, WAIT};
 
 impl Prometheus {
-    fn start(binary: &Path, scrape_configs: &str, features: &[&str]) -> Prometheus {
-        let dir = tempfile::tempdir().unwrap();
-        let addr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{scrape_configs}"
-            ),
-        )
-        .unwrap();
-        let log = dir.path().join("prometheus.log");
-        let mut command = Command::new(binary);
-        command
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"));
-        for feature in features {
-            command.arg(format!("--enable-feature={feature}"));
-        }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} ({e})", binary.display()));
-        let mut prometheus = Prometheus {
-            child,
-            addr,
-            log,
-            _dir: dir,
-        };
-        prometheus.wait_until_ready();
-        prometheus
-    }
-
-    fn wait_until_ready(&mut self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("prometheus exited with {status}:\n{}", self.log_text());
-            }
-            if matches!(http_get(self.addr, "/-/ready"), Ok((200, _))) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus not ready:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    /// `binary` scraping with `scrape_configs`, with `features` enabled.
+    fn scraping(binary: &Path, scrape_configs: &str, features: &[&str]) -> Prometheus {
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{scrape_configs}"
+        );
+        let args: Vec<String> = features.iter().map(|f| format!("--enable-feature={f}")).collect();
+        Prometheus::start(binary, &config, &args)
     }
 
     /// `GET /api/v1/<path>?<query>`'s `data`, after checking `status` is `success`.
@@ -231,13 +172,6 @@ impl Prometheus {
     }
 }
 
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn scrape_job(name: &str, app: &App, extra: &str) -> String {
     format!(
         "  - job_name: {name}\n    static_configs:\n      - targets: ['{}']\n{extra}",
@@ -249,7 +183,7 @@ fn scrape_job(name: &str, app: &App, extra: &str) -> String {
 fn prometheus_3_reads_native_histograms_and_exemplars_from_protobuf() {
     let app = App::start();
     let native = scrape_job("native", &app, "    scrape_native_histograms: true\n");
-    let prometheus = Prometheus::start(&prometheus3(), &native, &["exemplar-storage"]);
+    let prometheus = Prometheus::scraping(&prometheus3(), &native, &["exemplar-storage"]);
 
     // 101 observations, 0.01..=1.00 and one more 0.5: the median is 0.5; schema 5
     // buckets are within 2.2% of any value, and interpolation stays inside one bucket.
@@ -286,7 +220,7 @@ fn prometheus_3_reads_native_histograms_and_exemplars_from_protobuf() {
 fn prometheus_3_queries_utf8_names_over_openmetrics() {
     let app = App::start();
     let text = scrape_job("text", &app, "");
-    let prometheus = Prometheus::start(&prometheus3(), &text, &[]);
+    let prometheus = Prometheus::scraping(&prometheus3(), &text, &[]);
     let events = prometheus.wait_for_value("{\"app.events_total\", \"http.method\"=\"GET\"}");
     assert_eq!(events, 7.0);
     let accept = app.accepts.lock().unwrap()[0].clone();
@@ -299,7 +233,7 @@ fn prometheus_3_queries_utf8_names_over_openmetrics() {
 #[test]
 fn prometheus_2_still_scrapes_the_same_endpoint() {
     let app = App::start();
-    let prometheus = Prometheus::start(Path::new("prometheus"), &scrape_job("old", &app, ""), &[]);
+    let prometheus = Prometheus::scraping(Path::new("prometheus"), &scrape_job("old", &app, ""), &[]);
     // Prometheus 2 asks for OpenMetrics without `escaping`, so UTF-8 names arrive with
     // underscores.
     assert_eq!(prometheus.wait_for_value("app_events_total"), 7.0);
@@ -339,20 +273,6 @@ fn promtool_check(body: &str, flags: &[&str]) {
 }
 
 /// A plain HTTP/1.0 GET: the status and the body.
-fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_owned()))
-}
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 fn url_encode(text: &str) -> String {

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -21,65 +20,21 @@ use std::time::{Duration, Instant};
 const GUID_A: &str = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
 const GUID_B: &str = "0b7c9d2e-1f3a-4b5c-8d6e-7f8a9b0c1d2e";
 const GUID_C: &str = "c0ffee00-1234-4abc-9def-0123456789ab";
-const WAIT: Duration = Duration::from_secs(60);
 
-/// A Prometheus server on a free loopback port, stopped when dropped.
-struct Prometheus {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
+#[path = "support/prometheus_server.rs"]
+mod prometheus_server;
+use prometheus_server::{http_get, PrometheusServer as Prometheus, WAIT};
 
 impl Prometheus {
-    fn start(dir: &Path, file_sd_glob: &Path) -> Prometheus {
-        let addr = free_loopback_addr();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
-                 scrape_configs:\n  - job_name: paas-apps\n    file_sd_configs:\n\
-                 \x20     - files: ['{}']\n        refresh_interval: 1s\n",
-                file_sd_glob.display()
-            ),
-        )
-        .unwrap();
-        let log = dir.join("prometheus.log");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start `prometheus` ({e}); install it with `scripts/apt-install prometheus`")
-            });
-        let mut prometheus = Prometheus { child, addr, log };
-        prometheus.wait_until_ready();
-        prometheus
-    }
-
-    fn wait_until_ready(&mut self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("prometheus exited with {status}:\n{}", self.log_text());
-            }
-            if matches!(http_get(self.addr, "/-/ready"), Ok((200, _))) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus not ready:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    /// Debian's Prometheus, discovering targets from the files matching `file_sd_glob`.
+    fn reading(file_sd_glob: &Path) -> Prometheus {
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
+             scrape_configs:\n  - job_name: paas-apps\n    file_sd_configs:\n\
+             \x20     - files: ['{}']\n        refresh_interval: 1s\n",
+            file_sd_glob.display()
+        );
+        Prometheus::start(Path::new("prometheus"), &config, &[])
     }
 
     /// The active targets, as `/api/v1/targets` reports them.
@@ -116,13 +71,6 @@ impl Prometheus {
             .find(|line| line.starts_with("prometheus_sd_file_read_errors_total "))
             .unwrap_or_else(|| panic!("no prometheus_sd_file_read_errors_total in:\n{body}"));
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -205,29 +153,6 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn free_loopback_addr() -> SocketAddr {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// A plain HTTP/1.0 GET: the status and the body.
-fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_owned()))
-}
-
 fn facts(guid: &str, name: &str, instances: u32, app: &App, route_path: &str, exporter: bool) -> AppFacts {
     AppFacts {
         guid: AppGuid::parse(guid).unwrap(),
@@ -276,7 +201,7 @@ fn prometheus_discovers_scrapes_and_forgets_the_targets_the_store_writes() {
     let dir = tempfile::tempdir().unwrap();
     let store = TargetStore::open(dir.path().join("targets")).unwrap();
     let app = App::start();
-    let prometheus = Prometheus::start(dir.path(), &store.folder_path(Folder::Active).join("*.json"));
+    let prometheus = Prometheus::reading(&store.folder_path(Folder::Active).join("*.json"));
     assert_eq!(prometheus.active_targets(), Vec::<Value>::new());
 
     // Bind two started apps (one an exporter under a route path) and one stopped app.
