@@ -191,7 +191,8 @@ puts "Instruction rows are counted with `valgrind --tool=callgrind` for both sid
      "between #{COUNT_CALLS} and #{3 * COUNT_CALLS} calls, an empty call's count taken off): " \
      "reproducible on this shared 2-core machine, so the goals are judged on them. Time rows are the " \
      "best of #{ROUNDS} rounds of #{CALLS} calls alternating between the sides, an empty call's time " \
-     "taken off; they move with the machine's load."
+     "taken off; they move with the machine's load. Where the instructions of the rows that miss " \
+     "their goal go, and what would remove them: `bindings-ruby/bench/PROFILE.md`."
 counts = count_all
 %w[single multi].each do |mode|
   counted, timed = update_rows(counts, mode)
