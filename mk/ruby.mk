@@ -20,7 +20,10 @@ ruby-deps:
 test-ruby: ruby-deps
 	cd $(RUBY_DIR) && rake test gem_check
 
+# The gem against the real prometheus-client-mmap, each in its own process; updates counted
+# in instructions by callgrind for both sides (valgrind), updates and scrapes timed.
 bench-ruby: ruby-deps
+	scripts/apt-install valgrind
 	mkdir -p $(BUILD)/bench
 	cd $(RUBY_DIR) && rake compile && ruby -Ilib bench/bench.rb > $(BUILD)/bench/ruby.md.tmp
 	mv $(BUILD)/bench/ruby.md.tmp $(BUILD)/bench/ruby.md

@@ -1,124 +1,210 @@
 # frozen_string_literal: true
 
-# Per-operation cost of the gem's metrics against pure-Ruby peers, measured in the same
-# run, printed as the Markdown section of BENCHMARKS.md. Times are the best of several
-# rounds, so a busy machine moves both sides alike; the ratio is what to read.
+# The gem against its real peer, Debian's prometheus-client-mmap (the library gds_metrics
+# 0.2.0 was built on), measured in the same run; prints the Markdown section of
+# BENCHMARKS.md. Each side runs in a process of its own (bench/side.rb): this gem ships a
+# `prometheus/client` of its own, so the two cannot be loaded together.
+#
+# Two measures per update:
+# - instructions per call counted by callgrind (valgrind), for both sides: reproducible on
+#   a busy machine, so the goals are judged on it;
+# - wall-clock nanoseconds, the best of several rounds that alternate between the sides.
+# Both have the cost of an empty call of the same loop taken off.
 
-require "gds_metrics"
+require "open3"
+require "rbconfig"
 require "tmpdir"
-require_relative "baselines"
 
 ROUNDS = Integer(ENV.fetch("BENCH_ROUNDS", "5"))
-OPS = Integer(ENV.fetch("BENCH_OPS", "200000"))
+CALLS = Integer(ENV.fetch("BENCH_OPS", "200000"))
+# callgrind runs each side twice, with COUNT_CALLS and 3 × COUNT_CALLS calls: the difference
+# is the calls alone, without start-up.
+COUNT_CALLS = Integer(ENV.fetch("BENCH_COUNT_OPS", "3000"))
+SCRAPE_ROUNDS = Integer(ENV.fetch("BENCH_SCRAPE_ROUNDS", "5"))
+SIDE = File.expand_path("side.rb", __dir__)
+LIB = File.expand_path("../lib", __dir__)
+WORKERS = ENV.fetch("BENCH_WORKERS", "4")
 
-# Nanoseconds per call of `block` in one round of `ops` calls.
-def round_ns(ops)
-  started = Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond)
-  i = 0
-  while i < ops
-    yield
-    i += 1
-  end
-  (Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) - started).fdiv(ops)
+UPDATES = [
+  ["increment", "counter increment"],
+  ["labelled", "labelled increment (2 labels)"],
+  ["observe", "histogram observe (1 label)"],
+].freeze
+UPDATE_GOAL = 20
+SCRAPE_GOAL = 10
+
+# The command line of one side. The peer runs without this gem's lib/ on the load path
+# (and from /, so nothing here shadows the installed gem).
+def side_command(side, mode, dir, *args)
+  load_path = side == "ours" ? ["-I", LIB] : []
+  [RbConfig.ruby, *load_path, SIDE, side, mode, dir, *args]
 end
 
-# [ours, peer] nanoseconds per call: rounds alternate between the two so a change in the
-# machine's load hits both, the best round of each is kept, and the cost of the loop
-# itself (measured the same way) is taken off both.
-def paired_ns(ours, peer, ops = OPS)
-  best = [Float::INFINITY, Float::INFINITY]
+SIDE_ENV = { "RUBYLIB" => nil, "BENCH_WORKERS" => WORKERS }.freeze
+
+# A timing server of one side, answering bench/side.rb's `serve` commands.
+class Server
+  def initialize(side, mode, dir)
+    @stdin, @stdout, @wait = Open3.popen2(SIDE_ENV, *side_command(side, mode, dir, "serve"), chdir: "/")
+  end
+
+  def ask(line)
+    @stdin.puts(line)
+    answer = @stdout.gets or raise "the #{line.split.first} command got no answer; see the side's stderr"
+    answer.split
+  end
+
+  def time(operation, calls)
+    Float(ask("time #{operation} #{calls}").first)
+  end
+
+  def close
+    @stdin.close
+    @wait.value
+  end
+end
+
+# Instructions counted by callgrind for every side, mode and operation (the empty one
+# included), two runs at a time (the machine has 2 cores; counts do not depend on load):
+# { [side, mode, operation, calls] => instructions of the whole run }.
+def count_all
+  jobs = Queue.new
+  %w[ours peer].product(%w[single multi], UPDATES.map(&:first) + ["nil"], [COUNT_CALLS, 3 * COUNT_CALLS])
+               .each { |job| jobs << job }
+  jobs.close
+  counts = {}
+  Array.new(2) do
+    Thread.new do
+      while (job = jobs.pop)
+        counts[job] = collected(*job)
+      end
+    end
+  end.each(&:join)
+  counts
+end
+
+def collected(side, mode, operation, calls)
+  Dir.mktmpdir("gds-metrics-count") do |dir|
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+               *side_command(side, mode, dir, "count", operation, calls.to_s)]
+    _, err, status = Open3.capture3(SIDE_ENV, *command, chdir: "/")
+    count = err[/Collected : (\d+)/, 1]
+    raise "callgrind failed for #{side} #{operation}:\n#{err}" unless status.success? && count
+
+    Integer(count)
+  end
+end
+
+# Instructions per call of `operation` (an empty call's taken off): the difference between
+# the runs of 3 × COUNT_CALLS and COUNT_CALLS calls.
+def instructions(counts, side, mode, operation)
+  per_call = ->(op) { (counts[[side, mode, op, 3 * COUNT_CALLS]] - counts[[side, mode, op, COUNT_CALLS]]).fdiv(2 * COUNT_CALLS) }
+  per_call.call(operation) - per_call.call("nil")
+end
+
+# [ours, peer] wall-clock ns per call: rounds alternate between the sides, the best of each
+# is kept, an empty call's cost (measured alike) is taken off.
+def paired_ns(servers, operation)
+  best = servers.map { Float::INFINITY }
+  empty = servers.map { Float::INFINITY }
   ROUNDS.times do
-    best[0] = [best[0], round_ns(ops, &ours)].min
-    best[1] = [best[1], round_ns(ops, &peer)].min
+    servers.each_with_index do |server, index|
+      best[index] = [best[index], server.time(operation, CALLS)].min
+      empty[index] = [empty[index], server.time("nil", CALLS)].min
+    end
   end
-  best.map { |ns| [ns - (ops >= 1000 ? LOOP_NS : 0), 1.0].max }
+  best.zip(empty).map { |ns, loop_ns| [ns - loop_ns, 1.0].max }
 end
 
-LOOP_NS = Array.new(ROUNDS) { round_ns(OPS) { nil } }.min
+Row = Struct.new(:operation, :ours, :peer, :unit, :goal)
 
-Row = Struct.new(:operation, :ours, :peer, :goal)
-
-def in_process_rows
-  registry = GDS::Metrics::Registry.new
-  counter = registry.counter(:bench_plain, docstring: "Plain.")
-  labelled = registry.counter(:bench_labelled, docstring: "Labelled.", labels: %i[method code])
-  histogram = registry.histogram(:bench_seconds, docstring: "Latency.", labels: [:route])
-  labels = { method: "GET", code: "200" }
-  route = { route: "/users/:id" }
-  plain_store = Baselines::MonitorStore.new
-  labelled_store = Baselines::MonitorStore.new
-  peer_histogram = Baselines::Histogram.new(GDS::Metrics::Histogram::DEFAULT_BUCKETS)
-  empty = {}.freeze
-
-  [
-    Row.new("counter increment",
-            *paired_ns(-> { counter.increment }, -> { plain_store.increment(labels: empty) }), 5),
-    Row.new("labelled increment (2 labels)",
-            *paired_ns(-> { labelled.increment(labels: labels) }, -> { labelled_store.increment(labels: labels) }), 5),
-    Row.new("histogram observe (1 label)",
-            *paired_ns(-> { histogram.observe(0.042, labels: route) }, -> { peer_histogram.observe(0.042, labels: route) }), 5),
-    render_row,
-  ]
-end
-
-def render_row
-  registry = GDS::Metrics::Registry.new
-  series = registry.counter(:bench_series, docstring: "Series.", labels: %i[path code])
-  store = Baselines::MonitorStore.new
-  10_000.times do |i|
-    labels = { path: "/items/#{i / 10}", code: (200 + (i % 10)).to_s }
-    series.increment(labels: labels)
-    store.increment(labels: labels)
-  end
-  Row.new("render 10,000 series (text 0.0.4)",
-          *paired_ns(-> { registry.render(:text) }, -> { Baselines.render("bench_series_total", store) }, 20), 5)
-end
-
-def multiprocess_rows
+def with_servers(mode)
   Dir.mktmpdir("gds-metrics-bench") do |dir|
-    registry = GDS::Metrics::Registry.new(GDS::Metrics::Native::Registry.multiprocess(File.join(dir, "mp")))
-    counter = registry.counter(:bench_mp, docstring: "Multi-process.")
-    labelled = registry.counter(:bench_mp_labelled, docstring: "Labelled.", labels: %i[method code])
-    labels = { method: "GET", code: "200" }
-    file_store = Baselines::FlockFileStore.new(File.join(dir, "bench_mp-#{Process.pid}.bin"))
-    labelled_file_store = Baselines::FlockFileStore.new(File.join(dir, "bench_mp_labelled-#{Process.pid}.bin"))
-    ops = OPS / 4
-    rows = [
-      Row.new("counter increment", *paired_ns(-> { counter.increment }, -> { file_store.increment }, ops), 20),
-      Row.new("labelled increment (2 labels)",
-              *paired_ns(-> { labelled.increment(labels: labels) }, -> { labelled_file_store.increment }, ops), 20),
-    ]
-    file_store.close
-    labelled_file_store.close
-    rows
+    ours_dir = File.join(dir, "ours").tap { |path| Dir.mkdir(path) }
+    peer_dir = File.join(dir, "peer").tap { |path| Dir.mkdir(path) }
+    servers = [Server.new("ours", mode, ours_dir), Server.new("peer", mode, peer_dir)]
+    begin
+      yield servers, ours_dir, peer_dir
+    ensure
+      servers.each(&:close)
+    end
   end
 end
 
-def format_ns(ns)
-  ns >= 100_000 ? format("%.2f ms", ns / 1e6) : format("%.0f ns", ns)
+def update_rows(counts, mode)
+  counted = UPDATES.map do |operation, name|
+    Row.new(name, instructions(counts, "ours", mode, operation), instructions(counts, "peer", mode, operation),
+            "instructions", UPDATE_GOAL)
+  end
+  timed = with_servers(mode) do |servers|
+    UPDATES.map { |operation, name| Row.new(name, *paired_ns(servers, operation), "ns", UPDATE_GOAL) }
+  end
+  [counted, timed]
 end
 
-def table(rows, peer_name)
-  out = ["| operation | gds_metrics | #{peer_name} | ratio (ours ÷ peer) | speed-up | goal |",
+# [row, ours series, peer series]: both sides' scrape of 10,000 series (in multi mode
+# written by each of the workers, whose files the scrape reads).
+def scrape_row(mode)
+  with_servers(mode) do |servers|
+    servers.each { |server| server.ask("workers") }
+    ours, peer = servers.map { |server| server.ask("scrape #{SCRAPE_ROUNDS}").map { |field| Float(field) } }
+    name = mode == "multi" ? "scrape of 10,000 series × #{WORKERS} worker processes' files" : "scrape of 10,000 series"
+    goal = mode == "multi" ? SCRAPE_GOAL : nil
+    [Row.new(name, ours[0], peer[0], "ns", goal), ours[1].to_i, peer[1].to_i]
+  end
+end
+
+def format_value(row, value)
+  return format("%.0f", value) if row.unit == "instructions"
+
+  value >= 100_000 ? format("%.2f ms", value / 1e6) : format("%.0f ns", value)
+end
+
+def table(rows, unit_header)
+  out = ["| operation | gds_metrics #{unit_header} | prometheus-client-mmap #{unit_header} | ratio (ours ÷ peer) | speed-up | goal |",
          "|---|---:|---:|---:|---:|---|"]
   rows.each do |row|
     speedup = row.peer / row.ours
-    verdict = speedup >= row.goal ? "≥ #{row.goal}x: met" : "≥ #{row.goal}x: **not met**"
-    out << "| #{row.operation} | #{format_ns(row.ours)} | #{format_ns(row.peer)} | " \
+    verdict = if row.goal.nil? then "—"
+              elsif speedup >= row.goal then "≥ #{row.goal}x: met"
+              else "≥ #{row.goal}x: **not met**"
+              end
+    out << "| #{row.operation} | #{format_value(row, row.ours)} | #{format_value(row, row.peer)} | " \
            "#{format('%.3f', row.ours / row.peer)} | #{format('%.1fx', speedup)} | #{verdict} |"
   end
   out.join("\n")
 end
 
-puts "## Ruby binding (`gds_metrics` gem)"
+def mode_title(mode)
+  mode == "multi" ? "multi-process mode (both sides over a shared directory)" : "single process"
+end
+
+puts "## Ruby binding (`gds_metrics` gem) against prometheus-client-mmap"
 puts
-puts "Ruby #{RUBY_VERSION}, #{ROUNDS} rounds, best round reported, an empty loop's cost " \
-     "(#{format('%.0f', LOOP_NS)} ns) taken off both sides; `bindings-ruby/bench/bench.rb`."
+peer_version = `dpkg-query -W -f='${Version}' ruby-prometheus-client-mmap 2>/dev/null`
+puts "Ruby #{RUBY_VERSION}; the peer is Debian's `ruby-prometheus-client-mmap` #{peer_version}, " \
+     "the library gds_metrics 0.2.0 was built on; `bindings-ruby/bench/bench.rb`, each side in a process " \
+     "of its own. Each side is called as its users call it: ours `increment(labels: {...})`, " \
+     "`observe(v, labels: {...})`; the peer `increment({...})`, `observe({...}, v)`."
 puts
-puts "### In-process metrics vs a Monitor-guarded Hash (the prometheus-client default store)"
-puts
-puts table(in_process_rows, "Monitor + Hash")
-puts
-puts "### Multi-process metrics vs a file per metric per process, flock'ed read-modify-write per increment"
-puts
-puts table(multiprocess_rows, "flock + file")
+puts "Instruction rows are counted with `valgrind --tool=callgrind` for both sides (the difference " \
+     "between #{COUNT_CALLS} and #{3 * COUNT_CALLS} calls, an empty call's count taken off): " \
+     "reproducible on this shared 2-core machine, so the goals are judged on them. Time rows are the " \
+     "best of #{ROUNDS} rounds of #{CALLS} calls alternating between the sides, an empty call's time " \
+     "taken off; they move with the machine's load. Where the instructions of the rows that miss " \
+     "their goal go, and what would remove them: `bindings-ruby/bench/PROFILE.md`."
+counts = count_all
+%w[single multi].each do |mode|
+  counted, timed = update_rows(counts, mode)
+  scrape, ours_series, peer_series = scrape_row(mode)
+  puts
+  puts "### Updates, #{mode_title(mode)}: instructions per call (callgrind)"
+  puts
+  puts table(counted, "(instr.)")
+  puts
+  puts "### Updates and scrape, #{mode_title(mode)}: wall-clock time"
+  puts
+  puts table(timed + [scrape], "(time)")
+  puts
+  puts "Series in the scrape: gds_metrics #{ours_series}, prometheus-client-mmap #{peer_series}."
+end

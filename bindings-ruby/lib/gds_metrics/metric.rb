@@ -24,7 +24,7 @@ module GDS
         @options = options
         @family = nil
         @label_keys = nil
-        @direct = false
+        @direct = nil
         @origin = nil
         @mutex = Mutex.new
         declared = labels&.map { |key| label_key(key) }
@@ -41,7 +41,7 @@ module GDS
       def with_labels(labels)
         view = clone
         view.instance_variable_set(:@preset_labels, @preset_labels.merge(preset_hash(labels)))
-        view.instance_variable_set(:@direct, false)
+        view.instance_variable_set(:@direct, nil)
         view.instance_variable_set(:@origin, @origin || self)
         view
       end
@@ -102,7 +102,10 @@ module GDS
       def declare(keys)
         @label_keys = (@preset_labels.keys | keys).freeze
         @family = create_family(@label_keys.map(&:to_s))
-        @direct = @preset_labels.empty?
+        # [family, label names] for the native fast entries (Native.define_fast_*), which
+        # update the family straight from the caller's labels; nil while preset labels must
+        # be merged in first. One frozen pair, so the entries read one instance variable.
+        @direct = @preset_labels.empty? ? [@family, @label_keys].freeze : nil
         @family
       end
 
@@ -143,9 +146,11 @@ module GDS
       end
 
       # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1). The 0.x
-      # labels Hash needs its braces: without them Ruby 3 passes keywords (no `**rest` here,
-      # which would allocate a Hash on every call).
-      def increment(positional_labels = nil, positional_by = nil, by: nil, labels: nil)
+      # labels Hash needs its braces: without them Ruby 3 passes keywords.
+      #
+      # `increment` itself is a native entry (Native.define_fast_increment, below) that
+      # takes the common calls without entering Ruby and hands every other call here.
+      def increment_in_ruby(positional_labels = nil, positional_by = nil, by: nil, labels: nil)
         unless positional_labels.nil?
           labels = pick_labels(positional_labels, labels)
           by = positional_by unless positional_by.nil?
@@ -153,6 +158,8 @@ module GDS
         labels = label_set(labels) unless @direct
         @family.increment(@label_keys, labels, by || 1)
       end
+      private :increment_in_ruby
+      Native.define_fast_increment(self)
 
       private
 
@@ -209,16 +216,21 @@ module GDS
     # The observe call shared by histograms and summaries.
     module Observing
       # observe(value, labels: {}) or, 0.x style, observe(labels, value).
-      def observe(first, second = nil, labels: nil)
+      #
+      # `observe` itself is a native entry (Native.define_fast_observe, in each class) that
+      # takes the common calls without entering Ruby and hands every other call here.
+      def observe_in_ruby(first, second = nil, labels: nil)
         labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
         labels = label_set(labels) unless @direct
         @family.observe(@label_keys, labels, first)
       end
+      private :observe_in_ruby
     end
 
     # Observations counted into buckets: request durations, payload sizes.
     class Histogram < Metric
       include Observing
+      Native.define_fast_observe(self)
 
       # The core's default bucket bounds (the request-duration buckets too).
       DEFAULT_BUCKETS = Native::DEFAULT_BUCKETS.freeze
@@ -249,6 +261,7 @@ module GDS
     # Count and sum of observations (no quantiles, as in prometheus-client).
     class Summary < Metric
       include Observing
+      Native.define_fast_observe(self)
 
       def self.type
         "summary"

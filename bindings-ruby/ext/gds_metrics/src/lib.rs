@@ -7,6 +7,7 @@ mod config;
 mod directory;
 mod endpoint;
 mod error;
+mod fast;
 mod gvl;
 mod metrics;
 mod registry;
@@ -26,5 +27,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     targets::define(native)?;
     metrics::define(ruby, native)?;
     directory::define(ruby, native)?;
+    fast::define(native)?;
     Ok(())
 }

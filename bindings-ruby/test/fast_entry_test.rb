@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+require "test_helper"
+
+# Counter#increment and Histogram/Summary#observe are native entries that take the common
+# calls themselves and hand every other call to the Ruby implementation. Each call shape
+# here must give what the Ruby implementation gives: the same series, the same errors.
+class FastEntryTest < Minitest::Test
+  include FreshMetrics
+
+  def counter
+    @counter ||= registry.counter(:fast_jobs, docstring: "Jobs.", labels: %i[queue kind])
+  end
+
+  def test_each_call_shape_counts_once_per_call
+    counter.increment(labels: { queue: "a", kind: "x" })
+    counter.increment(by: 2, labels: { queue: "a", kind: "x" })
+    counter.increment(labels: { queue: "a", kind: "x" }, by: 0.5)
+    counter.increment({ queue: "a", kind: "x" }, 3)
+    counter.increment({ kind: "x", queue: "a" })
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 7.5'], samples("fast_jobs_total")
+  end
+
+  def test_values_that_need_a_conversion_take_the_ruby_path
+    counter.increment(labels: { queue: :a, kind: 1 })
+    counter.increment(by: 2r, labels: { queue: "a".encode("US-ASCII"), kind: "1".b })
+    counter.increment(by: 2**70, labels: { queue: "é", kind: "1" })
+
+    assert_equal ['fast_jobs_total{queue="a",kind="1"} 3.0', 'fast_jobs_total{queue="é",kind="1"} 1.1805916207174113e21'],
+                 samples("fast_jobs_total").sort
+  end
+
+  def test_a_mutated_labels_hash_names_its_new_series
+    labels = { queue: "a", kind: "x" }
+    counter.increment(labels: labels)
+    labels[:queue] = +"b"
+    counter.increment(labels: labels)
+    labels[:queue] << "c"
+    counter.increment(labels: labels)
+
+    assert_equal %w[a b bc], samples("fast_jobs_total").map { |line| line[/queue="(\w+)"/, 1] }.sort
+  end
+
+  def test_rejections_raise_as_the_ruby_implementation_does
+    assert_raises(ArgumentError) { counter.increment(labels: { queue: "a" }) }
+    assert_raises(ArgumentError) { counter.increment(labels: { queue: "a", kind: "x", extra: "y" }) }
+    assert_raises(ArgumentError) { counter.increment(labels: { queue: "a", kind: "x" }, by: -1) }
+    assert_raises(ArgumentError) { counter.increment(labels: { queue: "a", kind: "x" }, by: Float::NAN) }
+    assert_raises(ArgumentError) { counter.increment(lables: { queue: "a", kind: "x" }) }
+    assert_raises(ArgumentError) { counter.increment({ queue: "a", kind: "x" }, labels: { queue: "a", kind: "x" }) }
+    assert_raises(TypeError) { counter.increment(by: "2", labels: { queue: "a", kind: "x" }) }
+    assert_raises(EncodingError) { counter.increment(labels: { queue: "\xff", kind: "x" }) }
+    assert_raises(EncodingError) { counter.increment(labels: { queue: "a".encode("UTF-16LE"), kind: "x" }) }
+
+    assert_empty samples("fast_jobs_total"), "a rejected call leaves no series behind"
+  end
+
+  def test_views_with_preset_labels_and_undeclared_labels_take_the_ruby_path
+    counter.with_labels(queue: "a").increment(labels: { kind: "x" })
+    legacy = registry.counter(:fast_legacy, "Legacy.")
+    legacy.increment({ queue: "a" }, 2)
+    legacy.increment({ queue: "a" })
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 1.0'], samples("fast_jobs_total")
+    assert_equal ['fast_legacy_total{queue="a"} 3.0'], samples("fast_legacy_total")
+  end
+
+  def test_observe_in_each_call_shape
+    histogram = registry.histogram(:fast_seconds, docstring: "Latency.", labels: [:route], buckets: [0.1])
+    summary = registry.summary(:fast_size, docstring: "Size.")
+    histogram.observe(0.05, labels: { route: "/a" })
+    histogram.observe({ route: "/a" }, 1)
+    histogram.observe(3r, labels: { route: "/a" })
+    summary.observe(2)
+    summary.observe(0.5)
+
+    assert_equal({ "0.1" => 1, "+Inf" => 3, "sum" => 4.05 }, histogram.get(labels: { route: "/a" }))
+    assert_equal({ "count" => 2, "sum" => 2.5 }, summary.get)
+    assert_raises(ArgumentError) { histogram.observe(1, labels: {}) }
+    assert_raises(ArgumentError) { histogram.observe(1, labels: { route: "/a" }, extra: 1) }
+  end
+end
