@@ -28,7 +28,7 @@ test: lint $(TEST_TARGETS)
 	@echo "make test: all passed"
 
 bench: $(BENCH_TARGETS)
-	scripts/benchmarks-md > BENCHMARKS.md
+	scripts/benchmarks-md
 	@echo "BENCHMARKS.md regenerated"
 
 # The core on every feature; the bindings' crates are linted by their own targets.

@@ -38,6 +38,7 @@ test-python: python-develop
 	cd bindings-python && $(PY) -m pytest -q -p no:cacheprovider
 
 bench-python: python-develop $(PY_PEER_VENV)/.installed
+	scripts/apt-install valgrind
 	$(PY) -m pip install -q --upgrade prometheus_client
 	mkdir -p $(BUILD)/bench
 	$(PY) bindings-python/bench/bench.py --peer-python $(PY_PEER_VENV)/bin/python --out $(BUILD)/bench/python.md

@@ -2,8 +2,9 @@
 
 Run by `make bench-python`. Every case runs in a fresh interpreter (multi-process mode is
 chosen by environment variables read at import), ours and the peer's in the same run, and
-the Markdown table written to --out gives both times and the ratio. Nothing here fails on
-an absolute time.
+the Markdown table written to --out gives both times and the ratio; the increments also
+have both sides' instruction counts (valgrind's callgrind), which a busy machine does not
+disturb. Nothing here fails on an absolute time.
 
     python bench.py --peer-python PATH --out .build/bench/python.md
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,14 @@ def loop_ns(stmt: str, namespace: dict, number: int = 200_000) -> float:
 # --- cases, each run in its own interpreter ----------------------------------------------
 
 
-def case_increments(impl: str) -> Dict[str, float]:
+INCREMENTS = {
+    "Counter.inc()": ("counter.inc()", 200_000),
+    'labels("GET", "200").inc()': ('labelled.labels("GET", "200").inc()', 100_000),
+    "Histogram.observe()": ("histogram.observe(0.3)", 200_000),
+}
+
+
+def increment_namespace(impl: str) -> dict:
     if impl == "ours":
         from gds_metrics.metrics import Counter, Histogram
     else:
@@ -51,12 +60,23 @@ def case_increments(impl: str) -> Dict[str, float]:
     counter = Counter("bench_plain", "Plain counter.")
     labelled = Counter("bench_labelled", "Labelled counter.", ["method", "code"])
     histogram = Histogram("bench_seconds", "Histogram.")
-    ns = {"counter": counter, "labelled": labelled, "histogram": histogram}
-    return {
-        "Counter.inc()": loop_ns("counter.inc()", ns),
-        'labels("GET", "200").inc()': loop_ns('labelled.labels("GET", "200").inc()', ns, 100_000),
-        "Histogram.observe()": loop_ns("histogram.observe(0.3)", ns),
-    }
+    return {"counter": counter, "labelled": labelled, "histogram": histogram, "empty": []}
+
+
+def case_increments(impl: str) -> Dict[str, float]:
+    ns = increment_namespace(impl)
+    return {op: loop_ns(stmt, ns, number) for op, (stmt, number) in INCREMENTS.items()}
+
+
+# The cheapest call of a method written in C, CPython's own: no binding's method can cost
+# fewer instructions per call in this loop.
+FLOOR = "[].clear()"
+
+
+def run_loop(impl: str, op: str, number: int) -> None:
+    """Runs one increment (or FLOOR) `number` times, untimed: what `instructions` counts."""
+    statement = "empty.clear()" if op == FLOOR else INCREMENTS[op][0]
+    timeit.Timer(statement, globals=increment_namespace(impl)).timeit(number=number)
 
 
 def case_render(impl: str) -> Dict[str, float]:
@@ -197,6 +217,40 @@ CASES = {"increments": case_increments, "render": case_render, "mp_scrape": case
 
 # --- orchestration -----------------------------------------------------------------------
 
+# The goals of the increment rows, by operation and multi-process mode.
+GOALS = {
+    ("Counter.inc()", False): "≥ 10x",
+    ("Counter.inc()", True): "≥ 40x",
+    ('labels("GET", "200").inc()', False): "≥ 3x",
+    ('labels("GET", "200").inc()', True): "≥ 10x",
+    ("Histogram.observe()", False): "≥ 3x",
+    ("Histogram.observe()", True): "≥ 10x",
+}
+
+# Loop lengths whose difference `instructions` divides by: the interpreter's start,
+# imports and metric creation cancel out.
+SHORT_LOOP, LONG_LOOP = 1_000, 21_000
+
+
+def instructions(python: str, impl: str, op: str, multiprocess: bool) -> float:
+    """Instructions one call of `op` executes, loop included, counted by callgrind: the
+    difference between a long and a short loop in fresh interpreters, divided by the
+    difference in calls. Unlike time, the count does not depend on what else the machine
+    runs. String hashing is fixed (PYTHONHASHSEED) so that both runs hash alike."""
+    counts = []
+    for number in (SHORT_LOOP, LONG_LOOP):
+        with tempfile.TemporaryDirectory(prefix="gds-metrics-bench-") as directory:
+            env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
+            env["PYTHONHASHSEED"] = "0"
+            if multiprocess:
+                env["PROMETHEUS_MULTIPROC_DIR"] = directory
+            command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, HERE]
+            command += ["--loop", op, "--impl", impl, "--number", str(number)]
+            stderr = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stderr
+        counts.append(int(re.search(r"Collected : (\d+)", stderr).group(1)))
+    return (counts[1] - counts[0]) / (LONG_LOOP - SHORT_LOOP)
+
+
 
 def run_case(python: str, case: str, impl: str, multiprocess: bool) -> Dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k.lower() != "prometheus_multiproc_dir"}
@@ -218,6 +272,14 @@ def fmt_time(ns: float) -> str:
     return f"{ns:,.0f} ns"
 
 
+def increment_row(name: str, ours: float, peer: float, counts: List[float], goal: str) -> str:
+    ours_count, peer_count = counts
+    return (
+        f"| {name} | {fmt_time(ours)} | {fmt_time(peer)} | {peer / ours:,.1f}x "
+        f"| {ours_count:,.0f} | {peer_count:,.0f} | {peer_count / ours_count:,.1f}x | {goal} |"
+    )
+
+
 def row(name: str, ours: float, peer: float, goal: str) -> str:
     return f"| {name} | {fmt_time(ours)} | {fmt_time(peer)} | {peer / ours:,.1f}x | {goal} |"
 
@@ -228,7 +290,12 @@ def main() -> None:
     parser.add_argument("--impl")
     parser.add_argument("--peer-python")
     parser.add_argument("--out")
+    parser.add_argument("--loop")
+    parser.add_argument("--number", type=int)
     args = parser.parse_args()
+    if args.loop:
+        run_loop(args.impl, args.loop, args.number)
+        return
     if args.case:
         print(json.dumps(CASES[args.case](args.impl)))
         return
@@ -240,16 +307,28 @@ def main() -> None:
         f"Python {sys.version.split()[0]}; peers: prometheus_client {_version(me, 'prometheus_client')}, "
         f"{OLD} (its own virtual environment). Times are wall-clock, the best of several runs (the Flask "
         "overhead is CPU time, see below); "
-        "\"faster\" is the peer's time divided by ours.",
+        "\"faster\" is the peer's time divided by ours. Instructions are callgrind's count for one "
+        "call, the benchmark loop's share included, for both sides in the same run; unlike times they "
+        "do not move with the load on a shared machine, and \"fewer\" is the peer's count divided by ours.",
+        "",
+        f"| case | {OURS} | peer | faster | instructions, ours | instructions, peer | fewer | goal |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for mode, multi in (("one process", False), ("multi-process", True)):
+        ours = run_case(me, "increments", "ours", multi)
+        peer = run_case(me, "increments", "prometheus_client", multi)
+        for op in ours:
+            counts = [instructions(me, impl, op, multi) for impl in ("ours", "prometheus_client")]
+            lines.append(increment_row(f"{op}, {mode} (vs {PEER})", ours[op], peer[op], counts, GOALS[op, multi]))
+    floor = instructions(me, "ours", FLOOR, False)
+    lines += [
+        "",
+        f"For scale: in the same loop, `{FLOOR}`, a method of CPython's own written in C, costs "
+        f"{floor:,.0f} instructions per call, the least any native method can cost there.",
         "",
         f"| case | {OURS} | peer | faster | goal |",
         "|---|---:|---:|---:|---|",
     ]
-    for mode, multi, goal in (("one process", False, "≥ 3x"), ("multi-process", True, "≥ 10x")):
-        ours = run_case(me, "increments", "ours", multi)
-        peer = run_case(me, "increments", "prometheus_client", multi)
-        for op in ours:
-            lines.append(row(f"{op}, {mode} (vs {PEER})", ours[op], peer[op], goal))
     ours = run_case(me, "render", "ours", False)
     peer = run_case(me, "render", "prometheus_client", False)
     for op in ours:

@@ -9,6 +9,7 @@
 mod collector;
 mod endpoint;
 mod error;
+mod fast_path;
 mod gil;
 mod metrics;
 mod multiprocess;
@@ -28,6 +29,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::Gauge>()?;
     module.add_class::<metrics::Histogram>()?;
     module.add_class::<metrics::Summary>()?;
+    metrics::install_fast_paths(module)?;
     module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
     module.add_function(wrap_pyfunction!(metrics::metric_name, module)?)?;
     module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;

@@ -12,10 +12,12 @@
 
 use crate::collector::{descriptor, PyCollector};
 use crate::error::OrRaise;
+use crate::fast_path;
 use crate::gil::without_gil;
 use crate::multiprocess::new_registry;
 use gds_metrics::{Config, Family, Format, GaugeMode, Metric, Opts};
 use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::pyclass::PyClass;
 use pyo3::pyclass_init::PyClassInitializer;
@@ -276,16 +278,24 @@ impl<M: Metric> Handle<M> {
 
     /// The series to update, or the error `prometheus_client` gives for updating a
     /// labelled parent.
-    #[inline]
+    #[inline(always)]
     fn series(&self, action: &str) -> PyResult<&M> {
         match &self.series {
             Some(series) => Ok(series),
-            None => Err(PyValueError::new_err(format!(
-                "metric `{}` has labels ({}): call .labels(...) before .{action}()",
-                self.family.descriptor().name(),
-                self.label_names().join(", ")
-            ))),
+            None => Err(self.needs_labels(action)),
         }
+    }
+
+    /// Kept out of line so that the update methods, which call [`Handle::series`] on every
+    /// increment, inline only the check.
+    #[cold]
+    #[inline(never)]
+    fn needs_labels(&self, action: &str) -> PyErr {
+        PyValueError::new_err(format!(
+            "metric `{}` has labels ({}): call .labels(...) before .{action}()",
+            self.family.descriptor().name(),
+            self.label_names().join(", ")
+        ))
     }
 
     fn label_names(&self) -> Vec<&str> {
@@ -723,3 +733,97 @@ family_methods!(Counter);
 family_methods!(Gauge);
 family_methods!(Histogram);
 family_methods!(Summary);
+
+/// pyo3's `Counter.inc`, for the calls [`counter_inc`] passes on.
+static COUNTER_INC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// pyo3's `Counter.labels`, for the calls [`counter_labels`] passes on.
+static COUNTER_LABELS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// pyo3's `Histogram.observe`, for the calls [`histogram_observe`] passes on.
+static HISTOGRAM_OBSERVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Puts the fast functions below over pyo3's methods (see [`crate::fast_path`]).
+pub(crate) fn install_fast_paths(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    fast_path::install(&py.get_type::<Counter>(), c"inc", counter_inc, &COUNTER_INC)?;
+    fast_path::install(
+        &py.get_type::<Counter>(),
+        c"labels",
+        counter_labels,
+        &COUNTER_LABELS,
+    )?;
+    fast_path::install(
+        &py.get_type::<Histogram>(),
+        c"observe",
+        histogram_observe,
+        &HISTOGRAM_OBSERVE,
+    )
+}
+
+/// `counter.inc()`, with no arguments, on a counter that has its series: one atomic add.
+unsafe extern "C" fn counter_inc(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    if nargs == 0 && kwnames.is_null() {
+        // SAFETY: installed on Counter, so `slf` is a Counter and the thread attached.
+        let counted =
+            unsafe { fast_path::with_instance(slf, |c: &Counter| c.0.series.as_ref().map(|s| s.inc())) };
+        if counted.is_some() {
+            // SAFETY: attached, as above.
+            return unsafe { fast_path::none() };
+        }
+    }
+    // SAFETY: the arguments are CPython's, passed on unchanged.
+    unsafe { fast_path::delegate(&COUNTER_INC, slf, args, nargs, kwnames) }
+}
+
+/// `counter.labels("GET", "200")` with label values of type `str` whose child exists: one
+/// dict lookup in the parent's child cache (see [`Handle::labels`]).
+unsafe extern "C" fn counter_labels(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    if kwnames.is_null() {
+        // SAFETY: installed on Counter, so `slf` is a Counter and the thread attached;
+        // CPython passes `nargs` arguments.
+        let child = unsafe {
+            fast_path::with_instance(slf, |c: &Counter| match &c.0.children {
+                Some(children) => fast_path::cached(children, args, nargs),
+                None => std::ptr::null_mut(),
+            })
+        };
+        if !child.is_null() {
+            return child;
+        }
+    }
+    // SAFETY: the arguments are CPython's, passed on unchanged.
+    unsafe { fast_path::delegate(&COUNTER_LABELS, slf, args, nargs, kwnames) }
+}
+
+/// `histogram.observe(x)` with one `float` on a histogram that has its series.
+unsafe extern "C" fn histogram_observe(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes `nargs` valid arguments.
+    if nargs == 1 && kwnames.is_null() && unsafe { ffi::PyFloat_CheckExact(*args) } != 0 {
+        // SAFETY: an exact float, whose value cannot fail to read.
+        let value = unsafe { ffi::PyFloat_AsDouble(*args) };
+        // SAFETY: installed on Histogram, so `slf` is a Histogram and the thread attached.
+        let observed = unsafe {
+            fast_path::with_instance(slf, |h: &Histogram| h.0.series.as_ref().map(|s| s.observe(value)))
+        };
+        if observed.is_some() {
+            // SAFETY: attached, as above.
+            return unsafe { fast_path::none() };
+        }
+    }
+    // SAFETY: the arguments are CPython's, passed on unchanged.
+    unsafe { fast_path::delegate(&HISTOGRAM_OBSERVE, slf, args, nargs, kwnames) }
+}

@@ -436,3 +436,67 @@ def test_a_scrape_time_collector_that_fails_is_left_out_of_the_scrape(monkeypatc
     assert "kept_total 1.0\n" in text
     assert "bad-name" not in text and "two{" not in text
     assert [type(report.exc_value) for report in reported] == [error]
+
+
+# `inc()`, `labels("a", "b")` and `observe(x)` are answered by fast C functions that pass
+# every other shape of call on to the full method (bindings-python/src/fast_path.rs); these
+# tests hold each passed-on shape to the full method's behaviour.
+
+
+def test_fast_inc_passes_on_amounts_keywords_and_errors(registry):
+    c = Counter("fast_jobs", "Jobs.", registry=registry)
+    c.inc()
+    c.inc(2)
+    c.inc(amount=3.5)
+    assert c.get() == 6.5
+    with pytest.raises(ValueError, match="only increase"):
+        c.inc(-1)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'step'"):
+        c.inc(step=1)
+    with pytest.raises(TypeError):
+        c.inc(1, 2)
+    labelled = Counter("fast_mail", "Mail.", ["template"], registry=registry)
+    with pytest.raises(ValueError, match=r"call \.labels\(\.\.\.\) before \.inc\(\)"):
+        labelled.inc()
+    assert c.get() == 6.5
+
+
+def test_fast_labels_returns_the_cached_child_and_passes_on_the_rest(registry):
+    c = Counter("fast_requests", "Requests.", ["method", "code"], registry=registry)
+    child = c.labels("GET", "200")
+    assert c.labels("GET", "200") is child
+    assert c.labels(method="GET", code="200").get() == child.get()
+    c.labels("GET", 200).inc()  # not a str: converted, never cached
+    assert child.get() == 1.0
+    with pytest.raises(ValueError, match="2 label"):
+        c.labels("GET")
+    with pytest.raises(ValueError, match="already has its labels set"):
+        child.labels("GET", "200")
+    c.remove("GET", "200")
+    assert c.labels("GET", "200") is not child
+    assert c.labels("GET", "200").get() == 0.0
+
+
+def test_fast_observe_passes_on_ints_keywords_and_errors(registry):
+    h = Histogram("fast_seconds", "Time.", buckets=[1.0], registry=registry)
+    h.observe(0.5)
+    h.observe(2)
+    h.observe(amount=1.0)
+    with pytest.raises(TypeError):
+        h.observe("slow")
+    with pytest.raises(TypeError):
+        h.observe()
+    assert 'fast_seconds_count 3.0' in text(registry)
+    assert 'fast_seconds_sum 3.5' in text(registry)
+    labelled = Histogram("fast_sizes", "Sizes.", ["kind"], registry=registry)
+    with pytest.raises(ValueError, match=r"before \.observe\(\)"):
+        labelled.observe(1.0)
+
+
+def test_fast_methods_keep_the_signatures_and_docs():
+    import inspect
+
+    assert str(inspect.signature(Counter.inc)) == "(self, /, amount=1.0)"
+    assert "negative amount" in Counter.inc.__doc__
+    assert str(inspect.signature(Histogram.observe)) == "(self, /, amount)"
+    assert str(inspect.signature(Counter.labels)) == "(self, /, *args, **kwargs)"
