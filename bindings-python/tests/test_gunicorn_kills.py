@@ -22,7 +22,8 @@ CUT_OFF = (urllib.error.URLError, http.client.HTTPException, ConnectionError, Ti
 
 
 def process_files(server):
-    directories = list(server.tmpdir.glob("gds-metrics-gunicorn-*"))
+    # The server's private directory, `<temp dir>/gds-metrics-<uid>/<master pid>`.
+    directories = list(server.tmpdir.glob("gds-metrics-*/*"))
     assert len(directories) == 1, directories
     return [name for name in os.listdir(directories[0]) if name.startswith("proc-")]
 

@@ -419,10 +419,10 @@ def test_a_bad_setting_is_a_configuration_error(monkeypatch):
     "collect, error",
     [
         (lambda: 1 / 0, ZeroDivisionError),
-        (lambda: [("gauge", "bad-name", "Bad.", "", [], [])], ValueError),
+        (lambda: [("gauge", "", "No name.", "", [], [])], ValueError),
         (lambda: [("gauge", "two", "Two labels.", "", ["a", "b"], [(["only one"], 1.0)])], ValueError),
     ],
-    ids=["raises", "bad name", "wrong label count"],
+    ids=["raises", "empty name", "wrong label count"],
 )
 def test_a_scrape_time_collector_that_fails_is_left_out_of_the_scrape(monkeypatch, collect, error):
     import sys
@@ -434,8 +434,9 @@ def test_a_scrape_time_collector_that_fails_is_left_out_of_the_scrape(monkeypatc
     registry.register_collector(collect)
     text = registry.render().decode()
     assert "kept_total 1.0\n" in text
-    assert "bad-name" not in text and "two{" not in text
+    assert "No name." not in text and "two{" not in text
     assert [type(report.exc_value) for report in reported] == [error]
+    assert "gds_metrics_collector_failures_total{collector=" in text
 
 
 # `inc()`, `labels("a", "b")` and `observe(x)` are answered by fast C functions that pass
