@@ -2,7 +2,7 @@
 # environment that is kept between runs, its type stubs checked against it
 # (`mypy.stubtest`), then its pytest suite: the shared conformance vectors, a real gunicorn
 # with four workers, uvicorn for the ASGI middleware, Django's test client, and
-# `promtool check metrics` on a scrape.
+# `promtool check metrics` on a scrape, and the target store on a real S3 server (s3s-fs).
 
 TEST_TARGETS += test-python
 BENCH_TARGETS += bench-python
@@ -32,7 +32,8 @@ $(PY_PEER_VENV)/.installed:
 python-develop: $(PY_VENV)/.installed
 	cd bindings-python && VIRTUAL_ENV=$(PY_VENV) $(PY_VENV)/bin/maturin develop --release --quiet
 
-test-python: python-develop
+# s3s-fs (mk/s3.mk, which exports S3S_FS): tests/test_targets_s3.py starts it on loopback.
+test-python: python-develop s3s-fs
 	cargo clippy -p gds-metrics-python -- -D warnings
 	cd bindings-python && $(PY) -m mypy.stubtest gds_metrics._native
 	cd bindings-python && $(PY) -m pytest -q -p no:cacheprovider

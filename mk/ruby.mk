@@ -17,7 +17,8 @@ ruby-deps:
 # Builds the extension, runs the minitest suite (the shared vectors, rack-test, Rails, puma
 # cluster and raw sockets, promtool), then builds the gem and installs it offline into a
 # scratch directory.
-test-ruby: ruby-deps
+# s3s-fs (mk/s3.mk, which exports S3S_FS): test/targets_s3_test.rb starts it on loopback.
+test-ruby: ruby-deps s3s-fs
 	cd $(RUBY_DIR) && rake test gem_check
 
 # The gem against the real prometheus-client-mmap, each in its own process; updates counted

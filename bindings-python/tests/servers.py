@@ -154,3 +154,67 @@ def settled(read, expected, deadline=10.0):
         time.sleep(0.02)
         value = read()
     return value
+
+
+S3_ACCESS_KEY = "gds-metrics-test"
+S3_SECRET_KEY = "gds-metrics-test-secret"
+
+
+class S3Server:
+    """A real S3 server, `s3s-fs` (installed by `make s3s-fs`, found through `S3S_FS`), on
+    a free loopback port with SigV4 credentials, serving `root` (one directory per bucket,
+    one file per object). Stopped by `stop()`."""
+
+    def __init__(self, root: Path, buckets=("targets",)):
+        self.root = root
+        for bucket in buckets:
+            (root / bucket).mkdir(parents=True)
+        binary = os.environ.get("S3S_FS") or str(
+            Path(__file__).resolve().parents[2] / ".build/tools/s3s-fs-0.14.1/bin/s3s-fs"
+        )
+        self.port = _free_port()
+        self.log = root.parent / f"s3s-fs-{self.port}.log"
+        command = [binary, "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY, str(root)]
+        try:
+            with open(self.log, "wb") as log:
+                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        except FileNotFoundError:
+            raise AssertionError(f"cannot start {binary}; install it with `make s3s-fs`") from None
+        self._wait_until_listening()
+
+    def _wait_until_listening(self):
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"s3s-fs exited:\n{self.log.read_text(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise AssertionError(f"s3s-fs did not listen on port {self.port} within {DEADLINE}s")
+
+    def env(self):
+        """The AWS variables a client needs to reach this server."""
+        return {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.port}",
+            "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+            "AWS_REGION": "us-east-1",
+            "AWS_ALLOW_HTTP": "true",
+        }
+
+    def object_path(self, bucket, key) -> Path:
+        """Where the server keeps `bucket/key` on disk."""
+        return self.root / bucket / key
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -43,6 +43,19 @@ impl Folder {
         }
     }
 
+    /// The folder named `name` (`active` or `inactive`), for bindings and tools that take
+    /// the folder as text.
+    pub fn parse(name: &str) -> Result<Folder, TargetsError> {
+        match name {
+            "active" => Ok(Folder::Active),
+            "inactive" => Ok(Folder::Inactive),
+            other => Err(TargetsError::InvalidInput {
+                source_name: "folder".to_owned(),
+                reason: format!("must be \"active\" or \"inactive\", got {other:?}"),
+            }),
+        }
+    }
+
     /// The other folder.
     pub fn other(self) -> Folder {
         match self {
@@ -201,7 +214,10 @@ impl TargetStore {
 /// A place target files are kept: a local directory ([`TargetStore`]) or, with the `s3`
 /// feature, an S3 location ([`S3Store`](super::S3Store)). [`apply`](super::apply) and
 /// [`reconcile`](super::reconcile) work on either, from the same plan.
-pub trait Store {
+///
+/// `Send + Sync`, so that a binding can keep one store in an object its language shares
+/// between threads.
+pub trait Store: Send + Sync {
     /// The GUIDs that have a file in each folder.
     fn list(&self) -> Result<Listing, TargetsError>;
 
@@ -220,6 +236,12 @@ pub trait Store {
 
     /// Removes `guid`'s file from `folder`, if there is one.
     fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError>;
+
+    /// The local directory, when the store is one: what only a directory offers (a move
+    /// in one rename, a path on disk). `None` for a remote store.
+    fn as_directory(&self) -> Option<&TargetStore> {
+        None
+    }
 }
 
 /// A local directory has one writer at a time (the broker on its host), so writes are
@@ -243,6 +265,10 @@ impl Store for TargetStore {
 
     fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError> {
         TargetStore::remove(self, folder, guid)
+    }
+
+    fn as_directory(&self) -> Option<&TargetStore> {
+        Some(self)
     }
 }
 
