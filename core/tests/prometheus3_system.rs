@@ -272,8 +272,6 @@ fn promtool_check(body: &str, flags: &[&str]) {
     );
 }
 
-/// A plain HTTP/1.0 GET: the status and the body.
-
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 fn url_encode(text: &str) -> String {
     text.bytes()
