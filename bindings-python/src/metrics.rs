@@ -214,6 +214,17 @@ impl Definition {
     }
 }
 
+/// `opts` keeping room for exemplars in the multi-process files when asked
+/// (`exemplars_across_processes=True`), so every worker's newest exemplar reaches the
+/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
+fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
+    if across_processes {
+        opts.exemplars_across_processes()
+    } else {
+        opts
+    }
+}
+
 /// What one Python metric object refers to: its family, and the series it updates when
 /// it has one (a child, or a parent without labels).
 struct Handle<M: Metric> {
@@ -418,7 +429,7 @@ pub struct Counter(Handle<gds_metrics::Counter>);
 #[pymethods]
 impl Counter {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None, exemplars_across_processes = false))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -429,6 +440,7 @@ impl Counter {
         unit: String,
         registry: RegistryArg,
         series_limit: Option<usize>,
+        exemplars_across_processes: bool,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -440,6 +452,7 @@ impl Counter {
             series_limit,
         }
         .opts();
+        let opts = shared_exemplars(opts, exemplars_across_processes);
         let registry = registry.resolve(py)?;
         let family = registry.counter(opts).or_raise()?;
         Ok(Self(Handle::parent(py, family, &registry)))
@@ -611,7 +624,7 @@ pub struct Histogram(Handle<gds_metrics::Histogram>);
 #[pymethods]
 impl Histogram {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None, series_limit = None, native = NativeArg::Classic))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None, series_limit = None, native = NativeArg::Classic, exemplars_across_processes = false))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -624,6 +637,7 @@ impl Histogram {
         buckets: Option<Vec<f64>>,
         series_limit: Option<usize>,
         native: NativeArg,
+        exemplars_across_processes: bool,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -635,6 +649,7 @@ impl Histogram {
             series_limit,
         }
         .opts();
+        let opts = shared_exemplars(opts, exemplars_across_processes);
         let registry = registry.resolve(py)?;
         let family = match native {
             NativeArg::Classic => registry.histogram(opts, buckets.as_deref()),

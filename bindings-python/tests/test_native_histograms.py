@@ -136,3 +136,18 @@ def test_an_exemplar_that_is_not_a_dict_is_a_type_error(registry):
     jobs = Counter("jobs", "Jobs done.", registry=registry)
     with pytest.raises(TypeError, match="exemplar must be a dict"):
         jobs.inc(1, exemplar="trace")
+
+
+def test_exemplars_reach_a_multiprocess_scrape_only_when_shared(tmp_path):
+    registry = Registry(multiprocess_dir=tmp_path)
+    shared = Counter("shared", "Shared.", registry=registry, exemplars_across_processes=True)
+    local = Counter("local", "Local.", registry=registry)
+    latency = Histogram("latency_seconds", "L.", registry=registry, native=True, exemplars_across_processes=True)
+    shared.inc(1, exemplar=trace())
+    local.inc(1, exemplar=trace())
+    latency.observe(0.5, exemplar=trace())
+    text = registry.render(openmetrics=True).decode()
+    assert re.search(exemplar_pattern(r"1\.0"), next(l for l in text.splitlines() if l.startswith("shared_total ")))
+    assert next(l for l in text.splitlines() if l.startswith("local_total ")) == "local_total 1.0"
+    inf = next(l for l in text.splitlines() if l.startswith('latency_seconds_bucket{le="+Inf"}'))
+    assert re.search(exemplar_pattern(r"0\.5"), inf), inf

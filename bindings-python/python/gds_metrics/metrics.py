@@ -21,7 +21,9 @@ A histogram keeps native (sparse, exponential) buckets, which Prometheus 3 scrap
 protobuf, with ``native=True`` or ``native=NativeBuckets(schema=, zero_threshold=,
 max_buckets=, reset_after=)``; it then has classic buckets only when ``buckets=`` gives
 them. ``observe(v, exemplar={"trace_id": ...})`` and ``inc(amount, exemplar={...})``
-attach an exemplar (at most 128 characters of names and values together).
+attach an exemplar (at most 128 characters of names and values together); in
+multi-process mode a metric declared with ``exemplars_across_processes=True`` shows the
+newest exemplar of any process.
 """
 
 from __future__ import annotations
