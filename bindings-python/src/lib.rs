@@ -28,6 +28,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metrics::Counter>()?;
     module.add_class::<metrics::Gauge>()?;
     module.add_class::<metrics::Histogram>()?;
+    module.add_class::<metrics::PyNativeBuckets>()?;
     module.add_class::<metrics::Summary>()?;
     metrics::install_fast_paths(module)?;
     module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;

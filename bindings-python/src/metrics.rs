@@ -15,8 +15,8 @@ use crate::error::OrRaise;
 use crate::fast_path;
 use crate::gil::without_gil;
 use crate::multiprocess::new_registry;
-use gds_metrics::{Config, Family, Format, GaugeMode, Metric, Opts};
-use pyo3::exceptions::PyValueError;
+use gds_metrics::{Config, Family, Format, GaugeMode, Metric, NativeBuckets, Opts};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::pyclass::PyClass;
@@ -25,6 +25,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 /// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
 #[pyclass(module = "gds_metrics._native", name = "Registry", frozen)]
@@ -210,6 +211,17 @@ impl Definition {
             Some(limit) => opts.series_limit(limit),
             None => opts,
         }
+    }
+}
+
+/// `opts` keeping room for exemplars in the multi-process files when asked
+/// (`exemplars_across_processes=True`), so every worker's newest exemplar reaches the
+/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
+fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
+    if across_processes {
+        opts.exemplars_across_processes()
+    } else {
+        opts
     }
 }
 
@@ -417,7 +429,7 @@ pub struct Counter(Handle<gds_metrics::Counter>);
 #[pymethods]
 impl Counter {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, series_limit = None, exemplars_across_processes = false))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -428,6 +440,7 @@ impl Counter {
         unit: String,
         registry: RegistryArg,
         series_limit: Option<usize>,
+        exemplars_across_processes: bool,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -439,20 +452,25 @@ impl Counter {
             series_limit,
         }
         .opts();
+        let opts = shared_exemplars(opts, exemplars_across_processes);
         let registry = registry.resolve(py)?;
         let family = registry.counter(opts).or_raise()?;
         Ok(Self(Handle::parent(py, family, &registry)))
     }
 
-    /// Adds `amount` (default 1); a negative amount is a `ValueError`.
-    #[pyo3(signature = (amount = 1.0))]
-    fn inc(&self, amount: f64) -> PyResult<()> {
+    /// Adds `amount` (default 1); a negative amount is a `ValueError`. `exemplar`, a
+    /// dict such as `{"trace_id": "..."}`, becomes the counter's exemplar in OpenMetrics
+    /// and protobuf; over 128 characters in all it is a `ValueError` and nothing is added.
+    #[pyo3(signature = (amount = 1.0, exemplar = None))]
+    fn inc(&self, amount: f64, exemplar: Option<ExemplarArg>) -> PyResult<()> {
         let series = self.0.series("inc")?;
-        if amount == 1.0 {
-            series.inc();
-            Ok(())
-        } else {
-            series.inc_by_f64(amount).or_raise()
+        match exemplar {
+            Some(exemplar) => series.inc_with_exemplar(amount, &exemplar.pairs()).or_raise(),
+            None if amount == 1.0 => {
+                series.inc();
+                Ok(())
+            }
+            None => series.inc_by_f64(amount).or_raise(),
         }
     }
 
@@ -606,7 +624,7 @@ pub struct Histogram(Handle<gds_metrics::Histogram>);
 #[pymethods]
 impl Histogram {
     #[new]
-    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None, series_limit = None))]
+    #[pyo3(signature = (name, documentation, labelnames = Vec::new(), namespace = String::new(), subsystem = String::new(), unit = String::new(), registry = RegistryArg::Default, buckets = None, series_limit = None, native = NativeArg::Classic, exemplars_across_processes = false))]
     fn new(
         py: Python<'_>,
         name: String,
@@ -618,6 +636,8 @@ impl Histogram {
         registry: RegistryArg,
         buckets: Option<Vec<f64>>,
         series_limit: Option<usize>,
+        native: NativeArg,
+        exemplars_across_processes: bool,
     ) -> PyResult<Self> {
         let opts = Definition {
             name,
@@ -629,21 +649,128 @@ impl Histogram {
             series_limit,
         }
         .opts();
+        let opts = shared_exemplars(opts, exemplars_across_processes);
         let registry = registry.resolve(py)?;
-        let family = registry.histogram(opts, buckets.as_deref()).or_raise()?;
+        let family = match native {
+            NativeArg::Classic => registry.histogram(opts, buckets.as_deref()),
+            NativeArg::Native(native) => registry.native_histogram(opts, native, buckets.as_deref()),
+        }
+        .or_raise()?;
         Ok(Self(Handle::parent(py, family, &registry)))
     }
 
-    /// Records one observation.
-    fn observe(&self, amount: f64) -> PyResult<()> {
-        self.0.series("observe")?.observe(amount);
-        Ok(())
+    /// Records one observation. `exemplar`, a dict such as `{"trace_id": "..."}`,
+    /// becomes the exemplar of the observation's bucket (the newest per bucket wins);
+    /// over 128 characters in all it is a `ValueError` and nothing is recorded.
+    #[pyo3(signature = (amount, exemplar = None))]
+    fn observe(&self, amount: f64, exemplar: Option<ExemplarArg>) -> PyResult<()> {
+        let series = self.0.series("observe")?;
+        match exemplar {
+            Some(exemplar) => series.observe_with_exemplar(amount, &exemplar.pairs()).or_raise(),
+            None => {
+                series.observe(amount);
+                Ok(())
+            }
+        }
     }
 
     /// Observes the duration in seconds of a `with` block or decorated function.
     fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.get().0.series("time")?;
         helper(slf.as_any(), "Timer", "observe")
+    }
+}
+
+/// How a histogram keeps native (sparse, exponential) buckets, which Prometheus 3 reads
+/// from protobuf: `Histogram(..., native=NativeBuckets(max_buckets=100))`. The defaults
+/// are `client_java`'s; the core checks the values when the histogram is created.
+#[pyclass(module = "gds_metrics._native", name = "NativeBuckets", frozen)]
+pub struct PyNativeBuckets {
+    settings: NativeBuckets,
+    repr: String,
+}
+
+#[pymethods]
+impl PyNativeBuckets {
+    /// `schema` from -4 to 8 (default 5, about 2% error), `zero_threshold` (observations
+    /// this close to zero count in the zero bucket), `max_buckets` (0: no limit; past it
+    /// the resolution halves), `reset_after` (seconds: reset instead of halving when this
+    /// long has passed since the last reset).
+    #[new]
+    #[pyo3(signature = (*, schema = 5, zero_threshold = 2f64.powi(-128), max_buckets = 160, reset_after = None))]
+    fn new(schema: i32, zero_threshold: f64, max_buckets: usize, reset_after: Option<f64>) -> PyResult<Self> {
+        let mut settings = NativeBuckets::new()
+            .schema(schema)
+            .zero_threshold(zero_threshold)
+            .max_buckets(max_buckets);
+        if let Some(seconds) = reset_after {
+            let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "reset_after must be a number of seconds above zero, got {seconds}"
+                ))
+            })?;
+            settings = settings.reset_after(interval);
+        }
+        let repr = format!(
+            "NativeBuckets(schema={schema}, zero_threshold={zero_threshold:e}, max_buckets={max_buckets}, reset_after={})",
+            reset_after.map_or("None".to_owned(), |s| s.to_string())
+        );
+        Ok(Self { settings, repr })
+    }
+
+    fn __repr__(&self) -> &str {
+        &self.repr
+    }
+}
+
+/// The `native=` argument of `Histogram`: `False` (classic buckets only), `True` (native
+/// buckets with the defaults) or a [`PyNativeBuckets`].
+enum NativeArg {
+    Classic,
+    Native(NativeBuckets),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for NativeArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(settings) = obj.cast::<PyNativeBuckets>() {
+            return Ok(NativeArg::Native(settings.get().settings));
+        }
+        match obj.extract::<bool>() {
+            Ok(true) => Ok(NativeArg::Native(NativeBuckets::new())),
+            Ok(false) => Ok(NativeArg::Classic),
+            Err(_) => Err(PyValueError::new_err(
+                "native must be True, False or a gds_metrics NativeBuckets(...)",
+            )),
+        }
+    }
+}
+
+/// The `exemplar=` argument, as `prometheus_client` spells it: a dict of label names to
+/// values, such as `{"trace_id": "4bf92f35", "span_id": "00f067aa"}`.
+struct ExemplarArg(Vec<(String, String)>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ExemplarArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let labels = obj.cast::<PyDict>().map_err(|_| {
+            PyTypeError::new_err(
+                "exemplar must be a dict of label names to values, such as {\"trace_id\": \"...\"}",
+            )
+        })?;
+        labels
+            .iter()
+            .map(|(name, value)| Ok((label_value(&name)?, label_value(&value)?)))
+            .collect::<PyResult<_>>()
+            .map(ExemplarArg)
+    }
+}
+
+impl ExemplarArg {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
     }
 }
 

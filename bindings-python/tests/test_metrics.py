@@ -497,7 +497,7 @@ def test_fast_observe_passes_on_ints_keywords_and_errors(registry):
 def test_fast_methods_keep_the_signatures_and_docs():
     import inspect
 
-    assert str(inspect.signature(Counter.inc)) == "(self, /, amount=1.0)"
+    assert str(inspect.signature(Counter.inc)) == "(self, /, amount=1.0, exemplar=None)"
     assert "negative amount" in Counter.inc.__doc__
-    assert str(inspect.signature(Histogram.observe)) == "(self, /, amount)"
+    assert str(inspect.signature(Histogram.observe)) == "(self, /, amount, exemplar=None)"
     assert str(inspect.signature(Counter.labels)) == "(self, /, *args, **kwargs)"

@@ -8,10 +8,11 @@ use crate::error::{guard, JResult, Thrown};
 use crate::handle::{borrow, free, into_handle};
 use crate::registry::RegistryHandle;
 use crate::strings::{optional_string, string, string_array};
-use gds_metrics::{Counter, Family, Gauge, Histogram, Info, Opts, Summary};
+use gds_metrics::{Counter, Family, Gauge, Histogram, Info, NativeBuckets, Opts, Summary};
 use jni::objects::{JClass, JDoubleArray, JObjectArray, JString};
 use jni::sys::{jboolean, jdouble, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
+use std::time::Duration;
 
 /// The kinds, numbered as the constants in `Native.java`; `Native.kindNames()` gives
 /// these names by number, and a Java test checks the two agree.
@@ -55,6 +56,26 @@ enum AnyFamily {
 impl AnyFamily {
     /// Registers a family of `kind` described by `opts` in `registry`.
     fn register(
+        registry: &RegistryHandle,
+        kind: jint,
+        opts: Opts,
+        buckets: Option<Vec<f64>>,
+        native: Option<NativeBuckets>,
+    ) -> JResult<Self> {
+        Ok(match (kind, native) {
+            (HISTOGRAM, Some(native)) => {
+                AnyFamily::Histogram(registry.native_histogram(opts, native, buckets.as_deref())?)
+            }
+            (_, Some(_)) => {
+                return Err(Thrown::illegal_argument(
+                    "only histograms keep native buckets".to_owned(),
+                ))
+            }
+            (kind, None) => Self::register_classic(registry, kind, opts, buckets)?,
+        })
+    }
+
+    fn register_classic(
         registry: &RegistryHandle,
         kind: jint,
         opts: Opts,
@@ -113,8 +134,11 @@ impl AnyFamily {
 }
 
 /// Validates and registers a family; returns its handle. Mistakes (a bad name, a clash, bad
-/// buckets, a negative series limit) throw from the builder's `register()`. Without
-/// `has_series_limit` the family takes the registry's limit.
+/// buckets, a negative series limit, bad native settings) throw from the builder's
+/// `register()`. Without `has_series_limit` the family takes the registry's limit.
+/// `native` (null for classic buckets only) is `{schema, zero threshold, max buckets,
+/// reset after in seconds (0: never)}`; a native histogram has classic buckets only when
+/// `buckets` gives them.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
@@ -129,6 +153,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
     buckets: JDoubleArray,
     has_series_limit: jboolean,
     series_limit: jlong,
+    native: JDoubleArray,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let mut opts = Opts::new(string(env, &name, "name")?, string(env, &help, "help")?)
@@ -140,10 +165,91 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
             opts = opts.series_limit(series_limit_of(series_limit)?);
         }
         let buckets = doubles(env, &buckets)?;
+        let native = doubles(env, &native)?.map(|n| native_buckets(&n)).transpose()?;
         // SAFETY: the Java caller passes a live registry handle.
         let registry = unsafe { borrow::<RegistryHandle>(registry) };
-        Ok(into_handle(AnyFamily::register(registry, kind, opts, buckets)?))
+        Ok(into_handle(AnyFamily::register(
+            registry, kind, opts, buckets, native,
+        )?))
     })
+}
+
+/// `{schema, zero threshold, max buckets, reset after seconds}` from the Java builder, which
+/// has checked that the integers fit.
+fn native_buckets(settings: &[f64]) -> JResult<NativeBuckets> {
+    let &[schema, zero_threshold, max_buckets, reset_after] = settings else {
+        return Err(Thrown::illegal_argument(format!(
+            "native settings are four numbers, got {}",
+            settings.len()
+        )));
+    };
+    let native = NativeBuckets::new()
+        .schema(schema as i32)
+        .zero_threshold(zero_threshold)
+        .max_buckets(max_buckets as usize);
+    if reset_after == 0.0 {
+        return Ok(native);
+    }
+    let interval = Duration::try_from_secs_f64(reset_after).map_err(|_| {
+        Thrown::illegal_argument(format!(
+            "the reset interval must be positive, got {reset_after} seconds"
+        ))
+    })?;
+    Ok(native.reset_after(interval))
+}
+
+/// Exemplar labels given as `name, value, name, value, ...`.
+fn exemplar_labels(env: &mut JNIEnv<'_>, labels: &JObjectArray<'_>) -> JResult<Vec<String>> {
+    let flat = string_array(env, labels, "exemplar labels")?;
+    if flat.len() % 2 != 0 {
+        return Err(Thrown::illegal_argument(format!(
+            "exemplar labels come in name, value pairs; got {} strings",
+            flat.len()
+        )));
+    }
+    Ok(flat)
+}
+
+fn pairs(flat: &[String]) -> Vec<(&str, &str)> {
+    flat.chunks_exact(2)
+        .map(|p| (p[0].as_str(), p[1].as_str()))
+        .collect()
+}
+
+/// Adds `amount` and keeps the exemplar; a bad amount or exemplar (over 128 characters)
+/// throws and adds nothing.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncWithExemplar(
+    mut env: JNIEnv,
+    _: JClass,
+    series: jlong,
+    amount: jdouble,
+    labels: JObjectArray,
+) {
+    guard(&mut env, (), |env| {
+        let flat = exemplar_labels(env, &labels)?;
+        // SAFETY: the Java caller passes a live counter series handle.
+        let counter = unsafe { borrow::<Counter>(series) };
+        Ok(counter.inc_with_exemplar(amount, &pairs(&flat))?)
+    });
+}
+
+/// Observes `value` and keeps the exemplar for its bucket; a bad exemplar (over 128
+/// characters) throws and records nothing.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserveWithExemplar(
+    mut env: JNIEnv,
+    _: JClass,
+    series: jlong,
+    value: jdouble,
+    labels: JObjectArray,
+) {
+    guard(&mut env, (), |env| {
+        let flat = exemplar_labels(env, &labels)?;
+        // SAFETY: the Java caller passes a live histogram series handle.
+        let histogram = unsafe { borrow::<Histogram>(series) };
+        Ok(histogram.observe_with_exemplar(value, &pairs(&flat))?)
+    });
 }
 
 fn doubles(env: &mut JNIEnv<'_>, array: &JDoubleArray<'_>) -> JResult<Option<Vec<f64>>> {

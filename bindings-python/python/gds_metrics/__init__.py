@@ -20,7 +20,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any, Optional
 
-from ._native import ConfigurationError, ConflictError, Counter, Endpoint, Gauge, Histogram, Registry, Summary
+from ._native import ConfigurationError, ConflictError, Counter, Endpoint, Gauge, Histogram, NativeBuckets, Registry, Summary
 from .version import __version__
 from .wsgi import EXCEPTION_KEY, ROUTE_KEY, Recorder, request_target, serve_scrape
 
@@ -35,6 +35,7 @@ __all__ = [
     "GDSMetrics",
     "Gauge",
     "Histogram",
+    "NativeBuckets",
     "Registry",
     "Summary",
 ]

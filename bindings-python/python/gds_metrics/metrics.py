@@ -16,6 +16,14 @@ are recorded in one series whose labels are all ``__overflow__``, and
 
     EMAILS = Counter("emails_sent", "Emails sent.", ["template"])
     EMAILS.labels("welcome").inc()
+
+A histogram keeps native (sparse, exponential) buckets, which Prometheus 3 scrapes in
+protobuf, with ``native=True`` or ``native=NativeBuckets(schema=, zero_threshold=,
+max_buckets=, reset_after=)``; it then has classic buckets only when ``buckets=`` gives
+them. ``observe(v, exemplar={"trace_id": ...})`` and ``inc(amount, exemplar={...})``
+attach an exemplar (at most 128 characters of names and values together); in
+multi-process mode a metric declared with ``exemplars_across_processes=True`` shows the
+newest exemplar of any process.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ._native import Counter, Gauge, Histogram, Registry, Summary, default_registry, metric_name
+from ._native import Counter, Gauge, Histogram, NativeBuckets, Registry, Summary, default_registry, metric_name
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -32,6 +40,7 @@ __all__ = [
     "Gauge",
     "Histogram",
     "Info",
+    "NativeBuckets",
     "REGISTRY",
     "Registry",
     "Summary",

@@ -132,6 +132,15 @@ module GDS
         raise ArgumentError, "label names must be Symbols, got #{key.inspect} for metric :#{@name}"
       end
 
+      # An exemplar Hash ({ trace_id: "...", span_id: "..." }) as the core takes it.
+      def exemplar_pairs(exemplar)
+        unless exemplar.is_a?(Hash)
+          raise ArgumentError, "exemplar of :#{@name} must be a Hash such as { trace_id: \"...\" }, got #{exemplar.inspect}"
+        end
+
+        exemplar.map { |key, value| [key.to_s, value.to_s] }
+      end
+
       def preset_hash(labels)
         raise ArgumentError, "preset labels must be a Hash, got #{labels.inspect}" unless labels.is_a?(Hash)
 
@@ -146,17 +155,20 @@ module GDS
       end
 
       # increment(by: 1, labels: {}) or, 0.x style, increment(labels = {}, by = 1). The 0.x
-      # labels Hash needs its braces: without them Ruby 3 passes keywords.
+      # labels Hash needs its braces: without them Ruby 3 passes keywords. `exemplar:`
+      # ({ trace_id: "..." }) becomes the series' exemplar in OpenMetrics and protobuf.
       #
       # `increment` itself is a native entry (Native.define_fast_increment, below) that
       # takes the common calls without entering Ruby and hands every other call here.
-      def increment_in_ruby(positional_labels = nil, positional_by = nil, by: nil, labels: nil)
+      def increment_in_ruby(positional_labels = nil, positional_by = nil, by: nil, labels: nil, exemplar: nil)
         unless positional_labels.nil?
           labels = pick_labels(positional_labels, labels)
           by = positional_by unless positional_by.nil?
         end
         labels = label_set(labels) unless @direct
-        @family.increment(@label_keys, labels, by || 1)
+        return @family.increment(@label_keys, labels, by || 1) if exemplar.nil?
+
+        @family.increment_with_exemplar(@label_keys, labels, by || 1, exemplar_pairs(exemplar))
       end
       private :increment_in_ruby
       Native.define_fast_increment(self)
@@ -219,10 +231,12 @@ module GDS
       #
       # `observe` itself is a native entry (Native.define_fast_observe, in each class) that
       # takes the common calls without entering Ruby and hands every other call here.
-      def observe_in_ruby(first, second = nil, labels: nil)
+      def observe_in_ruby(first, second = nil, labels: nil, exemplar: nil)
         labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
         labels = label_set(labels) unless @direct
-        @family.observe(@label_keys, labels, first)
+        return @family.observe(@label_keys, labels, first) if exemplar.nil?
+
+        observe_with_exemplar(labels, first, exemplar)
       end
       private :observe_in_ruby
     end
@@ -252,9 +266,33 @@ module GDS
         bound == bound.floor && bound.abs < 1e15 ? bound.to_i.to_s : bound.to_s
       end
 
+      # `exemplar:` ({ trace_id: "..." }) becomes the exemplar of the value's bucket.
+      def observe_with_exemplar(labels, value, exemplar)
+        @family.observe_with_exemplar(@label_keys, labels, value, exemplar_pairs(exemplar))
+      end
+
       def create_family(label_names)
         buckets = @options[:buckets]&.map { |bound| Float(bound) }
-        @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets)
+        native = native_settings
+        return @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets) unless native
+
+        @native_registry.native_histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets,
+                                          *native.values_at(*NATIVE_SETTINGS))
+      end
+
+      # The settings of `native:` (true or a Hash of them); nil for a classic histogram.
+      NATIVE_SETTINGS = %i[schema zero_threshold max_buckets reset_after].freeze
+
+      def native_settings
+        native = @options[:native]
+        return nil if native.nil? || native == false
+        return {} if native == true
+        unless native.is_a?(Hash) && (native.keys - NATIVE_SETTINGS).empty?
+          raise ArgumentError, "histogram :#{@name}: native: must be true or a Hash of #{NATIVE_SETTINGS.join(', ')}, " \
+                               "got #{native.inspect}"
+        end
+
+        native
       end
     end
 
@@ -274,6 +312,10 @@ module GDS
       end
 
       private
+
+      def observe_with_exemplar(_labels, _value, _exemplar)
+        raise ArgumentError, "summary :#{@name} keeps no exemplars; attach them to a histogram or a counter"
+      end
 
       def create_family(label_names)
         @native_registry.summary(@name.to_s, @docstring, label_names, @options[:series_limit])

@@ -50,10 +50,12 @@ module GDS
       end
 
       # histogram(name, docstring:, labels: [], buckets: [...]) or histogram(name, docstring, base_labels = {}, buckets = [...]).
+      # `native: true` or `native: { schema:, zero_threshold:, max_buckets:, reset_after: }`
+      # keeps native buckets (scraped in protobuf), with classic ones only when `buckets:` gives them.
       def histogram(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_buckets = nil,
-                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil, series_limit: nil)
+                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil, series_limit: nil, native: nil)
         declare(Histogram, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
-                buckets: buckets || legacy_buckets, series_limit: series_limit)
+                buckets: buckets || legacy_buckets, series_limit: series_limit, native: native)
       end
 
       # summary(name, docstring:, labels: []) or summary(name, docstring, base_labels = {}).

@@ -134,6 +134,11 @@ fn ordered_values(values: RArray) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
+/// Exemplar labels as the core takes them.
+fn pairs(exemplar: &[(String, String)]) -> Vec<(&str, &str)> {
+    exemplar.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+}
+
 /// A counter family: series only go up.
 #[magnus::wrap(class = "GDS::Metrics::Native::CounterFamily", free_immediately, size)]
 pub struct CounterFamily(pub Family<Counter>);
@@ -145,6 +150,19 @@ impl CounterFamily {
         let mut values = Values::new();
         fill_values(&self.0, keys, labels, &mut values)?;
         self.0.inc_by_f64(&values, by).map_err(raise)
+    }
+
+    /// As [`CounterFamily::increment`], keeping `exemplar` (`[[name, value], ...]`) as
+    /// the series' exemplar; nothing is added when the core rejects it.
+    fn increment_with_exemplar(
+        &self,
+        keys: RArray,
+        labels: Option<RHash>,
+        by: f64,
+        exemplar: Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        let exemplar = pairs(&exemplar);
+        with_series(&self.0, keys, labels, |c| c.inc_with_exemplar(by, &exemplar))?.map_err(raise)
     }
 
     fn series(&self) -> Vec<Series<f64>> {
@@ -199,6 +217,22 @@ impl HistogramFamily {
         with_series(&self.0, keys, labels, |h| h.observe(value))
     }
 
+    /// As [`HistogramFamily::observe`], keeping `exemplar` (`[[name, value], ...]`) as
+    /// the exemplar of the value's bucket; nothing is recorded when the core rejects it.
+    fn observe_with_exemplar(
+        &self,
+        keys: RArray,
+        labels: Option<RHash>,
+        value: f64,
+        exemplar: Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        let exemplar = pairs(&exemplar);
+        with_series(&self.0, keys, labels, |h| {
+            h.observe_with_exemplar(value, &exemplar)
+        })?
+        .map_err(raise)
+    }
+
     /// `[cumulative counts per bound then +Inf, sum]`.
     fn get(&self, keys: RArray, labels: Option<RHash>) -> Result<(Vec<u64>, f64), Error> {
         let snapshot = with_series(&self.0, keys, labels, Histogram::snapshot)?;
@@ -251,6 +285,10 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
 
     let counter = native.define_class("CounterFamily", object)?;
     counter.define_method("increment", method!(CounterFamily::increment, 3))?;
+    counter.define_method(
+        "increment_with_exemplar",
+        method!(CounterFamily::increment_with_exemplar, 4),
+    )?;
     counter.define_method("get", method!(CounterFamily::get, 2))?;
     counter.define_method("remove", method!(CounterFamily::remove, 1))?;
     counter.define_method("series", method!(CounterFamily::series, 0))?;
@@ -268,6 +306,10 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
 
     let histogram = native.define_class("HistogramFamily", object)?;
     histogram.define_method("observe", method!(HistogramFamily::observe, 3))?;
+    histogram.define_method(
+        "observe_with_exemplar",
+        method!(HistogramFamily::observe_with_exemplar, 4),
+    )?;
     histogram.define_method("get", method!(HistogramFamily::get, 2))?;
     histogram.define_method("bounds", method!(HistogramFamily::bounds, 0))?;
     histogram.define_method("remove", method!(HistogramFamily::remove, 1))?;

@@ -4,11 +4,12 @@
 use crate::error::{argument_error, internal_error, raise};
 use crate::gvl::without_gvl;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
-use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, Opts, Registry};
+use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, NativeBuckets, Opts, Registry};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A registry shared by the Ruby metrics objects and the endpoint.
 #[magnus::wrap(class = "GDS::Metrics::Native::Registry", free_immediately, size)]
@@ -118,6 +119,47 @@ impl NativeRegistry {
         Ok(HistogramFamily(family))
     }
 
+    /// A histogram with native buckets (`schema`, `zero_threshold`, `max_buckets`,
+    /// `reset_after` seconds: nil keeps the core's default), and classic ones beside
+    /// them when `buckets` is given.
+    #[allow(clippy::too_many_arguments)]
+    fn native_histogram(
+        &self,
+        name: String,
+        help: String,
+        labels: Vec<String>,
+        series_limit: Option<usize>,
+        buckets: Option<Vec<f64>>,
+        schema: Option<i32>,
+        zero_threshold: Option<f64>,
+        max_buckets: Option<usize>,
+        reset_after: Option<f64>,
+    ) -> Result<HistogramFamily, Error> {
+        let mut native = NativeBuckets::new();
+        if let Some(schema) = schema {
+            native = native.schema(schema);
+        }
+        if let Some(threshold) = zero_threshold {
+            native = native.zero_threshold(threshold);
+        }
+        if let Some(max) = max_buckets {
+            native = native.max_buckets(max);
+        }
+        if let Some(seconds) = reset_after {
+            let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                argument_error(format!(
+                    "histogram :{name}: reset_after must be a number of seconds above zero, got {seconds}"
+                ))
+            })?;
+            native = native.reset_after(interval);
+        }
+        let family = self
+            .0
+            .native_histogram(opts(name, help, labels, series_limit), native, buckets.as_deref())
+            .map_err(raise)?;
+        Ok(HistogramFamily(family))
+    }
+
     fn summary(
         &self,
         name: String,
@@ -174,6 +216,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("counter", method!(NativeRegistry::counter, 4))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
     class.define_method("histogram", method!(NativeRegistry::histogram, 5))?;
+    class.define_method("native_histogram", method!(NativeRegistry::native_histogram, 9))?;
     class.define_method("summary", method!(NativeRegistry::summary, 4))?;
     class.define_method("unregister", method!(NativeRegistry::unregister, 1))?;
     class.define_method("render", method!(NativeRegistry::render, 1))?;

@@ -40,6 +40,11 @@ public final class Counter extends MetricFamily<CounterDataPoint> {
         solo().inc(amount);
     }
 
+    /** Adds {@code amount} and keeps the exemplar (families without labels only; see {@link CounterDataPoint#incWithExemplar}). */
+    public void incWithExemplar(double amount, String... exemplarLabels) {
+        solo().incWithExemplar(amount, exemplarLabels);
+    }
+
     /**
      * Adds {@code amount} to the series for {@code labelValues}, checking everything first:
      * a wrong number of values, or an amount that is negative or not finite, throws

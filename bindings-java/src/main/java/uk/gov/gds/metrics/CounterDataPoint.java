@@ -34,6 +34,17 @@ public final class CounterDataPoint {
         Reference.reachabilityFence(this);
     }
 
+    /**
+     * Adds {@code amount} and keeps {@code exemplarLabels} ({@code "trace_id", id, ...}:
+     * names and values in turn) as the series' exemplar, shown in OpenMetrics and protobuf.
+     * A bad amount, or labels over 128 characters in all, throw
+     * {@link IllegalArgumentException} and nothing is added.
+     */
+    public void incWithExemplar(double amount, String... exemplarLabels) {
+        Native.counterIncWithExemplar(series, amount, exemplarLabels);
+        Reference.reachabilityFence(this);
+    }
+
     /** The current total. */
     public double get() {
         try {

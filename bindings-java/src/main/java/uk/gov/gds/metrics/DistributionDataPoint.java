@@ -29,6 +29,20 @@ public final class DistributionDataPoint {
         Reference.reachabilityFence(this);
     }
 
+    /**
+     * Records one observation and keeps {@code exemplarLabels} ({@code "trace_id", id,
+     * "span_id", id}: names and values in turn) as the exemplar of its bucket, shown in
+     * OpenMetrics and protobuf. Labels over 128 characters in all, or a summary, throw
+     * {@link IllegalArgumentException} and nothing is recorded.
+     */
+    public void observeWithExemplar(double value, String... exemplarLabels) {
+        if (kind != Native.HISTOGRAM) {
+            throw new IllegalArgumentException("summaries keep no exemplars; attach them to a histogram or a counter");
+        }
+        Native.histogramObserveWithExemplar(series, value, exemplarLabels);
+        Reference.reachabilityFence(this);
+    }
+
     /** Starts timing; closing the timer observes the elapsed seconds. */
     public Timer startTimer() {
         return new Timer(this);

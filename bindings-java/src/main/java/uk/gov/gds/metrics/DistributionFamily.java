@@ -7,13 +7,21 @@ import java.util.concurrent.Callable;
  * and sum of a family without labels.
  */
 public abstract class DistributionFamily extends MetricFamily<DistributionDataPoint> {
-    DistributionFamily(MetricBuilder<?, ?> builder, int kind, double[] buckets) {
-        super(builder, kind, buckets);
+    DistributionFamily(MetricBuilder<?, ?> builder, int kind, double[] buckets, double[] nativeSettings) {
+        super(builder, kind, buckets, nativeSettings);
     }
 
     /** Records one observation (families without labels only). */
     public void observe(double value) {
         solo().observe(value);
+    }
+
+    /**
+     * Records one observation and keeps {@code exemplarLabels} ({@code "trace_id", id, ...},
+     * names and values in turn) as its bucket's exemplar (histograms without labels only).
+     */
+    public void observeWithExemplar(double value, String... exemplarLabels) {
+        solo().observeWithExemplar(value, exemplarLabels);
     }
 
     /** Starts timing; closing the timer observes the elapsed seconds (families without labels only). */

@@ -28,6 +28,11 @@ public abstract class MetricFamily<S> implements AutoCloseable {
     private final S solo;
 
     MetricFamily(MetricBuilder<?, ?> builder, int kind, double[] buckets) {
+        this(builder, kind, buckets, null);
+    }
+
+    /** {@code nativeSettings}: see {@code Native.registerFamily}; null for classic buckets only. */
+    MetricFamily(MetricBuilder<?, ?> builder, int kind, double[] buckets, double[] nativeSettings) {
         if (builder.registry == null) {
             throw new IllegalArgumentException("registry must not be null");
         }
@@ -36,7 +41,7 @@ public abstract class MetricFamily<S> implements AutoCloseable {
         this.kind = kind;
         this.family = Native.registerFamily(registry.handle(), kind, builder.name, builder.help, builder.unit,
                 builder.labelNames, buckets, builder.seriesLimit != null,
-                builder.seriesLimit == null ? 0 : builder.seriesLimit);
+                builder.seriesLimit == null ? 0 : builder.seriesLimit, nativeSettings);
         registry.keepAlive();
         Handles.freeFamilyWith(this, family);
         this.solo = builder.labelNames.length == 0 ? newSeries(nativeSeries(new String[0])) : null;

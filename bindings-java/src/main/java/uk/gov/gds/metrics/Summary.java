@@ -8,7 +8,7 @@ import uk.gov.gds.metrics.internal.Native;
  */
 public final class Summary extends DistributionFamily {
     private Summary(Builder builder) {
-        super(builder, Native.SUMMARY, null);
+        super(builder, Native.SUMMARY, null, null);
     }
 
     /** A builder for a summary. */

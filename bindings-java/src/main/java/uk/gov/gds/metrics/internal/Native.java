@@ -42,7 +42,7 @@ public final class Native {
     // Families
     public static native long registerFamily(
             long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets,
-            boolean hasSeriesLimit, long seriesLimit);
+            boolean hasSeriesLimit, long seriesLimit, double[] nativeSettings);
     public static native void familyFree(long family);
     public static native boolean familyUnregister(long registry, long family);
     public static native long familyLabels(long family, String[] values);
@@ -61,6 +61,8 @@ public final class Native {
     public static native void gaugeSetToCurrentTime(long series);
     public static native double gaugeGet(long series);
     public static native void histogramObserve(long series, double value);
+    public static native void histogramObserveWithExemplar(long series, double value, String[] exemplarLabels);
+    public static native void counterIncWithExemplar(long series, double amount, String[] exemplarLabels);
     public static native void summaryObserve(long series, double value);
     // Endpoint and request metrics
     public static native long endpointNew(
