@@ -91,7 +91,7 @@ class PumaClusterTest < Minitest::Test
 
   def test_a_bad_setting_stops_puma_at_start_with_the_variable_named
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    pid = spawn_puma("TEST_PLUGIN" => "1", "METRICS_BASIC_AUTH" => "1")
+    pid = spawn_puma({ "TEST_PLUGIN" => "1", "METRICS_BASIC_AUTH" => "1" })
     _, status = Process.wait2(pid)
     log = File.read(puma_log)
 

@@ -11,16 +11,16 @@ require "socket"
 require "tmpdir"
 require "fileutils"
 require "rbconfig"
+require_relative "puma_process"
 
 class PumaKillTest < Minitest::Test
-  HERE = __dir__
-  LIB = File.expand_path("../../lib", HERE)
+  include PumaProcess
+
   WORKERS = 4
   KILLS = 4
   KILL_EVERY_SECONDS = 1.5
   CLIENTS = 4
   LOAD_SECONDS = 8.0
-  BOOT_SECONDS = 90
   CUT_OFF = [SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout, EOFError].freeze
 
   def setup
@@ -73,7 +73,9 @@ class PumaKillTest < Minitest::Test
     end
     stop = true
     clients.each(&:join)
-    wait_until("#{WORKERS} workers again") { worker_pids.size == WORKERS && get("/metrics").code == "200" }
+    wait_until("#{WORKERS} workers again") do
+      answered { worker_pids.size == WORKERS && get("/metrics").code == "200" }
+    end
 
     assert_equal KILLS, kills
     assert_operator answered, :>, 100, "the load was too small to mean anything"
@@ -97,24 +99,11 @@ class PumaKillTest < Minitest::Test
   end
 
   def start_puma
-    puma = Gem.bin_path("puma", "puma")
     # `-w` on the command line wins over the `workers` of puma.rb.
-    @puma = Process.spawn({ "RUBYLIB" => LIB, "MMAP_DIRECTORY" => @dir }, RbConfig.ruby, puma,
-                          "-C", File.join(HERE, "puma.rb"), "-w", WORKERS.to_s,
-                          "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, "config.ru"),
-                          chdir: @work_dir, out: File::NULL, err: File.join(@work_dir, "puma.log"))
-    wait_until("puma to boot #{WORKERS} workers") { worker_pids.size == WORKERS && get("/metrics").code == "200" }
-  end
-
-  def stop_puma
-    return unless @puma
-
-    Process.kill("TERM", @puma)
-    Process.wait(@puma)
-  rescue Errno::ESRCH, Errno::ECHILD
-    nil
-  ensure
-    @puma = nil
+    @puma = spawn_puma({ "MMAP_DIRECTORY" => @dir }, args: ["-w", WORKERS.to_s])
+    wait_until("puma to boot #{WORKERS} workers") do
+      answered { worker_pids.size == WORKERS && get("/metrics").code == "200" }
+    end
   end
 
   def worker_pids
@@ -141,25 +130,10 @@ class PumaKillTest < Minitest::Test
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end
 
-  def wait_until(what)
-    deadline = monotonic + BOOT_SECONDS
-    until begin
-      yield
-    rescue *CUT_OFF
-      false
-    end
-      if monotonic > deadline
-        log = File.exist?(File.join(@work_dir, "puma.log")) ? File.read(File.join(@work_dir, "puma.log")) : ""
-        flunk "timed out waiting for #{what}; puma log:\n#{log}"
-      end
-      sleep 0.05
-    end
-  end
-
-  def free_port
-    server = TCPServer.new("127.0.0.1", 0)
-    server.addr[1]
-  ensure
-    server&.close
+  # The block's value, or false when a kill cut its request off.
+  def answered
+    yield
+  rescue *CUT_OFF
+    false
   end
 end

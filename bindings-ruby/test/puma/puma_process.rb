@@ -10,10 +10,11 @@ module PumaProcess
   LIB = File.expand_path("../../lib", HERE)
   BOOT_SECONDS = 90
 
-  # Starts puma with test/puma/puma.rb and `rackup`; returns its pid.
-  def spawn_puma(env, rackup = "config.ru")
+  # Starts puma with test/puma/puma.rb, `args` (which win over it) and `rackup`; returns
+  # its pid.
+  def spawn_puma(env, rackup = "config.ru", args: [])
     Process.spawn({ "RUBYLIB" => LIB }.merge(env), RbConfig.ruby, Gem.bin_path("puma", "puma"),
-                  "-C", File.join(HERE, "puma.rb"), "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, rackup),
+                  "-C", File.join(HERE, "puma.rb"), *args, "-b", "tcp://127.0.0.1:#{@port}", File.join(HERE, rackup),
                   chdir: @work_dir, out: File::NULL, err: puma_log)
   end
 
