@@ -134,15 +134,17 @@ impl HostRule {
     }
 
     /// The `host` label for a `Host` header as sent.
-    pub fn label<'a>(&self, host: &'a [u8]) -> Cow<'a, str> {
+    /// Borrows the matching route's name rather than lower-casing the header: recording a
+    /// request allocates nothing for its `host` label.
+    pub fn label<'a>(&'a self, host: &'a [u8]) -> Cow<'a, str> {
         let sent = String::from_utf8_lossy(host);
         let Some(hosts) = &self.hosts else {
             return sent;
         };
-        let name = host_without_port(sent.trim()).to_ascii_lowercase();
-        match hosts.contains(&name) {
-            true => Cow::Owned(name),
-            false => Cow::Borrowed(OTHER_HOST),
+        let name = host_without_port(sent.trim());
+        match hosts.iter().find(|h| h.eq_ignore_ascii_case(name)) {
+            Some(own) => Cow::Borrowed(own),
+            None => Cow::Borrowed(OTHER_HOST),
         }
     }
 }
@@ -208,7 +210,7 @@ impl RequestMetrics {
     }
 
     /// The labels the facts of `request` get under `hosts`.
-    pub fn labels<'a>(request: &FinishedRequest<'a>, hosts: &HostRule) -> RequestLabels<'a> {
+    pub fn labels<'a>(request: &FinishedRequest<'a>, hosts: &'a HostRule) -> RequestLabels<'a> {
         let escaped = request.exception.is_some_and(|e| e.escaped);
         let status = if escaped { 500 } else { request.status };
         let error = request
