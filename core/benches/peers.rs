@@ -324,6 +324,43 @@ fn histogram_observe(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The counter family `requests{method, path}` with one series per label pair, in our
+// registry and in prometheus-client's, for the render and protobuf cases.
+
+fn ours_requests(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
+    let registry = gds_metrics::Registry::new();
+    // Every series is measured: the default limit (2,000) would fold the rest into one.
+    registry.set_series_limit(usize::MAX);
+    let family = registry
+        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
+        .unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    assert_eq!(
+        family.series_count(),
+        labels.len(),
+        "every label pair is a series of its own"
+    );
+    registry
+}
+
+fn prometheus_client_requests(
+    labels: &[(&'static str, &'static str)],
+) -> prometheus_client::registry::Registry {
+    let mut registry = prometheus_client::registry::Registry::default();
+    let family = prometheus_client::metrics::family::Family::<
+        [(&'static str, &'static str); 2],
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    registry.register("requests", "Requests.", family.clone());
+    labels.iter().for_each(|(m, p)| {
+        family.get_or_create(&prometheus_client_labels(m, p)).inc();
+    });
+    registry
+}
+
+// ---------------------------------------------------------------------------------------
 // Case: render a counter family of N series (two labels) as Prometheus text. Each library
 // writes into a buffer it keeps between scrapes where its API allows.
 
@@ -334,13 +371,7 @@ fn render(c: &mut Criterion, series: usize) {
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(3));
 
-    let ours = gds_metrics::Registry::new();
-    let family = ours
-        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
-        .unwrap();
-    labels
-        .iter()
-        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    let ours = ours_requests(&labels);
     let mut buf = Vec::new();
     group.bench_function(OURS, |b| {
         b.iter(|| {
@@ -350,15 +381,7 @@ fn render(c: &mut Criterion, series: usize) {
         })
     });
 
-    let mut pc = prometheus_client::registry::Registry::default();
-    let pc_family = prometheus_client::metrics::family::Family::<
-        [(&'static str, &'static str); 2],
-        prometheus_client::metrics::counter::Counter,
-    >::default();
-    pc.register("requests", "Requests.", pc_family.clone());
-    labels.iter().for_each(|(m, p)| {
-        pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
-    });
+    let pc = prometheus_client_requests(&labels);
     let mut text = String::new();
     group.bench_function(PROMETHEUS_CLIENT, |b| {
         b.iter(|| {
@@ -490,13 +513,7 @@ fn protobuf(c: &mut Criterion, series: usize) {
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(3));
 
-    let ours = gds_metrics::Registry::new();
-    let family = ours
-        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
-        .unwrap();
-    labels
-        .iter()
-        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    let ours = ours_requests(&labels);
     let mut buf = Vec::new();
     group.bench_function(OURS, |b| {
         b.iter(|| {
@@ -506,15 +523,7 @@ fn protobuf(c: &mut Criterion, series: usize) {
         })
     });
 
-    let mut pc = prometheus_client::registry::Registry::default();
-    let pc_family = prometheus_client::metrics::family::Family::<
-        [(&'static str, &'static str); 2],
-        prometheus_client::metrics::counter::Counter,
-    >::default();
-    pc.register("requests", "Requests.", pc_family.clone());
-    labels.iter().for_each(|(m, p)| {
-        pc_family.get_or_create(&prometheus_client_labels(m, p)).inc();
-    });
+    let pc = prometheus_client_requests(&labels);
     group.bench_function(PROMETHEUS_CLIENT, |b| {
         b.iter(|| {
             let body = prometheus_client::encoding::prometheus_protobuf::encode_to_vec(&pc).unwrap();
