@@ -19,6 +19,7 @@ final class ExtraSeries {
                 .name("demo_queue_depth")
                 .help("Jobs waiting, by queue.")
                 .labelNames("queue")
+                .seriesLimit(count)
                 .register();
         for (int queue = 0; queue < count; queue++) {
             depth.labelValues("queue-" + queue).set(queue);
