@@ -32,6 +32,11 @@ class Kind(ABC):
     #: Seconds a cold start may take on a busy machine.
     start_timeout: float = 120.0
     traffic_paths: tuple[str, ...] = WEB_TRAFFIC
+    #: Whether it has the jobs route of `demo/jobs.py` (every web example has).
+    has_jobs: bool = True
+    #: Processes serving one instance, and requests each serves at once.
+    workers: int = 1
+    threads: int = 1
 
     def available(self) -> bool:
         return self.example.is_dir() and self.requires.exists()
@@ -53,6 +58,8 @@ class FlaskKind(Kind):
     example = EXAMPLES / "flask-app"
     requires = ROOT / "bindings-python" / "pyproject.toml"
     packages = ("python3-venv",)
+    #: gunicorn's sync workers, one request each at a time (`gunicorn.conf.py` has 3 too).
+    workers = 3
 
     def build(self, ctx: BuildContext) -> None:
         python = ensure_venv(ctx)
@@ -61,6 +68,7 @@ class FlaskKind(Kind):
     def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
         gunicorn = python_in_venv(ctx).parent / "gunicorn"
         argv = [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:app"]
+        argv += ["--workers", str(self.workers)]
         return Launch(argv, {**app.instance_env(index, port), **ctx.extra_env}, self.example)
 
 
@@ -70,6 +78,8 @@ class FlaskPeerKind(FlaskKind):
 
     requires = FlaskKind.example / "app.py"
     PEER = "gds-metrics==0.2.4"
+    # The load benchmark sends it only the shared routes: 0.2.4 knows no native histograms.
+    has_jobs = False
 
     def venv(self, ctx: BuildContext) -> Path:
         return ctx.build_dir / "peer-venv"
@@ -97,12 +107,20 @@ class SinatraKind(Kind):
     binding = ROOT / "bindings-ruby"
     requires = binding / "Rakefile"
     packages = ("ruby", "ruby-dev", "rake", "ruby-rack", "ruby-sinatra", "puma", "libclang-dev")
+    #: puma's cluster workers (`WEB_CONCURRENCY`) and their threads (`puma.rb`).
+    workers = 2
+    threads = 4
 
     def build(self, ctx: BuildContext) -> None:
         ctx.run(["rake", "compile"], cwd=self.binding)
 
     def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
-        env = {**app.instance_env(index, port), **ctx.extra_env, "RUBYLIB": str(self.binding / "lib")}
+        env = {
+            **app.instance_env(index, port),
+            **ctx.extra_env,
+            "RUBYLIB": str(self.binding / "lib"),
+            "WEB_CONCURRENCY": str(self.workers),
+        }
         return Launch(["puma", "--config", "puma.rb", "config.ru"], env, self.example)
 
 
@@ -114,6 +132,8 @@ class DropwizardKind(Kind):
     requires = binding / "pom.xml"
     packages = ("openjdk-17-jdk-headless", "maven")
     start_timeout = 180.0
+    #: One JVM; Jetty's default pool serves far more requests at once than the tests send.
+    threads = 16
 
     def available(self) -> bool:
         return super().available() and any(self.binding.rglob("MetricsBundle.java"))
@@ -145,6 +165,7 @@ class ExporterKind(Kind):
     packages = ()
     start_timeout = 60.0
     traffic_paths = ("/healthz", "/no/such/page")
+    has_jobs = False
     #: Prefixes seeded into the upload bucket. The exporter's deadline is on `daily-reports`,
     #: whose only file is three days old; `invoices` has a file from now.
     STALE_PREFIX = "daily-reports"

@@ -2,9 +2,9 @@
 """`make demo`: the whole scrape path on loopback, up until Ctrl-C.
 
 Installs what is missing, builds, starts the tenant apps, the router, the forward proxy
-and two Prometheus servers, writes the target files with `gds-metrics-targets`, sends
-traffic, waits until every target is up on both servers, then prints what Prometheus
-sees. `--check` runs the same path, verifies it and exits (0 when everything was up).
+and three Prometheus servers (two replicas of Debian's 2.42, and 3.16 with native
+histograms), writes the target files with `gds-metrics-targets`, sends traffic, waits
+until every target is up on every server, then prints what Prometheus sees. `--check` runs the same path, verifies it and exits (0 when everything was up).
 Everything started is stopped on the way out, also after a failure.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from processes import StartupError  # noqa: E402
-from stack import Demo, format_table  # noqa: E402
+from stack import PROMETHEUS3, Demo, format_table  # noqa: E402
 
 
 def main() -> int:
@@ -53,7 +53,7 @@ def main() -> int:
             print_report(demo)
             if args.check:
                 demo.verify_rules_loaded()
-                print("check passed: every target up on both Prometheus servers", flush=True)
+                print("check passed: every target up on every Prometheus server", flush=True)
                 return 0
             print("\nThe demo is up. Press Ctrl-C to stop it.", flush=True)
             threading.Event().wait()
@@ -81,6 +81,7 @@ def print_report(demo: Demo) -> None:
     print(demo.table())
     print(f"\nSample query on prometheus-a: {Demo.SAMPLE_QUERY}\n")
     print(format_table(("job", "code", "requests/s"), demo.sample_query()))
+    print_prometheus3(demo)
     for replica in demo.prometheus:
         rules = demo.alerting_rules(replica)
         if rules:
@@ -90,6 +91,17 @@ def print_report(demo: Demo) -> None:
     print()
     print(format_table(("what", "url"), demo.urls()))
     print(f"\nLogs and generated configs: {demo.run_dir}", flush=True)
+
+
+def print_prometheus3(demo: Demo) -> None:
+    """What only Prometheus 3 has: native histograms, exemplars, UTF-8 names as declared."""
+    print(f"\nOn prometheus-{PROMETHEUS3} (3.16, protobuf), the jobs route of every web app:\n")
+    for what, query in Demo.PROMETHEUS3_QUERIES:
+        print(f"  {what}: {query}")
+    print()
+    print(format_table(("what", "job", "value"), demo.prometheus3_jobs()))
+    print("\nNewest exemplars it stored (/api/v1/query_exemplars):\n")
+    print(format_table(("job", "metric", "trace_id"), demo.latest_exemplars()))
 
 
 def print_notifications(demo: Demo) -> None:

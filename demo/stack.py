@@ -1,21 +1,28 @@
-"""The whole scrape path on loopback: tenant apps, router, forward proxy, two Prometheus.
+"""The whole scrape path on loopback: tenant apps, router, forward proxy, three Prometheus.
 
 `Demo` is used by `demo/run.py` (`make demo`), by the end-to-end test and by the load
 script, so all three run exactly the same path:
 
-    Prometheus a, b --(proxy_url)--> forward proxy --> router --> app instance
+    Prometheus a, b, 3 --(proxy_url)--> forward proxy --> router --> app instance
           |                          (query params ->   (X-CF-APP-INSTANCE
           |                           Bearer + header)   -> instance port)
           +-- file_sd_configs: <run>/prometheus-<r>-targets/*.json, copied from
           |   s3://targets/active by `gds-metrics-targets sync` (one per server); the
           |   broker's writes go to S3 with `gds-metrics-targets apply --dir s3://targets`
           +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
+
+Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
+(UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replica `3`
+is Prometheus 3.16 (`make prometheus3`) with `scrape_native_histograms: true` and exemplar
+storage: it negotiates protobuf and stores native histograms, exemplars and UTF-8 names as
+the apps declare them. All three read the same target files and scrape the same apps.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
 import shutil
 import threading
@@ -26,6 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from apps import APPS, App, BuildContext, ensure_venv
+from jobs import JOB_HISTOGRAM, JOBS_COUNTER, Trace, job_path
 from kinds import KINDS
 from processes import Process, StartupError, Supervisor, free_ports, wait_until
 from s3 import TARGETS_BUCKET, Alerting, ObjectStore, sync_argv
@@ -38,7 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 BUILD = ROOT / ".build" / "demo"
 BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "wrk")
+#: Debian's Prometheus 2.42 servers, the two replicas of the shared service.
 REPLICAS = ("a", "b")
+#: Prometheus 3.16 beside them, from `make prometheus3`.
+PROMETHEUS3 = "3"
+SERVERS = (*REPLICAS, PROMETHEUS3)
+PROMETHEUS3_DIR = Path(os.environ.get("PROMETHEUS3_DIR", ROOT / ".build" / "tools" / "prometheus3"))
 INFRA_TIMEOUT = 60.0
 TARGETS_UP_TIMEOUT = 90.0
 TRAFFIC_PERIOD_SECONDS = 1.0
@@ -92,6 +105,7 @@ class Demo:
         self.apps = [app for app in wanted if KINDS[app.kind].available()]
         self.missing = [app for app in wanted if app not in self.apps]
         self.instances: list[Instance] = []
+        #: Every Prometheus server by replica name: REPLICAS (2.42), then PROMETHEUS3.
         self.prometheus: dict[str, PrometheusApi] = {}
         self.router_port = 0
         self.proxy_port = 0
@@ -150,6 +164,8 @@ class Demo:
     def install(self) -> None:
         if not s3_available():
             raise StartupError(s3_missing_message())
+        if not prometheus3_binary().exists():
+            raise StartupError(f"Prometheus 3.16 is not installed at {prometheus3_binary()}; run `make prometheus3`")
         packages = list(BASE_PACKAGES)
         for app in self.apps:
             packages += KINDS[app.kind].packages
@@ -182,24 +198,25 @@ class Demo:
         self.wait_for_targets(self.expected_targets())
         if self.background_traffic:
             self.wait_for_sample_query()
+            self.wait_for_prometheus3_jobs()
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + 2 * len(REPLICAS) + 3)
+        ports = free_ports(count + 2 + 2 * len(SERVERS) + 3)
         s3_port, alertmanager_port, webhook_port = ports[-3:]
         ports = ports[:-3]
         self.s3 = ObjectStore(self.run_dir, s3_port)
         self.targets.env = self.s3.env()
         self.ctx.s3_env = self.s3.env()
         self.alerting = Alerting(self.run_dir, alertmanager_port, webhook_port)
-        self.sync_ports = dict(zip(REPLICAS, ports[-len(REPLICAS) :]))
-        ports = ports[: -len(REPLICAS)]
+        self.sync_ports = dict(zip(SERVERS, ports[-len(SERVERS) :]))
+        ports = ports[: -len(SERVERS)]
         self.router_port, self.proxy_port = ports[0], ports[1]
         self.prometheus = {
             replica: PrometheusApi(f"prometheus-{replica}", port)
-            for replica, port in zip(REPLICAS, ports[2 : 2 + len(REPLICAS)])
+            for replica, port in zip(SERVERS, ports[2 : 2 + len(SERVERS)])
         }
-        app_ports = iter(ports[2 + len(REPLICAS) :])
+        app_ports = iter(ports[2 + len(SERVERS) :])
         self.instances = [
             Instance(app, index, next(app_ports)) for app in self.apps for index in range(app.instances)
         ]
@@ -308,9 +325,10 @@ class Demo:
                 PROXY_PORT=str(self.proxy_port),
                 TARGET_DIR=str(self.target_dir(replica)),
                 ALERTMANAGER_PORT=str(self.alerting.alertmanager_port),
+                SCRAPE_OPTIONS=PROMETHEUS3_SCRAPE_OPTIONS if replica == PROMETHEUS3 else "",
             )
             argv = [
-                "prometheus",
+                *prometheus_command(replica),
                 f"--config.file={config}",
                 f"--storage.tsdb.path={self.run_dir / f'prometheus-{replica}-data'}",
                 f"--web.listen-address=127.0.0.1:{api.port}",
@@ -322,12 +340,21 @@ class Demo:
 
     # -- traffic and targets ---------------------------------------------------------------
 
+    #: The background jobs' queue and duration (the tests use queues of their own).
+    BACKGROUND_QUEUE = "background"
+    BACKGROUND_JOB_SECONDS = 0.01
+
     def send_traffic(self, rounds: int = 3) -> None:
-        """Requests through the router to every instance: routed, templated, unmatched, failing."""
+        """Requests through the router to every instance: routed, templated, unmatched,
+        failing, and a short traced job."""
         for _ in range(rounds):
             for instance in self.instances:
-                for path in KINDS[instance.app.kind].traffic_paths:
+                kind = KINDS[instance.app.kind]
+                for path in kind.traffic_paths:
                     self.via_router(instance, path)
+                if kind.has_jobs:
+                    path = job_path(self.BACKGROUND_QUEUE, self.BACKGROUND_JOB_SECONDS)
+                    self.via_router(instance, path, {"traceparent": Trace.new().traceparent})
 
     def _traffic_loop(self) -> None:
         while not self._traffic_stop.wait(TRAFFIC_PERIOD_SECONDS):
@@ -379,16 +406,27 @@ class Demo:
             r: {self._key(t): t for t in api.active_targets()} for r, api in self.prometheus.items()
         }
         first = per_replica[REPLICAS[0]]
-        series = {
-            (s["metric"].get("job", ""), s["metric"].get("instance", "")): s["value"][1]
-            for s in self.prometheus[REPLICAS[0]].query("scrape_samples_scraped")
-        }
+        # Samples per scrape differ: Prometheus 3 takes a native histogram as one sample.
+        samples = {r: self._samples_scraped(r) for r in (REPLICAS[0], PROMETHEUS3)}
         for key in sorted(first):
-            up = " ".join("1" if per_replica[r].get(key, {}).get("health") == "up" else "0" for r in REPLICAS)
-            ages = " / ".join(_age(per_replica[r].get(key, {}).get("lastScrape", "")) for r in REPLICAS)
-            rows.append((key[0], key[1], up, series.get(key, "-"), ages))
-        header = ("job", "instance", "up (" + " ".join(REPLICAS) + ")", "series", "last scrape (a / b)")
+            up = " ".join("1" if per_replica[r].get(key, {}).get("health") == "up" else "0" for r in SERVERS)
+            ages = " / ".join(_age(per_replica[r].get(key, {}).get("lastScrape", "")) for r in SERVERS)
+            series = " / ".join(counts.get(key, "-") for counts in samples.values())
+            rows.append((key[0], key[1], up, series, ages))
+        header = (
+            "job",
+            "instance",
+            "up (" + " ".join(SERVERS) + ")",
+            f"samples ({' / '.join(samples)})",
+            f"last scrape ({' / '.join(SERVERS)})",
+        )
         return format_table(header, rows)
+
+    def _samples_scraped(self, replica: str) -> dict[tuple[str, str], str]:
+        return {
+            (s["metric"].get("job", ""), s["metric"].get("instance", "")): s["value"][1]
+            for s in self.prometheus[replica].query("scrape_samples_scraped")
+        }
 
     @staticmethod
     def _key(target: dict) -> tuple[str, str]:
@@ -420,6 +458,49 @@ class Demo:
             "request rates of every app",
         )
 
+    #: What `make demo` asks Prometheus 3 about the jobs: native histograms and a UTF-8 name.
+    PROMETHEUS3_QUERIES = (
+        ("median job time (native histogram)", f"histogram_quantile(0.5, sum by (job) (rate({JOB_HISTOGRAM}[1m])))"),
+        ("jobs/s (native histogram count)", f"sum by (job) (histogram_count(rate({JOB_HISTOGRAM}[1m])))"),
+        ("jobs done (UTF-8 name)", f'sum by (job) ({{"{JOBS_COUNTER}"}})'),
+    )
+
+    def prometheus3_jobs(self) -> list[tuple[str, str, str]]:
+        """(what, job, value) for every PROMETHEUS3_QUERIES row, from Prometheus 3."""
+        rows = []
+        for what, query in self.PROMETHEUS3_QUERIES:
+            for result in self.prometheus[PROMETHEUS3].query(query):
+                rows.append((what, result["metric"].get("job", ""), f"{float(result['value'][1]):.4g}"))
+        return sorted(rows)
+
+    def exemplars(self, replica: str, selector: str, seconds: float = 300.0) -> list[dict]:
+        """`/api/v1/query_exemplars` for `selector` over the last `seconds`."""
+        now = datetime.now(timezone.utc).timestamp()
+        return self.prometheus[replica].get(
+            "query_exemplars", query=selector, start=f"{now - seconds:.3f}", end=f"{now + 60:.3f}"
+        )
+
+    def latest_exemplars(self) -> list[tuple[str, str, str]]:
+        """(job, metric, trace_id) of the newest exemplar Prometheus 3 stored per job and metric."""
+        newest: dict[tuple[str, str], dict] = {}
+        for selector in (JOB_HISTOGRAM, f'{{"{JOBS_COUNTER}"}}'):
+            for series in self.exemplars(PROMETHEUS3, selector):
+                key = (series["seriesLabels"].get("job", ""), series["seriesLabels"]["__name__"])
+                for exemplar in series["exemplars"]:
+                    if key not in newest or exemplar["timestamp"] > newest[key]["timestamp"]:
+                        newest[key] = exemplar
+        return sorted((job, name, e["labels"].get("trace_id", "")) for (job, name), e in newest.items())
+
+    def wait_for_prometheus3_jobs(self) -> None:
+        """Until Prometheus 3 has the background jobs of every web app, native and by UTF-8 name."""
+        jobs = {app.name for app in self.apps if KINDS[app.kind].has_jobs}
+
+        def every_query_has_every_app() -> bool:
+            rows = self.prometheus3_jobs()
+            return all({job for what, job, _ in rows if what == w} >= jobs for w, _ in self.PROMETHEUS3_QUERIES)
+
+        wait_until(every_query_has_every_app, TARGETS_UP_TIMEOUT, "the jobs of every web app on Prometheus 3")
+
     def alerting_rules(self, replica: str) -> dict[str, str]:
         """Alerting rules Prometheus loaded, by name, with their state (inactive, pending, firing)."""
         groups = self.prometheus[replica].get("rules", type="alert")["groups"]
@@ -436,7 +517,15 @@ class Demo:
 
     def urls(self) -> list[tuple[str, str]]:
         # Debian's Prometheus 2.42 serves its pages under /classic/ (no React UI).
-        out = [(f"Prometheus {r}", f"{api.url}/classic/targets") for r, api in self.prometheus.items()]
+        out = [(f"Prometheus {r}", f"{self.prometheus[r].url}/classic/targets") for r in REPLICAS]
+        out.append(("Prometheus 3", f"{self.prometheus[PROMETHEUS3].url}/targets"))
+        out.append(
+            (
+                "Prometheus 3 query",
+                f"{self.prometheus[PROMETHEUS3].url}/query?g0.expr="
+                + urllib.parse.quote(self.PROMETHEUS3_QUERIES[0][1], safe=""),
+            )
+        )
         graph = f"{self.prometheus[REPLICAS[0]].url}/classic/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
             self.SAMPLE_QUERY, safe=""
         )
@@ -451,18 +540,42 @@ class Demo:
         return out
 
 
+#: What the Prometheus 3 job adds to the shared scrape config: protobuf first in `Accept`,
+#: native histograms stored as such (their classic buckets are left to Prometheus 2).
+PROMETHEUS3_SCRAPE_OPTIONS = "    scrape_native_histograms: true\n"
+
+
+def prometheus3_binary() -> Path:
+    return PROMETHEUS3_DIR / "prometheus"
+
+
+def prometheus_command(replica: str) -> list[str]:
+    """Debian's 2.42 for the replicas; 3.16 with exemplar storage (off by default) for `3`.
+    UTF-8 names need no flag in Prometheus 3."""
+    if replica == PROMETHEUS3:
+        return [str(prometheus3_binary()), "--enable-feature=exemplar-storage"]
+    return ["prometheus"]
+
+
 def nginx_argv(config: Path, error_log: Path) -> list[str]:
     return ["nginx", "-c", str(config), "-e", str(error_log), "-g", "daemon off;"]
 
 
-def _age(timestamp: str) -> str:
-    """Seconds since an RFC 3339 timestamp from Prometheus, or `-` before the first scrape."""
+def prometheus_time(timestamp: str) -> datetime | None:
+    """An RFC 3339 timestamp from Prometheus' API, or None before the first scrape."""
     # Prometheus writes nanoseconds and may use a `Z`; `fromisoformat` takes neither.
     match = re.fullmatch(r"(\d{4}-.+T[\d:]{8})(?:\.(\d+))?(Z|[+-][\d:]+)", timestamp)
     if not match or timestamp.startswith("0001-"):
-        return "-"
+        return None
     whole, fraction, zone = match.groups()
-    moment = datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]}{zone.replace('Z', '+00:00')}")
+    return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]}{zone.replace('Z', '+00:00')}")
+
+
+def _age(timestamp: str) -> str:
+    """Seconds since an RFC 3339 timestamp from Prometheus, or `-` before the first scrape."""
+    moment = prometheus_time(timestamp)
+    if moment is None:
+        return "-"
     return f"{(datetime.now(timezone.utc) - moment).total_seconds():.1f}s ago"
 
 

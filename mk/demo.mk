@@ -1,6 +1,7 @@
 # The whole scrape path on loopback (demo/): tenant apps in every language, the router and
-# forward proxy (nginx), target files in S3 (s3s-fs, mk/s3.mk) synced into two Prometheus
-# servers, and Alertmanager notifying a webhook receiver.
+# forward proxy (nginx), target files in S3 (s3s-fs, mk/s3.mk) synced into three Prometheus
+# servers (two replicas of Debian's 2.42, and 3.16 from mk/prometheus3.mk scraping native
+# histograms), and Alertmanager notifying a webhook receiver.
 #
 #   make demo       start it, print what Prometheus sees, stay up until Ctrl-C
 #   make test-e2e   the end-to-end test (part of `make test`)
@@ -12,12 +13,12 @@ BENCH_TARGETS += bench-e2e
 DEMO_PYTHON := $(BUILD)/demo/venv/bin/python
 
 .PHONY: demo test-e2e bench-e2e
-demo: s3s-fs
+demo: s3s-fs prometheus3
 	python3 demo/run.py
 
-test-e2e: s3s-fs
+test-e2e: s3s-fs prometheus3
 	python3 demo/run.py --prepare
 	$(DEMO_PYTHON) -m pytest -q -p no:cacheprovider demo/tests
 
-bench-e2e: s3s-fs
+bench-e2e: s3s-fs prometheus3
 	python3 demo/load.py

@@ -9,19 +9,34 @@ installs and builds first (`demo/run.py --prepare`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from jobs import (  # noqa: E402
+    JOB_HISTOGRAM,
+    JOBS_COUNTER,
+    JOBS_COUNTER_ESCAPED,
+    Job,
+    Trace,
+    classic_bucket,
+    job_path,
+    native_bucket,
+    parse_job,
+    quantile_bucket,
+    run_concurrently,
+)
 from kinds import KINDS  # noqa: E402
 from processes import Supervisor, free_ports, group_members, wait_until  # noqa: E402
-from stack import REPLICAS, Demo, nginx_argv  # noqa: E402
+from stack import PROMETHEUS3, REPLICAS, Demo, Instance, nginx_argv, prometheus_time  # noqa: E402
 from web import answers, request  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
@@ -37,6 +52,11 @@ REQUEST_FAMILIES = {
     "http_server_request_duration_seconds_sum": {"method", "host", "path", "code"},
 }
 EXCEPTION_FAMILY = {"http_server_exceptions_total": {"error"}}
+#: The examples with the jobs route (demo/jobs.py), and those whose workers share exemplars
+#: (`exemplars_across_processes`; the Ruby gem keeps them in the recording worker).
+JOB_KINDS = ("flask", "sinatra", "dropwizard")
+MULTI_PROCESS_KINDS = ("flask", "sinatra")
+EXEMPLARS_ACROSS_PROCESSES_KINDS = ("flask",)
 TARGET_LABELS = {"job", "instance", "org", "space"}
 
 
@@ -60,10 +80,10 @@ def targets_of(demo: Demo, replica: str) -> list[dict]:
 # -- every target up, with the contract's labels ----------------------------------------------
 
 
-def test_every_instance_is_up_on_both_prometheus_servers(demo):
+def test_every_instance_is_up_on_every_prometheus_server(demo):
     expected = demo.expected_targets()
     assert len(expected) == sum(app.instances for app in demo.apps)
-    for replica in REPLICAS:
+    for replica in demo.prometheus:
         health = demo.targets_by_health(replica)
         assert health == {key: "up" for key in expected}, replica
 
@@ -210,6 +230,204 @@ def test_request_metrics_use_route_templates_and_no_endpoint(demo):
         assert "No endpoint" in paths, app.name
         assert "/metrics" in paths, app.name
         assert not any("42" in p or "/7" in p for p in paths), (app.name, paths)
+
+
+# -- Prometheus 3.16: native histograms, exemplars, UTF-8 names, multi-process aggregates ----------
+
+
+def instance_of(demo: Demo, kind: str) -> Instance:
+    """The first instance of the example app of `kind`; the demo must run it."""
+    instance = next((i for i in demo.instances if i.app.kind == kind and i.index == 0), None)
+    assert instance is not None, f"the {kind} example is not in the demo: {[a.name for a in demo.missing]}"
+    return instance
+
+
+def run_job(demo: Demo, instance: Instance, queue: str, seconds: float, trace: Trace | None = None) -> Job:
+    headers = {"traceparent": trace.traceparent} if trace else {}
+    return parse_job(demo.via_router(instance, job_path(queue, seconds), headers))
+
+
+def spread_jobs(demo: Demo, instance: Instance, queue_of, trace_of, count: int, seconds: float) -> list[Job]:
+    """`count` jobs at once on `instance`, the i-th in `queue_of(i)` traced by `trace_of(i)`;
+    fails unless every worker of the instance ran some, so a per-worker view cannot pass."""
+    jobs = run_concurrently(
+        lambda i: demo.via_router(
+            instance, job_path(queue_of(i), seconds), {"traceparent": trace_of(i).traceparent}
+        ),
+        count,
+    )
+    workers = KINDS[instance.app.kind].workers
+    assert len({job.pid for job in jobs}) == workers, f"jobs ran on {sorted({j.pid for j in jobs})}, not {workers} workers"
+    return jobs
+
+
+def concurrency(kind: str) -> int:
+    """Jobs to send at once so that every worker must take some: one more per worker than
+    all of them can serve together."""
+    return KINDS[kind].workers * (KINDS[kind].threads + 1)
+
+
+def series(instance: Instance, queue: str) -> str:
+    return f'instance="{instance.label}",queue="{queue}"'
+
+
+def wait_for_scrape_after(demo: Demo, replica: str, instance: Instance, moment: datetime) -> None:
+    """Until `replica` scraped `instance` in a scrape that started after `moment`."""
+
+    def scraped() -> bool:
+        target = next(
+            (t for t in demo.prometheus[replica].active_targets() if t["labels"].get("instance") == instance.label),
+            {},
+        )
+        started = prometheus_time(target.get("lastScrape", ""))
+        return started is not None and started > moment
+
+    wait_until(scraped, CHANGE_TIMEOUT, f"a scrape of {instance.label} by prometheus-{replica}")
+
+
+def settled(demo: Demo, replica: str, query: str, expected: float) -> float | None:
+    """The value of `query`'s single result once it equals `expected`, or the last value seen
+    when it does not within CHANGE_TIMEOUT (the scrape is done; only its commit may lag)."""
+    seen: list[float | None] = [None]
+
+    def matches() -> bool:
+        result = demo.prometheus[replica].query(query)
+        seen[0] = float(result[0]["value"][1]) if len(result) == 1 else None
+        return seen[0] is not None and math.isclose(seen[0], expected, rel_tol=1e-9)
+
+    try:
+        wait_until(matches, CHANGE_TIMEOUT, f"{query} = {expected} on prometheus-{replica}")
+    except TimeoutError:
+        pass
+    return seen[0]
+
+
+def after_scrapes(demo: Demo, instance: Instance, replicas=(PROMETHEUS3, REPLICAS[0])) -> None:
+    moment = datetime.now(timezone.utc)
+    for replica in replicas:
+        wait_for_scrape_after(demo, replica, instance, moment)
+
+
+@pytest.mark.parametrize("kind", JOB_KINDS)
+def test_histogram_quantile_over_the_native_histogram_of_every_example(demo, kind):
+    """The median Prometheus 3 computes from the native buckets lies in the schema-5 bucket
+    of the median job; Prometheus 2.42's, from the classic buckets, in that classic bucket."""
+    instance = instance_of(demo, kind)
+    queue = f"median-{kind}"
+    jobs = [run_job(demo, instance, queue, seconds) for seconds in (0.05, 0.1, 0.2, 0.3, 0.4)]
+    took = [job.seconds for job in jobs]
+    after_scrapes(demo, instance)
+    selector = f"{JOB_HISTOGRAM}{{{series(instance, queue)}}}"
+    assert settled(demo, PROMETHEUS3, f"histogram_count({selector})", len(jobs)) == len(jobs)
+
+    median = demo.prometheus[PROMETHEUS3].query(f"histogram_quantile(0.5, {selector})")
+    lower, upper = quantile_bucket(took, 0.5, native_bucket)
+    assert lower <= float(median[0]["value"][1]) <= upper, (median, took, (lower, upper))
+
+    classic = f"histogram_quantile(0.5, sum by (le) ({JOB_HISTOGRAM}_bucket{{{series(instance, queue)}}}))"
+    value = float(demo.prometheus[REPLICAS[0]].query(classic)[0]["value"][1])
+    lower, upper = quantile_bucket(took, 0.5, classic_bucket)
+    assert lower <= value <= upper, (value, took, (lower, upper))
+
+
+def exemplars_by_trace(demo: Demo, selector: str) -> dict[str, dict]:
+    """Prometheus 3's exemplars for `selector`, by trace id."""
+    return {
+        exemplar["labels"].get("trace_id"): exemplar
+        for found in demo.exemplars(PROMETHEUS3, selector)
+        for exemplar in found["exemplars"]
+    }
+
+
+def wait_for_exemplars(demo: Demo, selector: str, traces: list[Trace]) -> dict[str, dict]:
+    wanted = {trace.trace_id for trace in traces}
+    found: dict[str, dict] = {}
+
+    def stored() -> bool:
+        found.update(exemplars_by_trace(demo, selector))
+        return wanted <= set(found)
+
+    try:
+        wait_until(stored, CHANGE_TIMEOUT, f"exemplars of {selector}")
+    except TimeoutError:
+        raise AssertionError(f"{selector}: traces {sorted(wanted - set(found))} missing; stored {sorted(found)}")
+    return found
+
+
+@pytest.mark.parametrize("kind", JOB_KINDS)
+def test_prometheus_3_stores_the_exemplars_every_example_recorded(demo, kind):
+    """The trace sent in `traceparent` is the exemplar of the native histogram (with the
+    job's time as value) and of the UTF-8 counter (1), with its span id. Every worker runs
+    a job of the same trace, so whichever answers a scrape has it."""
+    instance = instance_of(demo, kind)
+    queue, trace = f"exemplar-{kind}", Trace.new()
+    jobs = spread_jobs(demo, instance, lambda i: queue, lambda i: trace, concurrency(kind), 0.3)
+    for selector, values in (
+        (f"{JOB_HISTOGRAM}{{{series(instance, queue)}}}", {job.seconds for job in jobs}),
+        (f'{{"{JOBS_COUNTER}",{series(instance, queue)}}}', {1.0}),
+    ):
+        exemplar = wait_for_exemplars(demo, selector, [trace])[trace.trace_id]
+        assert exemplar["labels"] == {"trace_id": trace.trace_id, "span_id": trace.span_id}, selector
+        assert any(math.isclose(float(exemplar["value"]), v, rel_tol=1e-9) for v in values), (exemplar, values)
+
+
+@pytest.mark.parametrize("kind", EXEMPLARS_ACROSS_PROCESSES_KINDS)
+def test_one_scrape_holds_the_exemplars_of_every_worker(demo, kind):
+    """With `exemplars_across_processes`, the worker answering a scrape shows the exemplars
+    the other workers recorded: one trace per worker's job, all in one scrape, and all
+    stored by Prometheus 3."""
+    instance = instance_of(demo, kind)
+    count = concurrency(kind)
+    traces = [Trace.new() for _ in range(count)]
+    spread_jobs(demo, instance, lambda i: f"across-{kind}-{i}", lambda i: traces[i], count, 0.3)
+    body = scrape_via_proxy(demo, instance, "application/openmetrics-text;version=1.0.0").text
+    missing = [trace.trace_id for trace in traces if f'trace_id="{trace.trace_id}"' not in body]
+    assert missing == [], f"{len(missing)} of {count} workers' exemplars missing from one scrape"
+    wait_for_exemplars(demo, f'{JOB_HISTOGRAM}{{instance="{instance.label}",queue=~"across-{kind}-.*"}}', traces)
+
+
+def scrape_via_proxy(demo: Demo, instance: Instance, accept: str):
+    guid = instance.app.guid
+    url = (
+        f"http://{instance.app.route_host}/metrics?cf_app_guid={guid}"
+        f"&cf_app_instance={guid}%3A{instance.index}&cf_app_instance_index={instance.index}"
+    )
+    reply = request(demo.proxy_port, url, {"Accept": accept})
+    assert reply.status == 200, reply.text[:200]
+    return reply
+
+
+@pytest.mark.parametrize("kind", JOB_KINDS)
+def test_the_utf8_metric_name_is_queryable_on_prometheus_3_and_escaped_on_2(demo, kind):
+    instance = instance_of(demo, kind)
+    queue = f"utf8-{kind}"
+    run_job(demo, instance, queue, 0.0)
+    after_scrapes(demo, instance, (PROMETHEUS3, *REPLICAS))
+    assert settled(demo, PROMETHEUS3, f'{{"{JOBS_COUNTER}",{series(instance, queue)}}}', 1) == 1
+    # Stored as declared, not escaped.
+    assert demo.prometheus[PROMETHEUS3].query(f"{JOBS_COUNTER_ESCAPED}{{{series(instance, queue)}}}") == []
+    for replica in REPLICAS:
+        assert settled(demo, replica, f"{JOBS_COUNTER_ESCAPED}{{{series(instance, queue)}}}", 1) == 1
+
+
+@pytest.mark.parametrize("kind", MULTI_PROCESS_KINDS)
+def test_prometheus_stores_the_aggregate_of_every_worker(demo, kind):
+    """N jobs spread over the workers of one instance: Prometheus 3 stores N in the UTF-8
+    counter and as the native histogram's count, with the sum of their times; 2.42 stores N
+    in the escaped counter and the classic histogram's count."""
+    instance = instance_of(demo, kind)
+    queue = f"aggregate-{kind}"
+    count = 2 * concurrency(kind)
+    jobs = spread_jobs(demo, instance, lambda i: queue, lambda i: Trace.new(), count, 0.1)
+    after_scrapes(demo, instance)
+    labels = series(instance, queue)
+    assert settled(demo, PROMETHEUS3, f'{{"{JOBS_COUNTER}",{labels}}}', count) == count
+    assert settled(demo, PROMETHEUS3, f"histogram_count({JOB_HISTOGRAM}{{{labels}}})", count) == count
+    total = sum(job.seconds for job in jobs)
+    stored = settled(demo, PROMETHEUS3, f"histogram_sum({JOB_HISTOGRAM}{{{labels}}})", total)
+    assert stored is not None and math.isclose(stored, total, rel_tol=1e-9), (stored, total)
+    assert settled(demo, REPLICAS[0], f"{JOBS_COUNTER_ESCAPED}{{{labels}}}", count) == count
+    assert settled(demo, REPLICAS[0], f"{JOB_HISTOGRAM}_count{{{labels}}}", count) == count
 
 
 # -- bind, unbind, stop, start ------------------------------------------------------------------

@@ -32,5 +32,6 @@ public final class ExampleApplication extends Application<Configuration> {
     public void run(Configuration configuration, Environment environment) {
         ExtraSeries.registerFromEnvironment();
         environment.jersey().register(new ExampleResource());
+        environment.jersey().register(new JobResource());
     }
 }
