@@ -2,7 +2,8 @@
 the endpoint through the Flask extension and the WSGI middleware, in process (with the
 environ a real server builds, `RAW_URI` included) and under a real gunicorn with the
 request target sent byte for byte; request facts through the native record call; metric
-errors and series limits through `gds_metrics.metrics`."""
+errors and series limits through `gds_metrics.metrics`; native histograms and exemplars
+through `gds_metrics.metrics`, the native buckets read back from the protobuf scrape."""
 
 import gzip
 import json
@@ -16,10 +17,11 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from gds_metrics import ConfigurationError, ConflictError, GDSMetrics, Registry
 from gds_metrics._native import Endpoint
-from gds_metrics.metrics import Counter, Gauge, Histogram, Summary
+from gds_metrics.metrics import Counter, Gauge, Histogram, NativeBuckets, Summary
 from gds_metrics.wsgi import GDSMetricsMiddleware
 
 from conftest import vectors
+from protobuf_wire import native_histogram
 from servers import Gunicorn, raw_request
 
 APP_BODY = b"app"
@@ -263,3 +265,64 @@ def check_series_limit(text, expect):
     assert series == {key: float(value) for key, value in expect["series"].items()}
     refused = re.findall(r'^gds_metrics_series_refused_total\{family="limited"\} (\S+)$', text, re.M)
     assert refused == ([f"{float(expect['refused'])}"] if expect["refused"] else [])
+
+
+# --- native.json -------------------------------------------------------------------------
+
+PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+
+def declare(registry, metric):
+    if metric["kind"] == "counter":
+        return Counter(metric["name"], "A metric from a vector.", registry=registry)
+    extra = {"buckets": metric["buckets"]} if "buckets" in metric else {}
+    native = metric.get("native")
+    if native:
+        extra["native"] = NativeBuckets(
+            schema=native["schema"], zero_threshold=native["zero_threshold"], max_buckets=native["max_buckets"]
+        )
+    return Histogram(metric["name"], "A metric from a vector.", registry=registry, **extra)
+
+
+def record(metric, spec):
+    exemplar = dict(spec["exemplar"]) if "exemplar" in spec else None
+    if spec["op"] == "inc":
+        metric.inc(spec["amount"], exemplar=exemplar)
+    else:
+        metric.observe(spec["amount"], exemplar=exemplar)
+
+
+def protobuf_scrape(registry):
+    status, _, body = Endpoint(registry, auth_enabled=False).handle("GET", "/metrics", [("Accept", PROTOBUF)])
+    assert status == 200
+    return body
+
+
+@pytest.mark.parametrize("case", vectors("native"))
+def test_native_histograms_and_exemplars(case):
+    registry = Registry()
+    metric = declare(registry, case["metric"])
+    expect = case["expect"]
+    raised_error = None
+    for spec in case["calls"]:
+        try:
+            record(metric, spec)
+        except Exception as error:  # the vector names the kind; the class is checked below
+            raised_error = error
+    if expect["error"] is None:
+        assert raised_error is None
+    else:
+        assert type(raised_error) is EXCEPTION_OF_KIND[expect["error"]], repr(raised_error)
+    if "native" in expect:
+        decoded = native_histogram(protobuf_scrape(registry), case["metric"]["name"])
+        wanted = dict(expect["native"])
+        assert decoded.pop("sum") == pytest.approx(wanted.pop("sum"), abs=1e-9)
+        for sign in ("positive", "negative"):
+            wanted[sign] = {int(index): count for index, count in wanted[sign].items()}
+        assert decoded == wanted
+    lines = registry.render(openmetrics=True).decode().splitlines()
+    for line in expect.get("openmetrics", []):
+        assert line in lines
+    for prefix in expect["exemplars"]:
+        assert any(re.fullmatch(re.escape(prefix) + r"\d+(\.\d+)?", line) for line in lines), (prefix, lines)
+    assert sum(" # {" in line for line in lines) == expect["exemplar_lines"]

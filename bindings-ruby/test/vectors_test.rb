@@ -5,6 +5,7 @@ require "vectors"
 require "rack/test"
 require "sinatra/base"
 require "zlib"
+require "protobuf_wire"
 
 # endpoint.json through the Rack middleware, in a plain Rack app and inside a Sinatra app
 # (where Rack::Protection normalises PATH_INFO before the middleware runs).
@@ -144,6 +145,93 @@ class SeriesLimitVectorsTest < Minitest::Test
       refused = test_case["expect"]["refused"]
       assert_equal(refused.zero? ? [] : [%(gds_metrics_series_refused_total{family="limited"} #{Float(refused)})],
                    samples('gds_metrics_series_refused_total{family="limited"}'))
+    end
+  end
+end
+
+# native.json through the metric API: native buckets read back from the protobuf scrape of
+# the middleware, classic buckets and exemplars from the OpenMetrics rendering.
+class NativeVectorsTest < Minitest::Test
+  include FreshMetrics
+  include Rack::Test::Methods
+
+  PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+  def app
+    Rack::Builder.new do
+      use GDS::Metrics::Middleware
+      run ->(_env) { [200, { "content-type" => "text/plain" }, ["app"]] }
+    end.to_app
+  end
+
+  def declare(metric)
+    name = metric["name"].to_sym
+    return registry.counter(name, docstring: "A vector.") if metric["kind"] == "counter"
+
+    options = { docstring: "A vector." }
+    options[:buckets] = metric["buckets"] if metric.key?("buckets")
+    options[:native] = metric["native"].transform_keys(&:to_sym) if metric.key?("native")
+    registry.histogram(name, **options)
+  end
+
+  def record(metric, call)
+    exemplar = call["exemplar"]&.to_h { |name, value| [name.to_sym, value] }
+    case call["op"]
+    when "inc" then metric.increment(by: call["amount"], exemplar: exemplar)
+    when "observe" then metric.observe(call["amount"], exemplar: exemplar)
+    else flunk "unknown op #{call["op"]}"
+    end
+  end
+
+  # The exception of the last call, if any: the vector names the kind, checked below.
+  def record_all(metric, calls)
+    raised = nil
+    calls.each do |call|
+      record(metric, call)
+    rescue StandardError => e
+      raised = e
+    end
+    raised
+  end
+
+  def protobuf_scrape
+    header "Accept", PROTOBUF
+    get "/metrics"
+    assert_equal 200, last_response.status
+    last_response.body
+  end
+
+  def assert_native(expected, decoded, name)
+    assert_in_delta expected["sum"], decoded["sum"], 1e-9, name
+    wanted = expected.merge(%w[positive negative].to_h { |sign| [sign, expected[sign].transform_keys(&:to_i)] })
+    assert_equal wanted.except("sum"), decoded.except("sum"), name
+  end
+
+  def assert_openmetrics(expect, name)
+    lines = registry.render(:openmetrics).lines.map(&:chomp)
+    (expect["openmetrics"] || []).each { |line| assert_includes lines, line, name }
+    expect["exemplars"].each do |prefix|
+      assert(lines.any? { |line| line.match?(/\A#{Regexp.escape(prefix)}\d+(\.\d+)?\z/) }, "#{name}: #{prefix} in #{lines}")
+    end
+    assert_equal expect["exemplar_lines"], lines.count { |line| line.include?(" # {") }, name
+  end
+
+  Vectors.cases("native").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      name = test_case["name"]
+      metric = declare(test_case["metric"])
+      raised = record_all(metric, test_case["calls"])
+      expect = test_case["expect"]
+      if expect["error"]
+        assert_kind_of Vectors::KIND_EXCEPTIONS.fetch(expect["error"]), raised, name
+      else
+        assert_nil raised, name
+      end
+      if expect["native"]
+        decoded = ProtobufWire.native_histogram(protobuf_scrape, test_case["metric"]["name"])
+        assert_native(expect["native"], decoded, name)
+      end
+      assert_openmetrics(expect, name)
     end
   end
 end

@@ -5,9 +5,12 @@
 //! behaviour is added once, as a vector, and every language must pass it.
 
 use flate2::read::GzDecoder;
+use gds_metrics::exposition::proto::{decode_delimited, BucketSpan, Histogram as ProtoHistogram};
 use gds_metrics::{
-    Config, Endpoint, FinishedRequest, Format, Opts, RaisedException, Registry, Request, Response, Route,
+    Config, Endpoint, Escaping, FinishedRequest, Format, NativeBuckets, Opts, RaisedException, Registry, Request,
+    Response, Route,
 };
+use std::collections::BTreeMap;
 use serde_json::Value;
 use std::io::Read;
 use std::sync::Arc;
@@ -335,6 +338,156 @@ fn series_limit_vectors() {
             &[("family", "limited")],
         );
         assert_eq!(counted.unwrap_or(0.0), refused, "{name}: refusals in\n{text}");
+    }
+}
+
+/// A vector's `native` settings as the core's [`NativeBuckets`].
+fn native_buckets(native: &Value) -> NativeBuckets {
+    NativeBuckets::new()
+        .schema(native["schema"].as_i64().unwrap() as i32)
+        .zero_threshold(native["zero_threshold"].as_f64().unwrap())
+        .max_buckets(native["max_buckets"].as_u64().unwrap() as usize)
+}
+
+/// One family `metric` declares, and the call each vector call makes on its series.
+enum Declared {
+    Counter(gds_metrics::Counter),
+    Histogram(gds_metrics::Histogram),
+}
+
+fn declare(registry: &Registry, metric: &Value) -> Declared {
+    let opts = Opts::new(metric["name"].as_str().unwrap(), "A metric from a vector.");
+    let classic: Option<Vec<f64>> = metric
+        .get("buckets")
+        .map(|b| b.as_array().unwrap().iter().map(amount).collect());
+    match metric["kind"].as_str().unwrap() {
+        "counter" => Declared::Counter(registry.counter(opts).unwrap().get().unwrap()),
+        "histogram" => {
+            let family = match metric.get("native") {
+                Some(native) => registry.native_histogram(opts, native_buckets(native), classic.as_deref()),
+                None => registry.histogram(opts, classic.as_deref()),
+            };
+            Declared::Histogram(family.unwrap().get().unwrap())
+        }
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+fn exemplar_pairs(call: &Value) -> Option<Vec<(String, String)>> {
+    let pairs = call.get("exemplar")?.as_array().unwrap();
+    Some(
+        pairs
+            .iter()
+            .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+            .collect(),
+    )
+}
+
+fn record(declared: &Declared, call: &Value) -> Result<(), gds_metrics::Error> {
+    let value = amount(&call["amount"]);
+    let pairs = exemplar_pairs(call);
+    let labels: Option<Vec<(&str, &str)>> = pairs
+        .as_ref()
+        .map(|p| p.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect());
+    match (declared, call["op"].as_str().unwrap(), labels) {
+        (Declared::Counter(counter), "inc", None) => counter.inc_by_f64(value),
+        (Declared::Counter(counter), "inc", Some(labels)) => counter.inc_with_exemplar(value, &labels),
+        (Declared::Histogram(histogram), "observe", None) => {
+            histogram.observe(value);
+            Ok(())
+        }
+        (Declared::Histogram(histogram), "observe", Some(labels)) => histogram.observe_with_exemplar(value, &labels),
+        (_, op, _) => panic!("no call {op} on this kind in the vectors"),
+    }
+}
+
+/// Bucket index to count, from protobuf spans and deltas (the first delta is a count, each
+/// next one the difference to the previous bucket's).
+fn sparse(spans: &[BucketSpan], deltas: &[i64]) -> BTreeMap<String, u64> {
+    let mut buckets = BTreeMap::new();
+    let (mut index, mut count, mut deltas) = (0i32, 0i64, deltas.iter());
+    for (n, span) in spans.iter().enumerate() {
+        index += span.offset.unwrap_or(0) + i32::from(n > 0);
+        for step in 0..span.length.unwrap_or(0) {
+            count += deltas.next().expect("a delta per bucket");
+            if count != 0 {
+                buckets.insert((index + step as i32).to_string(), count as u64);
+            }
+        }
+        index += span.length.unwrap_or(0) as i32 - 1;
+    }
+    buckets
+}
+
+fn expected_buckets(value: &Value) -> BTreeMap<String, u64> {
+    value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect()
+}
+
+fn check_native(name: &str, histogram: &ProtoHistogram, expect: &Value) {
+    assert_eq!(histogram.schema, Some(expect["schema"].as_i64().unwrap() as i32), "{name}: schema");
+    assert_eq!(histogram.zero_threshold, expect["zero_threshold"].as_f64(), "{name}: zero threshold");
+    assert_eq!(histogram.zero_count, expect["zero_count"].as_u64(), "{name}: zero count");
+    assert_eq!(histogram.sample_count, expect["count"].as_u64(), "{name}: count");
+    let sum = histogram.sample_sum.unwrap();
+    assert!((sum - expect["sum"].as_f64().unwrap()).abs() < 1e-9, "{name}: sum {sum}");
+    let positive = sparse(&histogram.positive_span, &histogram.positive_delta);
+    assert_eq!(positive, expected_buckets(&expect["positive"]), "{name}: positive buckets");
+    let negative = sparse(&histogram.negative_span, &histogram.negative_delta);
+    assert_eq!(negative, expected_buckets(&expect["negative"]), "{name}: negative buckets");
+}
+
+/// Whether `line` is `prefix` followed by a timestamp, as an exemplar line ends.
+fn exemplar_line_matches(line: &str, prefix: &str) -> bool {
+    line.strip_prefix(prefix)
+        .is_some_and(|timestamp| timestamp.parse::<f64>().is_ok_and(|t| t > 1.0e9))
+}
+
+fn check_openmetrics(name: &str, text: &str, expect: &Value) {
+    let lines: Vec<&str> = text.lines().collect();
+    for wanted in str_list(&expect["openmetrics"]) {
+        assert!(lines.contains(&wanted.as_str()), "{name}: no line {wanted:?} in\n{text}");
+    }
+    for prefix in str_list(&expect["exemplars"]) {
+        assert!(
+            lines.iter().any(|line| exemplar_line_matches(line, &prefix)),
+            "{name}: no exemplar line {prefix:?}<timestamp> in\n{text}"
+        );
+    }
+    let carrying = lines.iter().filter(|line| line.contains(" # {")).count() as u64;
+    assert_eq!(carrying, expect["exemplar_lines"].as_u64().unwrap(), "{name}: exemplar lines in\n{text}");
+}
+
+#[test]
+fn native_vectors() {
+    for case in vectors("native.json") {
+        let name = case["name"].as_str().unwrap();
+        let registry = Registry::new();
+        let declared = declare(&registry, &case["metric"]);
+        let mut outcome = Ok(());
+        for call in case["calls"].as_array().unwrap() {
+            outcome = record(&declared, call);
+        }
+        let expect = &case["expect"];
+        match expect["error"].as_str() {
+            Some(kind) => assert_eq!(outcome.expect_err(name).kind().name(), kind, "{name}"),
+            None => outcome.unwrap_or_else(|e| panic!("{name}: {e}")),
+        }
+        if let Some(native) = expect.get("native") {
+            let mut body = Vec::new();
+            registry.encode_with(Format::Protobuf, Escaping::AllowUtf8, &mut body);
+            let families = decode_delimited(&body).unwrap();
+            let family = families
+                .iter()
+                .find(|f| f.name.as_deref() == case["metric"]["name"].as_str())
+                .unwrap_or_else(|| panic!("{name}: no family in the protobuf scrape"));
+            check_native(name, family.metric[0].histogram.as_ref().unwrap(), native);
+        }
+        check_openmetrics(name, &registry.render(Format::OpenMetrics), expect);
     }
 }
 

@@ -1,0 +1,132 @@
+# frozen_string_literal: true
+
+# Just enough of the protobuf wire format to read a native histogram out of a delimited
+# `io.prometheus.client.MetricFamily` scrape, written from the encoding spec so the check
+# does not share code with the encoder it checks.
+module ProtobufWire
+  FAMILY_NAME = 1
+  FAMILY_METRIC = 4
+  METRIC_HISTOGRAM = 7
+  COUNT = 1
+  SUM = 2
+  SCHEMA = 5
+  ZERO_THRESHOLD = 6
+  ZERO_COUNT = 7
+  NEGATIVE_SPAN = 8
+  NEGATIVE_DELTA = 9
+  POSITIVE_SPAN = 12
+  POSITIVE_DELTA = 13
+  SPAN_OFFSET = 1
+  SPAN_LENGTH = 2
+
+  module_function
+
+  # [value, next position] of the varint at `at` of the byte array `bytes`.
+  def varint(bytes, at)
+    value = 0
+    shift = 0
+    loop do
+      byte = bytes[at]
+      at += 1
+      value |= (byte & 0x7f) << shift
+      return [value, at] if byte < 0x80
+
+      shift += 7
+    end
+  end
+
+  def zigzag(value)
+    (value >> 1) ^ -(value & 1)
+  end
+
+  # Field number => values: Integers for varints, byte arrays for the other wire types.
+  def fields(bytes)
+    out = Hash.new { |hash, key| hash[key] = [] }
+    at = 0
+    while at < bytes.size
+      key, at = varint(bytes, at)
+      number = key >> 3
+      case key & 7
+      when 0 then value, at = varint(bytes, at)
+      when 1 then value, at = [bytes[at, 8], at + 8]
+      when 2
+        length, at = varint(bytes, at)
+        value, at = [bytes[at, length], at + length]
+      when 5 then value, at = [bytes[at, 4], at + 4]
+      else raise ArgumentError, "wire type #{key & 7} of field #{number}"
+      end
+      out[number] << value
+    end
+    out
+  end
+
+  def delimited(body)
+    bytes = body.bytes
+    at = 0
+    messages = []
+    while at < bytes.size
+      length, at = varint(bytes, at)
+      messages << bytes[at, length]
+      at += length
+    end
+    messages
+  end
+
+  # A repeated sint64, packed (one byte array) or not (varints).
+  def packed_sint(values)
+    values.flat_map do |value|
+      next [zigzag(value)] if value.is_a?(Integer)
+
+      at = 0
+      out = []
+      while at < value.size
+        raw, at = varint(value, at)
+        out << zigzag(raw)
+      end
+      out
+    end
+  end
+
+  # { bucket index => count } from spans and deltas (counts, each relative to the previous).
+  def sparse(spans, deltas)
+    buckets = {}
+    index = 0
+    count = 0
+    deltas = deltas.each
+    spans.each_with_index do |span, n|
+      span = fields(span)
+      index += zigzag(span[SPAN_OFFSET].first || 0) + (n.zero? ? 0 : 1)
+      length = span[SPAN_LENGTH].first || 0
+      length.times do |step|
+        count += deltas.next
+        buckets[index + step] = count unless count.zero?
+      end
+      index += length - 1
+    end
+    buckets
+  end
+
+  def double(bytes)
+    bytes.pack("C*").unpack1("E")
+  end
+
+  # The native part of the first series of `family_name`, as the vectors spell it.
+  def native_histogram(body, family_name)
+    delimited(body).each do |message|
+      family = fields(message)
+      next unless family[FAMILY_NAME].first.pack("C*").force_encoding("UTF-8") == family_name
+
+      histogram = fields(fields(family[FAMILY_METRIC].first)[METRIC_HISTOGRAM].first)
+      return {
+        "schema" => zigzag(histogram[SCHEMA].first || 0),
+        "zero_threshold" => double(histogram[ZERO_THRESHOLD].first),
+        "zero_count" => histogram[ZERO_COUNT].first || 0,
+        "count" => histogram[COUNT].first || 0,
+        "sum" => double(histogram[SUM].first),
+        "positive" => sparse(histogram[POSITIVE_SPAN], packed_sint(histogram[POSITIVE_DELTA])),
+        "negative" => sparse(histogram[NEGATIVE_SPAN], packed_sint(histogram[NEGATIVE_DELTA])),
+      }
+    end
+    raise ArgumentError, "no family #{family_name} in the protobuf scrape"
+  end
+end
