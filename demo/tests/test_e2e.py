@@ -324,6 +324,7 @@ def test_histogram_quantile_over_the_native_histogram_of_every_example(demo, kin
     lower, upper = quantile_bucket(took, 0.5, native_bucket)
     assert lower <= float(median[0]["value"][1]) <= upper, (median, took, (lower, upper))
 
+    assert settled(demo, REPLICAS[0], f"{JOB_HISTOGRAM}_count{{{series(instance, queue)}}}", len(jobs)) == len(jobs)
     classic = f"histogram_quantile(0.5, sum by (le) ({JOB_HISTOGRAM}_bucket{{{series(instance, queue)}}}))"
     value = float(demo.prometheus[REPLICAS[0]].query(classic)[0]["value"][1])
     lower, upper = quantile_bucket(took, 0.5, classic_bucket)

@@ -66,7 +66,10 @@ def boom():
 @app.route("/jobs/<queue>")
 def job(queue):
     """Runs a job of `seconds` and records the time it took, traced by `traceparent`."""
-    seconds = request.args.get("seconds", "0", type=float)
+    try:
+        seconds = float(request.args.get("seconds", "0"))
+    except ValueError:
+        abort(400)
     if not 0 <= seconds <= MAX_JOB_SECONDS:
         abort(400)
     started = time.monotonic()

@@ -25,8 +25,8 @@ final class ProtobufWire {
     private static final int SCHEMA = 5;
     private static final int ZERO_THRESHOLD = 6;
     private static final int ZERO_COUNT = 7;
-    private static final int NEGATIVE_SPAN = 8;
-    private static final int NEGATIVE_DELTA = 9;
+    private static final int NEGATIVE_SPAN = 9;
+    private static final int NEGATIVE_DELTA = 10;
     private static final int POSITIVE_SPAN = 12;
     private static final int POSITIVE_DELTA = 13;
     private static final int SPAN_OFFSET = 1;
