@@ -2,8 +2,8 @@
 """`make demo`: the whole scrape path on loopback, up until Ctrl-C.
 
 Installs what is missing, builds, starts the tenant apps, the router, the forward proxy
-and three Prometheus servers (two replicas of Debian's 2.42, and 3.16 with native
-histograms), writes the target files with `gds-metrics-targets`, sends traffic, waits
+and four Prometheus servers (two replicas of Debian's 2.42, and two 3.16: one scraping
+protobuf with native histograms, one OpenMetrics with UTF-8 names), writes the target files with `gds-metrics-targets`, sends traffic, waits
 until every target is up on every server, then prints what Prometheus sees. `--check` runs the same path, verifies it and exits (0 when everything was up).
 Everything started is stopped on the way out, also after a failure.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from processes import StartupError  # noqa: E402
-from stack import PROMETHEUS3, Demo, format_table  # noqa: E402
+from stack import PROMETHEUS3, PROMETHEUS3_OPENMETRICS, Demo, format_table  # noqa: E402
 
 
 def main() -> int:
@@ -95,13 +95,16 @@ def print_report(demo: Demo) -> None:
 
 def print_prometheus3(demo: Demo) -> None:
     """What only Prometheus 3 has: native histograms, exemplars, UTF-8 names as declared."""
-    print(f"\nOn prometheus-{PROMETHEUS3} (3.16, protobuf), the jobs route of every web app:\n")
-    for what, query in Demo.PROMETHEUS3_QUERIES:
-        print(f"  {what}: {query}")
+    print(
+        f"\nOn Prometheus 3.16, the jobs route of every web app (prometheus-{PROMETHEUS3} scrapes"
+        f" protobuf with native histograms, prometheus-{PROMETHEUS3_OPENMETRICS} OpenMetrics with UTF-8 names):\n"
+    )
+    for replica, what, query in Demo.PROMETHEUS3_QUERIES:
+        print(f"  {what} on prometheus-{replica}: {query}")
     print()
-    print(format_table(("what", "job", "value"), demo.prometheus3_jobs()))
-    print("\nNewest exemplars it stored (/api/v1/query_exemplars):\n")
-    print(format_table(("job", "metric", "trace_id"), demo.latest_exemplars()))
+    print(format_table(("server", "what", "job", "value"), demo.prometheus3_jobs()))
+    print("\nNewest exemplars they stored (/api/v1/query_exemplars):\n")
+    print(format_table(("server", "job", "metric", "trace_id"), demo.latest_exemplars()))
 
 
 def print_notifications(demo: Demo) -> None:

@@ -12,10 +12,14 @@ script, so all three run exactly the same path:
           +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
-(UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replica `3`
-is Prometheus 3.16 (`make prometheus3`) with `scrape_native_histograms: true` and exemplar
-storage: it negotiates protobuf and stores native histograms, exemplars and UTF-8 names as
-the apps declare them. All three read the same target files and scrape the same apps.
+(UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replicas `3`
+and `3om` are Prometheus 3.16 (`make prometheus3`) with exemplar storage. `3` scrapes with
+`scrape_native_histograms: true`: it negotiates protobuf and stores native histograms and
+their exemplars. Prometheus 3.16 puts no `escaping` parameter on protobuf in its `Accept`,
+so UTF-8 names arrive there escaped with underscores, as the negotiation spec says; `3om`
+keeps Prometheus 3's default protocols, negotiates OpenMetrics with `escaping=allow-utf-8`
+and stores UTF-8 names as declared. All of them read the same target files and scrape the
+same apps.
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ BUILD = ROOT / ".build" / "demo"
 BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "wrk")
 #: Debian's Prometheus 2.42 servers, the two replicas of the shared service.
 REPLICAS = ("a", "b")
-#: Prometheus 3.16 beside them, from `make prometheus3`.
+#: Prometheus 3.16 beside them, from `make prometheus3`: scraping protobuf with native
+#: histograms, and with its default protocols (OpenMetrics, UTF-8 names as declared).
 PROMETHEUS3 = "3"
-SERVERS = (*REPLICAS, PROMETHEUS3)
+PROMETHEUS3_OPENMETRICS = "3om"
+SERVERS = (*REPLICAS, PROMETHEUS3, PROMETHEUS3_OPENMETRICS)
 PROMETHEUS3_DIR = Path(os.environ.get("PROMETHEUS3_DIR", ROOT / ".build" / "tools" / "prometheus3"))
 INFRA_TIMEOUT = 60.0
 TARGETS_UP_TIMEOUT = 90.0
@@ -105,7 +111,7 @@ class Demo:
         self.apps = [app for app in wanted if KINDS[app.kind].available()]
         self.missing = [app for app in wanted if app not in self.apps]
         self.instances: list[Instance] = []
-        #: Every Prometheus server by replica name: REPLICAS (2.42), then PROMETHEUS3.
+        #: Every Prometheus server by replica name: REPLICAS (2.42), then the 3.16 ones.
         self.prometheus: dict[str, PrometheusApi] = {}
         self.router_port = 0
         self.proxy_port = 0
@@ -458,19 +464,36 @@ class Demo:
             "request rates of every app",
         )
 
-    #: What `make demo` asks Prometheus 3 about the jobs: native histograms and a UTF-8 name.
+    #: What `make demo` asks Prometheus 3 about the jobs (server, what, query): native
+    #: histograms from the protobuf scrape, the UTF-8 name from the OpenMetrics one.
     PROMETHEUS3_QUERIES = (
-        ("median job time (native histogram)", f"histogram_quantile(0.5, sum by (job) (rate({JOB_HISTOGRAM}[1m])))"),
-        ("jobs/s (native histogram count)", f"sum by (job) (histogram_count(rate({JOB_HISTOGRAM}[1m])))"),
-        ("jobs done (UTF-8 name)", f'sum by (job) ({{"{JOBS_COUNTER}"}})'),
+        (
+            PROMETHEUS3,
+            "median job time (native histogram)",
+            f"histogram_quantile(0.5, sum by (job) (rate({JOB_HISTOGRAM}[1m])))",
+        ),
+        (
+            PROMETHEUS3,
+            "jobs/s (native histogram count)",
+            f"sum by (job) (histogram_count(rate({JOB_HISTOGRAM}[1m])))",
+        ),
+        (PROMETHEUS3_OPENMETRICS, "jobs done (UTF-8 name)", f'sum by (job) ({{"{JOBS_COUNTER}"}})'),
+    )
+    #: Whose exemplars the report shows: the histogram's and the UTF-8 counter's, from the
+    #: OpenMetrics scrape (Prometheus 3.16 ingests protobuf exemplars of only the first
+    #: native-histogram series of a family).
+    EXEMPLAR_SELECTORS = (
+        (PROMETHEUS3_OPENMETRICS, f"{JOB_HISTOGRAM}_bucket"),
+        (PROMETHEUS3_OPENMETRICS, f'{{"{JOBS_COUNTER}"}}'),
     )
 
-    def prometheus3_jobs(self) -> list[tuple[str, str, str]]:
-        """(what, job, value) for every PROMETHEUS3_QUERIES row, from Prometheus 3."""
+    def prometheus3_jobs(self) -> list[tuple[str, str, str, str]]:
+        """(server, what, job, value) for every PROMETHEUS3_QUERIES row."""
         rows = []
-        for what, query in self.PROMETHEUS3_QUERIES:
-            for result in self.prometheus[PROMETHEUS3].query(query):
-                rows.append((what, result["metric"].get("job", ""), f"{float(result['value'][1]):.4g}"))
+        for replica, what, query in self.PROMETHEUS3_QUERIES:
+            for result in self.prometheus[replica].query(query):
+                value = f"{float(result['value'][1]):.4g}"
+                rows.append((f"prometheus-{replica}", what, result["metric"].get("job", ""), value))
         return sorted(rows)
 
     def exemplars(self, replica: str, selector: str, seconds: float = 300.0) -> list[dict]:
@@ -480,16 +503,17 @@ class Demo:
             "query_exemplars", query=selector, start=f"{now - seconds:.3f}", end=f"{now + 60:.3f}"
         )
 
-    def latest_exemplars(self) -> list[tuple[str, str, str]]:
-        """(job, metric, trace_id) of the newest exemplar Prometheus 3 stored per job and metric."""
-        newest: dict[tuple[str, str], dict] = {}
-        for selector in (JOB_HISTOGRAM, f'{{"{JOBS_COUNTER}"}}'):
-            for series in self.exemplars(PROMETHEUS3, selector):
-                key = (series["seriesLabels"].get("job", ""), series["seriesLabels"]["__name__"])
+    def latest_exemplars(self) -> list[tuple[str, str, str, str]]:
+        """(server, job, metric, trace_id) of the newest exemplar Prometheus 3 stored per job
+        and metric."""
+        newest: dict[tuple[str, str, str], dict] = {}
+        for replica, selector in self.EXEMPLAR_SELECTORS:
+            for series in self.exemplars(replica, selector):
+                key = (f"prometheus-{replica}", series["seriesLabels"].get("job", ""), series["seriesLabels"]["__name__"])
                 for exemplar in series["exemplars"]:
                     if key not in newest or exemplar["timestamp"] > newest[key]["timestamp"]:
                         newest[key] = exemplar
-        return sorted((job, name, e["labels"].get("trace_id", "")) for (job, name), e in newest.items())
+        return sorted((*key, e["labels"].get("trace_id", "")) for key, e in newest.items())
 
     def wait_for_prometheus3_jobs(self) -> None:
         """Until Prometheus 3 has the background jobs of every web app, native and by UTF-8 name."""
@@ -497,7 +521,7 @@ class Demo:
 
         def every_query_has_every_app() -> bool:
             rows = self.prometheus3_jobs()
-            return all({job for what, job, _ in rows if what == w} >= jobs for w, _ in self.PROMETHEUS3_QUERIES)
+            return all({job for _, what, job, _ in rows if what == w} >= jobs for _, w, _ in self.PROMETHEUS3_QUERIES)
 
         wait_until(every_query_has_every_app, TARGETS_UP_TIMEOUT, "the jobs of every web app on Prometheus 3")
 
@@ -518,14 +542,10 @@ class Demo:
     def urls(self) -> list[tuple[str, str]]:
         # Debian's Prometheus 2.42 serves its pages under /classic/ (no React UI).
         out = [(f"Prometheus {r}", f"{self.prometheus[r].url}/classic/targets") for r in REPLICAS]
-        out.append(("Prometheus 3", f"{self.prometheus[PROMETHEUS3].url}/targets"))
-        out.append(
-            (
-                "Prometheus 3 query",
-                f"{self.prometheus[PROMETHEUS3].url}/query?g0.expr="
-                + urllib.parse.quote(self.PROMETHEUS3_QUERIES[0][1], safe=""),
-            )
-        )
+        for replica, _, query in self.PROMETHEUS3_QUERIES[1:]:
+            url = self.prometheus[replica].url
+            out.append((f"Prometheus {replica}", f"{url}/targets"))
+            out.append((f"Prometheus {replica} query", f"{url}/query?g0.expr=" + urllib.parse.quote(query, safe="")))
         graph = f"{self.prometheus[REPLICAS[0]].url}/classic/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(
             self.SAMPLE_QUERY, safe=""
         )
@@ -550,9 +570,9 @@ def prometheus3_binary() -> Path:
 
 
 def prometheus_command(replica: str) -> list[str]:
-    """Debian's 2.42 for the replicas; 3.16 with exemplar storage (off by default) for `3`.
-    UTF-8 names need no flag in Prometheus 3."""
-    if replica == PROMETHEUS3:
+    """Debian's 2.42 for the replicas; 3.16 with exemplar storage (off by default) for the
+    others. UTF-8 names need no flag in Prometheus 3."""
+    if replica in (PROMETHEUS3, PROMETHEUS3_OPENMETRICS):
         return [str(prometheus3_binary()), "--enable-feature=exemplar-storage"]
     return ["prometheus"]
 
