@@ -7,11 +7,11 @@
 use flate2::read::GzDecoder;
 use gds_metrics::exposition::proto::{decode_delimited, BucketSpan, Histogram as ProtoHistogram};
 use gds_metrics::{
-    Config, Endpoint, Escaping, FinishedRequest, Format, NativeBuckets, Opts, RaisedException, Registry, Request,
-    Response, Route,
+    Config, Endpoint, Escaping, FinishedRequest, Format, NativeBuckets, Opts, RaisedException, Registry,
+    Request, Response, Route,
 };
-use std::collections::BTreeMap;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -378,7 +378,12 @@ fn exemplar_pairs(call: &Value) -> Option<Vec<(String, String)>> {
     Some(
         pairs
             .iter()
-            .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+            .map(|pair| {
+                (
+                    pair[0].as_str().unwrap().to_owned(),
+                    pair[1].as_str().unwrap().to_owned(),
+                )
+            })
             .collect(),
     )
 }
@@ -396,7 +401,9 @@ fn record(declared: &Declared, call: &Value) -> Result<(), gds_metrics::Error> {
             histogram.observe(value);
             Ok(())
         }
-        (Declared::Histogram(histogram), "observe", Some(labels)) => histogram.observe_with_exemplar(value, &labels),
+        (Declared::Histogram(histogram), "observe", Some(labels)) => {
+            histogram.observe_with_exemplar(value, &labels)
+        }
         (_, op, _) => panic!("no call {op} on this kind in the vectors"),
     }
 }
@@ -429,16 +436,39 @@ fn expected_buckets(value: &Value) -> BTreeMap<String, u64> {
 }
 
 fn check_native(name: &str, histogram: &ProtoHistogram, expect: &Value) {
-    assert_eq!(histogram.schema, Some(expect["schema"].as_i64().unwrap() as i32), "{name}: schema");
-    assert_eq!(histogram.zero_threshold, expect["zero_threshold"].as_f64(), "{name}: zero threshold");
-    assert_eq!(histogram.zero_count, expect["zero_count"].as_u64(), "{name}: zero count");
+    assert_eq!(
+        histogram.schema,
+        Some(expect["schema"].as_i64().unwrap() as i32),
+        "{name}: schema"
+    );
+    assert_eq!(
+        histogram.zero_threshold,
+        expect["zero_threshold"].as_f64(),
+        "{name}: zero threshold"
+    );
+    assert_eq!(
+        histogram.zero_count,
+        expect["zero_count"].as_u64(),
+        "{name}: zero count"
+    );
     assert_eq!(histogram.sample_count, expect["count"].as_u64(), "{name}: count");
     let sum = histogram.sample_sum.unwrap();
-    assert!((sum - expect["sum"].as_f64().unwrap()).abs() < 1e-9, "{name}: sum {sum}");
+    assert!(
+        (sum - expect["sum"].as_f64().unwrap()).abs() < 1e-9,
+        "{name}: sum {sum}"
+    );
     let positive = sparse(&histogram.positive_span, &histogram.positive_delta);
-    assert_eq!(positive, expected_buckets(&expect["positive"]), "{name}: positive buckets");
+    assert_eq!(
+        positive,
+        expected_buckets(&expect["positive"]),
+        "{name}: positive buckets"
+    );
     let negative = sparse(&histogram.negative_span, &histogram.negative_delta);
-    assert_eq!(negative, expected_buckets(&expect["negative"]), "{name}: negative buckets");
+    assert_eq!(
+        negative,
+        expected_buckets(&expect["negative"]),
+        "{name}: negative buckets"
+    );
 }
 
 /// Whether `line` is `prefix` followed by a timestamp, as an exemplar line ends.
@@ -450,7 +480,10 @@ fn exemplar_line_matches(line: &str, prefix: &str) -> bool {
 fn check_openmetrics(name: &str, text: &str, expect: &Value) {
     let lines: Vec<&str> = text.lines().collect();
     for wanted in str_list(&expect["openmetrics"]) {
-        assert!(lines.contains(&wanted.as_str()), "{name}: no line {wanted:?} in\n{text}");
+        assert!(
+            lines.contains(&wanted.as_str()),
+            "{name}: no line {wanted:?} in\n{text}"
+        );
     }
     for prefix in str_list(&expect["exemplars"]) {
         assert!(
@@ -459,7 +492,11 @@ fn check_openmetrics(name: &str, text: &str, expect: &Value) {
         );
     }
     let carrying = lines.iter().filter(|line| line.contains(" # {")).count() as u64;
-    assert_eq!(carrying, expect["exemplar_lines"].as_u64().unwrap(), "{name}: exemplar lines in\n{text}");
+    assert_eq!(
+        carrying,
+        expect["exemplar_lines"].as_u64().unwrap(),
+        "{name}: exemplar lines in\n{text}"
+    );
 }
 
 #[test]
