@@ -1,7 +1,8 @@
 # The whole scrape path on loopback (demo/): tenant apps in every language, the router and
-# forward proxy (nginx), target files in S3 (s3s-fs, mk/s3.mk) synced into three Prometheus
-# servers (two replicas of Debian's 2.42, and 3.16 from mk/prometheus3.mk scraping native
-# histograms), and Alertmanager notifying a webhook receiver.
+# forward proxy (nginx), target files in S3 (s3s-fs, mk/s3.mk) synced into four Prometheus
+# servers (two replicas of Debian's 2.42, and two 3.16 from mk/prometheus3.mk: protobuf with
+# native histograms, OpenMetrics with UTF-8 names), and Alertmanager notifying a webhook
+# receiver.
 #
 #   make demo       start it, print what Prometheus sees, stay up until Ctrl-C
 #   make test-e2e   the end-to-end test (part of `make test`)
