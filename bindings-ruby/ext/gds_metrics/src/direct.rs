@@ -32,7 +32,7 @@ pub struct Direct<M: Metric> {
 
 fn slot(labels: VALUE) -> usize {
     // Heap slots are 40 bytes apart: multiply, then keep the high bits.
-    ((labels as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+    (labels.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 impl<M: Metric> Direct<M> {

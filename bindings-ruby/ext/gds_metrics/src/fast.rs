@@ -380,7 +380,8 @@ fn whole(by: VALUE) -> bool {
 unsafe fn try_increment(args: &[VALUE], metric: VALUE) -> Option<()> {
     let (counter, keys) = bound::<CounterFamily>(metric)?;
     let (labels, by) = increment_arguments(args)?;
-    if whole(by) || counter.1.solo().is_some() || frozen_hash(labels) && counter.1.cached(labels).is_some() {
+    if whole(by) || counter.1.solo().is_some() || (frozen_hash(labels) && counter.1.cached(labels).is_some())
+    {
         return update_series(&counter.0, &counter.1, keys, labels, |c| add(c, by));
     }
     // The core checks the amount before it finds the series; a rejection is raised by the
@@ -397,11 +398,15 @@ unsafe fn try_observe(args: &[VALUE], metric: VALUE) -> Option<()> {
     let value = plain_number(value)?;
     if let Some((histogram, keys)) = bound::<HistogramFamily>(metric) {
         return update_series(&histogram.0, &histogram.1, keys, labels, |h| {
-            Some(h.observe(value))
+            h.observe(value);
+            Some(())
         });
     }
     let (summary, keys) = bound::<SummaryFamily>(metric)?;
-    update_series(&summary.0, &summary.1, keys, labels, |s| Some(s.observe(value)))
+    update_series(&summary.0, &summary.1, keys, labels, |s| {
+        s.observe(value);
+        Some(())
+    })
 }
 
 /// Calls the Ruby implementation `method` with the arguments exactly as given. No Rust
