@@ -28,6 +28,8 @@ WORKERS = ENV.fetch("BENCH_WORKERS", "4")
 UPDATES = [
   ["increment", "counter increment"],
   ["labelled", "labelled increment (2 labels)"],
+  ["labelled_positional", "labelled increment (2 labels), both called `increment({...})`"],
+  ["labelled_fresh", "labelled increment (2 labels), a new Hash each call"],
   ["observe", "histogram observe (1 label)"],
 ].freeze
 UPDATE_GOAL = 20
@@ -185,7 +187,10 @@ peer_version = `dpkg-query -W -f='${Version}' ruby-prometheus-client-mmap 2>/dev
 puts "Ruby #{RUBY_VERSION}; the peer is Debian's `ruby-prometheus-client-mmap` #{peer_version}, " \
      "the library gds_metrics 0.2.0 was built on; `bindings-ruby/bench/bench.rb`, each side in a process " \
      "of its own. Each side is called as its users call it: ours `increment(labels: {...})`, " \
-     "`observe(v, labels: {...})`; the peer `increment({...})`, `observe({...}, v)`."
+     "`observe(v, labels: {...})`; the peer `increment({...})`, `observe({...}, v)`; one more row calls " \
+     "both sides alike, with the 0.x positional Hash that this gem also takes. The label Hashes are " \
+     "frozen constants (this gem finds a frozen Hash's series by identity), except in the row whose " \
+     "Hash literal is built anew by each call."
 puts
 puts "Instruction rows are counted with `valgrind --tool=callgrind` for both sides (the difference " \
      "between #{COUNT_CALLS} and #{3 * COUNT_CALLS} calls, an empty call's count taken off): " \

@@ -38,6 +38,8 @@ class Ours
     {
       "increment" => -> { counter.increment },
       "labelled" => -> { labelled.increment(labels: LABELS) },
+      "labelled_positional" => -> { labelled.increment(LABELS) },
+      "labelled_fresh" => -> { labelled.increment(labels: { method: "GET", code: "200" }) },
       "observe" => -> { histogram.observe(0.042, labels: ROUTE) },
     }
   end
@@ -80,6 +82,8 @@ class Peer
     {
       "increment" => -> { counter.increment },
       "labelled" => -> { labelled.increment(LABELS) },
+      "labelled_positional" => -> { labelled.increment(LABELS) },
+      "labelled_fresh" => -> { labelled.increment({ method: "GET", code: "200" }) },
       "observe" => -> { histogram.observe(ROUTE, 0.042) },
     }
   end

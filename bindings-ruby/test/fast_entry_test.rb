@@ -80,4 +80,79 @@ class FastEntryTest < Minitest::Test
     assert_raises(ArgumentError) { histogram.observe(1, labels: {}) }
     assert_raises(ArgumentError) { histogram.observe(1, labels: { route: "/a" }, extra: 1) }
   end
+
+  # A frozen labels Hash of frozen values finds its series by identity (a cache in the
+  # family object); everything it could get wrong is checked here.
+  def test_a_frozen_labels_hash_counts_into_its_own_series
+    labels = { queue: "a", kind: "x" }.freeze
+    3.times { counter.increment(labels: labels) }
+    counter.increment(labels: labels, by: 0.5)
+    counter.increment(labels, 2)
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 5.5'], samples("fast_jobs_total")
+    assert_raises(ArgumentError) { counter.increment(labels: labels, by: -1) }
+  end
+
+  def test_a_frozen_hash_of_a_mutable_string_follows_the_string
+    value = +"a"
+    labels = { queue: value, kind: "x" }.freeze
+    counter.increment(labels: labels)
+    value << "b"
+    counter.increment(labels: labels)
+
+    assert_equal %w[a ab], samples("fast_jobs_total").map { |line| line[/queue="(\w+)"/, 1] }.sort
+  end
+
+  def test_a_removed_series_comes_back_at_zero_for_a_cached_hash
+    labels = { queue: "a", kind: "x" }.freeze
+    2.times { counter.increment(labels: labels) }
+    counter.remove(labels: labels)
+    counter.increment(labels: labels)
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 1.0'], samples("fast_jobs_total")
+  end
+
+  def test_many_frozen_hashes_through_garbage_collection_and_compaction_keep_exact_counts
+    expected = Hash.new(0)
+    2000.times do |index|
+      queue = "q#{index % 37}".freeze
+      counter.increment(labels: { queue: queue, kind: "x" }.freeze)
+      expected[queue] += 1
+      GC.start if (index % 500).zero?
+      GC.compact if index == 1000 && GC.respond_to?(:compact)
+    end
+    counts = samples("fast_jobs_total").to_h { |line| [line[/queue="(\w+)"/, 1], Float(line.split.last).to_i] }
+
+    assert_equal expected, counts
+  end
+
+  def test_every_refusal_of_a_full_family_is_counted
+    limited = registry.counter(:fast_limited, docstring: "Limited.", labels: [:key], series_limit: 1)
+    limited.increment(labels: { key: "kept" }.freeze)
+    refused = { key: "refused" }.freeze
+    3.times { limited.increment(labels: refused) }
+
+    assert_equal ['fast_limited_total{key="__overflow__"} 3.0', 'fast_limited_total{key="kept"} 1.0'],
+                 samples("fast_limited_total").sort
+    assert_includes samples("gds_metrics_series_refused_total"), 'gds_metrics_series_refused_total{family="fast_limited"} 3.0'
+  end
+
+  def test_a_view_of_a_bound_metric_merges_its_preset_labels
+    labels = { kind: "x" }.freeze
+    view = counter.with_labels(queue: "v")
+    2.times { view.increment(labels: labels) }
+    counter.increment(labels: { queue: "a", kind: "x" }.freeze)
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 1.0', 'fast_jobs_total{queue="v",kind="x"} 2.0'],
+                 samples("fast_jobs_total").sort
+  end
+
+  def test_a_frozen_labels_hash_observes_into_its_own_series
+    histogram = registry.histogram(:fast_cached_seconds, docstring: "Latency.", labels: [:route], buckets: [0.1])
+    route = { route: "/a" }.freeze
+    histogram.observe(0.05, labels: route)
+    histogram.observe(1, labels: route)
+
+    assert_equal({ "0.1" => 1, "+Inf" => 2, "sum" => 1.05 }, histogram.get(labels: route))
+  end
 end

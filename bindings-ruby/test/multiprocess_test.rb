@@ -33,6 +33,30 @@ class MultiProcessTest < Minitest::Test
     assert_equal ['mp_jobs_total{queue="a"} 7.0'], samples("mp_jobs_total")
   end
 
+  # Children record exemplars one after another; the parent's scrape shows the last one,
+  # for the counter and for the histogram bucket, only when the metric keeps exemplars in
+  # the shared files.
+  def test_exemplars_across_processes_show_the_newest_of_any_process
+    ENV["MMAP_DIRECTORY"] = @dir
+    jobs = registry.counter(:mp_traced, docstring: "Jobs.", labels: [:queue], exemplars_across_processes: true)
+    seconds = registry.histogram(:mp_traced_seconds, docstring: "Time.", buckets: [1], exemplars_across_processes: true)
+    local = registry.counter(:mp_untraced, docstring: "Jobs.")
+    jobs.increment(labels: { queue: "a" }, exemplar: { trace_id: "parent" })
+
+    %w[first second third].each do |trace|
+      fork_and_wait(1) do
+        jobs.increment(labels: { queue: "a" }, exemplar: { trace_id: trace })
+        seconds.observe(0.5, exemplar: { trace_id: trace })
+        local.increment(exemplar: { trace_id: trace })
+      end
+    end
+
+    assert_match(/\Amp_traced_total\{queue="a"\} 4\.0 # \{trace_id="third"\} 1\.0 \d/, samples("mp_traced_total", format: :openmetrics).first)
+    assert_match(/# \{trace_id="third"\} 0\.5 \d/, samples('mp_traced_seconds_bucket{le="1.0"}', format: :openmetrics).first)
+    assert_equal ["mp_untraced_total 3.0"], samples("mp_untraced_total", format: :openmetrics),
+                 "without the option a worker's exemplars stay in that worker"
+  end
+
   def test_the_directory_given_in_code_wins
     GDS::Metrics.configure { |config| config.mmap_directory = @dir }
 

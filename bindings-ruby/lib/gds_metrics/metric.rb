@@ -14,6 +14,10 @@ module GDS
     # declared in the 0.x style has no declared labels: the keys of its first update fix
     # them, as the 0.x client did, and a later update with other keys is an ArgumentError.
     class Metric
+      # Metric objects are allocated by the extension, with room for the family the native
+      # fast entries update (bound by `declare`).
+      Native.define_metric_cell(self)
+
       attr_reader :name, :docstring, :preset_labels
 
       def initialize(native_registry, name, docstring:, labels: nil, preset_labels: {}, **options)
@@ -24,7 +28,6 @@ module GDS
         @options = options
         @family = nil
         @label_keys = nil
-        @direct = nil
         @origin = nil
         @mutex = Mutex.new
         declared = labels&.map { |key| label_key(key) }
@@ -38,10 +41,11 @@ module GDS
       end
 
       # A view of this metric with some label values already given (prometheus-client style).
+      # A clone is allocated afresh, its fast entries unbound, so every update of the view
+      # merges the preset labels in.
       def with_labels(labels)
         view = clone
         view.instance_variable_set(:@preset_labels, @preset_labels.merge(preset_hash(labels)))
-        view.instance_variable_set(:@direct, nil)
         view.instance_variable_set(:@origin, @origin || self)
         view
       end
@@ -102,10 +106,9 @@ module GDS
       def declare(keys)
         @label_keys = (@preset_labels.keys | keys).freeze
         @family = create_family(@label_keys.map(&:to_s))
-        # [family, label names] for the native fast entries (Native.define_fast_*), which
-        # update the family straight from the caller's labels; nil while preset labels must
-        # be merged in first. One frozen pair, so the entries read one instance variable.
-        @direct = @preset_labels.empty? ? [@family, @label_keys].freeze : nil
+        # The native fast entries (Native.define_fast_*) update the family straight from the
+        # caller's labels, unless preset labels must be merged in first.
+        bind_fast_entries(@family, @label_keys) if @preset_labels.empty?
         @family
       end
 
@@ -165,7 +168,7 @@ module GDS
           labels = pick_labels(positional_labels, labels)
           by = positional_by unless positional_by.nil?
         end
-        labels = label_set(labels) unless @direct
+        labels = label_set(labels)
         return @family.increment(@label_keys, labels, by || 1) if exemplar.nil?
 
         @family.increment_with_exemplar(@label_keys, labels, by || 1, exemplar_pairs(exemplar))
@@ -176,7 +179,8 @@ module GDS
       private
 
       def create_family(label_names)
-        @native_registry.counter(@name.to_s, @docstring, label_names, @options[:series_limit])
+        @native_registry.counter(@name.to_s, @docstring, label_names, @options[:series_limit],
+                                 @options[:exemplars_across_processes] ? true : false)
       end
     end
 
@@ -233,7 +237,7 @@ module GDS
       # takes the common calls without entering Ruby and hands every other call here.
       def observe_in_ruby(first, second = nil, labels: nil, exemplar: nil)
         labels, first = pick_labels(first, labels), second if first.is_a?(Hash)
-        labels = label_set(labels) unless @direct
+        labels = label_set(labels)
         return @family.observe(@label_keys, labels, first) if exemplar.nil?
 
         observe_with_exemplar(labels, first, exemplar)
@@ -274,9 +278,12 @@ module GDS
       def create_family(label_names)
         buckets = @options[:buckets]&.map { |bound| Float(bound) }
         native = native_settings
-        return @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets) unless native
+        across = @options[:exemplars_across_processes] ? true : false
+        unless native
+          return @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets, across)
+        end
 
-        @native_registry.native_histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets,
+        @native_registry.native_histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets, across,
                                           *native.values_at(*NATIVE_SETTINGS))
       end
 

@@ -32,11 +32,13 @@ module GDS
       end
 
       # counter(name, docstring:, labels: [], preset_labels: {}, series_limit: nil) or
-      # counter(name, docstring, base_labels = {}).
+      # counter(name, docstring, base_labels = {}). `exemplars_across_processes: true` keeps
+      # each series' newest exemplar in the multi-process files, so under a multi-process
+      # server the scrape shows the newest exemplar of any worker.
       def counter(name, legacy_docstring = nil, legacy_base_labels = nil, docstring: nil, labels: nil, preset_labels: nil,
-                  series_limit: nil)
+                  series_limit: nil, exemplars_across_processes: false)
         declare(Counter, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
-                series_limit: series_limit)
+                series_limit: series_limit, exemplars_across_processes: exemplars_across_processes)
       end
 
       # gauge(name, docstring:, labels: [], store_settings: { aggregation: :max }) or
@@ -52,10 +54,13 @@ module GDS
       # histogram(name, docstring:, labels: [], buckets: [...]) or histogram(name, docstring, base_labels = {}, buckets = [...]).
       # `native: true` or `native: { schema:, zero_threshold:, max_buckets:, reset_after: }`
       # keeps native buckets (scraped in protobuf), with classic ones only when `buckets:` gives them.
+      # `exemplars_across_processes: true` as for counters: the newest exemplar per bucket of any worker.
       def histogram(name, legacy_docstring = nil, legacy_base_labels = nil, legacy_buckets = nil,
-                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil, series_limit: nil, native: nil)
+                    docstring: nil, labels: nil, preset_labels: nil, buckets: nil, series_limit: nil, native: nil,
+                    exemplars_across_processes: false)
         declare(Histogram, name, legacy_docstring, legacy_base_labels, docstring, labels, preset_labels,
-                buckets: buckets || legacy_buckets, series_limit: series_limit, native: native)
+                buckets: buckets || legacy_buckets, series_limit: series_limit, native: native,
+                exemplars_across_processes: exemplars_across_processes)
       end
 
       # summary(name, docstring:, labels: []) or summary(name, docstring, base_labels = {}).

@@ -60,6 +60,26 @@ class PumaClusterTest < Minitest::Test
     assert_empty stale, "only live processes have files after the restart"
   end
 
+  # Traced requests answered by several workers, then one more: whichever worker answers the
+  # scrape, the counter and the bucket show the exemplar of that last request.
+  def test_the_scrape_shows_the_newest_exemplar_of_any_worker
+    start_puma("MMAP_DIRECTORY" => File.join(@work_dir, "mmap"), "TEST_PLUGIN" => "1")
+    answered = []
+    60.times do |i|
+      answered << get("/traced/t#{i}").body
+      break if answered.uniq.size >= 2 && i >= 5
+    end
+    assert_operator answered.uniq.size, :>=, 2, "traced requests reached more than one worker"
+    last_worker = get("/traced/newest").body
+
+    6.times do
+      body = get_openmetrics("/metrics").body
+      assert_match(/^traced_work_total #{answered.size + 1}\.0 # \{trace_id="newest"\} 1\.0 \d/, body)
+      assert_match(/^traced_work_seconds_bucket\{le="0\.1"\} #{answered.size + 1}\.0 # \{trace_id="newest"\} 0\.05 \d/, body)
+    end
+    assert_includes worker_pids.map(&:to_s), last_worker
+  end
+
   def test_without_a_directory_the_plugin_gives_a_private_directory_removed_at_exit
     start_puma("TEST_PLUGIN" => "1")
 
@@ -133,8 +153,12 @@ class PumaClusterTest < Minitest::Test
     Dir.children(dir).select { |name| name.start_with?("proc-") }
   end
 
-  def get(path)
-    Net::HTTP.start("127.0.0.1", @port, open_timeout: 2, read_timeout: 10) { |http| http.get(path) }
+  def get_openmetrics(path)
+    get(path, "Accept" => "application/openmetrics-text;version=1.0.0")
+  end
+
+  def get(path, headers = {})
+    Net::HTTP.start("127.0.0.1", @port, open_timeout: 2, read_timeout: 10) { |http| http.get(path, headers) }
   rescue SystemCallError, Net::OpenTimeout, Net::ReadTimeout, EOFError
     Struct.new(:code, :body).new("error", "")
   end

@@ -1,6 +1,11 @@
 //! Native fast entries for the calls an app makes on every request: `Counter#increment`
 //! and `Histogram#observe` / `Summary#observe`.
 //!
+//! Every metric object is allocated by the extension (`MetricCell`), so an entry finds the
+//! family it updates in the object itself, without an instance variable lookup; the
+//! family object keeps its solo series and a cache of the series of frozen label Hashes
+//! (`direct.rs`), so the common calls need no lookup in the core's label map.
+//!
 //! A Ruby method with optional positionals and keywords (kept for the 0.x call style) costs
 //! more to enter than the whole update, and magnus's conversions (a protected type check,
 //! an encoding scan per label value) cost as much again. These entries are plain C
@@ -12,21 +17,20 @@
 //! `observe_in_ruby`) with the arguments exactly as given, so every error and every
 //! conversion is decided in one place and a fast entry never raises by itself.
 
+use crate::direct::Direct;
 use crate::metrics::{CounterFamily, HistogramFamily, SummaryFamily};
-use gds_metrics::{Family, Metric};
-use magnus::{Error, RClass, TypedData};
+use gds_metrics::{Counter, Family, Metric};
+use magnus::{Error, RArray, RClass, TypedData, Value};
 use rb_sys::special_consts::Qnil;
 use rb_sys::{ruby_value_type, ID, VALUE};
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_long};
 use std::sync::OnceLock;
 
 /// Ruby names and encodings looked up once, when the extension loads.
 struct Names {
-    /// `[family, label names]` while the metric takes the caller's labels as they are
-    /// (`@direct`), else nil.
-    direct: ID,
     increment_in_ruby: ID,
     observe_in_ruby: ID,
     labels_keyword: VALUE,
@@ -49,7 +53,6 @@ fn names() -> &'static Names {
         // interned IDs are static, so keeping their VALUEs needs no GC marking.
         unsafe {
             Names {
-                direct: intern(c"@direct"),
                 increment_in_ruby: intern(c"increment_in_ruby"),
                 observe_in_ruby: intern(c"observe_in_ruby"),
                 labels_keyword: rb_sys::rb_id2sym(intern(c"labels")),
@@ -160,30 +163,49 @@ unsafe fn lookup(hash: VALUE, key: VALUE) -> Option<VALUE> {
 }
 
 /// Fills `values` from `labels` (nil or a Hash) in the order of `keys` (the metric's label
-/// names); false when the labels are not exactly those or a value is not plain text.
+/// names). None when the labels are not exactly those or a value is not plain text; else
+/// whether every value is frozen (a Symbol or a frozen String), so the label values of a
+/// frozen Hash can never change.
 ///
 /// # Safety
 /// `keys` and `labels` are live objects reachable from the caller's arguments.
-unsafe fn fill<'a>(keys: VALUE, labels: VALUE, values: &mut Values<'a>) -> bool {
+unsafe fn fill<'a>(keys: VALUE, labels: VALUE, values: &mut Values<'a>) -> Option<bool> {
     let given = match labels {
         _ if labels == Qnil as VALUE => 0,
         _ if is_type(labels, ruby_value_type::RUBY_T_HASH) => rb_sys::RHASH_SIZE(labels),
-        _ => return false,
+        _ => return None,
     };
     if !is_type(keys, ruby_value_type::RUBY_T_ARRAY) || rb_sys::RARRAY_LEN(keys) as usize != given {
-        return false;
+        return None;
     }
+    let mut frozen = true;
     for index in 0..given {
         let key = rb_sys::rb_ary_entry(keys, index as c_long);
         if !rb_sys::RB_SYMBOL_P(key) {
-            return false;
+            return None;
         }
-        match lookup(labels, key).and_then(|value| label_text(value)) {
-            Some(text) => values.push(text),
-            None => return false,
-        }
+        let value = lookup(labels, key)?;
+        values.push(label_text(value)?);
+        frozen &= rb_sys::RB_SYMBOL_P(value) || is_frozen(value);
     }
-    true
+    Some(frozen)
+}
+
+/// Whether a heap object is frozen, read from its flags as Ruby's `OBJ_FROZEN` does.
+///
+/// # Safety
+/// `value` is a live heap object (not an immediate).
+unsafe fn is_frozen(value: VALUE) -> bool {
+    let flags = (*(value as *const rb_sys::RBasic)).flags;
+    flags & rb_sys::ruby_fl_type::RUBY_FL_FREEZE as VALUE != 0
+}
+
+/// Whether `labels` is a frozen Hash (its label values checked once, when it is cached).
+///
+/// # Safety
+/// `labels` is a live object.
+unsafe fn frozen_hash(labels: VALUE) -> bool {
+    is_type(labels, ruby_value_type::RUBY_T_HASH) && is_frozen(labels)
 }
 
 /// The keyword Hash of a call, if the call was given keywords.
@@ -254,55 +276,119 @@ unsafe fn observe_arguments(args: &[VALUE]) -> Option<(VALUE, VALUE)> {
     }
 }
 
-/// The family a metric updates with the caller's labels as they are, if it is a `T`, and
-/// the metric's label names: the metric's `@direct` pair.
-///
-/// # Safety
-/// `metric` is a live object; the pair is frozen, so the family outlives the call.
-unsafe fn direct<'a, T: TypedData>(metric: VALUE) -> Option<(&'a T, VALUE)> {
-    let pair = rb_sys::rb_ivar_get(metric, names().direct);
-    if !is_type(pair, ruby_value_type::RUBY_T_ARRAY) || rb_sys::RARRAY_LEN(pair) != 2 {
-        return None;
-    }
-    let family = typed::<T>(rb_sys::rb_ary_entry(pair, 0))?;
-    Some((family, rb_sys::rb_ary_entry(pair, 1)))
+/// The native state of every metric object (`GDS::Metrics::Metric` and its subclasses
+/// are allocated with it): the family object its fast entries update and its label names,
+/// once bound. Unbound (a view with preset labels, a 0.x metric before its first update, a
+/// copy made by `clone`), the entries hand every call to the Ruby implementation.
+#[derive(Default, magnus::TypedData)]
+#[magnus(class = "GDS::Metrics::Metric", free_immediately, size, mark)]
+pub struct MetricCell {
+    /// `(family object, frozen Array of label-name Symbols)`.
+    bound: Cell<Option<(VALUE, VALUE)>>,
 }
 
-/// Runs `update` on the series of `family` named by `labels`; None when the fast path does
-/// not apply (the Ruby implementation then decides, and raises if it must).
+impl magnus::DataTypeFunctions for MetricCell {
+    fn mark(&self, _: &magnus::gc::Marker) {
+        if let Some((family, keys)) = self.bound.get() {
+            // SAFETY: called from this object's mark function, during GC.
+            unsafe {
+                rb_sys::rb_gc_mark(family);
+                rb_sys::rb_gc_mark(keys);
+            }
+        }
+    }
+}
+
+/// `metric.bind_fast_entries(family, label_names)`: from now on the fast entries update
+/// `family` with the caller's labels as they are (no preset labels to merge in).
+fn bind_fast_entries(cell: &MetricCell, family: Value, keys: RArray) {
+    use magnus::{prelude::*, rb_sys::AsRawValue};
+    keys.freeze();
+    cell.bound.set(Some((family.as_raw(), keys.as_raw())));
+}
+
+/// The family object of `metric`, if it is a `T`, and the metric's label names.
+///
+/// # Safety
+/// `metric` is a live object; the family object is marked by it, so it outlives the call.
+unsafe fn bound<'a, T: TypedData>(metric: VALUE) -> Option<(&'a T, VALUE)> {
+    let (family, keys) = typed::<MetricCell>(metric)?.bound.get()?;
+    Some((typed::<T>(family)?, keys))
+}
+
+/// Runs `update` on the series of `family` named by `labels`: the solo series, a frozen
+/// Hash's cached series, or the core's lookup. None when the fast path does not apply (the
+/// Ruby implementation then decides, and raises if it must).
 ///
 /// # Safety
 /// As for [`fill`].
-unsafe fn update_series<M: Metric>(
+unsafe fn update_series<M: Metric, R>(
     family: &Family<M>,
+    direct: &Direct<M>,
     keys: VALUE,
     labels: VALUE,
-    update: impl FnOnce(&M),
-) -> Option<()> {
-    let mut values = Values::new();
-    if !fill(keys, labels, &mut values) {
-        return None;
+    update: impl FnOnce(&M) -> Option<R>,
+) -> Option<R> {
+    if let Some(series) = direct.solo() {
+        let empty = labels == Qnil as VALUE
+            || (is_type(labels, ruby_value_type::RUBY_T_HASH) && rb_sys::RHASH_SIZE(labels) == 0);
+        return if empty { update(series) } else { None };
     }
-    family.with(&values, update).ok()
+    let frozen = frozen_hash(labels);
+    if frozen {
+        if let Some(series) = direct.cached(labels) {
+            return update(&series);
+        }
+    }
+    let mut values = Values::new();
+    let cacheable = fill(keys, labels, &mut values)? && frozen;
+    if cacheable {
+        if let Some(series) = direct.resolve_and_cache(family, labels, &values) {
+            return update(&series);
+        }
+    }
+    family.with(&values, update).ok()?
+}
+
+/// Adds `by` (nil for one) to `counter`; None when the core refuses the amount or it is not
+/// a plain number.
+fn add(counter: &Counter, by: VALUE) -> Option<()> {
+    if by == Qnil as VALUE {
+        counter.inc();
+        return Some(());
+    }
+    if rb_sys::FIXNUM_P(by) {
+        // SAFETY: `by` is a Fixnum.
+        if let Ok(whole) = u64::try_from(unsafe { rb_sys::FIX2LONG(by) }) {
+            counter.inc_by(whole);
+            return Some(());
+        }
+    }
+    counter.inc_by_f64(plain_number(by)?).ok()
+}
+
+/// Whether `by` is an amount that finding (and so creating) a series before the core has
+/// checked it cannot go wrong with: nil (one) or a Fixnum of at least zero. Any other
+/// amount goes through the family's own checked increment unless its series is cached.
+fn whole(by: VALUE) -> bool {
+    // SAFETY: FIX2LONG is only read from a Fixnum.
+    by == Qnil as VALUE || (rb_sys::FIXNUM_P(by) && unsafe { rb_sys::FIX2LONG(by) } >= 0)
 }
 
 /// # Safety
 /// Called by Ruby as a method of arity -1.
 unsafe fn try_increment(args: &[VALUE], metric: VALUE) -> Option<()> {
-    let (counter, keys) = direct::<CounterFamily>(metric)?;
+    let (counter, keys) = bound::<CounterFamily>(metric)?;
     let (labels, by) = increment_arguments(args)?;
-    let amount = if by == Qnil as VALUE {
-        1.0
-    } else {
-        plain_number(by)?
-    };
-    let mut values = Values::new();
-    if !fill(keys, labels, &mut values) {
-        return None;
+    if whole(by) || counter.1.solo().is_some() || (frozen_hash(labels) && counter.1.cached(labels).is_some())
+    {
+        return update_series(&counter.0, &counter.1, keys, labels, |c| add(c, by));
     }
     // The core checks the amount before it finds the series; a rejection is raised by the
     // Ruby implementation, which repeats the same check.
-    counter.0.inc_by_f64(&values, amount).ok()
+    let mut values = Values::new();
+    fill(keys, labels, &mut values)?;
+    counter.0.inc_by_f64(&values, plain_number(by)?).ok()
 }
 
 /// # Safety
@@ -310,11 +396,17 @@ unsafe fn try_increment(args: &[VALUE], metric: VALUE) -> Option<()> {
 unsafe fn try_observe(args: &[VALUE], metric: VALUE) -> Option<()> {
     let (labels, value) = observe_arguments(args)?;
     let value = plain_number(value)?;
-    if let Some((histogram, keys)) = direct::<HistogramFamily>(metric) {
-        return update_series(&histogram.0, keys, labels, |h| h.observe(value));
+    if let Some((histogram, keys)) = bound::<HistogramFamily>(metric) {
+        return update_series(&histogram.0, &histogram.1, keys, labels, |h| {
+            h.observe(value);
+            Some(())
+        });
     }
-    let (summary, keys) = direct::<SummaryFamily>(metric)?;
-    update_series(&summary.0, keys, labels, |s| s.observe(value))
+    let (summary, keys) = bound::<SummaryFamily>(metric)?;
+    update_series(&summary.0, &summary.1, keys, labels, |s| {
+        s.observe(value);
+        Some(())
+    })
 }
 
 /// Calls the Ruby implementation `method` with the arguments exactly as given. No Rust
@@ -368,8 +460,17 @@ fn define_fast_observe(class: RClass) {
     define_entry(class, c"observe", observe);
 }
 
+/// `Native.define_metric_cell(Metric)`: metric objects are allocated with a `MetricCell`,
+/// and `bind_fast_entries` binds one.
+fn define_metric_cell(class: RClass) -> Result<(), Error> {
+    use magnus::{method, prelude::*};
+    class.define_alloc_func::<MetricCell>();
+    class.define_private_method("bind_fast_entries", method!(bind_fast_entries, 2))
+}
+
 pub fn define(native: magnus::RModule) -> Result<(), Error> {
     use magnus::{function, prelude::*};
+    native.define_singleton_method("define_metric_cell", function!(define_metric_cell, 1))?;
     native.define_singleton_method("define_fast_increment", function!(define_fast_increment, 1))?;
     native.define_singleton_method("define_fast_observe", function!(define_fast_observe, 1))?;
     Ok(())

@@ -4,6 +4,7 @@
 //! and errors, and never decides anything the core decides.
 
 mod config;
+mod direct;
 mod directory;
 mod endpoint;
 mod error;

@@ -4,10 +4,12 @@
 //! into that Array), or `nil` for a family without labels. Updates hold the GVL: they are a
 //! few atomic operations, cheaper than releasing and retaking it.
 
+use crate::direct::Direct;
 use crate::error::{argument_error, raise};
 use gds_metrics::{Counter, Family, Gauge, Histogram, Metric, Summary};
+use magnus::gc::Marker;
 use magnus::rb_sys::{protect, AsRawValue, FromRawValue};
-use magnus::{prelude::*, Error, RArray, RHash, RString, Ruby, Symbol, Value};
+use magnus::{prelude::*, DataTypeFunctions, Error, RArray, RHash, RString, Ruby, Symbol, Value};
 use rb_sys::special_consts::{Qnil, Qundef};
 use rb_sys::VALUE;
 use smallvec::SmallVec;
@@ -134,14 +136,37 @@ fn ordered_values(values: RArray) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
+/// Removes the series for `values`, and every series the fast entries cached, so none
+/// of them updates a series the family no longer exposes.
+fn forget<M: Metric>(family: &Family<M>, direct: &Direct<M>, values: RArray) -> Result<bool, Error> {
+    let removed = family.remove(&ordered_values(values)?).map_err(raise);
+    direct.clear();
+    removed
+}
+
 /// Exemplar labels as the core takes them.
 fn pairs(exemplar: &[(String, String)]) -> Vec<(&str, &str)> {
     exemplar.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
 }
 
 /// A counter family: series only go up.
-#[magnus::wrap(class = "GDS::Metrics::Native::CounterFamily", free_immediately, size)]
-pub struct CounterFamily(pub Family<Counter>);
+#[derive(magnus::TypedData)]
+#[magnus(class = "GDS::Metrics::Native::CounterFamily", free_immediately, size, mark)]
+pub struct CounterFamily(pub Family<Counter>, pub Direct<Counter>);
+
+impl CounterFamily {
+    /// The family object of `family`, whose series limit is `limit`.
+    pub fn new(family: Family<Counter>, limit: usize) -> Self {
+        let direct = Direct::new(&family, limit);
+        Self(family, direct)
+    }
+}
+
+impl DataTypeFunctions for CounterFamily {
+    fn mark(&self, _: &Marker) {
+        self.1.mark();
+    }
+}
 
 impl CounterFamily {
     /// The core checks `by` before finding the series, so a rejected increment leaves no
@@ -174,7 +199,7 @@ impl CounterFamily {
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(raise)
+        forget(&self.0, &self.1, values)
     }
 }
 
@@ -209,8 +234,23 @@ impl GaugeFamily {
 }
 
 /// A histogram family: observations counted into fixed buckets.
-#[magnus::wrap(class = "GDS::Metrics::Native::HistogramFamily", free_immediately, size)]
-pub struct HistogramFamily(pub Family<Histogram>);
+#[derive(magnus::TypedData)]
+#[magnus(class = "GDS::Metrics::Native::HistogramFamily", free_immediately, size, mark)]
+pub struct HistogramFamily(pub Family<Histogram>, pub Direct<Histogram>);
+
+impl HistogramFamily {
+    /// The family object of `family`, whose series limit is `limit`.
+    pub fn new(family: Family<Histogram>, limit: usize) -> Self {
+        let direct = Direct::new(&family, limit);
+        Self(family, direct)
+    }
+}
+
+impl DataTypeFunctions for HistogramFamily {
+    fn mark(&self, _: &Marker) {
+        self.1.mark();
+    }
+}
 
 impl HistogramFamily {
     fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
@@ -251,13 +291,28 @@ impl HistogramFamily {
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(raise)
+        forget(&self.0, &self.1, values)
     }
 }
 
 /// A summary family: count and sum of observations (no quantiles).
-#[magnus::wrap(class = "GDS::Metrics::Native::SummaryFamily", free_immediately, size)]
-pub struct SummaryFamily(pub Family<Summary>);
+#[derive(magnus::TypedData)]
+#[magnus(class = "GDS::Metrics::Native::SummaryFamily", free_immediately, size, mark)]
+pub struct SummaryFamily(pub Family<Summary>, pub Direct<Summary>);
+
+impl SummaryFamily {
+    /// The family object of `family`, whose series limit is `limit`.
+    pub fn new(family: Family<Summary>, limit: usize) -> Self {
+        let direct = Direct::new(&family, limit);
+        Self(family, direct)
+    }
+}
+
+impl DataTypeFunctions for SummaryFamily {
+    fn mark(&self, _: &Marker) {
+        self.1.mark();
+    }
+}
 
 impl SummaryFamily {
     fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
@@ -274,7 +329,7 @@ impl SummaryFamily {
     }
 
     fn remove(&self, values: RArray) -> Result<bool, Error> {
-        self.0.remove(&ordered_values(values)?).map_err(raise)
+        forget(&self.0, &self.1, values)
     }
 }
 

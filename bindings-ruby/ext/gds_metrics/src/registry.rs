@@ -24,6 +24,17 @@ fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<us
     }
 }
 
+/// `opts` keeping room for exemplars in the multi-process files when asked
+/// (`exemplars_across_processes: true`), so every worker's newest exemplar reaches the
+/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
+fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
+    if across_processes {
+        opts.exemplars_across_processes()
+    } else {
+        opts
+    }
+}
+
 /// The metric type named as the Ruby layer names it.
 fn metric_type(kind: &str) -> Result<MetricType, Error> {
     Ok(match kind {
@@ -71,18 +82,24 @@ impl NativeRegistry {
         self.0.series_limit()
     }
 
+    /// The limit a family declared with `series_limit` keeps, as the core applies it (for
+    /// the fast entries' cache, which must never hide a refusal).
+    fn limit_of(&self, series_limit: Option<usize>) -> usize {
+        series_limit.unwrap_or_else(|| self.0.series_limit())
+    }
+
     fn counter(
         &self,
         name: String,
         help: String,
         labels: Vec<String>,
         series_limit: Option<usize>,
+        exemplars_across_processes: bool,
     ) -> Result<CounterFamily, Error> {
-        let family = self
-            .0
-            .counter(opts(name, help, labels, series_limit))
-            .map_err(raise)?;
-        Ok(CounterFamily(family))
+        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let limit = self.limit_of(series_limit);
+        let family = self.0.counter(opts).map_err(raise)?;
+        Ok(CounterFamily::new(family, limit))
     }
 
     fn gauge(
@@ -111,12 +128,12 @@ impl NativeRegistry {
         labels: Vec<String>,
         series_limit: Option<usize>,
         buckets: Option<Vec<f64>>,
+        exemplars_across_processes: bool,
     ) -> Result<HistogramFamily, Error> {
-        let family = self
-            .0
-            .histogram(opts(name, help, labels, series_limit), buckets.as_deref())
-            .map_err(raise)?;
-        Ok(HistogramFamily(family))
+        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let limit = self.limit_of(series_limit);
+        let family = self.0.histogram(opts, buckets.as_deref()).map_err(raise)?;
+        Ok(HistogramFamily::new(family, limit))
     }
 
     /// A histogram with native buckets (`schema`, `zero_threshold`, `max_buckets`,
@@ -130,6 +147,7 @@ impl NativeRegistry {
         labels: Vec<String>,
         series_limit: Option<usize>,
         buckets: Option<Vec<f64>>,
+        exemplars_across_processes: bool,
         schema: Option<i32>,
         zero_threshold: Option<f64>,
         max_buckets: Option<usize>,
@@ -153,11 +171,13 @@ impl NativeRegistry {
             })?;
             native = native.reset_after(interval);
         }
+        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let limit = self.limit_of(series_limit);
         let family = self
             .0
-            .native_histogram(opts(name, help, labels, series_limit), native, buckets.as_deref())
+            .native_histogram(opts, native, buckets.as_deref())
             .map_err(raise)?;
-        Ok(HistogramFamily(family))
+        Ok(HistogramFamily::new(family, limit))
     }
 
     fn summary(
@@ -167,11 +187,12 @@ impl NativeRegistry {
         labels: Vec<String>,
         series_limit: Option<usize>,
     ) -> Result<SummaryFamily, Error> {
+        let limit = self.limit_of(series_limit);
         let family = self
             .0
             .summary(opts(name, help, labels, series_limit))
             .map_err(raise)?;
-        Ok(SummaryFamily(family))
+        Ok(SummaryFamily::new(family, limit))
     }
 
     fn unregister(&self, name: String) -> bool {
@@ -213,10 +234,10 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_singleton_method("validate", function!(NativeRegistry::validate, 3))?;
     class.define_method("series_limit=", method!(NativeRegistry::set_series_limit, 1))?;
     class.define_method("series_limit", method!(NativeRegistry::series_limit, 0))?;
-    class.define_method("counter", method!(NativeRegistry::counter, 4))?;
+    class.define_method("counter", method!(NativeRegistry::counter, 5))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
-    class.define_method("histogram", method!(NativeRegistry::histogram, 5))?;
-    class.define_method("native_histogram", method!(NativeRegistry::native_histogram, 9))?;
+    class.define_method("histogram", method!(NativeRegistry::histogram, 6))?;
+    class.define_method("native_histogram", method!(NativeRegistry::native_histogram, 10))?;
     class.define_method("summary", method!(NativeRegistry::summary, 4))?;
     class.define_method("unregister", method!(NativeRegistry::unregister, 1))?;
     class.define_method("render", method!(NativeRegistry::render, 1))?;
