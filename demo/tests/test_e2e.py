@@ -53,13 +53,11 @@ REQUEST_FAMILIES = {
 }
 EXCEPTION_FAMILY = {"http_server_exceptions_total": {"error"}}
 #: The examples with the jobs route (demo/jobs.py), and those whose workers share exemplars
-#: (`exemplars_across_processes`; the Ruby gem keeps them in the recording worker).
+#: (`exemplars_across_processes`).
 JOB_KINDS = ("flask", "sinatra", "dropwizard")
 MULTI_PROCESS_KINDS = ("flask", "sinatra")
-#: Under puma's cluster mode the Ruby gem exposes no exemplar (a scrape reads the workers'
-#: files, which hold exemplars only with `exemplars_across_processes`, which the gem lacks).
-EXEMPLAR_KINDS = ("flask", "dropwizard")
-EXEMPLARS_ACROSS_PROCESSES_KINDS = ("flask",)
+EXEMPLAR_KINDS = ("flask", "sinatra", "dropwizard")
+EXEMPLARS_ACROSS_PROCESSES_KINDS = ("flask", "sinatra")
 TARGET_LABELS = {"job", "instance", "org", "space"}
 
 

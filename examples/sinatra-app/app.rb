@@ -7,8 +7,8 @@
 # `/jobs/:queue?seconds=S` runs a job that takes S seconds and records how long it took in
 # a native histogram (with classic buckets beside it, for Prometheus 2), with the request's
 # W3C `traceparent` as exemplar, and counts it in `app.jobs.done_total`, a UTF-8 name that
-# Prometheus 3 stores as it is. Under puma's cluster mode the gem keeps an exemplar in the
-# worker that recorded it, so a scrape shows the exemplars of the worker that answers it.
+# Prometheus 3 stores as it is. Both are declared with `exemplars_across_processes: true`,
+# so a scrape answered by any puma worker shows the newest exemplar of all of them.
 
 require "json"
 require "sinatra/base"
@@ -20,9 +20,12 @@ USER_LOOKUPS = GDS::Metrics.registry.counter(
 
 JOB_DURATION = GDS::Metrics.registry.histogram(
   :demo_job_duration_seconds, docstring: "Time a job took, by queue.", labels: [:queue],
-                              buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], native: { schema: 5 }
+                              buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], native: { schema: 5 },
+                              exemplars_across_processes: true
 )
-JOBS_DONE = GDS::Metrics.registry.counter(:"app.jobs.done", docstring: "Jobs done, by queue.", labels: [:queue])
+JOBS_DONE = GDS::Metrics.registry.counter(
+  :"app.jobs.done", docstring: "Jobs done, by queue.", labels: [:queue], exemplars_across_processes: true
+)
 # A job may take up to this long, so a request cannot hold a thread for longer.
 MAX_JOB_SECONDS = 5.0
 TRACEPARENT = /\A00-(?<trace_id>\h{32})-(?<span_id>\h{16})-\h{2}\z/
