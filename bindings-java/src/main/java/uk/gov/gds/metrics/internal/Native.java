@@ -68,6 +68,13 @@ public final class Native {
     public static native void counterIncWithExemplar(long series, double amount, String[] exemplarLabels);
     public static native void summaryObserve(long series, double value);
 
+    // Series: direct buffers over the core's value cells (see Cells); null where the series exports none
+    public static native java.nio.ByteBuffer counterBase(long series);
+    public static native java.nio.ByteBuffer counterStripes(long series, int[] countAndStride);
+    public static native java.nio.ByteBuffer gaugeCell(long series);
+    public static native java.nio.ByteBuffer[] distributionCells(int kind, long series);
+    public static native double[] histogramBounds(long series);
+
     // Endpoint and request metrics
     public static native long endpointNew(
             long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex,
