@@ -16,6 +16,12 @@ import uk.gov.gds.metrics.internal.Native;
 public final class CounterDataPoint {
     private final long series;
     private final ByteBuffer base;
+    /**
+     * What the base held after this object's last increment: the expected value of the next
+     * compare-and-swap, so an uncontended increment is one access. A racy hint only; the
+     * compare-and-swap checks it.
+     */
+    private long guess;
     /** Set on the first contended increment; from then on every increment goes to a stripe. */
     private volatile Cells.Stripes stripes;
 
@@ -45,10 +51,26 @@ public final class CounterDataPoint {
         Cells.Stripes s = stripes;
         if (s != null) {
             s.add(n);
-        } else if (!Cells.tryAdd(base, 0, n)) {
-            contended().add(n);
+        } else {
+            addToBase(n);
         }
         Reference.reachabilityFence(this);
+    }
+
+    /** The core's rule: one compare-and-swap from the base's current value, the stripes if that fails. */
+    private void addToBase(long n) {
+        long expected = guess;
+        long seen = Cells.compareAndExchange(base, 0, expected, expected + n);
+        if (seen != expected) {
+            // Someone else wrote since (another thread, the core): now try from what is there.
+            expected = seen;
+            seen = Cells.compareAndExchange(base, 0, expected, expected + n);
+            if (seen != expected) {
+                contended().add(n);
+                return;
+            }
+        }
+        guess = expected + n;
     }
 
     private Cells.Stripes contended() {

@@ -29,6 +29,16 @@ class CellsTest {
     }
 
     @Test
+    void javaIncrementsPickUpWhatTheCoreAddedInBetween() {
+        Counter jobs = Counter.builder().name("jobs").help("h").register(registry);
+        jobs.inc();
+        jobs.inc(2.0); // a whole amount: the core adds it to the same base cell
+        jobs.inc();
+        jobs.inc(3L);
+        assertEquals(7.0, jobs.get());
+    }
+
+    @Test
     void everyStripeJavaCanReachIsCountedByTheCore() {
         Counter jobs = Counter.builder().name("jobs").help("h").labelNames("q").register(registry);
         CounterDataPoint series = jobs.labelValues("a");

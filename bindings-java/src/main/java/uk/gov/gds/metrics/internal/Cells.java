@@ -24,10 +24,13 @@ public final class Cells {
 
     private Cells() {}
 
-    /** Adds {@code n} by one compare-and-swap from the current value; false if another thread got there first. */
-    public static boolean tryAdd(ByteBuffer cells, int offset, long n) {
-        long current = (long) LONGS.getOpaque(cells, offset);
-        return LONGS.compareAndSet(cells, offset, current, current + n);
+    /**
+     * Replaces {@code expected} with {@code next} if the cell holds it; returns what the cell
+     * held (so {@code expected} when it worked). One access: callers keep the value they
+     * last wrote as their next {@code expected}, which is right whenever no one else wrote.
+     */
+    public static long compareAndExchange(ByteBuffer cells, int offset, long expected, long next) {
+        return (long) LONGS.compareAndExchange(cells, offset, expected, next);
     }
 
     /** Adds {@code n}; returns the value before. */
@@ -42,12 +45,21 @@ public final class Cells {
 
     /** Adds {@code delta} to the {@code double} whose bits are in the cell (a compare-and-swap loop). */
     public static void addDouble(ByteBuffer cells, int offset, double delta) {
-        long current = (long) LONGS.getOpaque(cells, offset);
+        addDouble(cells, offset, (long) LONGS.getOpaque(cells, offset), delta);
+    }
+
+    /**
+     * Adds {@code delta} to the {@code double} whose bits are in the cell, starting the
+     * compare-and-swap loop from {@code guess} (the bits this caller wrote last, usually
+     * still there: one access instead of two); returns the bits written.
+     */
+    public static long addDouble(ByteBuffer cells, int offset, long guess, double delta) {
+        long current = guess;
         while (true) {
             long next = Double.doubleToRawLongBits(Double.longBitsToDouble(current) + delta);
             long witness = (long) LONGS.compareAndExchange(cells, offset, current, next);
             if (witness == current) {
-                return;
+                return next;
             }
             current = witness;
         }
@@ -123,7 +135,7 @@ public final class Cells {
             long started = fetchAdd(startedAndHot, 0, 1L);
             Shard hot = shards[(int) (started >>> 63)];
             fetchAdd(hot.buckets, bucket << 3, 1L);
-            addDouble(hot.sum, 0, value);
+            hot.sumBits = addDouble(hot.sum, 0, hot.sumBits, value);
             fetchAddRelease(hot.done, 0, 1L);
         }
 
@@ -137,6 +149,8 @@ public final class Cells {
         final ByteBuffer buckets;
         final ByteBuffer sum;
         final ByteBuffer done;
+        /** The sum's bits as this object last wrote them: a racy hint, checked by the compare-and-swap. */
+        long sumBits;
 
         Shard(ByteBuffer buckets, ByteBuffer sum, ByteBuffer done) {
             this.buckets = buckets;
