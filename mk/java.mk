@@ -13,7 +13,7 @@ MVN = mvn -B -q -Dmaven.repo.local=$(MAVEN_REPO)
 
 .PHONY: java-deps test-java bench-java
 java-deps:
-	scripts/apt-install openjdk-17-jdk-headless maven prometheus
+	scripts/apt-install openjdk-17-jdk-headless maven prometheus valgrind
 
 # The jni crate is not a default member, so `make lint` does not reach it: lint it here.
 # After the install, real apps of the other Dropwizard lines run on the installed jars:
@@ -25,9 +25,20 @@ test-java: java-deps
 	cd bindings-java/compat/dropwizard2 && $(MVN) test
 	cd bindings-java/compat/dropwizard2 && $(MVN) test -Ddropwizard.version=1.3.29 -Ddropwizard.bom=dropwizard-bom
 
-# JMH, ours and client_java 1.x in the same run; writes .build/bench/java.md.
+# JMH, ours and client_java 1.x in the same run; writes .build/bench/java.md. Then the
+# single-threaded rows again as callgrind instruction counts (one JVM, both libraries),
+# which other people's load on the machine cannot move; appended to the same section.
+# Under valgrind the JIT's code needs --smc-check, and HotSpot's implicit null checks
+# (a SIGSEGV it catches) crash, so both libraries run with explicit ones.
+JAVA_BENCH_CP = target/test-classes:target/classes:$$(cat target/bench.classpath)
+JAVA_CALLGRIND = $(BUILD)/bench/java-callgrind
 bench-java: java-deps
 	cd bindings-java && $(MVN) test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
 	mkdir -p $(BUILD)/bench
-	cd bindings-java && java -cp "target/test-classes:target/classes:$$(cat target/bench.classpath)" \
-		uk.gov.gds.metrics.bench.BenchmarkReport $(BUILD)/bench/java.md
+	cd bindings-java && java -cp "$(JAVA_BENCH_CP)" uk.gov.gds.metrics.bench.BenchmarkReport $(BUILD)/bench/java.md
+	rm -rf $(JAVA_CALLGRIND) && mkdir -p $(JAVA_CALLGRIND)
+	cd bindings-java && valgrind -q --tool=callgrind --smc-check=all-non-file \
+		--callgrind-out-file=$(JAVA_CALLGRIND)/cg.%p \
+		java -XX:+UnlockDiagnosticVMOptions -XX:-ImplicitNullChecks -Xbatch -XX:+UseSerialGC -cp "$(JAVA_BENCH_CP)" \
+		uk.gov.gds.metrics.bench.InstructionCounts $(JAVA_CALLGRIND) $(JAVA_CALLGRIND)/table.md
+	printf '\n' >> $(BUILD)/bench/java.md && cat $(JAVA_CALLGRIND)/table.md >> $(BUILD)/bench/java.md

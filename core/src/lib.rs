@@ -37,6 +37,7 @@
 pub mod auth;
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod cells;
 pub mod config;
 mod descriptor;
 pub mod endpoint;

@@ -2,10 +2,10 @@
 
 use crate::error::guard;
 use crate::handle::{borrow, free, into_handle};
-use crate::strings::{new_string, string};
+use crate::strings::string;
 use gds_metrics::{Format, Registry};
 use jni::objects::{JClass, JString};
-use jni::sys::{jboolean, jlong, jstring, JNI_FALSE};
+use jni::sys::{jboolean, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
 use std::sync::Arc;
 
@@ -32,26 +32,6 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(
 ) {
     // SAFETY: called once per handle, by the Java object's cleaner.
     unsafe { free::<RegistryHandle>(handle) }
-}
-
-/// The whole exposition, in OpenMetrics or Prometheus text 0.0.4.
-#[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryRender(
-    mut env: JNIEnv,
-    _: JClass,
-    handle: jlong,
-    open_metrics: jboolean,
-) -> jstring {
-    guard(&mut env, std::ptr::null_mut(), |env| {
-        // SAFETY: the Java caller passes a live registry handle.
-        let registry = unsafe { borrow::<RegistryHandle>(handle) };
-        let format = if open_metrics == JNI_FALSE {
-            Format::Text
-        } else {
-            Format::OpenMetrics
-        };
-        new_string(env, &registry.render(format))
-    })
 }
 
 /// Removes the family `name`; returns whether it was registered.
@@ -84,4 +64,58 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeries
         unsafe { borrow::<RegistryHandle>(handle) }.set_series_limit(limit);
         Ok(())
     })
+}
+
+/// The formats by the ordinal of the Java enum `Format`; `Native.formatNames()` gives these
+/// names by number, and a Java test checks the two agree.
+const FORMATS: [(Format, &str); 3] = [
+    (Format::Text, "TEXT"),
+    (Format::OpenMetrics, "OPENMETRICS"),
+    (Format::Protobuf, "PROTOBUF"),
+];
+
+/// `Native.formatNames()`: each format's name at its number.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_formatNames<'local>(
+    mut env: JNIEnv<'local>,
+    _: JClass,
+) -> jni::sys::jobjectArray {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let names: Vec<String> = FORMATS.iter().map(|(_, name)| (*name).to_owned()).collect();
+        Ok(crate::strings::new_string_array(env, &names)?.into_raw())
+    })
+}
+
+/// The whole exposition as the bytes a scrape in `format` (a `Format` ordinal) is served:
+/// one copy from the core's buffer into the Java array, no text conversion.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryEncode(
+    mut env: JNIEnv,
+    _: JClass,
+    handle: jlong,
+    format: jint,
+) -> jni::sys::jbyteArray {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let Some((format, _)) = usize::try_from(format).ok().and_then(|i| FORMATS.get(i)) else {
+            return Err(crate::error::Thrown::illegal_argument(format!(
+                "unknown format {format}"
+            )));
+        };
+        // SAFETY: the Java caller passes a live registry handle.
+        let registry = unsafe { borrow::<RegistryHandle>(handle) };
+        ENCODED.with_borrow_mut(|out| {
+            out.clear();
+            registry.encode(*format, out);
+            let bytes = env.byte_array_from_slice(out)?;
+            out.shrink_to(KEEP_BYTES);
+            Ok(bytes.into_raw())
+        })
+    })
+}
+
+/// Scrape buffers up to this size are kept for the thread's next scrape.
+const KEEP_BYTES: usize = 4 << 20;
+
+thread_local! {
+    static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 
+use crate::cells::CellRun;
+
 /// An `f64` stored as bits in an `AtomicU64`.
 #[derive(Debug, Default)]
 pub(crate) struct AtomicF64(AtomicU64);
@@ -16,6 +18,11 @@ impl AtomicF64 {
     #[inline]
     pub(crate) fn set(&self, v: f64) {
         self.0.store(v.to_bits(), Relaxed);
+    }
+
+    /// The word holding the bits, for [`crate::cells`].
+    pub(crate) fn cell(&self) -> &AtomicU64 {
+        &self.0
     }
 
     #[inline]
@@ -71,6 +78,17 @@ impl StripedU64 {
     fn add_contended(&self, n: u64) {
         let stripes = self.stripes.get_or_init(Default::default);
         stripes[stripe_index()].0.fetch_add(n, Relaxed);
+    }
+
+    /// The base word, for [`crate::cells`]: added to by compare-and-swap until contended.
+    pub(crate) fn base_cell(&self) -> CellRun {
+        CellRun::one(&self.base)
+    }
+
+    /// The stripes, made now if need be, for [`crate::cells`]. They never move once made.
+    pub(crate) fn stripe_cells(&self) -> CellRun {
+        let stripes = self.stripes.get_or_init(Default::default);
+        CellRun::strided(&stripes[0].0, STRIPES, std::mem::size_of::<Padded>())
     }
 
     pub(crate) fn get(&self) -> u64 {

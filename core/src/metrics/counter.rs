@@ -3,6 +3,7 @@
 use super::atomic::{unix_now, AtomicF64, StripedU64};
 use super::exemplar::{Exemplar, ExemplarSlots};
 use super::Metric;
+use crate::cells::CellRun;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::FamilyEncoder;
@@ -100,6 +101,27 @@ impl Counter {
         if let Some(slots) = &self.0.shared {
             slots.set_f64(COUNTER_WHOLE, 0.0);
             slots.set_f64(COUNTER_FRACTION, 0.0);
+        }
+    }
+}
+
+/// The cells a binding may update in place (see [`crate::cells`]).
+impl Counter {
+    /// The base cell: in-process, add to it by one compare-and-swap and take
+    /// [`Counter::stripe_cells`] when that fails; in multi-process mode it is the file slot.
+    pub fn base_cell(&self) -> CellRun {
+        match &self.0.shared {
+            None => self.0.whole.base_cell(),
+            Some(slots) => CellRun::one(slots.cell(COUNTER_WHOLE)),
+        }
+    }
+
+    /// Cells any of which `fetch_add` may add to, made on first call: the stripes
+    /// in-process, the one file slot in multi-process mode.
+    pub fn stripe_cells(&self) -> CellRun {
+        match &self.0.shared {
+            None => self.0.whole.stripe_cells(),
+            Some(slots) => CellRun::one(slots.cell(COUNTER_WHOLE)),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::atomic::{unix_now, AtomicF64};
 use super::Metric;
+use crate::cells::CellRun;
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::FamilyEncoder;
 use crate::multiprocess::format_slot::{GAUGE_STAMP, GAUGE_VALUE};
@@ -59,6 +60,16 @@ impl Gauge {
     /// Sets the value to the current Unix time in seconds.
     pub fn set_to_current_time(&self) {
         self.set(unix_now());
+    }
+
+    /// The cell holding the value's `f64` bits, for a binding to update in place (see
+    /// [`crate::cells`]); `None` for a multi-process gauge that stamps the time of writes.
+    pub fn value_cell(&self) -> Option<CellRun> {
+        match &self.0.shared {
+            None => Some(CellRun::one(self.0.value.cell())),
+            Some(slots) if !slots.stamps_time() => Some(CellRun::one(slots.cell(GAUGE_VALUE))),
+            Some(_) => None,
+        }
     }
 
     /// The current value (of this process, in multi-process mode).

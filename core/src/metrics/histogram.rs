@@ -11,6 +11,7 @@ use super::atomic::{unix_now, AtomicF64};
 use super::exemplar::{Exemplar, ExemplarSlots};
 use super::native::{AfterObserve, NativeBuckets, NativeSnapshot, NativeState};
 use super::Metric;
+use crate::cells::{CellRun, DistributionCells, ShardCells};
 use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
 use crate::exposition::{FamilyEncoder, HistogramSample};
@@ -202,6 +203,19 @@ impl Core {
         hot.done.fetch_add(1, Release);
     }
 
+    /// The cells of the hot/cold scheme, for a binding to observe in place.
+    fn cells(&self) -> DistributionCells {
+        let shard = |s: &Shard| ShardCells {
+            buckets: CellRun::packed(&s.buckets),
+            sum: CellRun::one(s.sum.cell()),
+            done: CellRun::one(&s.done),
+        };
+        DistributionCells {
+            started_and_hot: CellRun::one(&self.started_and_hot),
+            shards: [shard(&self.shards[0]), shard(&self.shards[1])],
+        }
+    }
+
     /// Reads a consistent snapshot: per-bucket counts into `buckets`, returns the sum.
     fn snapshot(&self, buckets: &mut Vec<u64>) -> f64 {
         let _guard = self.scrape.lock();
@@ -355,6 +369,12 @@ impl Histogram {
         }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
         Ok(())
+    }
+
+    /// The cells a binding may observe in place (see [`crate::cells`]): a classic
+    /// in-process histogram's; `None` with native buckets or in multi-process mode.
+    pub fn cells(&self) -> Option<DistributionCells> {
+        (self.native.is_none() && self.shared.is_none()).then(|| self.core.cells())
     }
 
     /// A consistent copy of the series (of this process, in multi-process mode).
@@ -562,6 +582,12 @@ impl Summary {
                 slots.add_f64(SUMMARY_SUM, v);
             }
         }
+    }
+
+    /// The cells a binding may observe in place (see [`crate::cells`]), one bucket;
+    /// `None` in multi-process mode.
+    pub fn cells(&self) -> Option<DistributionCells> {
+        self.shared.is_none().then(|| self.core.cells())
     }
 
     /// A consistent `(count, sum)` pair (of this process, in multi-process mode).

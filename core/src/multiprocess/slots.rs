@@ -28,6 +28,11 @@ impl Slots {
         self.stamp_time
     }
 
+    /// Slot `i`, for [`crate::cells`]: valid for the life of the process.
+    pub(crate) fn cell(&self, i: usize) -> &'static AtomicU64 {
+        &self.words[i]
+    }
+
     #[inline]
     pub(crate) fn add_u64(&self, i: usize, n: u64) {
         self.words[i].fetch_add(n, Relaxed);

@@ -1,21 +1,35 @@
 package uk.gov.gds.metrics;
 
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import uk.gov.gds.metrics.internal.Cells;
 import uk.gov.gds.metrics.internal.Handles;
 import uk.gov.gds.metrics.internal.Native;
 
-/** One gauge series, from {@link Gauge#labelValues}. Thread-safe; keep it to skip the lookup. */
+/**
+ * One gauge series, from {@link Gauge#labelValues}. Thread-safe; keep it to skip the lookup.
+ *
+ * <p>{@code set}, {@code inc}, {@code dec} and {@code get} make no native call: they work on
+ * the core's own cell for the value (see {@link Cells}).
+ */
 public final class GaugeDataPoint {
     private final long series;
+    /** The value's cell; null when the core must see every write itself. */
+    private final ByteBuffer value;
 
     GaugeDataPoint(long series) {
         this.series = series;
         Handles.freeSeriesWith(this, Native.GAUGE, series);
+        this.value = Native.gaugeCell(series);
     }
 
     /** Sets the value. */
-    public void set(double value) {
-        Native.gaugeSet(series, value);
+    public void set(double v) {
+        if (value != null) {
+            Cells.setDouble(value, 0, v);
+        } else {
+            Native.gaugeSet(series, v);
+        }
         Reference.reachabilityFence(this);
     }
 
@@ -26,7 +40,11 @@ public final class GaugeDataPoint {
 
     /** Adds {@code delta}. */
     public void inc(double delta) {
-        Native.gaugeAdd(series, delta);
+        if (value != null) {
+            Cells.addDouble(value, 0, delta);
+        } else {
+            Native.gaugeAdd(series, delta);
+        }
         Reference.reachabilityFence(this);
     }
 
@@ -49,7 +67,7 @@ public final class GaugeDataPoint {
     /** The current value. */
     public double get() {
         try {
-            return Native.gaugeGet(series);
+            return value != null ? Cells.getDouble(value, 0) : Native.gaugeGet(series);
         } finally {
             Reference.reachabilityFence(this);
         }

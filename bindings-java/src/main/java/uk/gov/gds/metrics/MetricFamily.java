@@ -12,8 +12,11 @@ import uk.gov.gds.metrics.internal.Native;
  * What every metric family shares: registration, the series for each set of label values,
  * and closing.
  *
- * <p>Series objects are cached here, so {@code labelValues(..)} costs a map lookup after the
- * first call, and callers on hot paths keep the returned series to skip even that.
+ * <p>Series objects are cached here, keyed by their label values, so {@code labelValues(..)}
+ * makes one native call for a new series and none after (a map lookup on a view of the
+ * caller's array, no copy); callers on hot paths keep the returned series to skip even that.
+ * A series object keeps its native handle, and so the core's cells it updates, alive for
+ * as long as it is reachable, also after {@code remove} or {@code clear}.
  *
  * @param <S> the series type ({@link CounterDataPoint}, {@link GaugeDataPoint}, ...)
  */
@@ -61,11 +64,14 @@ public abstract class MetricFamily<S> implements AutoCloseable {
      */
     public S labelValues(String... values) {
         checkOpen();
-        List<String> key = key(values);
-        S existing = series.get(key);
-        if (existing != null) {
-            return existing;
+        if (values != null) {
+            // A view of the caller's array is enough to look up; only a new entry needs a copy.
+            S existing = series.get(Arrays.asList(values));
+            if (existing != null) {
+                return existing;
+            }
         }
+        List<String> key = key(values);
         return series.computeIfAbsent(key, k -> newSeries(nativeSeries(k.toArray(new String[0]))));
     }
 

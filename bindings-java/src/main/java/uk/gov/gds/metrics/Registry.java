@@ -2,6 +2,7 @@ package uk.gov.gds.metrics;
 
 import java.lang.System.Logger.Level;
 import java.lang.ref.Reference;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,14 +94,25 @@ public final class Registry {
         return installed.add(what);
     }
 
-    /** The whole exposition as text, as a scrape with the given format would return it. */
-    public String scrape(Format format) {
+    /**
+     * The whole exposition as the bytes a scrape in {@code format} is served (UTF-8 text,
+     * or protobuf), copied once out of the core.
+     */
+    public byte[] scrapeBytes(Format format) {
         refresh();
         try {
-            return Native.registryRender(handle, format == Format.OPENMETRICS);
+            return Native.registryEncode(handle, format.ordinal());
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * The whole exposition as text, as a scrape with the given text format would return it
+     * ({@link Format#PROTOBUF} is binary: take {@link #scrapeBytes} for it).
+     */
+    public String scrape(Format format) {
+        return new String(scrapeBytes(format), StandardCharsets.UTF_8);
     }
 
     /**

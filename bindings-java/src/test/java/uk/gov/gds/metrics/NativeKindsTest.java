@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import org.junit.jupiter.api.Test;
 import uk.gov.gds.metrics.internal.Native;
 
-/** The metric kind numbers of {@code Native.java} are the jni crate's. */
+/** The metric kind and format numbers of the Java side are the jni crate's. */
 class NativeKindsTest {
     @Test
     void javaKindNumbersMatchTheNativeOnes() {
@@ -16,5 +16,14 @@ class NativeKindsTest {
         byJavaNumber[Native.SUMMARY] = "SUMMARY";
         byJavaNumber[Native.INFO] = "INFO";
         assertArrayEquals(Native.kindNames(), byJavaNumber);
+    }
+
+    @Test
+    void javaFormatNumbersMatchTheNativeOnes() {
+        String[] byJavaNumber = new String[Format.values().length];
+        for (Format f : Format.values()) {
+            byJavaNumber[f.ordinal()] = f.name();
+        }
+        assertArrayEquals(Native.formatNames(), byJavaNumber);
     }
 }

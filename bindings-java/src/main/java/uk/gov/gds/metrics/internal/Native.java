@@ -35,7 +35,10 @@ public final class Native {
     // Registry
     public static native long registryNew();
     public static native void registryFree(long registry);
-    public static native String registryRender(long registry, boolean openMetrics);
+    /** The exposition's bytes in the format numbered as {@link #formatNames()} says. */
+    public static native byte[] registryEncode(long registry, int format);
+    /** Each format's name ({@code "TEXT"}, ...) at its native number. */
+    public static native String[] formatNames();
     public static native boolean registryUnregister(long registry, String name);
     public static native void registrySetSeriesLimit(long registry, long limit);
 
@@ -64,6 +67,14 @@ public final class Native {
     public static native void histogramObserveWithExemplar(long series, double value, String[] exemplarLabels);
     public static native void counterIncWithExemplar(long series, double amount, String[] exemplarLabels);
     public static native void summaryObserve(long series, double value);
+
+    // Series: direct buffers over the core's value cells (see Cells); null where the series exports none
+    public static native java.nio.ByteBuffer counterBase(long series);
+    public static native java.nio.ByteBuffer counterStripes(long series, int[] countAndStride);
+    public static native java.nio.ByteBuffer gaugeCell(long series);
+    public static native java.nio.ByteBuffer[] distributionCells(int kind, long series);
+    public static native double[] histogramBounds(long series);
+
     // Endpoint and request metrics
     public static native long endpointNew(
             long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex,

@@ -2,6 +2,8 @@ package uk.gov.gds.metrics.bench;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.PrometheusProtobufWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
@@ -37,9 +39,11 @@ public class MetricsBenchmarks {
         uk.gov.gds.metrics.Counter ours;
         uk.gov.gds.metrics.Counter oursLabelled;
         uk.gov.gds.metrics.Histogram oursHistogram;
+        uk.gov.gds.metrics.Histogram oursNativeHistogram;
         Counter peer;
         Counter peerLabelled;
         Histogram peerHistogram;
+        Histogram peerNativeHistogram;
 
         @Setup
         public void setUp() {
@@ -49,12 +53,16 @@ public class MetricsBenchmarks {
                     .labelNames("method", "code").register(registry);
             oursHistogram = uk.gov.gds.metrics.Histogram.builder().name("latency_seconds").help("h")
                     .classicUpperBounds(BUCKETS).register(registry);
+            oursNativeHistogram = uk.gov.gds.metrics.Histogram.builder().name("native_latency_seconds").help("h")
+                    .nativeOnly().register(registry);
             PrometheusRegistry peerRegistry = new PrometheusRegistry();
             peer = Counter.builder().name("jobs").help("h").register(peerRegistry);
             peerLabelled = Counter.builder().name("requests").help("h").labelNames("method", "code")
                     .register(peerRegistry);
             peerHistogram = Histogram.builder().name("latency_seconds").help("h").classicOnly()
                     .classicUpperBounds(BUCKETS).register(peerRegistry);
+            peerNativeHistogram = Histogram.builder().name("native_latency_seconds").help("h").nativeOnly()
+                    .register(peerRegistry);
         }
     }
 
@@ -131,23 +139,54 @@ public class MetricsBenchmarks {
         m.peerHistogram.observe(0.3);
     }
 
-    /** 10,000 labelled series in each library, as a large app would expose. */
-    @State(Scope.Benchmark)
-    public static class TenThousandSeries {
+    /** Native (sparse, exponential) buckets at each library's defaults; values spread over many buckets. */
+    @State(Scope.Thread)
+    public static class Values {
+        private static final double[] SPREAD = new double[1024];
+
+        static {
+            java.util.Random random = new java.util.Random(42);
+            for (int i = 0; i < SPREAD.length; i++) {
+                SPREAD[i] = Math.exp(random.nextGaussian() - 2);
+            }
+        }
+
+        int next;
+
+        double next() {
+            return SPREAD[next++ & (SPREAD.length - 1)];
+        }
+    }
+
+    @Benchmark
+    @Threads(1)
+    public void nativeHistogramObserveOurs(Metrics m, Values v) {
+        m.oursNativeHistogram.observe(v.next());
+    }
+
+    @Benchmark
+    @Threads(1)
+    public void nativeHistogramObservePeer(Metrics m, Values v) {
+        m.peerNativeHistogram.observe(v.next());
+    }
+
+    /** Labelled counter series in each library, as a large app would expose. */
+    public abstract static class ManySeries {
         Registry ours;
         PrometheusRegistry peer;
-        PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
         ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+
+        abstract int series();
 
         @Setup(Level.Trial)
         public void setUp() {
             ours = new Registry();
             peer = new PrometheusRegistry();
             uk.gov.gds.metrics.Counter oursCounter = uk.gov.gds.metrics.Counter.builder().name("requests")
-                    .help("Requests.").labelNames("path", "code").seriesLimit(10_000).register(ours);
+                    .help("Requests.").labelNames("path", "code").seriesLimit(series()).register(ours);
             Counter peerCounter = Counter.builder().name("requests").help("Requests.").labelNames("path", "code")
                     .register(peer);
-            for (int i = 0; i < 10_000; i++) {
+            for (int i = 0; i < series(); i++) {
                 String path = "/page/" + (i / 10);
                 String code = Integer.toString(200 + i % 10);
                 oursCounter.labelValues(path, code).inc(i);
@@ -156,17 +195,67 @@ public class MetricsBenchmarks {
         }
     }
 
+    /** 10,000 series. */
+    @State(Scope.Benchmark)
+    public static class TenThousandSeries extends ManySeries {
+        @Override
+        int series() {
+            return 10_000;
+        }
+    }
+
+    /** 100,000 series. */
+    @State(Scope.Benchmark)
+    public static class HundredThousandSeries extends ManySeries {
+        @Override
+        int series() {
+            return 100_000;
+        }
+    }
+
+    private static final PrometheusTextFormatWriter TEXT = PrometheusTextFormatWriter.create();
+    private static final PrometheusProtobufWriter PROTOBUF = new PrometheusProtobufWriter();
+
+    /** The bytes a scrape serves: gds-metrics copies them out of the core, client_java writes them to a stream. */
+    private static int peerScrape(ManySeries s, ExpositionFormatWriter writer) throws IOException {
+        s.out.reset();
+        writer.write(s.out, s.peer.scrape());
+        return s.out.size();
+    }
+
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public int scrape10kSeriesOurs(TenThousandSeries s) {
-        return s.ours.scrape(Format.TEXT).length();
+        return s.ours.scrapeBytes(Format.TEXT).length;
     }
 
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public int scrape10kSeriesPeer(TenThousandSeries s) throws IOException {
-        s.out.reset();
-        s.writer.write(s.out, s.peer.scrape());
-        return s.out.size();
+        return peerScrape(s, TEXT);
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int protobuf10kSeriesOurs(TenThousandSeries s) {
+        return s.ours.scrapeBytes(Format.PROTOBUF).length;
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int protobuf10kSeriesPeer(TenThousandSeries s) throws IOException {
+        return peerScrape(s, PROTOBUF);
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int protobuf100kSeriesOurs(HundredThousandSeries s) {
+        return s.ours.scrapeBytes(Format.PROTOBUF).length;
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public int protobuf100kSeriesPeer(HundredThousandSeries s) throws IOException {
+        return peerScrape(s, PROTOBUF);
     }
 }
