@@ -3,6 +3,10 @@
 //! The same rules serve the scrape (archive + every file) and the fold (archive + dead
 //! files, written back as the new archive), so what a scrape shows never changes when a
 //! dead worker's file is folded away.
+//!
+//! A series is matched by its label values as the files encode them (the same values are
+//! the same bytes), hashed with foldhash, and its values copied once into its family: a
+//! file's series are borrowed from its mapping, never copied per scrape.
 
 use super::exemplar_slots;
 use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};

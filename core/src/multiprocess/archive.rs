@@ -15,6 +15,14 @@
 //! mapped or locked: a FIFO would block the `open` until someone writes to it (and with
 //! it every scrape and the fold a gunicorn master runs when a worker exits), a symlink
 //! could point at `/dev/zero` or another user's file, and a directory cannot be mapped.
+//!
+//! A scrape keeps what it read for the next one ([`ScrapeCache`]): each file stays mapped
+//! and parsed, and each of its series matched to the aggregate's. Files are only ever
+//! appended to, and a kept mapping keeps its inode from being reused, so a file found again
+//! under the same `(device, inode)` is the same file: only the records it gained are parsed
+//! and matched, and every slot is read again. A different set of files, or a family record
+//! added to one, rebuilds the aggregate, since which definition of a family wins depends on
+//! the order of the files; a fold rebuilds it too.
 
 use super::aggregate::{Aggregate, FilePlan, Source};
 use super::format::{self, Role};

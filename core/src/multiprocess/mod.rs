@@ -7,7 +7,8 @@
 //! - [`format`]: the versioned file layout; foreign files are recognised and ignored.
 //! - [`mapped`]: this process's file, mapped once, grown underneath, slots never moving.
 //! - [`liveness`]: a lock held for the process's life tells the living from the dead.
-//! - [`archive`]: dead processes folded into one archive, so files stay bounded.
+//! - [`archive`]: dead processes folded into one archive, so files stay bounded; the files
+//!   a scrape read kept mapped and matched for the next scrape.
 //! - [`aggregate`]: the rules that combine series, shared by scrapes and folds.
 //! - [`fork`]: a forked child moves onto a file of its own before it can write.
 //! - [`ServerDirectory`]: which directory a server's processes share, and who removes it.
