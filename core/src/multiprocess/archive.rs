@@ -118,9 +118,23 @@ pub(crate) fn scan(
         cache.inputs = archive.into_iter().collect();
         return Ok(());
     }
+    let inputs = archive.into_iter().collect();
+    scrape(dir, inputs, &listing.live, &previous, cache, &mut warn);
+    Ok(())
+}
+
+/// Reads the live files after the archive's `inputs` into `cache`'s aggregate, matching
+/// only what is new if the files are the ones of the last scrape (`previous`).
+fn scrape(
+    dir: &Path,
+    mut inputs: Vec<Input>,
+    live: &[(String, File)],
+    previous: &[(u64, u64)],
+    cache: &mut ScrapeCache,
+    warn: &mut dyn FnMut(String),
+) {
     let mut new_families = false;
-    let mut inputs: Vec<Input> = archive.into_iter().collect();
-    for (name, file) in &listing.live {
+    for (name, file) in live {
         match reread(file, Role::Process, false, cache) {
             Ok((input, families)) => {
                 new_families |= families > 0;
@@ -129,7 +143,7 @@ pub(crate) fn scan(
             Err(reason) => warn(format!("ignoring {}: {reason}", dir.join(name).display())),
         }
     }
-    let same_files = inputs.iter().map(|input| input.id).eq(previous);
+    let same_files = inputs.iter().map(|input| input.id).eq(previous.iter().copied());
     if !same_files || new_families {
         // Which definition of a family wins depends on the order its files are read in.
         cache.aggregate = Aggregate::default();
@@ -139,14 +153,13 @@ pub(crate) fn scan(
     }
     let aggregate = &mut cache.aggregate;
     for input in &mut inputs {
-        aggregate.match_file(&mut input.plan, &input.parsed, &input.map, &mut warn);
+        aggregate.match_file(&mut input.plan, &input.parsed, &input.map, warn);
     }
     aggregate.begin_round();
     for input in &inputs {
         aggregate.accumulate(&input.plan, &input.parsed, &input.map);
     }
     cache.inputs = inputs;
-    Ok(())
 }
 
 /// Sorts the directory's entries into live and dead processes' files; removes files the
