@@ -604,3 +604,90 @@ fn combine(into: &mut Value, new: Value, mode: GaugeMode) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process file image holding `def` and one series with `slots`, in 8-byte words
+    /// (parsing reads slots as atomics, which needs the alignment a mapping has).
+    fn file_image(def: &FamilyDef, values: &[&str], slots: &[u64]) -> Vec<u64> {
+        let mut w = RecordWriter::new();
+        let family_at = HEADER_LEN + w.family(def);
+        w.series(family_at, 0, values, slots);
+        let mut image = format::header(7, Role::Process).to_vec();
+        image.extend_from_slice(w.bytes());
+        let len = image.len();
+        format::set_used(&mut image, len);
+        image
+            .chunks(8)
+            .map(|c| {
+                let mut word = [0u8; 8];
+                word[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(word)
+            })
+            .collect()
+    }
+
+    fn bytes(words: &[u64]) -> &[u8] {
+        // SAFETY: plain reinterpretation of initialised words.
+        unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 8) }
+    }
+
+    fn counter(exemplars: bool) -> FamilyDef {
+        FamilyDef {
+            name: "jobs".into(),
+            help: "Jobs.".into(),
+            unit: None,
+            kind: MetricType::Counter,
+            mode: GaugeMode::All,
+            labels: vec!["queue".into()],
+            bounds: Vec::new(),
+            native_capacity: 0,
+            exemplars,
+        }
+    }
+
+    /// Two processes may differ in whether a family keeps exemplars (it is not part of
+    /// what must agree): each file's own definition says where its exemplar slots are.
+    #[test]
+    fn files_with_and_without_exemplar_slots_sum_without_reading_past_a_series() {
+        let mut with_slots = vec![0u64; 2 + exemplar_slots::EXEMPLAR_LEN];
+        with_slots[slot::COUNTER_WHOLE] = 1;
+        let first = file_image(&counter(true), &["a"], &with_slots);
+        let second = file_image(&counter(false), &["a"], &[2, 0]);
+        let mut aggregate = Aggregate::default();
+        for words in [&first, &second] {
+            let parsed = format::parse(bytes(words), Role::Process, true).unwrap();
+            aggregate.add(&parsed, bytes(words), Source::Live, &mut |_| {});
+        }
+        let mut out = Vec::new();
+        let mut encoder = Encoder::new(crate::Format::Text, &mut out);
+        aggregate.encode(&mut encoder, &|_| false, &mut |_| {});
+        encoder.finish();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("jobs_total{queue=\"a\"} 3.0\n"), "{text}");
+    }
+
+    /// Matching again after new records only adds the new series; reading again sums the
+    /// current slots, not the ones of the earlier round.
+    #[test]
+    fn a_kept_plan_reads_current_values() {
+        let mut words = file_image(&counter(false), &["a"], &[1, 0]);
+        let parsed = format::parse(bytes(&words), Role::Process, true).unwrap();
+        let mut aggregate = Aggregate::default();
+        let mut plan = FilePlan::new(Source::Live);
+        for round in 1..=3u64 {
+            let slot_word = parsed.series[0].slots_at / 8;
+            words[slot_word] = round * 10;
+            aggregate.match_file(&mut plan, &parsed, bytes(&words), &mut |_| {});
+            aggregate.begin_round();
+            aggregate.accumulate(&plan, &parsed, bytes(&words));
+            assert_eq!(plan.contributions.len(), 1, "matched once");
+            assert_eq!(
+                aggregate.families[0].values,
+                vec![Value::Counter((round * 10) as f64)]
+            );
+        }
+    }
+}
