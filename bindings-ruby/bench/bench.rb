@@ -21,6 +21,9 @@ CALLS = Integer(ENV.fetch("BENCH_OPS", "200000"))
 # is the calls alone, without start-up.
 COUNT_CALLS = Integer(ENV.fetch("BENCH_COUNT_OPS", "3000"))
 SCRAPE_ROUNDS = Integer(ENV.fetch("BENCH_SCRAPE_ROUNDS", "5"))
+# callgrind counts a scrape as the difference between runs of 1 + COUNT_SCRAPES and
+# 1 + 3 × COUNT_SCRAPES scrapes (the first one of each run reads the files for the first time).
+COUNT_SCRAPES = Integer(ENV.fetch("BENCH_COUNT_SCRAPES", "2"))
 SIDE = File.expand_path("side.rb", __dir__)
 LIB = File.expand_path("../lib", __dir__)
 WORKERS = ENV.fetch("BENCH_WORKERS", "4")
@@ -67,12 +70,13 @@ class Server
 end
 
 # Instructions counted by callgrind for every side, mode and operation (the empty one
-# included), two runs at a time (the machine has 2 cores; counts do not depend on load):
-# { [side, mode, operation, calls] => instructions of the whole run }.
+# included) and for the scrapes, two runs at a time (the machine has 2 cores; counts do
+# not depend on load): { [side, mode, operation, calls] => instructions of the whole run }.
 def count_all
   jobs = Queue.new
   %w[ours peer].product(%w[single multi], UPDATES.map(&:first) + ["nil"], [COUNT_CALLS, 3 * COUNT_CALLS])
                .each { |job| jobs << job }
+  %w[ours peer].product(%w[single multi], ["scrape"], [COUNT_SCRAPES, 3 * COUNT_SCRAPES]).each { |job| jobs << job }
   jobs.close
   counts = {}
   Array.new(2) do
@@ -85,16 +89,27 @@ def count_all
   counts
 end
 
+# Instructions of one run of side.rb under callgrind: `calls` calls of `operation`, or
+# for "scrape" the series written and 1 + `calls` scrapes. In multi mode the workers are
+# forked under callgrind too; only the first process's count (the scraping one) is taken.
 def collected(side, mode, operation, calls)
   Dir.mktmpdir("gds-metrics-count") do |dir|
+    args = operation == "scrape" ? ["count-scrape", calls.to_s] : ["count", operation, calls.to_s]
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               *side_command(side, mode, dir, "count", operation, calls.to_s)]
+               *side_command(side, mode, dir, *args)]
     _, err, status = Open3.capture3(SIDE_ENV, *command, chdir: "/")
-    count = err[/Collected : (\d+)/, 1]
+    pid = err[/^==(\d+)==/, 1]
+    count = err[/^==#{pid}== Collected : (\d+)/, 1]
     raise "callgrind failed for #{side} #{operation}:\n#{err}" unless status.success? && count
 
     Integer(count)
   end
+end
+
+# Instructions per scrape: the difference between the runs of 3 × COUNT_SCRAPES and
+# COUNT_SCRAPES scrapes after the first.
+def scrape_instructions(counts, side, mode)
+  (counts[[side, mode, "scrape", 3 * COUNT_SCRAPES]] - counts[[side, mode, "scrape", COUNT_SCRAPES]]).fdiv(2 * COUNT_SCRAPES)
 end
 
 # Instructions per call of `operation` (an empty call's taken off): the difference between
@@ -138,6 +153,8 @@ def update_rows(counts, mode)
     Row.new(name, instructions(counts, "ours", mode, operation), instructions(counts, "peer", mode, operation),
             "instructions", UPDATE_GOAL)
   end
+  counted << Row.new(scrape_name(mode), scrape_instructions(counts, "ours", mode),
+                     scrape_instructions(counts, "peer", mode), "instructions", scrape_goal(mode))
   timed = with_servers(mode) do |servers|
     UPDATES.map { |operation, name| Row.new(name, *paired_ns(servers, operation), "ns", UPDATE_GOAL) }
   end
@@ -150,10 +167,16 @@ def scrape_row(mode)
   with_servers(mode) do |servers|
     servers.each { |server| server.ask("workers") }
     ours, peer = servers.map { |server| server.ask("scrape #{SCRAPE_ROUNDS}").map { |field| Float(field) } }
-    name = mode == "multi" ? "scrape of 10,000 series × #{WORKERS} worker processes' files" : "scrape of 10,000 series"
-    goal = mode == "multi" ? SCRAPE_GOAL : nil
-    [Row.new(name, ours[0], peer[0], "ns", goal), ours[1].to_i, peer[1].to_i]
+    [Row.new(scrape_name(mode), ours[0], peer[0], "ns", scrape_goal(mode)), ours[1].to_i, peer[1].to_i]
   end
+end
+
+def scrape_name(mode)
+  mode == "multi" ? "scrape of 10,000 series × #{WORKERS} worker processes' files" : "scrape of 10,000 series"
+end
+
+def scrape_goal(mode)
+  mode == "multi" ? SCRAPE_GOAL : nil
 end
 
 def format_value(row, value)
@@ -193,7 +216,8 @@ puts "Ruby #{RUBY_VERSION}; the peer is Debian's `ruby-prometheus-client-mmap` #
      "Hash literal is built anew by each call."
 puts
 puts "Instruction rows are counted with `valgrind --tool=callgrind` for both sides (the difference " \
-     "between #{COUNT_CALLS} and #{3 * COUNT_CALLS} calls, an empty call's count taken off): " \
+     "between #{COUNT_CALLS} and #{3 * COUNT_CALLS} calls, an empty call's count taken off; for a scrape " \
+     "between #{COUNT_SCRAPES} and #{3 * COUNT_SCRAPES} scrapes after a first one, in the scraping process): " \
      "reproducible on this shared 2-core machine, so the goals are judged on them. Time rows are the " \
      "best of #{ROUNDS} rounds of #{CALLS} calls alternating between the sides, an empty call's time " \
      "taken off; they move with the machine's load. Where the instructions of the rows that miss " \
@@ -203,7 +227,7 @@ counts = count_all
   counted, timed = update_rows(counts, mode)
   scrape, ours_series, peer_series = scrape_row(mode)
   puts
-  puts "### Updates, #{mode_title(mode)}: instructions per call (callgrind)"
+  puts "### Updates and scrape, #{mode_title(mode)}: instructions per call (callgrind)"
   puts
   puts table(counted, "(instr.)")
   puts

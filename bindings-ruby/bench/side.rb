@@ -6,6 +6,8 @@
 #
 #   ruby side.rb SIDE MODE DIR serve             timing server for bench.rb (stdin/stdout)
 #   ruby side.rb SIDE MODE DIR count OP CALLS    CALLS calls of OP, for callgrind
+#   ruby side.rb SIDE MODE DIR count-scrape N    the series written (by the workers in
+#                                                multi mode), one scrape, then N more
 #
 # MODE is `single` (one process) or `multi` (the files of every process in DIR aggregated).
 # The operations are the same calls an app makes; each side is written in its own API.
@@ -139,6 +141,11 @@ def start_workers(side)
   end
 end
 
+# Writes the scrape's series: in multi mode through the workers, else in this process.
+def write_scrape_series(side)
+  MODE == "multi" ? start_workers(side) : side.declare_series.then { side.write_series }
+end
+
 # The commands bench.rb sends, one a line: `time OP CALLS` (ns per call, the empty
 # operation `nil` included), `workers` (start them), `scrape ROUNDS` (best ns, series).
 def serve(side)
@@ -149,7 +156,7 @@ def serve(side)
     case command
     when "time" then puts round_ns(Integer(args[1]), operations.fetch(args[0]))
     when "workers"
-      MODE == "multi" ? start_workers(side) : side.declare_series.then { side.write_series }
+      write_scrape_series(side)
       puts "ok"
     when "scrape"
       text = side.scrape
@@ -165,4 +172,8 @@ when "serve" then serve(side)
 when "count"
   operation = side.operations.merge("nil" => -> {}).fetch(ARGS[0])
   round_ns(Integer(ARGS[1]), operation)
+when "count-scrape"
+  side.operations
+  write_scrape_series(side)
+  (1 + Integer(ARGS[0])).times { side.scrape }
 end

@@ -443,7 +443,8 @@ impl Registry {
     pub fn render_with(&self, format: Format, escaping: Escaping) -> String {
         let mut out = Vec::new();
         self.encode_with(format, escaping, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        // The check alone, without the copy `from_utf8_lossy` makes of valid text.
+        String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
     }
 }
 

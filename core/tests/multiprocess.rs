@@ -357,3 +357,91 @@ fn the_newest_exemplar_per_bucket_of_any_worker_is_shown() {
         "the folded worker's exemplar is older: {counter_line}"
     );
 }
+
+/// Scrapes keep the files they read mapped and matched for the next scrape; each change
+/// between two scrapes (values, new series, a new family, a new worker, an exited one) must
+/// still show exactly.
+#[test]
+fn every_change_between_scrapes_shows_in_the_next() {
+    let _serial = serial();
+    let dir = TempDir::new("rescrape");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    let jobs = registry
+        .counter(Opts::new("jobs", "Jobs.").labels(["queue"]))
+        .unwrap();
+    let busy = registry
+        .gauge_with_mode(Opts::new("busy", "Busy."), GaugeMode::All)
+        .unwrap();
+    jobs.labels(&["a"]).unwrap().inc_by(1);
+    let first = fork_worker(|| jobs.labels(&["a"]).unwrap().inc_by(10));
+    first.wait_ready();
+    let text = registry.render(Format::Text);
+    assert_eq!(sample(&text, "jobs_total{queue=\"a\"}"), Some(11.0));
+
+    jobs.labels(&["a"]).unwrap().inc_by(100);
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"a\"}"),
+        Some(111.0),
+        "values are read again"
+    );
+
+    jobs.labels(&["b"]).unwrap().inc_by(2);
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"b\"}"),
+        Some(2.0),
+        "a series added since"
+    );
+    assert_eq!(sample(&text, "jobs_total{queue=\"a\"}"), Some(111.0));
+
+    busy.get().unwrap().set(3.0);
+    let text = registry.render(Format::Text);
+    let own = format!("busy{{pid=\"{}\"}}", std::process::id());
+    assert_eq!(sample(&text, &own), Some(3.0), "a family added since");
+
+    let second = fork_worker(|| {
+        jobs.labels(&["b"]).unwrap().inc_by(1000);
+        busy.get().unwrap().set(7.0);
+    });
+    second.wait_ready();
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"b\"}"),
+        Some(1002.0),
+        "a worker started since"
+    );
+    assert_eq!(
+        sample(&text, &format!("busy{{pid=\"{}\"}}", second.pid())),
+        Some(7.0)
+    );
+
+    first.finish();
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"a\"}"),
+        Some(111.0),
+        "folded, counted once"
+    );
+    jobs.labels(&["a"]).unwrap().inc_by(1000);
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"a\"}"),
+        Some(1111.0),
+        "read from the archive"
+    );
+    assert_eq!(sample(&text, "jobs_total{queue=\"b\"}"), Some(1002.0));
+
+    second.kill();
+    let text = registry.render(Format::Text);
+    assert_eq!(
+        sample(&text, "jobs_total{queue=\"b\"}"),
+        Some(1002.0),
+        "a killed worker's counts stay"
+    );
+    assert_eq!(
+        process_files(dir.path()),
+        1,
+        "exited workers' files are folded away"
+    );
+}

@@ -149,25 +149,56 @@ pub(crate) struct FamilyDef {
     pub(crate) exemplars: bool,
 }
 
-/// A series as found in a file: its family, label values and where its slots are.
-#[derive(Debug, Clone)]
+/// A series as found in a file: its family, where its label values and slots are. It
+/// borrows nothing: the values stay in the file's bytes, so parsing a file allocates
+/// nothing per series.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct SeriesDef {
     pub(crate) family: usize,
     /// Set in the archive for `all` gauges of folded processes; 0 means the file's pid.
     pub(crate) origin_pid: u32,
-    pub(crate) values: Vec<String>,
+    /// Byte range of the label values in the file, as written: for each value a `u32`
+    /// length and its UTF-8 bytes (checked when parsed). Equal values are equal bytes.
+    pub(crate) values_at: usize,
+    pub(crate) values_len: usize,
     /// Byte offset of the first slot in the file.
     pub(crate) slots_at: usize,
     pub(crate) slot_count: usize,
 }
 
-/// The parsed records of one file.
+impl SeriesDef {
+    /// The encoded label values in `bytes`, the file this series was parsed from.
+    pub(crate) fn raw_values<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        bytes
+            .get(self.values_at..self.values_at + self.values_len)
+            .unwrap_or_default()
+    }
+}
+
+/// The values of an encoded label value list (as [`SeriesDef::raw_values`] holds), in
+/// order; stops at the first length that runs past the end.
+pub(crate) fn split_values(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        let n = u32::from_le_bytes(rest.get(..4)?.try_into().expect("four bytes")) as usize;
+        let value = rest.get(4..4 + n)?;
+        rest = &rest[4 + n..];
+        Some(value)
+    })
+}
+
+/// The parsed records of one file, kept so that records published later are parsed on
+/// their own (a file is only ever appended to).
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
     pub(crate) pid: u32,
     pub(crate) families: Vec<FamilyDef>,
     pub(crate) series: Vec<SeriesDef>,
     pub(crate) folded: Vec<String>,
+    /// File offset of each family record, in `families` order.
+    family_at: Vec<usize>,
+    /// Where the next record starts.
+    next_at: usize,
 }
 
 /// Appends records to a byte buffer whose start is file offset `base`.
@@ -249,6 +280,30 @@ impl RecordWriter {
         self.u32(slots.len() as u32);
         self.u32(values.len() as u32);
         values.iter().for_each(|v| self.str(v.as_ref()));
+        self.slots(start, slots)
+    }
+
+    /// A series record whose label values are already encoded (`count` values in `raw`,
+    /// as [`SeriesDef::raw_values`] holds them).
+    pub(crate) fn series_raw(
+        &mut self,
+        family_offset: usize,
+        origin_pid: u32,
+        count: usize,
+        raw: &[u8],
+        slots: &[u64],
+    ) {
+        let start = self.begin(TAG_SERIES, 0, 0);
+        self.u32(family_offset as u32);
+        self.u32(origin_pid);
+        self.u32(slots.len() as u32);
+        self.u32(count as u32);
+        self.buf.extend_from_slice(raw);
+        self.slots(start, slots);
+    }
+
+    /// Ends the series record begun at `start` with its slots; returns where they begin.
+    fn slots(&mut self, start: usize, slots: &[u64]) -> usize {
         self.pad();
         let slots_at = self.buf.len();
         slots
@@ -306,61 +361,90 @@ pub(crate) fn check_header(bytes: &[u8], role: Role, complete: bool) -> Result<(
 /// Parses the records of a mapped file (`complete` as for [`check_header`]). `bytes` must
 /// be 8-byte aligned.
 pub(crate) fn parse(bytes: &[u8], role: Role, complete: bool) -> Result<Parsed, Malformed> {
-    let (used, pid) = check_header(bytes, role, complete)?;
     let mut parsed = Parsed {
-        pid,
+        next_at: HEADER_LEN,
         ..Parsed::default()
     };
-    let mut family_at: Vec<usize> = Vec::new();
-    let mut at = HEADER_LEN;
-    while at + 8 <= used {
-        let len = read_u32(bytes, at).ok_or(Malformed("truncated record"))? as usize;
-        if len < 8 || len % 8 != 0 {
-            return Err(Malformed("bad record length"));
-        }
-        if at + len > used {
-            // A record the writer had not finished growing into when this file was mapped.
-            break;
-        }
-        let record = &bytes[at..at + len];
-        let mut r = Reader { bytes: record, at: 8 };
-        match record[4] {
-            TAG_FAMILY => {
-                parsed.families.push(read_family(&mut r, record[5], record[6])?);
-                family_at.push(at);
-            }
-            TAG_SERIES => {
-                let family_offset = r.u32()? as usize;
-                let family = family_at
-                    .iter()
-                    .position(|f| *f == family_offset)
-                    .ok_or(Malformed("series of an unknown family"))?;
-                let origin_pid = r.u32()?;
-                let slot_count = r.u32()? as usize;
-                let n = r.u32()? as usize;
-                let values = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
-                r.align();
-                let def = &parsed.families[family];
-                if values.len() != def.labels.len() || slot_count != slot_count_of(def) {
-                    return Err(Malformed("series does not fit its family"));
-                }
-                if r.at + slot_count * 8 > len {
-                    return Err(Malformed("slots past the record"));
-                }
-                parsed.series.push(SeriesDef {
-                    family,
-                    origin_pid,
-                    values,
-                    slots_at: at + r.at,
-                    slot_count,
-                });
-            }
-            TAG_FOLDED => parsed.folded.push(r.string()?),
-            _ => return Err(Malformed("unknown record tag")),
-        }
-        at += len;
-    }
+    parsed.resume(bytes, role, complete)?;
     Ok(parsed)
+}
+
+impl Parsed {
+    /// Parses the records published since the last parse of this file, whose bytes (the
+    /// same file, possibly mapped again since) are `bytes`; returns how many new family
+    /// records it found.
+    pub(crate) fn resume(&mut self, bytes: &[u8], role: Role, complete: bool) -> Result<usize, Malformed> {
+        let (used, pid) = check_header(bytes, role, complete)?;
+        self.pid = pid;
+        let families_before = self.families.len();
+        let mut at = self.next_at;
+        while at + 8 <= used {
+            let len = read_u32(bytes, at).ok_or(Malformed("truncated record"))? as usize;
+            if len < 8 || len % 8 != 0 {
+                return Err(Malformed("bad record length"));
+            }
+            if at + len > used {
+                // A record the writer had not finished growing into when this file was mapped.
+                break;
+            }
+            let record = &bytes[at..at + len];
+            let mut r = Reader { bytes: record, at: 8 };
+            match record[4] {
+                TAG_FAMILY => {
+                    self.families.push(read_family(&mut r, record[5], record[6])?);
+                    self.family_at.push(at);
+                }
+                TAG_SERIES => {
+                    let series = self.read_series(&mut r, at)?;
+                    self.series.push(series);
+                }
+                TAG_FOLDED => self.folded.push(r.string()?.to_owned()),
+                _ => return Err(Malformed("unknown record tag")),
+            }
+            at += len;
+        }
+        self.next_at = at;
+        Ok(self.families.len() - families_before)
+    }
+
+    /// A series record at file offset `at`, read past its header by `r`.
+    fn read_series(&self, r: &mut Reader<'_>, at: usize) -> Result<SeriesDef, Malformed> {
+        let family_offset = r.u32()? as usize;
+        let family = self.family_of(family_offset)?;
+        let origin_pid = r.u32()?;
+        let slot_count = r.u32()? as usize;
+        let n = r.u32()? as usize;
+        let values_start = r.at;
+        for _ in 0..n {
+            r.string()?;
+        }
+        let values_len = r.at - values_start;
+        r.align();
+        let def = &self.families[family];
+        if n != def.labels.len() || slot_count != slot_count_of(def) {
+            return Err(Malformed("series does not fit its family"));
+        }
+        if r.at + slot_count * 8 > r.bytes.len() {
+            return Err(Malformed("slots past the record"));
+        }
+        Ok(SeriesDef {
+            family,
+            origin_pid,
+            values_at: at + values_start,
+            values_len,
+            slots_at: at + r.at,
+            slot_count,
+        })
+    }
+
+    /// The index of the family whose record starts at `offset`. Series follow their
+    /// family's record closely, so the newest families are looked at first.
+    fn family_of(&self, offset: usize) -> Result<usize, Malformed> {
+        self.family_at
+            .iter()
+            .rposition(|f| *f == offset)
+            .ok_or(Malformed("series of an unknown family"))
+    }
 }
 
 /// Sets every slot of every series in a file image to zero, keeping the records (what a
@@ -429,11 +513,13 @@ pub(crate) fn exemplar_start(def: &FamilyDef) -> Option<usize> {
 fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malformed> {
     let kind = kind_from_code(kind).ok_or(Malformed("unknown metric kind"))?;
     let mode = GaugeMode::from_code(mode).ok_or(Malformed("unknown gauge mode"))?;
-    let name = r.string()?;
-    let help = r.string()?;
-    let unit = Some(r.string()?).filter(|u| !u.is_empty());
+    let name = r.string()?.to_owned();
+    let help = r.string()?.to_owned();
+    let unit = Some(r.string()?.to_owned()).filter(|u| !u.is_empty());
     let n = r.u32()? as usize;
-    let labels = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+    let labels = (0..n)
+        .map(|_| r.string().map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()?;
     let n = r.u32()? as usize;
     let bounds = (0..n)
         .map(|_| r.u64().map(f64::from_bits))
@@ -464,6 +550,16 @@ fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malf
     })
 }
 
+/// `bytes` as text if it is UTF-8. Label values are short and nearly always ASCII, which
+/// is checked in a few instructions where the general check costs about a hundred.
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
     bytes
         .get(at..at + 4)
@@ -475,8 +571,8 @@ struct Reader<'b> {
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], Malformed> {
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Result<&'b [u8], Malformed> {
         let end = self.at.checked_add(n).ok_or(Malformed("length overflow"))?;
         let out = self
             .bytes
@@ -494,12 +590,10 @@ impl Reader<'_> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("eight bytes")))
     }
 
-    fn string(&mut self) -> Result<String, Malformed> {
+    fn string(&mut self) -> Result<&'b str, Malformed> {
         let n = self.u32()? as usize;
         let bytes = self.take(n)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| Malformed("a name or label value is not UTF-8"))
+        utf8(bytes).ok_or(Malformed("a name or label value is not UTF-8"))
     }
 
     fn align(&mut self) {
@@ -507,15 +601,21 @@ impl Reader<'_> {
     }
 }
 
-/// Reads slot `i` of a series atomically (a writer may be updating it).
-///
-/// `bytes` must be the 8-byte aligned mapping the series was parsed from.
-pub(crate) fn load_slot(bytes: &[u8], series: &SeriesDef, i: usize) -> u64 {
-    let at = series.slots_at + i * 8;
-    assert!(i < series.slot_count && at + 8 <= bytes.len(), "slot in bounds");
-    // SAFETY: in bounds (checked), 8-byte aligned (records and the mapping are), and the
-    // mapping outlives this call; other processes only ever write it atomically.
-    unsafe { &*(bytes.as_ptr().add(at) as *const AtomicU64) }.load(Ordering::Relaxed)
+/// The slots of `series` in `bytes`, the 8-byte aligned mapping it was parsed from, for
+/// atomic reads (a writer may be updating them); empty if they are not in `bytes`.
+pub(crate) fn slots<'b>(bytes: &'b [u8], series: &SeriesDef) -> &'b [AtomicU64] {
+    let in_bounds = series
+        .slot_count
+        .checked_mul(8)
+        .and_then(|len| bytes.get(series.slots_at..series.slots_at.checked_add(len)?));
+    match in_bounds {
+        Some(region) if region.as_ptr() as usize % 8 == 0 => {
+            // SAFETY: in bounds and 8-byte aligned (both checked); the mapping outlives the
+            // borrow of `bytes`, and other processes only ever write the slots atomically.
+            unsafe { std::slice::from_raw_parts(region.as_ptr().cast::<AtomicU64>(), series.slot_count) }
+        }
+        _ => &[],
+    }
 }
 
 #[cfg(test)]
@@ -596,10 +696,14 @@ mod tests {
         let parsed = parse(as_bytes(&words), Role::Archive, true).unwrap();
         assert_eq!(parsed.pid, 42);
         assert_eq!(parsed.families, vec![def]);
-        assert_eq!(parsed.series[0].values, vec!["x".to_owned()]);
+        let values: Vec<&[u8]> = split_values(parsed.series[0].raw_values(as_bytes(&words))).collect();
+        assert_eq!(values, vec![&b"x"[..]]);
         assert_eq!(parsed.series[0].origin_pid, 7);
         assert_eq!(parsed.series[0].slots_at, slots_at);
-        assert_eq!(load_slot(as_bytes(&words), &parsed.series[0], 3), 9);
+        assert_eq!(
+            slots(as_bytes(&words), &parsed.series[0])[3].load(Ordering::Relaxed),
+            9
+        );
         assert_eq!(parsed.folded, vec!["proc-1-2.gdsm".to_owned()]);
     }
 

@@ -7,7 +7,8 @@
 //! - [`format`]: the versioned file layout; foreign files are recognised and ignored.
 //! - [`mapped`]: this process's file, mapped once, grown underneath, slots never moving.
 //! - [`liveness`]: a lock held for the process's life tells the living from the dead.
-//! - [`archive`]: dead processes folded into one archive, so files stay bounded.
+//! - [`archive`]: dead processes folded into one archive, so files stay bounded; the files
+//!   a scrape read kept mapped and matched for the next scrape.
 //! - [`aggregate`]: the rules that combine series, shared by scrapes and folds.
 //! - [`fork`]: a forked child moves onto a file of its own before it can write.
 //! - [`ServerDirectory`]: which directory a server's processes share, and who removes it.
@@ -48,6 +49,7 @@ pub use slots::Slots;
 
 use crate::descriptor::{Descriptor, MetricType};
 use crate::exposition::Encoder;
+use archive::ScrapeCache;
 use format::FamilyDef;
 use mapped::ProcessFile;
 use parking_lot::Mutex;
@@ -63,6 +65,8 @@ pub struct MultiProcess {
     dir: PathBuf,
     file: &'static ProcessFile,
     warnings: Warnings,
+    /// The files the last scrape read and their aggregate, for the next scrape.
+    scrape: Mutex<ScrapeCache>,
 }
 
 impl std::fmt::Debug for MultiProcess {
@@ -131,6 +135,7 @@ impl MultiProcess {
             dir: dir.clone(),
             file,
             warnings: Warnings::default(),
+            scrape: Mutex::new(ScrapeCache::default()),
         });
         open.push((dir, Arc::downgrade(&store)));
         drop(open);
@@ -142,12 +147,17 @@ impl MultiProcess {
     /// puma's worker boot). Scrapes also fold, so calling this only keeps the directory
     /// small between scrapes.
     pub fn fold_dead(&self) -> Result<(), MultiProcessError> {
-        archive::scan(&self.dir, &self.file.name(), false, &self.warnings)
-            .map(drop)
-            .map_err(|source| MultiProcessError::Fold {
-                dir: self.dir.clone(),
-                source,
-            })
+        archive::scan(
+            &self.dir,
+            &self.file.name(),
+            false,
+            &self.warnings,
+            &mut ScrapeCache::default(),
+        )
+        .map_err(|source| MultiProcessError::Fold {
+            dir: self.dir.clone(),
+            source,
+        })
     }
 
     /// The directory.
@@ -204,8 +214,19 @@ impl MultiProcess {
     /// Writes the aggregate of the directory, except families `skip` claims.
     pub(crate) fn collect(&self, encoder: &mut Encoder<'_>, skip: &dyn Fn(&str) -> bool) {
         let mut warn = |msg: String| self.warnings.warn(msg);
-        match archive::scan(&self.dir, &self.file.name(), true, &self.warnings) {
-            Ok(aggregate) => aggregate.encode(encoder, skip, &mut warn),
+        // A scrape running in another thread (or one a fork interrupted, whose lock the
+        // child inherits held) has the kept files: this one reads the directory afresh.
+        let mut own_cache;
+        let mut kept = self.scrape.try_lock();
+        let cache = match kept.as_deref_mut() {
+            Some(cache) => cache,
+            None => {
+                own_cache = ScrapeCache::default();
+                &mut own_cache
+            }
+        };
+        match archive::scan(&self.dir, &self.file.name(), true, &self.warnings, cache) {
+            Ok(()) => cache.aggregate().encode(encoder, skip, &mut warn),
             Err(err) => warn(format!(
                 "cannot read multi-process directory {}: {err}",
                 self.dir.display()
@@ -220,7 +241,7 @@ impl Drop for MultiProcess {
     fn drop(&mut self) {
         fork::unwatch(self.file);
         self.file.release();
-        let _ = archive::scan(&self.dir, "", false, &self.warnings);
+        let _ = archive::scan(&self.dir, "", false, &self.warnings, &mut ScrapeCache::default());
     }
 }
 
