@@ -64,6 +64,9 @@ struct Inner<M: Metric> {
     store: Option<FamilyStore>,
     /// `None` for the library's own families, whose label values it chooses itself.
     limit: Option<SeriesLimit>,
+    /// The family's label count, beside the descriptor so the check on every lookup is
+    /// one comparison.
+    label_count: usize,
     /// Label sets held, the overflow series included: at most the limit plus one.
     len: AtomicUsize,
     /// The insertion number of the next new series, across shards.
@@ -133,6 +136,7 @@ impl<M: Metric> Family<M> {
                 shards,
                 store,
                 limit,
+                label_count,
                 len: AtomicUsize::new(0),
                 next_seq: AtomicU64::new(0),
             }),
@@ -154,7 +158,7 @@ impl<M: Metric> Family<M> {
     pub fn get(&self) -> Result<M> {
         match &self.inner.solo {
             Some(series) => Ok(series.clone()),
-            None => self.inner.desc.check_label_count(0).map(|_| unreachable!()),
+            None => self.check_label_count(0).map(|_| unreachable!()),
         }
     }
 
@@ -168,15 +172,30 @@ impl<M: Metric> Family<M> {
     #[inline]
     pub fn with<V: AsRef<str>, R>(&self, values: &[V], f: impl FnOnce(&M) -> R) -> Result<R> {
         if let Some(series) = &self.inner.solo {
-            self.inner.desc.check_label_count(values.len())?;
+            self.check_label_count(values.len())?;
             return Ok(f(series));
         }
-        self.inner.desc.check_label_count(values.len())?;
+        self.check_label_count(values.len())?;
         let hash = hash_values(values);
         if let Some(series) = self.shard(hash).read().find(hash, values) {
             return Ok(f(series));
         }
         Ok(f(&self.insert(hash, values)))
+    }
+
+    #[inline]
+    fn check_label_count(&self, got: usize) -> Result<()> {
+        if got == self.inner.label_count {
+            return Ok(());
+        }
+        self.wrong_label_count(got)
+    }
+
+    /// The error naming the expected labels, out of the lookup's way.
+    #[cold]
+    #[inline(never)]
+    fn wrong_label_count(&self, got: usize) -> Result<()> {
+        self.inner.desc.check_label_count(got)
     }
 
     #[inline]
@@ -227,7 +246,7 @@ impl<M: Metric> Family<M> {
     /// Removes the series for `values`; returns whether it existed. Handles to it keep
     /// working but are no longer exposed.
     pub fn remove<V: AsRef<str>>(&self, values: &[V]) -> Result<bool> {
-        self.inner.desc.check_label_count(values.len())?;
+        self.check_label_count(values.len())?;
         let hash = hash_values(values);
         let removed = self.shard(hash).write().remove(hash, values);
         if removed {

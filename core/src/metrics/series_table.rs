@@ -37,8 +37,6 @@ struct Slot<M> {
     /// shards back into one insertion order.
     seq: u64,
     hash: u64,
-    /// Where the slot's first value starts in `text`.
-    start: usize,
     /// `None` once removed.
     series: Option<M>,
 }
@@ -72,16 +70,18 @@ impl<M> SeriesTable<M> {
     pub(super) fn insert<V: AsRef<str>>(&mut self, seq: u64, hash: u64, values: &[V], series: M) {
         debug_assert!(self.slots.last().is_none_or(|last| last.seq < seq));
         debug_assert_eq!(values.len(), self.label_count);
-        let start = self.text.len();
         for value in values {
-            self.text.push_str(value.as_ref());
+            let value = value.as_ref();
+            grow_for(&mut self.text, value.len());
+            self.text.push_str(value);
+            grow_for(&mut self.ends, 1);
             self.ends.push(self.text.len());
         }
         let pos = self.slots.len();
+        grow_for(&mut self.slots, 1);
         self.slots.push(Slot {
             seq,
             hash,
-            start,
             series: Some(series),
         });
         let slots = &self.slots;
@@ -93,7 +93,7 @@ impl<M> SeriesTable<M> {
         let slots = &self.slots;
         let (text, ends, n) = (&self.text, &self.ends, self.label_count);
         let found = self.index.find_entry(hash, |&pos| {
-            slots[pos].hash == hash && values_match(text, ends, n, slots[pos].start, pos, values)
+            slots[pos].hash == hash && values_match(text, ends, n, pos, values)
         });
         let Ok(entry) = found else {
             return false;
@@ -154,7 +154,7 @@ impl<M> SeriesTable<M> {
     /// The label values of the slot at `pos`.
     fn values(&self, pos: usize) -> impl Iterator<Item = &str> + '_ {
         let n = self.label_count;
-        let mut begin = self.slots[pos].start;
+        let mut begin = start_of(&self.ends, n, pos);
         self.ends[pos * n..pos * n + n].iter().map(move |&end| {
             let value = &self.text[begin..end];
             begin = end;
@@ -165,7 +165,7 @@ impl<M> SeriesTable<M> {
     #[inline]
     fn matches<V: AsRef<str>>(&self, pos: usize, hash: u64, values: &[V]) -> bool {
         let slot = &self.slots[pos];
-        slot.hash == hash && values_match(&self.text, &self.ends, self.label_count, slot.start, pos, values)
+        slot.hash == hash && values_match(&self.text, &self.ends, self.label_count, pos, values)
     }
 
     /// Squeezes out the holes, keeping the order, and rebuilds the index.
@@ -179,8 +179,7 @@ impl<M> SeriesTable<M> {
         self.slots.reserve(old_slots.len() - self.holes);
         for (pos, slot) in old_slots.into_iter().enumerate() {
             let Some(series) = slot.series else { continue };
-            let start = self.text.len();
-            let mut begin = slot.start;
+            let mut begin = start_of(&old_ends, n, pos);
             for &end in &old_ends[pos * n..pos * n + n] {
                 self.text.push_str(&old_text[begin..end]);
                 self.ends.push(self.text.len());
@@ -189,7 +188,6 @@ impl<M> SeriesTable<M> {
             self.slots.push(Slot {
                 seq: slot.seq,
                 hash: slot.hash,
-                start,
                 series: Some(series),
             });
         }
@@ -206,29 +204,117 @@ impl<M> SeriesTable<M> {
     }
 }
 
-/// Whether the values stored for the slot at `pos` (starting at `start` in `text`) are
-/// `values`, compared byte for byte.
+/// Where the values of the slot at `pos` start in the text: where the previous slot's
+/// last value ends (the text holds every slot's values back to back, holes' included).
+#[inline]
+fn start_of(ends: &[usize], label_count: usize, pos: usize) -> usize {
+    match (pos * label_count).checked_sub(1) {
+        Some(last_of_previous) => ends[last_of_previous],
+        None => 0,
+    }
+}
+
+/// Makes room for `more` items, growing by half rather than doubling: these buffers hold
+/// most of a family's memory, and a buffer that just doubled is half empty.
+fn grow_for<B: Growable>(buffer: &mut B, more: usize) {
+    let (len, capacity) = (buffer.len(), buffer.capacity());
+    if len + more > capacity {
+        buffer.reserve_exact((capacity / 2).max(more).max(4));
+    }
+}
+
+trait Growable {
+    fn len(&self) -> usize;
+    fn capacity(&self) -> usize;
+    fn reserve_exact(&mut self, additional: usize);
+}
+
+impl<T> Growable for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
+    }
+    fn reserve_exact(&mut self, additional: usize) {
+        Vec::reserve_exact(self, additional)
+    }
+}
+
+impl Growable for String {
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+    fn capacity(&self) -> usize {
+        String::capacity(self)
+    }
+    fn reserve_exact(&mut self, additional: usize) {
+        String::reserve_exact(self, additional)
+    }
+}
+
+/// Whether the values stored for the slot at `pos` are `values`, compared byte for byte.
 #[inline]
 fn values_match<V: AsRef<str>>(
     text: &str,
     ends: &[usize],
     label_count: usize,
-    start: usize,
     pos: usize,
     values: &[V],
 ) -> bool {
     let text = text.as_bytes();
-    let mut begin = start;
+    let mut begin = start_of(ends, label_count, pos);
     for (&end, value) in ends[pos * label_count..pos * label_count + label_count]
         .iter()
         .zip(values)
     {
-        if text[begin..end] != *value.as_ref().as_bytes() {
+        if !same_bytes(&text[begin..end], value.as_ref().as_bytes()) {
             return false;
         }
         begin = end;
     }
     true
+}
+
+/// `a == b`, without a call to `memcmp` for the short strings label values mostly are:
+/// up to 32 bytes are compared as (overlapping) 8-byte words, under 8 as two overlapping
+/// halves or bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    match len {
+        0 => true,
+        1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, len - 4) == word4(b, len - 4),
+        8..=32 => {
+            let mut at = 0;
+            while at + 8 < len {
+                if word8(a, at) != word8(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word8(a, len - 8) == word8(b, len - 8)
+        }
+        _ => a == b,
+    }
+}
+
+#[inline]
+fn word4(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_ne_bytes(word)
+}
+
+#[inline]
+fn word8(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_ne_bytes(word)
 }
 
 #[cfg(test)]
@@ -269,6 +355,21 @@ mod tests {
         assert_eq!(t.find(hash(&["ab", "c"]), &["ab", "c"]), Some(&0));
         assert_eq!(t.find(hash(&["a", "bc"]), &["a", "bc"]), Some(&1));
         assert_eq!(t.find(hash(&["abc", ""]), &["abc", ""]), None);
+    }
+
+    #[test]
+    fn bytes_compare_equal_exactly_when_equal() {
+        let texts: Vec<String> = (0..40).map(|n| "abcdefghij".repeat(4)[..n].to_owned()).collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
+            for i in 0..a.len() {
+                let mut changed = a.clone().into_bytes();
+                changed[i] ^= 1;
+                assert!(!same_bytes(a.as_bytes(), &changed), "{a:?} at {i}");
+            }
+        }
     }
 
     #[test]
