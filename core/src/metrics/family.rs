@@ -25,7 +25,8 @@ use crate::self_metrics::LazyCounter;
 use parking_lot::RwLock;
 use parking_lot::RwLockReadGuard;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed};
 use std::sync::Arc;
 
 const SHARDS: usize = 16;
@@ -237,7 +238,7 @@ impl<M: Metric> Family<M> {
         let inner = &*self.inner;
         let series: M = new_series(&inner.desc, &inner.config, inner.store.as_ref(), values);
         // Taken under the shard's write lock, so numbers rise along each shard.
-        let seq = inner.next_seq.fetch_add(1, Relaxed);
+        let seq = inner.next_seq.fetch_add(1, AcqRel);
         shard.insert(seq, hash, values, series.clone());
         inner.len.fetch_add(1, Relaxed);
         series
@@ -295,17 +296,24 @@ impl<M: Metric> Family<M> {
     /// shards. Series were allocated in that order too, so the walk reads their cells at
     /// rising addresses, as the hardware prefetcher likes; shard by shard it would jump
     /// 16 series ahead each time. The locks are taken for [`RENDER_CHUNK`] series at a
-    /// time; a series added meanwhile is visited at the end, a removed one not at all.
+    /// time. Only series numbered below the count at the start are visited: one added
+    /// meanwhile waits for the next render, so a label set removed and added again between
+    /// two chunks (under a new number) cannot be written twice; a removed one is not
+    /// visited once gone. Every series that lives through the walk is visited once.
     fn in_insertion_order(&self, mut f: impl FnMut(&[&str], &M)) {
+        // Acquire: pairs with the `AcqRel` numbering of inserts, whose shard lock a chunk
+        // then waits for, so every number below `end` is in its shard when visited.
+        let end = self.inner.next_seq.load(Acquire);
         let mut from = 0;
-        while let Some(next) = self.visit_chunk(from, &mut f) {
+        while let Some(next) = self.visit_chunk(from, end, &mut f) {
             from = next;
         }
     }
 
-    /// Visits up to [`RENDER_CHUNK`] series numbered `from` or later, oldest first, under
-    /// every shard's read lock; returns the number to go on from, or `None` when done.
-    fn visit_chunk(&self, from: u64, f: &mut impl FnMut(&[&str], &M)) -> Option<u64> {
+    /// Visits up to [`RENDER_CHUNK`] series numbered from `from` up to `end` (excluded),
+    /// oldest first, under every shard's read lock; returns the number to go on from, or
+    /// `None` when done.
+    fn visit_chunk(&self, from: u64, end: u64, f: &mut impl FnMut(&[&str], &M)) -> Option<u64> {
         let tables: [RwLockReadGuard<'_, SeriesTable<M>>; SHARDS] =
             std::array::from_fn(|i| self.inner.shards[i].0.read());
         let mut pos: [usize; SHARDS] = std::array::from_fn(|i| tables[i].position_of(from));
@@ -313,7 +321,7 @@ impl<M: Metric> Family<M> {
         let mut values = Vec::with_capacity(self.inner.desc.label_names().len());
         let mut next = from;
         for _ in 0..RENDER_CHUNK {
-            let (shard, seq) = oldest.get()?;
+            let (shard, seq) = oldest.get().filter(|&(_, seq)| seq < end)?;
             let table = &tables[shard];
             table.visit(pos[shard], &mut values, f);
             next = seq + 1;
@@ -468,23 +476,31 @@ mod tests {
         let f = family(&["a"]);
         let key = |i: usize| format!("k{i}");
         (0..RENDER_CHUNK + 100).for_each(|i| f.labels(&[key(i)]).unwrap().inc());
+        let end = f.inner.next_seq.load(Relaxed);
         let mut seen = Vec::new();
-        let next = f.visit_chunk(0, &mut |v, _| seen.push(v[0].to_owned()));
+        let next = f.visit_chunk(0, end, &mut |v, _| seen.push(v[0].to_owned()));
         assert_eq!(next, Some(RENDER_CHUNK as u64));
-        // Between two chunks: one visited series and one not yet visited go, one comes.
+        // Between two chunks: one visited series and one not yet visited go, one comes,
+        // and a visited one goes and comes back.
         assert!(f.remove(&[key(10)]).unwrap());
         assert!(f.remove(&[key(RENDER_CHUNK + 50)]).unwrap());
+        assert!(f.remove(&[key(20)]).unwrap());
+        f.labels(&[key(20)]).unwrap();
         f.labels(&["late"]).unwrap();
         let mut from = next;
-        while let Some(next) = from.and_then(|n| f.visit_chunk(n, &mut |v, _| seen.push(v[0].to_owned()))) {
+        while let Some(next) =
+            from.and_then(|n| f.visit_chunk(n, end, &mut |v, _| seen.push(v[0].to_owned())))
+        {
             from = Some(next);
         }
-        let mut expected: Vec<String> = (0..RENDER_CHUNK + 100)
+        let expected: Vec<String> = (0..RENDER_CHUNK + 100)
             .filter(|&i| i != RENDER_CHUNK + 50)
             .map(key)
             .collect();
-        expected.push("late".to_owned());
-        assert_eq!(seen, expected);
+        assert_eq!(seen, expected, "each once, the late ones left for the next walk");
+        let mut next_walk = Vec::new();
+        f.in_insertion_order(|v, _| next_walk.push(v[0].to_owned()));
+        assert_eq!(next_walk.last().map(String::as_str), Some("late"));
     }
 
     #[test]
