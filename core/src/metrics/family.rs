@@ -364,7 +364,7 @@ impl Oldest {
     #[inline]
     fn get(&self) -> Option<(usize, u64)> {
         let key = self.tree[1];
-        (key != u64::MAX).then(|| ((key as usize) & (SHARDS - 1), key >> SHARD_BITS))
+        (key != u64::MAX).then_some(((key as usize) & (SHARDS - 1), key >> SHARD_BITS))
     }
 
     /// Sets `shard`'s next series number (`None`: it has no more).

@@ -322,10 +322,8 @@ mod tests {
     use super::*;
 
     fn hash(values: &[&str]) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = foldhash::fast::FixedState::default().build_hasher();
-        values.hash(&mut h);
-        h.finish()
+        use std::hash::BuildHasher;
+        foldhash::fast::FixedState::default().hash_one(values)
     }
 
     fn table(keys: &[[&str; 2]]) -> SeriesTable<usize> {
