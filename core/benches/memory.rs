@@ -7,8 +7,14 @@
 //! `&'static str` (prometheus-client, fastmetrics, metrics) it does, so it is not charged
 //! for a copy of the values; gds-metrics, prometheus and measured keep their own copy.
 //!
-//! Prints one JSON object `{"<library>": <bytes per series>, ...}` on stdout, for
-//! `scripts/bench-core-md`.
+//! Then the peak heap of one render: for 10,000, 100,000 and 1,000,000 series, the most heap
+//! a render into a fresh buffer holds above what the registry held before it, beside the
+//! bytes it writes. A render bounded by its output keeps the ratio constant (the output
+//! buffer's doubling growth alone allows up to 2).
+//!
+//! Prints one JSON object on stdout, for `scripts/bench-core-md`:
+//! `{"per_series": {"<library>": <bytes>, ...}, "render_peak": {"<series>": {"<case>":
+//! {"peak": <bytes>, "output": <bytes>}, ...}, ...}}`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
@@ -16,10 +22,17 @@ use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// The highest `LIVE` since it was last reset (see [`peak_above`]).
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn grew(by: isize) {
+    let live = LIVE.fetch_add(by, Relaxed) + by;
+    PEAK.fetch_max(live, Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Relaxed);
+        grew(layout.size() as isize);
         System.alloc(layout)
     }
 
@@ -29,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        grew(new_size as isize - layout.size() as isize);
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -49,9 +62,18 @@ fn per_series<T>(build: impl FnOnce() -> T) -> f64 {
     (after - before) as f64 / SERIES as f64
 }
 
-fn label_values() -> Vec<(&'static str, &'static str)> {
+/// The most heap `render` held above what was live when it started, and what it returned
+/// (the bytes it wrote).
+fn peak_above(render: impl FnOnce() -> usize) -> (isize, usize) {
+    let before = LIVE.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    let output = render();
+    (PEAK.load(Relaxed) - before, output)
+}
+
+fn label_values(series: usize) -> Vec<(&'static str, &'static str)> {
     const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
-    (0..SERIES)
+    (0..series)
         .map(|i| {
             let path: &'static str =
                 Box::leak(format!("/api/v1/resource/{}", i / METHODS.len()).into_boxed_str());
@@ -61,26 +83,111 @@ fn label_values() -> Vec<(&'static str, &'static str)> {
 }
 
 mod common;
-use common::{measured_label_set, FastLabels, MeasuredLabels};
+use common::{measured_label_set, FastLabels, MeasuredLabelSet, MeasuredLabels};
 
 fn main() {
-    let labels = label_values();
-    let results = [
-        (
-            "gds-metrics",
-            per_series(|| {
-                let registry = gds_metrics::Registry::new();
-                // Every series is measured: the default limit would fold most into one.
-                registry.set_series_limit(usize::MAX);
-                let family = registry
-                    .counter(gds_metrics::Opts::new("c", "h").labels(["method", "path"]))
-                    .unwrap();
-                labels
-                    .iter()
-                    .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
-                registry
-            }),
-        ),
+    let per_series = json_object(
+        per_series_costs()
+            .iter()
+            .map(|(name, bytes)| (*name, format!("{bytes:.1}"))),
+    );
+    let peaks = [10_000, 100_000, 1_000_000].map(|n| (n.to_string(), render_peaks(n)));
+    let peaks = json_object(peaks.iter().map(|(n, cases)| (n.as_str(), cases.clone())));
+    println!(
+        "{}",
+        json_object([("per_series", per_series), ("render_peak", peaks)].into_iter())
+    );
+}
+
+fn json_object<'k>(fields: impl Iterator<Item = (&'k str, String)>) -> String {
+    let fields: Vec<String> = fields.map(|(k, v)| format!("\"{k}\": {v}")).collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
+/// The render peaks for `series` series: ours as text and protobuf, and the text renders of
+/// prometheus-client and measured (the fastest peer at rendering), each into a fresh buffer.
+fn render_peaks(series: usize) -> String {
+    let labels = label_values(series);
+    let mut cases = Vec::new();
+    {
+        let registry = ours(&labels);
+        for (name, format) in [
+            ("gds-metrics text", gds_metrics::Format::Text),
+            ("gds-metrics protobuf", gds_metrics::Format::Protobuf),
+        ] {
+            let peak = peak_above(|| {
+                let mut out = Vec::new();
+                registry.encode(format, &mut out);
+                out.len()
+            });
+            cases.push((name, peak));
+        }
+    }
+    {
+        let registry = prometheus_client_registry(&labels);
+        let peak = peak_above(|| {
+            let mut text = String::new();
+            prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+            text.len()
+        });
+        cases.push(("prometheus-client text", peak));
+    }
+    {
+        let metrics = MeasuredMetrics {
+            requests: measured::CounterVec::with_label_set(measured_label_set()),
+        };
+        labels
+            .iter()
+            .for_each(|(method, path)| metrics.requests.inc(MeasuredLabels { method, path }));
+        let peak = peak_above(|| {
+            let mut enc = measured::text::BufferedTextEncoder::new();
+            measured::MetricGroup::collect_group_into(&metrics, &mut enc).unwrap();
+            enc.finish().len()
+        });
+        cases.push(("measured text", peak));
+    }
+    let cases = cases
+        .iter()
+        .map(|(name, (peak, output))| (*name, format!("{{\"peak\": {peak}, \"output\": {output}}}")));
+    json_object(cases)
+}
+
+#[derive(measured::MetricGroup)]
+struct MeasuredMetrics {
+    /// Requests.
+    requests: measured::CounterVec<MeasuredLabelSet>,
+}
+
+fn ours(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
+    let registry = gds_metrics::Registry::new();
+    // Every series is measured: the default limit would fold most into one.
+    registry.set_series_limit(usize::MAX);
+    let family = registry
+        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
+        .unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    registry
+}
+
+fn prometheus_client_registry(
+    labels: &[(&'static str, &'static str)],
+) -> prometheus_client::registry::Registry {
+    use prometheus_client::metrics::{counter::Counter, family::Family};
+    let mut registry = prometheus_client::registry::Registry::default();
+    let family = Family::<[(&'static str, &'static str); 2], Counter>::default();
+    registry.register("requests", "Requests.", family.clone());
+    for (m, p) in labels {
+        family.get_or_create(&[("method", *m), ("path", *p)]).inc();
+    }
+    registry
+}
+
+fn per_series_costs() -> [(&'static str, f64); 6] {
+    let labels = label_values(SERIES);
+    [
+        ("gds-metrics", per_series(|| ours(&labels))),
         (
             "prometheus-client",
             per_series(|| {
@@ -137,10 +244,5 @@ fn main() {
                 family
             }),
         ),
-    ];
-    let fields: Vec<String> = results
-        .iter()
-        .map(|(name, bytes)| format!("\"{name}\": {bytes:.1}"))
-        .collect();
-    println!("{{{}}}", fields.join(", "));
+    ]
 }

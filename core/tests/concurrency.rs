@@ -173,3 +173,45 @@ fn every_summary_scrape_pairs_count_and_sum_of_the_same_observations() {
         (THREADS * PER_THREAD, (THREADS * PER_THREAD) as f64 * 2.0)
     );
 }
+
+/// Scrapes while other threads add and remove series (across many of the render's lock
+/// chunks): a scrape never shows a label set twice, and always shows every series that
+/// lives through it.
+#[test]
+fn scrapes_during_churn_show_each_series_once_and_every_stable_one() {
+    const STABLE: usize = 10_000;
+    let registry = Registry::new();
+    registry.set_series_limit(usize::MAX);
+    let family = registry.counter(Opts::new("c", "h").labels(["k"])).unwrap();
+    (0..STABLE).for_each(|i| family.labels(&[format!("s{i}")]).unwrap().inc());
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        for t in 0..2 {
+            let (family, done) = (&family, &done);
+            s.spawn(move || {
+                let mut i = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    let key = [format!("churn{t}-{}", i % 5_000)];
+                    if i / 5_000 % 2 == 0 {
+                        family.labels(&key).unwrap().inc();
+                    } else {
+                        family.remove(&key).unwrap();
+                    }
+                    i += 1;
+                }
+            });
+        }
+        for _ in 0..20 {
+            let text = registry.render(Format::Text);
+            let mut seen = std::collections::HashSet::new();
+            let mut stable = 0;
+            for line in text.lines().filter(|l| l.starts_with("c_total{")) {
+                let labels = line.split(' ').next().unwrap();
+                assert!(seen.insert(labels.to_owned()), "{labels} twice in one scrape");
+                stable += usize::from(labels.starts_with("c_total{k=\"s"));
+            }
+            assert_eq!(stable, STABLE);
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+}

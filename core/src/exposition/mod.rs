@@ -5,8 +5,9 @@
 //! the counter's `TYPE` name, `# UNIT`, `# EOF`, info metrics, exemplars, quoted UTF-8
 //! names, native buckets) are spelled out below, so the rules of CONTRACT section 3 live
 //! in one file. The text encoder appends to a caller-owned buffer and never allocates per
-//! sample for legacy names. The protobuf encoder builds each family's message and appends
-//! it length-delimited when the family ends.
+//! sample for legacy names. The protobuf encoder writes each family's message straight into
+//! the buffer and puts its length in front when the family ends, so neither format holds
+//! more than the output (plus one series) while rendering.
 
 mod escaping;
 mod number;
@@ -128,7 +129,7 @@ impl<'a> Encoder<'a> {
         let names = Names::of(desc, self.format, self.escaping);
         if self.format == Format::Protobuf {
             let (suffix, kind) = proto_type(desc.kind());
-            let family = ProtoFamily::start(&format!("{}{suffix}", names.metric), desc, kind);
+            let family = ProtoFamily::start(&format!("{}{suffix}", names.metric), desc, kind, self.out);
             return FamilyEncoder {
                 enc: self,
                 desc,
@@ -308,37 +309,40 @@ pub struct FamilyEncoder<'e, 'a> {
     enc: &'e mut Encoder<'a>,
     desc: &'e Descriptor,
     names: Names,
-    /// The protobuf message being built, appended when the family ends.
+    /// The protobuf message being written, whose length goes in front when the family ends.
     proto: Option<ProtoFamily>,
 }
 
-/// A `MetricFamily` message written field by field, so a series costs no allocation:
-/// the header fields, then one `metric` field per series, each built in `metric`.
+/// A `MetricFamily` message written field by field into the output, so a series costs no
+/// allocation and the family is never copied into a buffer of its own: the header fields,
+/// then one `metric` field per series, each built in `metric` (one series' worth).
 struct ProtoFamily {
-    body: Vec<u8>,
+    /// Where the message starts in the output; its length prefix is inserted there.
+    start: usize,
     metric: Vec<u8>,
     metrics: usize,
 }
 
 impl ProtoFamily {
-    fn start(name: &str, desc: &Descriptor, kind: proto::MetricType) -> ProtoFamily {
-        let mut body = Vec::with_capacity(256);
-        put_bytes(1, name.as_bytes(), &mut body);
-        put_bytes(2, desc.help().as_bytes(), &mut body);
-        prost::encoding::int32::encode(3, &(kind as i32), &mut body);
+    fn start(name: &str, desc: &Descriptor, kind: proto::MetricType, out: &mut Vec<u8>) -> ProtoFamily {
+        let start = out.len();
+        put_bytes(1, name.as_bytes(), out);
+        put_bytes(2, desc.help().as_bytes(), out);
+        prost::encoding::int32::encode(3, &(kind as i32), out);
         if let Some(unit) = desc.unit() {
-            put_bytes(5, unit.as_bytes(), &mut body);
+            put_bytes(5, unit.as_bytes(), out);
         }
         ProtoFamily {
-            body,
+            start,
             metric: Vec::with_capacity(128),
             metrics: 0,
         }
     }
 
-    /// Appends one `Metric`: its label pairs, then `value` as field `tag`.
+    /// Appends one `Metric` to `out`: its label pairs, then `value` as field `tag`.
     fn push<'l, M: Message>(
         &mut self,
+        out: &mut Vec<u8>,
         labels: impl Iterator<Item = (&'l str, &'l str)>,
         tag: u32,
         value: &M,
@@ -353,8 +357,23 @@ impl ProtoFamily {
             put_bytes(2, value.as_bytes(), metric);
         }
         prost::encoding::message::encode(tag, value, metric);
-        put_bytes(4, metric, &mut self.body);
+        put_bytes(4, metric, out);
         self.metrics += 1;
+    }
+
+    /// Puts the message's length in front of it (moving the message up by the prefix's few
+    /// bytes), or takes back the header of a family without series, which is not written.
+    fn finish(self, out: &mut Vec<u8>) {
+        if self.metrics == 0 {
+            out.truncate(self.start);
+            return;
+        }
+        let len = out.len() - self.start;
+        let mut prefix = Vec::with_capacity(prost::encoding::encoded_len_varint(len as u64));
+        prost::encoding::encode_varint(len as u64, &mut prefix);
+        out.extend_from_slice(&prefix);
+        out.copy_within(self.start..self.start + len, self.start + prefix.len());
+        out[self.start..self.start + prefix.len()].copy_from_slice(&prefix);
     }
 }
 
@@ -373,11 +392,7 @@ fn field_len(len: usize) -> usize {
 impl Drop for FamilyEncoder<'_, '_> {
     fn drop(&mut self) {
         if let Some(family) = self.proto.take() {
-            if family.metrics > 0 {
-                let out = &mut *self.enc.out;
-                prost::encoding::encode_varint(family.body.len() as u64, out);
-                out.extend_from_slice(&family.body);
-            }
+            family.finish(self.enc.out);
         }
     }
 }
@@ -521,7 +536,7 @@ impl FamilyEncoder<'_, '_> {
         self.proto
             .as_mut()
             .expect("a protobuf family")
-            .push(labels, tag, value);
+            .push(self.enc.out, labels, tag, value);
     }
 
     /// Writes `<family><suffix>{labels} <value>\n`.
@@ -700,11 +715,12 @@ fn write_labels<'l>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'l str, &'l
 
 /// Escapes `\` and newline, and `"` when `quotes` is set: label values in both formats
 /// and HELP in OpenMetrics escape quotes; HELP in text 0.0.4 does not. Most values need no
-/// escaping, so `memchr` finds the next special byte and the rest is copied in bulk.
+/// escaping, so `memchr` finds the next special byte and the rest is copied in bulk; a
+/// short value (most label values) is checked byte by byte instead, which costs a third of
+/// setting up the vector search.
 pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str, quotes: bool) {
-    // A plain scan of a short value costs a fraction of `memchr`'s set-up.
-    let needs_escape = |b: &u8| *b == b'\\' || *b == b'\n' || (quotes && *b == b'"');
-    if text.len() <= 32 && !text.as_bytes().iter().any(needs_escape) {
+    let special = if quotes { ESCAPED | QUOTE } else { ESCAPED };
+    if text.len() <= SHORT_TEXT && !text.bytes().any(|b| SPECIAL[b as usize] & special != 0) {
         out.extend_from_slice(text.as_bytes());
         return;
     }
@@ -728,6 +744,20 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, text: &str, quotes: bool) {
         rest = &rest[i + 1..];
     }
 }
+
+/// Texts up to this long are checked for special bytes without `memchr`.
+const SHORT_TEXT: usize = 32;
+
+/// Per byte: whether it is escaped always (`ESCAPED`) or inside quotes (`QUOTE`).
+static SPECIAL: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'\\' as usize] = ESCAPED;
+    table[b'\n' as usize] = ESCAPED;
+    table[b'"' as usize] = QUOTE;
+    table
+};
+const ESCAPED: u8 = 1;
+const QUOTE: u8 = 2;
 
 #[cfg(test)]
 mod tests {
@@ -758,5 +788,8 @@ mod tests {
     #[test]
     fn label_values_escape_quotes_backslashes_and_newlines() {
         assert_eq!(escaped("a\"b\\c\nd é", true), "a\\\"b\\\\c\\nd é");
+        let long = format!("{}\"", "x".repeat(SHORT_TEXT));
+        assert_eq!(escaped(&long, true), format!("{}\\\"", "x".repeat(SHORT_TEXT)));
+        assert_eq!(escaped("plain", true), "plain");
     }
 }

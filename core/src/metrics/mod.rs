@@ -8,6 +8,7 @@ mod gauge;
 mod histogram;
 mod info;
 mod native;
+mod series_table;
 
 pub use counter::Counter;
 pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
