@@ -269,8 +269,11 @@ impl<M: Metric> Handle<M> {
         if let Some(hit) = cache.map(|c| c.get_item(args)).transpose()?.flatten() {
             return Ok(hit);
         }
-        let child = Bound::new(py, wrap(self.child(args, kwargs)?))?.into_any();
-        if let Some(cache) = cache {
+        let (child, kept) = self.child(args, kwargs)?;
+        let child = Bound::new(py, wrap(child))?.into_any();
+        // A label set the full family refused is never cached: the cache stays within the
+        // series limit and the core counts each later use of it as a refusal too.
+        if let (Some(cache), true) = (cache, kept) {
             cache.set_item(args, &child)?;
         }
         Ok(child)
@@ -320,8 +323,9 @@ impl<M: Metric> Handle<M> {
     }
 
     /// The child for the label values in `args` (positional, in label order) or
-    /// `kwargs` (by name), created at zero if new.
-    fn child(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    /// `kwargs` (by name), created at zero if new, and whether its series is theirs (not
+    /// the overflow series of a full family).
+    fn child(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<(Self, bool)> {
         let name = self.family.descriptor().name();
         if self.is_child {
             return Err(PyValueError::new_err(format!(
@@ -334,14 +338,15 @@ impl<M: Metric> Handle<M> {
             )));
         }
         let values = self.label_values(args, kwargs)?;
-        let series = self.family.labels(&values).or_raise()?;
-        Ok(Self {
+        let (series, kept) = self.family.labels_kept(&values).or_raise()?;
+        let child = Self {
             family: self.family.clone(),
             series: Some(series),
             is_child: true,
             children: None,
             registry: self.registry.clone(),
-        })
+        };
+        Ok((child, kept))
     }
 
     fn label_values(

@@ -8,8 +8,8 @@ use crate::error::{guard, JResult, Thrown};
 use crate::handle::{borrow, free, into_handle};
 use crate::registry::RegistryHandle;
 use crate::strings::{optional_string, string, string_array};
-use gds_metrics::{Counter, Family, Gauge, Histogram, Info, NativeBuckets, Opts, Summary};
-use jni::objects::{JClass, JDoubleArray, JObjectArray, JString};
+use gds_metrics::{Counter, Family, Gauge, Histogram, Info, Metric, NativeBuckets, Opts, Summary};
+use jni::objects::{JBooleanArray, JClass, JDoubleArray, JObjectArray, JString};
 use jni::sys::{jboolean, jdouble, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
 use std::time::Duration;
@@ -91,15 +91,20 @@ impl AnyFamily {
         })
     }
 
-    /// A handle to the series for `values`, created at zero if new.
-    fn series_handle(&self, values: &[String]) -> JResult<jlong> {
-        Ok(match self {
-            AnyFamily::Counter(f) => into_handle(f.labels(values)?),
-            AnyFamily::Gauge(f) => into_handle(f.labels(values)?),
-            AnyFamily::Histogram(f) => into_handle(f.labels(values)?),
-            AnyFamily::Summary(f) => into_handle(f.labels(values)?),
-            AnyFamily::Info(f) => into_handle(f.labels(values)?),
-        })
+    /// A handle to the series for `values`, created at zero if new, and whether the series
+    /// is theirs (`false`: the full family refused them into its overflow series).
+    fn series_handle(&self, values: &[String]) -> JResult<(jlong, bool)> {
+        fn handle<M: Metric>(family: &Family<M>, values: &[String]) -> JResult<(jlong, bool)> {
+            let (series, kept) = family.labels_kept(values)?;
+            Ok((into_handle(series), kept))
+        }
+        match self {
+            AnyFamily::Counter(f) => handle(f, values),
+            AnyFamily::Gauge(f) => handle(f, values),
+            AnyFamily::Histogram(f) => handle(f, values),
+            AnyFamily::Summary(f) => handle(f, values),
+            AnyFamily::Info(f) => handle(f, values),
+        }
     }
 
     fn remove(&self, values: &[String]) -> JResult<bool> {
@@ -279,11 +284,14 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyLabels(
     _: JClass,
     family: jlong,
     values: JObjectArray,
+    kept: JBooleanArray,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let values = string_array(env, &values, "label values")?;
         // SAFETY: the Java caller passes a live family handle.
-        unsafe { borrow::<AnyFamily>(family) }.series_handle(&values)
+        let (handle, own) = unsafe { borrow::<AnyFamily>(family) }.series_handle(&values)?;
+        env.set_boolean_array_region(&kept, 0, &[own.into()])?;
+        Ok(handle)
     })
 }
 

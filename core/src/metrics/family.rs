@@ -181,7 +181,23 @@ impl<M: Metric> Family<M> {
         if let Some(series) = self.shard(hash).read().find(hash, values) {
             return Ok(f(series));
         }
-        Ok(f(&self.insert(hash, values)))
+        Ok(f(&self.insert(hash, values).0))
+    }
+
+    /// The series for `values` and whether it is theirs: `false` when the family was full
+    /// and refused the label set into its overflow series (counting the refusal). A binding
+    /// that caches series by label values caches only its own ones, so the cache stays
+    /// within the series limit and each later use of a refused label set is counted again.
+    pub fn labels_kept<V: AsRef<str>>(&self, values: &[V]) -> Result<(M, bool)> {
+        self.check_label_count(values.len())?;
+        if let Some(series) = &self.inner.solo {
+            return Ok((series.clone(), true));
+        }
+        let hash = hash_values(values);
+        if let Some(series) = self.shard(hash).read().find(hash, values) {
+            return Ok((series.clone(), true));
+        }
+        Ok(self.insert(hash, values))
     }
 
     #[inline]
@@ -204,12 +220,13 @@ impl<M: Metric> Family<M> {
         &self.inner.shards[shard_of(hash)].0
     }
 
+    /// A new label set's series, and whether it is theirs (see [`Family::labels_kept`]).
     #[cold]
-    fn insert<V: AsRef<str>>(&self, hash: u64, values: &[V]) -> M {
+    fn insert<V: AsRef<str>>(&self, hash: u64, values: &[V]) -> (M, bool) {
         if self.is_full() {
-            return self.overflow(values.len());
+            return (self.overflow(values.len()), false);
         }
-        self.insert_values(hash, values)
+        (self.insert_values(hash, values), true)
     }
 
     /// Whether a new label set must go to the overflow series.
@@ -518,6 +535,26 @@ mod tests {
         oldest.replace(3, None);
         oldest.replace(15, None);
         assert_eq!(oldest.get(), None);
+    }
+
+    #[test]
+    fn labels_kept_says_which_label_sets_were_refused() {
+        let desc = Opts::new("c", "h")
+            .labels(["a"])
+            .into_descriptor(MetricType::Counter)
+            .unwrap();
+        let limit = SeriesLimit {
+            max: 1,
+            refusals: Arc::new(LazyCounter::new("refused", "Refusals.", "family", None)),
+        };
+        let f: Family<Counter> = Family::with_store(desc, (), None, Some(limit));
+        assert!(f.labels_kept(&["x"]).unwrap().1);
+        assert!(f.labels_kept(&["x"]).unwrap().1);
+        let (overflow, kept) = f.labels_kept(&["y"]).unwrap();
+        assert!(!kept);
+        overflow.inc();
+        assert_eq!(f.labels(&[OVERFLOW_LABEL_VALUE]).unwrap().get(), 1.0);
+        assert!(f.labels_kept::<&str>(&[]).is_err());
     }
 
     #[test]

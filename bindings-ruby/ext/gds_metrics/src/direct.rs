@@ -20,10 +20,6 @@ const SLOTS: usize = 16;
 pub struct Direct<M: Metric> {
     /// The series of a family without labels.
     solo: Option<M>,
-    /// The family's series limit: a label set refused by a full family (recorded in its
-    /// overflow series, each refusal counted) is never cached, so every refusal is still
-    /// counted by the core.
-    limit: usize,
     /// The Hash of each slot (0 when empty), apart from the series so that GC marking
     /// reads them whatever else holds the table.
     hashes: [Cell<VALUE>; SLOTS],
@@ -36,10 +32,9 @@ fn slot(labels: VALUE) -> usize {
 }
 
 impl<M: Metric> Direct<M> {
-    pub fn new(family: &Family<M>, limit: usize) -> Self {
+    pub fn new(family: &Family<M>) -> Self {
         Self {
             solo: family.get().ok(),
-            limit,
             hashes: std::array::from_fn(|_| Cell::new(0)),
             series: RefCell::new(std::array::from_fn(|_| None)),
         }
@@ -59,20 +54,17 @@ impl<M: Metric> Direct<M> {
         Ref::filter_map(self.series.try_borrow().ok()?, |series| series[index].as_ref()).ok()
     }
 
-    /// The series for `values`, kept for the frozen Hash `labels`; None when the family is
-    /// full (the lookup might be a refusal, which the core must count: the caller asks the
-    /// family itself).
+    /// The series for `values`, kept for the frozen Hash `labels` unless the family refused
+    /// the label set into its overflow series: a refusal is never cached, so the core
+    /// counts every later use of that label set as a refusal too.
     pub fn resolve_and_cache<V: AsRef<str>>(
         &self,
         family: &Family<M>,
         labels: VALUE,
         values: &[V],
     ) -> Option<M> {
-        if family.series_count() >= self.limit {
-            return None;
-        }
-        let series = family.labels(values).ok()?;
-        if let Ok(mut cached) = self.series.try_borrow_mut() {
+        let (series, kept) = family.labels_kept(values).ok()?;
+        if let (true, Ok(mut cached)) = (kept, self.series.try_borrow_mut()) {
             let index = slot(labels);
             cached[index] = Some(series.clone());
             self.hashes[index].set(labels);

@@ -155,9 +155,9 @@ fn pairs(exemplar: &[(String, String)]) -> Vec<(&str, &str)> {
 pub struct CounterFamily(pub Family<Counter>, pub Direct<Counter>);
 
 impl CounterFamily {
-    /// The family object of `family`, whose series limit is `limit`.
-    pub fn new(family: Family<Counter>, limit: usize) -> Self {
-        let direct = Direct::new(&family, limit);
+    /// The family object of `family`.
+    pub fn new(family: Family<Counter>) -> Self {
+        let direct = Direct::new(&family);
         Self(family, direct)
     }
 }
@@ -239,9 +239,9 @@ impl GaugeFamily {
 pub struct HistogramFamily(pub Family<Histogram>, pub Direct<Histogram>);
 
 impl HistogramFamily {
-    /// The family object of `family`, whose series limit is `limit`.
-    pub fn new(family: Family<Histogram>, limit: usize) -> Self {
-        let direct = Direct::new(&family, limit);
+    /// The family object of `family`.
+    pub fn new(family: Family<Histogram>) -> Self {
+        let direct = Direct::new(&family);
         Self(family, direct)
     }
 }
@@ -301,9 +301,9 @@ impl HistogramFamily {
 pub struct SummaryFamily(pub Family<Summary>, pub Direct<Summary>);
 
 impl SummaryFamily {
-    /// The family object of `family`, whose series limit is `limit`.
-    pub fn new(family: Family<Summary>, limit: usize) -> Self {
-        let direct = Direct::new(&family, limit);
+    /// The family object of `family`.
+    pub fn new(family: Family<Summary>) -> Self {
+        let direct = Direct::new(&family);
         Self(family, direct)
     }
 }

@@ -82,12 +82,6 @@ impl NativeRegistry {
         self.0.series_limit()
     }
 
-    /// The limit a family declared with `series_limit` keeps, as the core applies it (for
-    /// the fast entries' cache, which must never hide a refusal).
-    fn limit_of(&self, series_limit: Option<usize>) -> usize {
-        series_limit.unwrap_or_else(|| self.0.series_limit())
-    }
-
     fn counter(
         &self,
         name: String,
@@ -97,9 +91,8 @@ impl NativeRegistry {
         exemplars_across_processes: bool,
     ) -> Result<CounterFamily, Error> {
         let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
-        let limit = self.limit_of(series_limit);
         let family = self.0.counter(opts).map_err(raise)?;
-        Ok(CounterFamily::new(family, limit))
+        Ok(CounterFamily::new(family))
     }
 
     fn gauge(
@@ -131,9 +124,8 @@ impl NativeRegistry {
         exemplars_across_processes: bool,
     ) -> Result<HistogramFamily, Error> {
         let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
-        let limit = self.limit_of(series_limit);
         let family = self.0.histogram(opts, buckets.as_deref()).map_err(raise)?;
-        Ok(HistogramFamily::new(family, limit))
+        Ok(HistogramFamily::new(family))
     }
 
     /// A histogram with native buckets (`schema`, `zero_threshold`, `max_buckets`,
@@ -172,12 +164,11 @@ impl NativeRegistry {
             native = native.reset_after(interval);
         }
         let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
-        let limit = self.limit_of(series_limit);
         let family = self
             .0
             .native_histogram(opts, native, buckets.as_deref())
             .map_err(raise)?;
-        Ok(HistogramFamily::new(family, limit))
+        Ok(HistogramFamily::new(family))
     }
 
     fn summary(
@@ -187,12 +178,11 @@ impl NativeRegistry {
         labels: Vec<String>,
         series_limit: Option<usize>,
     ) -> Result<SummaryFamily, Error> {
-        let limit = self.limit_of(series_limit);
         let family = self
             .0
             .summary(opts(name, help, labels, series_limit))
             .map_err(raise)?;
-        Ok(SummaryFamily::new(family, limit))
+        Ok(SummaryFamily::new(family))
     }
 
     fn unregister(&self, name: String) -> bool {

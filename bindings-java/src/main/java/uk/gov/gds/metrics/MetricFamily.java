@@ -12,9 +12,10 @@ import uk.gov.gds.metrics.internal.Native;
  * What every metric family shares: registration, the series for each set of label values,
  * and closing.
  *
- * <p>Series objects are cached here, keyed by their label values, so {@code labelValues(..)}
- * makes one native call for a new series and none after (a map lookup on a view of the
- * caller's array, no copy); callers on hot paths keep the returned series to skip even that.
+ * <p>Series objects are cached here, keyed by their label values (except label sets a full
+ * family refuses), so {@code labelValues(..)} makes one native call for a new series and
+ * none after (a map lookup on a view of the caller's array, no copy); callers on hot paths
+ * keep the returned series to skip even that.
  * A series object keeps its native handle, and so the core's cells it updates, alive for
  * as long as it is reachable, also after {@code remove} or {@code clear}.
  *
@@ -47,7 +48,7 @@ public abstract class MetricFamily<S> implements AutoCloseable {
                 builder.seriesLimit == null ? 0 : builder.seriesLimit, nativeSettings);
         registry.keepAlive();
         Handles.freeFamilyWith(this, family);
-        this.solo = builder.labelNames.length == 0 ? newSeries(nativeSeries(new String[0])) : null;
+        this.solo = builder.labelNames.length == 0 ? newSeries(nativeSeries(new String[0], new boolean[1])) : null;
     }
 
     /** Wraps a new series handle; the series object owns it. */
@@ -72,7 +73,15 @@ public abstract class MetricFamily<S> implements AutoCloseable {
             }
         }
         List<String> key = key(values);
-        return series.computeIfAbsent(key, k -> newSeries(nativeSeries(k.toArray(new String[0]))));
+        boolean[] kept = new boolean[1];
+        S created = newSeries(nativeSeries(key.toArray(new String[0]), kept));
+        if (!kept[0]) {
+            // Refused by the full family: never cached, so the cache stays within the series
+            // limit and the core counts each later use of these values as a refusal too.
+            return created;
+        }
+        S raced = series.putIfAbsent(key, created);
+        return raced != null ? raced : created;
     }
 
     /** Stops exposing the series for these label values; returns whether it existed. */
@@ -132,7 +141,7 @@ public abstract class MetricFamily<S> implements AutoCloseable {
     private S soloFailure() {
         checkOpen();
         // A labelled family: let the core say which labels are missing.
-        return newSeries(nativeSeries(new String[0]));
+        return newSeries(nativeSeries(new String[0], new boolean[1]));
     }
 
     final void checkOpen() {
@@ -146,9 +155,9 @@ public abstract class MetricFamily<S> implements AutoCloseable {
         return family;
     }
 
-    private long nativeSeries(String[] values) {
+    private long nativeSeries(String[] values, boolean[] kept) {
         try {
-            return Native.familyLabels(family, values);
+            return Native.familyLabels(family, values, kept);
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -48,7 +48,9 @@ public final class Native {
             boolean hasSeriesLimit, long seriesLimit, double[] nativeSettings);
     public static native void familyFree(long family);
     public static native boolean familyUnregister(long registry, long family);
-    public static native long familyLabels(long family, String[] values);
+    /** The series handle for {@code values}; {@code kept[0]} is set to whether the series is
+     * theirs (false: the full family refused them into its overflow series). */
+    public static native long familyLabels(long family, String[] values, boolean[] kept);
     public static native boolean familyRemove(long family, String[] values);
     public static native void familyClear(long family);
     public static native void seriesFree(int kind, long series);
