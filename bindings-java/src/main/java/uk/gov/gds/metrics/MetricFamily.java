@@ -75,9 +75,10 @@ public abstract class MetricFamily<S> implements AutoCloseable {
         List<String> key = key(values);
         boolean[] kept = new boolean[1];
         S created = newSeries(nativeSeries(key.toArray(new String[0]), kept));
-        if (!kept[0]) {
+        if (!kept[0] || created == null) {
             // Refused by the full family: never cached, so the cache stays within the series
             // limit and the core counts each later use of these values as a refusal too.
+            // (A family whose series have no object of their own, as an info's, caches none.)
             return created;
         }
         S raced = series.putIfAbsent(key, created);
