@@ -10,6 +10,7 @@ from werkzeug.test import Client
 from gds_metrics import Registry
 from gds_metrics.metrics import Counter, Histogram, NativeBuckets
 from gds_metrics.wsgi import GDSMetricsMiddleware
+from protobuf_wire import varint
 
 PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
 OPENMETRICS = "application/openmetrics-text;version=1.0.0"
@@ -38,22 +39,11 @@ def scrape(registry, accept):
     return response
 
 
-def read_varint(data, at):
-    value, shift = 0, 0
-    while True:
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
-        at += 1
-        if byte < 0x80:
-            return value, at
-        shift += 7
-
-
 def delimited_messages(body):
     """The lengths of the length-prefixed messages in `body`; fails on a torn one."""
     lengths, at = [], 0
     while at < len(body):
-        length, at = read_varint(body, at)
+        length, at = varint(body, at)
         at += length
         lengths.append(length)
     assert at == len(body), "the last message runs past the body"
