@@ -3,8 +3,10 @@
 
 Installs what is missing, builds, starts the tenant apps, the router, the forward proxy
 and four Prometheus servers (two replicas of Debian's 2.42, and two 3.16: one scraping
-protobuf with native histograms, one OpenMetrics with UTF-8 names), writes the target files with `gds-metrics-targets`, sends traffic, waits
-until every target is up on every server, then prints what Prometheus sees. `--check` runs the same path, verifies it and exits (0 when everything was up).
+protobuf with native histograms, one OpenMetrics with UTF-8 names), writes the target
+files with `gds-metrics-targets`, sends traffic, waits until every target is up on every
+server, then prints what Prometheus sees. `--check` runs the same path, verifies it and
+exits (0 when everything was up).
 Everything started is stopped on the way out, also after a failure.
 """
 

@@ -542,8 +542,9 @@ class Demo:
     def urls(self) -> list[tuple[str, str]]:
         # Debian's Prometheus 2.42 serves its pages under /classic/ (no React UI).
         out = [(f"Prometheus {r}", f"{self.prometheus[r].url}/classic/targets") for r in REPLICAS]
-        for replica, _, query in self.PROMETHEUS3_QUERIES[1:]:
+        for replica in (PROMETHEUS3, PROMETHEUS3_OPENMETRICS):
             url = self.prometheus[replica].url
+            query = next(query for server, _, query in self.PROMETHEUS3_QUERIES if server == replica)
             out.append((f"Prometheus {replica}", f"{url}/targets"))
             out.append((f"Prometheus {replica} query", f"{url}/query?g0.expr=" + urllib.parse.quote(query, safe="")))
         graph = f"{self.prometheus[REPLICAS[0]].url}/classic/graph?g0.tab=0&g0.expr=" + urllib.parse.quote(

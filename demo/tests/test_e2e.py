@@ -52,12 +52,11 @@ REQUEST_FAMILIES = {
     "http_server_request_duration_seconds_sum": {"method", "host", "path", "code"},
 }
 EXCEPTION_FAMILY = {"http_server_exceptions_total": {"error"}}
-#: The examples with the jobs route (demo/jobs.py), and those whose workers share exemplars
+#: The examples with the jobs route (demo/jobs.py), each recording exemplars, and those
+#: running several worker processes, whose metrics share exemplars across them
 #: (`exemplars_across_processes`).
 JOB_KINDS = ("flask", "sinatra", "dropwizard")
 MULTI_PROCESS_KINDS = ("flask", "sinatra")
-EXEMPLAR_KINDS = ("flask", "sinatra", "dropwizard")
-EXEMPLARS_ACROSS_PROCESSES_KINDS = ("flask", "sinatra")
 TARGET_LABELS = {"job", "instance", "org", "space"}
 
 
@@ -365,7 +364,7 @@ def wait_for_exemplars(demo: Demo, replica: str, selector: str, traces: list[Tra
     return found
 
 
-@pytest.mark.parametrize("kind", EXEMPLAR_KINDS)
+@pytest.mark.parametrize("kind", JOB_KINDS)
 def test_prometheus_3_stores_the_exemplars_every_example_recorded(demo, kind):
     """The trace sent in `traceparent` is the exemplar of the histogram (with the job's
     time as value) and of the UTF-8 counter (1), with its span id. Every worker runs a job
@@ -382,7 +381,7 @@ def test_prometheus_3_stores_the_exemplars_every_example_recorded(demo, kind):
         assert any(math.isclose(float(exemplar["value"]), v, rel_tol=1e-9) for v in values), (exemplar, values)
 
 
-@pytest.mark.parametrize("kind", EXEMPLARS_ACROSS_PROCESSES_KINDS)
+@pytest.mark.parametrize("kind", MULTI_PROCESS_KINDS)
 def test_one_scrape_holds_the_exemplars_of_every_worker(demo, kind):
     """With `exemplars_across_processes`, the worker answering a scrape shows the exemplars
     the other workers recorded: one trace per worker's job, all in one scrape, and all
