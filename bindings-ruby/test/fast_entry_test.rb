@@ -155,4 +155,44 @@ class FastEntryTest < Minitest::Test
 
     assert_equal({ "0.1" => 1, "+Inf" => 2, "sum" => 1.05 }, histogram.get(labels: route))
   end
+
+  # Every bad amount given with a cached frozen Hash (or to a family without labels, whose
+  # series the entry holds) must fall back and raise exactly what the Ruby path raises for a
+  # fresh Hash, and count nothing.
+  def test_a_cached_series_rejects_each_bad_amount_with_the_ruby_paths_error
+    frozen = { queue: "a", kind: "x" }.freeze
+    counter.increment(labels: frozen)
+    solo = registry.counter(:fast_solo, docstring: "Solo.")
+    solo.increment
+    [-1, -0.5, Float::NAN, Float::INFINITY, "2", nil.to_a, 2**70 * -1].each do |by|
+      expected = raised { counter.increment(labels: { queue: "a", kind: "x" }, by: by) }
+
+      assert_equal expected, raised { counter.increment(labels: frozen, by: by) }, "by: #{by.inspect}"
+      assert_equal expected, raised { solo.increment(by: by) }, "solo, by: #{by.inspect}"
+    end
+
+    assert_equal ['fast_jobs_total{queue="a",kind="x"} 1.0'], samples("fast_jobs_total")
+    assert_equal ["fast_solo_total 1.0"], samples("fast_solo_total")
+  end
+
+  def test_a_cached_series_rejects_each_bad_observation_with_the_ruby_paths_error
+    histogram = registry.histogram(:fast_bad_seconds, docstring: "Latency.", labels: [:route], buckets: [0.1])
+    route = { route: "/a" }.freeze
+    histogram.observe(0.05, labels: route)
+    ["1", nil, [], Object.new].each do |value|
+      expected = raised { histogram.observe(value, labels: { route: "/a" }) }
+
+      assert_equal expected, raised { histogram.observe(value, labels: route) }, "value: #{value.inspect}"
+    end
+
+    assert_equal({ "0.1" => 1, "+Inf" => 1, "sum" => 0.05 }, histogram.get(labels: route))
+  end
+
+  # The class and message of what `block` raises; fails if it raises nothing.
+  def raised
+    yield
+    flunk "nothing raised"
+  rescue StandardError => e
+    [e.class, e.message.sub(/#<Object:0x\h+>/, "#<Object>")]
+  end
 end

@@ -2,6 +2,7 @@
 
 require "test_helper"
 require "rack/test"
+require "protobuf_wire"
 
 # Native histograms and exemplars declared from Ruby, served by the middleware in protobuf
 # and OpenMetrics.
@@ -27,28 +28,6 @@ class NativeHistogramTest < Minitest::Test
     last_response
   end
 
-  # The lengths of the varint-length-prefixed messages of `body`; fails on a torn one.
-  def delimited_messages(body)
-    bytes = body.bytes
-    at = 0
-    lengths = []
-    while at < bytes.size
-      length = 0
-      shift = 0
-      loop do
-        byte = bytes[at]
-        at += 1
-        length |= (byte & 0x7f) << shift
-        shift += 7
-        break if byte < 0x80
-      end
-      at += length
-      lengths << length
-    end
-    assert_equal bytes.size, at, "the last message runs past the body"
-    lengths
-  end
-
   def exemplar_pattern(value)
     /# \{trace_id="4bf92f3577b34da6",span_id="00f067aa0ba902b7"\} #{Regexp.escape(value)} \d+(\.\d+)?$/
   end
@@ -58,7 +37,7 @@ class NativeHistogramTest < Minitest::Test
     response = scrape(PROTOBUF)
 
     assert_match %r{\Aapplication/vnd\.google\.protobuf;.*encoding=delimited}, response.headers["content-type"]
-    refute_empty delimited_messages(response.body)
+    refute_empty ProtobufWire.delimited(response.body)
     assert_includes response.body.b, "job_duration_seconds".b
   end
 

@@ -60,12 +60,15 @@ module ProtobufWire
     out
   end
 
+  # The messages (byte arrays) of a varint-length-prefixed body; raises on a torn one.
   def delimited(body)
     bytes = body.bytes
     at = 0
     messages = []
     while at < bytes.size
       length, at = varint(bytes, at)
+      raise ArgumentError, "the last message runs past the body" if at + length > bytes.size
+
       messages << bytes[at, length]
       at += length
     end

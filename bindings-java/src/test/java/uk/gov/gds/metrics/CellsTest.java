@@ -106,9 +106,13 @@ class CellsTest {
 
     @Test
     void nanGoesWhereTheCorePutsIt() {
-        Histogram h = Histogram.builder().name("h").help("h").classicUpperBounds(1).register(registry);
-        h.observe(Double.NaN);
-        assertEquals(1, h.getCount());
+        Histogram h = Histogram.builder().name("h").help("h").labelNames("path").classicUpperBounds(1)
+                .register(registry);
+        DistributionDataPoint inJava = h.labelValues("java");
+        inJava.observe(Double.NaN);
+        h.labelValues("core").observeInCore(Double.NaN);
+        assertArrayEquals(buckets(h, "core"), buckets(h, "java"));
+        assertEquals(1, inJava.getCount());
     }
 
     /** The cumulative counts of the series {@code path} as the core renders them. */

@@ -58,14 +58,14 @@ class MetricVectorsTest {
             boolean last = i == definitions.size() - 1 && calls.isEmpty();
             JsonNode definition = definitions.get(i);
             if (last) {
-                thrown = thrownBy(() -> define(registry, definition));
+                thrown = Vectors.thrownBy(() -> define(registry, definition));
             } else {
                 family = define(registry, definition);
             }
         }
         for (JsonNode call : calls) {
             MetricFamily<?> target = family;
-            thrown = thrownBy(() -> call(target, call));
+            thrown = Vectors.thrownBy(() -> call(target, call));
         }
         if (expected == null) {
             assertNull(thrown, "no error expected");
@@ -89,7 +89,7 @@ class MetricVectorsTest {
             case "histogram" -> {
                 Histogram.Builder builder = Histogram.builder().name(name).labelNames(labels);
                 if (d.has("buckets")) {
-                    builder.buckets(doubles(d.get("buckets")));
+                    builder.buckets(Vectors.doubles(d.get("buckets")));
                 }
                 yield builder.register(registry);
             }
@@ -133,27 +133,10 @@ class MetricVectorsTest {
         }
     }
 
-    private static Throwable thrownBy(Runnable action) {
-        try {
-            action.run();
-            return null;
-        } catch (RuntimeException e) {
-            return e;
-        }
-    }
-
     private static List<JsonNode> list(JsonNode array) {
         List<JsonNode> out = new java.util.ArrayList<>();
         if (array != null) {
             array.forEach(out::add);
-        }
-        return out;
-    }
-
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
         }
         return out;
     }

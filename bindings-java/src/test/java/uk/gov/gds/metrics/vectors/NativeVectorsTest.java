@@ -42,7 +42,7 @@ class NativeVectorsTest {
         Object declared = declare(registry, metric);
         Throwable thrown = null;
         for (JsonNode call : vector.get("calls")) {
-            thrown = thrownBy(() -> record(declared, call));
+            thrown = Vectors.thrownBy(() -> record(declared, call));
         }
         JsonNode expect = vector.get("expect");
         String error = Vectors.textOrNull(expect.get("error"));
@@ -65,7 +65,7 @@ class NativeVectorsTest {
         }
         Histogram.Builder builder = Histogram.builder().name(name).help("A metric from a vector.");
         if (metric.has("buckets")) {
-            builder.classicUpperBounds(doubles(metric.get("buckets")));
+            builder.classicUpperBounds(Vectors.doubles(metric.get("buckets")));
         }
         JsonNode nativeSettings = metric.get("native");
         if (nativeSettings != null) {
@@ -150,22 +150,5 @@ class NativeVectorsTest {
                     "no exemplar line " + prefix + "<timestamp> in\n" + text);
         }
         assertEquals(expect.get("exemplar_lines").asLong(), lines.stream().filter(l -> l.contains(" # {")).count(), text);
-    }
-
-    private static Throwable thrownBy(Runnable action) {
-        try {
-            action.run();
-            return null;
-        } catch (RuntimeException e) {
-            return e;
-        }
-    }
-
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
     }
 }

@@ -80,4 +80,23 @@ final class Vectors {
             default -> throw new IllegalArgumentException("not an amount: " + node);
         };
     }
+
+    /** The exception {@code action} throws, or null when it throws none. */
+    static Throwable thrownBy(Runnable action) {
+        try {
+            action.run();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** A JSON array of numbers. */
+    static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
+    }
 }
