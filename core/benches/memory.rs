@@ -110,7 +110,7 @@ fn render_peaks(series: usize) -> String {
     let labels = label_values(series);
     let mut cases = Vec::new();
     {
-        let registry = ours(&labels);
+        let registry = common::ours_requests(&labels);
         for (name, format) in [
             ("gds-metrics text", gds_metrics::Format::Text),
             ("gds-metrics protobuf", gds_metrics::Format::Protobuf),
@@ -158,19 +158,6 @@ struct MeasuredMetrics {
     requests: measured::CounterVec<MeasuredLabelSet>,
 }
 
-fn ours(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
-    let registry = gds_metrics::Registry::new();
-    // Every series is measured: the default limit would fold most into one.
-    registry.set_series_limit(usize::MAX);
-    let family = registry
-        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
-        .unwrap();
-    labels
-        .iter()
-        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
-    registry
-}
-
 fn prometheus_client_registry(
     labels: &[(&'static str, &'static str)],
 ) -> prometheus_client::registry::Registry {
@@ -187,7 +174,7 @@ fn prometheus_client_registry(
 fn per_series_costs() -> [(&'static str, f64); 6] {
     let labels = label_values(SERIES);
     [
-        ("gds-metrics", per_series(|| ours(&labels))),
+        ("gds-metrics", per_series(|| common::ours_requests(&labels))),
         (
             "prometheus-client",
             per_series(|| {

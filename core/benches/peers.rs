@@ -327,24 +327,6 @@ fn histogram_observe(c: &mut Criterion) {
 // The counter family `requests{method, path}` with one series per label pair, in our
 // registry and in prometheus-client's, for the render and protobuf cases.
 
-fn ours_requests(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
-    let registry = gds_metrics::Registry::new();
-    // Every series is measured: the default limit (2,000) would fold the rest into one.
-    registry.set_series_limit(usize::MAX);
-    let family = registry
-        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
-        .unwrap();
-    labels
-        .iter()
-        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
-    assert_eq!(
-        family.series_count(),
-        labels.len(),
-        "every label pair is a series of its own"
-    );
-    registry
-}
-
 fn prometheus_client_requests(
     labels: &[(&'static str, &'static str)],
 ) -> prometheus_client::registry::Registry {
@@ -376,7 +358,7 @@ fn render(c: &mut Criterion, series: usize, slow_peers: bool) {
     // Each library's series are dropped before the next builds its own: at 1,000,000
     // series they take hundreds of megabytes each.
     {
-        let ours = ours_requests(&labels);
+        let ours = common::ours_requests(&labels);
         let mut buf = Vec::new();
         group.bench_function(OURS, |b| {
             b.iter(|| {
@@ -533,7 +515,7 @@ fn protobuf(c: &mut Criterion, series: usize) {
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(3));
 
-    let ours = ours_requests(&labels);
+    let ours = common::ours_requests(&labels);
     let mut buf = Vec::new();
     group.bench_function(OURS, |b| {
         b.iter(|| {

@@ -1,5 +1,5 @@
-//! Label types shared by the benches: each peer library's own way of carrying the two
-//! string labels (`method`, `path`) that every labelled case uses.
+//! What the benches share: each peer library's own way of carrying the two string labels
+//! (`method`, `path`) that every labelled case uses, and our registry holding them.
 
 #![allow(dead_code)]
 
@@ -39,4 +39,24 @@ pub fn measured_label_set() -> MeasuredLabelSet {
         method: paracord::ParaCord::default(),
         path: paracord::ParaCord::default(),
     }
+}
+
+/// Our registry with the counter family `requests{method, path}`, one series per label
+/// pair, each incremented once.
+pub fn ours_requests(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
+    let registry = gds_metrics::Registry::new();
+    // Every series is measured: the default limit (2,000) would fold the rest into one.
+    registry.set_series_limit(usize::MAX);
+    let family = registry
+        .counter(gds_metrics::Opts::new("requests", "Requests.").labels(["method", "path"]))
+        .unwrap();
+    labels
+        .iter()
+        .for_each(|(m, p)| family.with(&[*m, *p], |c| c.inc()).unwrap());
+    assert_eq!(
+        family.series_count(),
+        labels.len(),
+        "every label pair is a series of its own"
+    );
+    registry
 }
