@@ -8,6 +8,12 @@ use std::fs;
 use std::time::Duration;
 
 const ITERATIONS: usize = 120;
+/// On a loaded machine a forked writer may not be scheduled within the first delays; the
+/// test goes on, with longer delays, until the large version has been written once.
+const MAX_ITERATIONS: usize = 600;
+/// The first delays are short so that most kills land mid-write.
+const FIRST_MAX_DELAY_MICROS: u64 = 5_000;
+const LAST_MAX_DELAY_MICROS: u64 = 1_000_000;
 const GUID: &str = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
 
 fn target_file(instances: u32) -> String {
@@ -76,8 +82,10 @@ fn writer_killed_at_random_points_never_leaves_a_partial_file() {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut seen = [0usize; 2];
-    for iteration in 0..ITERATIONS {
-        kill_writer_after(&store, &versions, Duration::from_micros(rng.u64(0..5_000)));
+    let mut max_delay = FIRST_MAX_DELAY_MICROS;
+    let mut iteration = 0;
+    while iteration < ITERATIONS || (seen[1] == 0 && iteration < MAX_ITERATIONS) {
+        kill_writer_after(&store, &versions, Duration::from_micros(rng.u64(0..max_delay)));
 
         let bytes = fs::read_to_string(&file).unwrap();
         let version = versions.iter().position(|v| *v == bytes).unwrap_or_else(|| {
@@ -98,6 +106,10 @@ fn writer_killed_at_random_points_never_leaves_a_partial_file() {
             "seed {seed}: only the target file matches *.json"
         );
         read_target_file(&file).unwrap();
+        if seen[1] == 0 {
+            max_delay = (max_delay * 2).min(LAST_MAX_DELAY_MICROS);
+        }
+        iteration += 1;
     }
 
     let leftovers = fs::read_dir(store.folder_path(Folder::Active)).unwrap().count() - 1;
