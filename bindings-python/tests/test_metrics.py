@@ -99,7 +99,7 @@ def test_legacy_names_when_asked_for_refuse_what_0_2_4_refused(registry):
     registry.use_legacy_names()
     with pytest.raises(ValueError, match=r"invalid metric name `bad name`: .*legacy names were asked for"):
         Counter("bad name", "Jobs.", registry=registry)
-    with pytest.raises(ValueError, match=r"invalid label name `a:b`: .*legacy names were asked for"):
+    with pytest.raises(ValueError, match=r"invalid label name `a:b` for metric `jobs`: .*legacy names were asked for"):
         Counter("jobs", "Jobs.", ["a:b"], registry=registry)
     Counter("jobs", "Jobs.", ["queue"], registry=registry).labels("q").inc()
 

@@ -161,7 +161,7 @@ class MistakesTest < Minitest::Test
     error = assert_raises(ArgumentError) { legacy.counter(:"bad name", docstring: "Bad.") }
     assert_match(/invalid metric name `bad name`: .*legacy names were asked for/, error.message)
     error = assert_raises(ArgumentError) { legacy.counter(:jobs, docstring: "Jobs.", labels: [:"a:b"]) }
-    assert_match(/invalid label name `a:b`: .*legacy names were asked for/, error.message)
+    assert_match(/invalid label name `a:b` for metric `jobs`: .*legacy names were asked for/, error.message)
   end
 
   def test_a_bad_name_in_the_old_style_is_raised_at_declaration_too

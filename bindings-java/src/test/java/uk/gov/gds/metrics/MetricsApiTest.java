@@ -107,7 +107,7 @@ class MetricsApiTest {
                 && e.getMessage().contains("legacy names were asked for"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> Counter.builder().name("jobs").help("h").labelNames("a:b").register(legacy));
-        assertEquals(true, e.getMessage().startsWith("invalid label name `a:b`: "), e.getMessage());
+        assertEquals(true, e.getMessage().startsWith("invalid label name `a:b` for metric `jobs`: "), e.getMessage());
     }
 
     @Test
