@@ -4,7 +4,9 @@
 use crate::error::{argument_error, internal_error, raise};
 use crate::gvl::without_gvl;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
-use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, NameValidation, NativeBuckets, Opts, Registry};
+use gds_metrics::{
+    Descriptor, Format, GaugeMode, MetricType, MultiProcess, NameValidation, NativeBuckets, Opts, Registry,
+};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::path::Path;
 use std::str::FromStr;
