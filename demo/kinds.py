@@ -74,9 +74,11 @@ class FlaskKind(Kind):
 
 class FlaskPeerKind(FlaskKind):
     """The same Flask app on the library this project replaces, `gds-metrics` 0.2.4 from
-    PyPI (prometheus_client's multi-process mode), for the load benchmark's comparison."""
+    PyPI (prometheus_client's multi-process mode), for the load benchmark's comparison:
+    `demo/flask-peer`, the example's routes and custom series on 0.2.4's API."""
 
-    requires = FlaskKind.example / "app.py"
+    example = ROOT / "demo" / "flask-peer"
+    requires = example / "app.py"
     PEER = "gds-metrics==0.2.4"
     # The load benchmark sends it only the shared routes: 0.2.4 knows no native histograms.
     has_jobs = False

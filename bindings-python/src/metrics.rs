@@ -15,7 +15,7 @@ use crate::error::OrRaise;
 use crate::fast_path;
 use crate::gil::without_gil;
 use crate::multiprocess::new_registry;
-use gds_metrics::{Config, Family, Format, GaugeMode, Metric, NativeBuckets, Opts};
+use gds_metrics::{Config, Family, Format, GaugeMode, Metric, NameValidation, NativeBuckets, Opts};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -72,6 +72,14 @@ impl PyRegistry {
     #[setter]
     fn set_series_limit(&self, limit: usize) {
         self.inner.set_series_limit(limit);
+    }
+
+    /// From now on, metrics declared on this registry accept only the legacy names
+    /// (`[a-zA-Z_:][a-zA-Z0-9_:]*`, label names without `:`), as gds-metrics 0.2.4 and
+    /// `prometheus_client` before 0.21 did: any other name is a `ValueError`. The default
+    /// is any UTF-8 name, as in Prometheus 3.
+    fn use_legacy_names(&self) {
+        self.inner.set_name_validation(NameValidation::Legacy);
     }
 
     /// Registers `collect`, called at every scrape to return families as tuples (see

@@ -13,7 +13,6 @@ from flask.signals import got_request_exception, request_finished
 
 from gds_metrics import GDSMetrics, Registry
 
-from conftest import SentClient
 from servers import Gunicorn, raw_request, settled
 
 # The README of gds-metrics 0.2.4, plus the two ways its apps defined their own metrics.
@@ -91,7 +90,6 @@ def test_apps_that_connected_the_old_hooks_themselves_still_record_and_serve():
     metrics_blueprint.add_url_rule(gds_metrics.metrics_path, "metrics", gds_metrics.metrics_endpoint)
 
     app = Flask(__name__)
-    app.test_client_class = SentClient
     app.register_blueprint(metrics_blueprint)
     gds_metrics.init_app(app)
 
@@ -132,7 +130,6 @@ def test_prometheus_client_metrics_join_our_scrape_and_a_failing_collector_is_le
     prometheus_client.REGISTRY.register(broken)
     try:
         app = Flask(__name__)
-        app.test_client_class = SentClient
         GDSMetrics().init_app(app)
         response = app.test_client().get("/metrics")
     finally:
@@ -156,7 +153,6 @@ def test_a_family_defined_in_both_libraries_is_served_once_with_a_warning():
     theirs.inc(5)
     try:
         app = Flask(__name__)
-        app.test_client_class = SentClient
         GDSMetrics().init_app(app)
         with pytest.warns(RuntimeWarning, match="twice_defined"):
             text = app.test_client().get("/metrics").get_data(as_text=True)

@@ -7,7 +7,6 @@ from flask import Flask, abort
 
 from gds_metrics import GDSMetrics, Registry
 
-from conftest import SentClient
 
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -22,7 +21,6 @@ def clean_environment(monkeypatch):
 
 def make_app(**settings):
     app = Flask(__name__)
-    app.test_client_class = SentClient
 
     @app.route("/")
     def index():
@@ -243,7 +241,6 @@ def test_app_factories_each_get_their_own_settings_and_share_the_request_metrics
         monkeypatch.setenv("VCAP_APPLICATION", f'{{"application_id": "{guid}"}}')
         monkeypatch.setenv("METRICS_BASIC_AUTH", auth)
         app = Flask(f"app-{len(apps)}")
-        app.test_client_class = SentClient
         GDSMetrics(registry=registry).init_app(app)
         apps.append(app)
     monkeypatch.delenv("VCAP_APPLICATION")

@@ -92,6 +92,16 @@ def test_bad_metric_name_is_a_value_error(registry):
 
 def test_a_utf8_metric_name_is_valid(registry):
     Counter("jobs.done", "Jobs.", registry=registry).inc()
+    Counter("bad name", "Refused by gds-metrics 0.2.4.", registry=registry).inc()
+
+
+def test_legacy_names_when_asked_for_refuse_what_0_2_4_refused(registry):
+    registry.use_legacy_names()
+    with pytest.raises(ValueError, match=r"invalid metric name `bad name`: .*legacy names were asked for"):
+        Counter("bad name", "Jobs.", registry=registry)
+    with pytest.raises(ValueError, match=r"invalid label name `a:b` for metric `jobs`: .*legacy names were asked for"):
+        Counter("jobs", "Jobs.", ["a:b"], registry=registry)
+    Counter("jobs", "Jobs.", ["queue"], registry=registry).labels("q").inc()
 
 
 def test_bad_label_name_is_a_value_error(registry):

@@ -1,14 +1,18 @@
 """The shared conformance vectors (core/tests/vectors/*.json) through the public Python API:
-the endpoint through the Flask extension and the WSGI middleware, in process (with the
-environ a real server builds, `RAW_URI` included) and under a real gunicorn with the
-request target sent byte for byte; request facts through the native record call; metric
-errors and series limits through `gds_metrics.metrics`; native histograms and exemplars
-through `gds_metrics.metrics`, the native buckets read back from the protobuf scrape."""
+the endpoint through the Flask extension and the WSGI middleware in process (with the
+environ a real server builds, `RAW_URI` included), and through every integration under a
+real server (Flask, WSGI and Django under gunicorn; the ASGI middleware and Django under
+uvicorn) with the request target sent byte for byte, never decoded; request facts through
+the native record call; metric errors and series limits through `gds_metrics.metrics`;
+native histograms and exemplars through `gds_metrics.metrics`, the native buckets read
+back from the protobuf scrape."""
 
 import gzip
 import json
 import math
 import re
+import shutil
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -22,9 +26,10 @@ from gds_metrics.wsgi import GDSMetricsMiddleware
 
 from conftest import vectors
 from protobuf_wire import native_histogram
-from servers import Gunicorn, raw_request
+from servers import Gunicorn, Uvicorn, raw_request
 
 APP_BODY = b"app"
+DJANGO_SITE = Path(__file__).parent / "django_site"
 
 # The exception each error kind raises (bindings-python/src/error.rs).
 EXCEPTION_OF_KIND = {
@@ -108,12 +113,13 @@ def test_endpoint_in_process(make_app, case):
     check_answer(case["expect"], int(status.split()[0]), lower, b"".join(body))
 
 
-GUNICORN_APP = '''\
+VECTOR_APPS = '''\
 import json
 import os
 
 from flask import Flask
 from gds_metrics import GDSMetrics
+from gds_metrics.asgi import GDSMetricsMiddleware as ASGIMiddleware
 from gds_metrics.wsgi import GDSMetricsMiddleware
 
 SETTINGS = json.loads(os.environ["VECTOR_SETTINGS"])
@@ -130,21 +136,51 @@ flask_app = Flask(__name__)
 flask_app.url_map.merge_slashes = False
 flask_app.register_error_handler(404, lambda error: (b"app", 200))
 GDSMetrics(**SETTINGS).init_app(flask_app)
+
+
+async def plain_asgi(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"app"})
+
+
+asgi = ASGIMiddleware(plain_asgi, **SETTINGS)
 '''
+
+# Each integration a server runs, with the server: every one is sent each request target
+# byte for byte, and must tell the exact metrics path from any decoded or normalised one.
+SERVED_INTEGRATIONS = {
+    "flask under gunicorn": ("gunicorn", "application:flask_app"),
+    "wsgi under gunicorn": ("gunicorn", "application:wsgi"),
+    "django under gunicorn": ("gunicorn", "django_site.wsgi:application"),
+    "asgi under uvicorn": ("uvicorn", "application:asgi"),
+    "django under uvicorn": ("uvicorn", "django_site.asgi:application"),
+}
 
 
 @pytest.fixture(scope="module")
-def gunicorn_for(tmp_path_factory):
-    """One gunicorn (one worker) per app kind and settings, shared by the cases."""
+def server_for(tmp_path_factory):
+    """One server (one worker) per integration and settings, shared by the cases."""
     running = {}
 
-    def server(app, settings):
-        key = (app, json.dumps(settings, sort_keys=True))
+    def server(integration, settings):
+        key = (integration, json.dumps(settings, sort_keys=True))
         if key not in running:
+            kind, app = SERVED_INTEGRATIONS[integration]
             workdir = tmp_path_factory.mktemp("vectors")
-            (workdir / "application.py").write_text(GUNICORN_APP)
-            (workdir / "gunicorn_config.py").write_text("from gds_metrics.gunicorn import child_exit\n")
-            running[key] = Gunicorn(workdir, workers=1, app=f"application:{app}", env={"VECTOR_SETTINGS": key[1]})
+            (workdir / "application.py").write_text(VECTOR_APPS)
+            shutil.copytree(DJANGO_SITE, workdir / "django_site")
+            env = {"VECTOR_SETTINGS": key[1], "DJANGO_SETTINGS_MODULE": "django_site.vector_settings"}
+            if kind == "gunicorn":
+                (workdir / "gunicorn_config.py").write_text("from gds_metrics.gunicorn import child_exit\n")
+                running[key] = Gunicorn(workdir, workers=1, app=app, env=env)
+            else:
+                # Django's ASGI handler refuses the lifespan protocol: `auto` lets it.
+                running[key] = Uvicorn(workdir, app=app, env=env, extra_args=("--lifespan", "auto"))
         return running[key]
 
     yield server
@@ -152,10 +188,10 @@ def gunicorn_for(tmp_path_factory):
         started.stop()
 
 
-@pytest.mark.parametrize("app", ["flask_app", "wsgi"])
+@pytest.mark.parametrize("integration", list(SERVED_INTEGRATIONS))
 @pytest.mark.parametrize("case", vectors("endpoint"))
-def test_endpoint_under_gunicorn(gunicorn_for, app, case):
-    server = gunicorn_for(app, case["settings"])
+def test_endpoint_under_a_real_server(server_for, integration, case):
+    server = server_for(integration, case["settings"])
     request = case["request"]
     status, headers, body = raw_request(server.port, request["method"], request["target"], request["headers"])
     check_answer(case["expect"], status, headers, body)

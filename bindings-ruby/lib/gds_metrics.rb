@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "gds_metrics/conflicting_gem" # first: refuses before anything is defined
 require "gds_metrics/version"
 require "gds_metrics/native"
 require "gds_metrics/config"

@@ -154,6 +154,16 @@ class MistakesTest < Minitest::Test
     assert_match(/invalid metric name ``: it is empty/, error.message)
   end
 
+  def test_a_utf8_name_is_accepted_and_legacy_names_refuse_it_when_asked_for
+    registry.counter(:"bad name", docstring: "Refused by prometheus-client-mmap.").increment
+    legacy = GDS::Metrics::Registry.new
+    legacy.use_legacy_names
+    error = assert_raises(ArgumentError) { legacy.counter(:"bad name", docstring: "Bad.") }
+    assert_match(/invalid metric name `bad name`: .*legacy names were asked for/, error.message)
+    error = assert_raises(ArgumentError) { legacy.counter(:jobs, docstring: "Jobs.", labels: [:"a:b"]) }
+    assert_match(/invalid label name `a:b` for metric `jobs`: .*legacy names were asked for/, error.message)
+  end
+
   def test_a_bad_name_in_the_old_style_is_raised_at_declaration_too
     assert_raises(ArgumentError) { Prometheus::Client.registry.counter(:"", "Bad.") }
   end

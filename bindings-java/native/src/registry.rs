@@ -3,7 +3,7 @@
 use crate::error::guard;
 use crate::handle::{borrow, free, into_handle};
 use crate::strings::string;
-use gds_metrics::{Format, Registry};
+use gds_metrics::{Format, NameValidation, Registry};
 use jni::objects::{JClass, JString};
 use jni::sys::{jboolean, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
@@ -62,6 +62,20 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeries
         let limit = crate::metrics::series_limit_of(limit)?;
         // SAFETY: the Java caller passes a live registry handle.
         unsafe { borrow::<RegistryHandle>(handle) }.set_series_limit(limit);
+        Ok(())
+    })
+}
+
+/// Families registered from now on accept only the legacy names.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUseLegacyNames(
+    mut env: JNIEnv,
+    _: JClass,
+    handle: jlong,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: the Java caller passes a live registry handle.
+        unsafe { borrow::<RegistryHandle>(handle) }.set_name_validation(NameValidation::Legacy);
         Ok(())
     })
 }

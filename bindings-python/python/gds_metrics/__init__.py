@@ -78,7 +78,8 @@ class GDSMetrics:
 
     # The three hooks 0.2's ``init_app`` connected, for apps that connect them themselves
     # (a subclass overriding ``init_app``). ``init_app`` here does not use them: it records
-    # each request once its body has been sent. Connect either, never both.
+    # each request once its body has been read, closed or failed to send. Connect either,
+    # never both.
 
     def before_request(self, *args: Any, **kwargs: Any) -> None:
         """Flask ``before_request`` hook: the request starts now."""
@@ -88,13 +89,15 @@ class GDSMetrics:
 
     def teardown_request(self, sender: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         """Flask ``request_finished`` signal: records the request (timed until Flask made
-        the response; a scrape answered by :meth:`metrics_endpoint` is recorded there)."""
+        the response, or zero seconds when :meth:`before_request` did not run; a scrape
+        answered by :meth:`metrics_endpoint` is recorded there)."""
         from flask import request
 
         environ = request.environ
         if not environ.get(_SCRAPE_KEY):
             rule = request.url_rule
-            started = environ.get(_STARTED_KEY, perf_counter())
+            now = perf_counter()
+            started = environ.get(_STARTED_KEY, now)
             self.endpoint.record(
                 request.method,
                 environ.get("HTTP_HOST", ""),
@@ -102,7 +105,7 @@ class GDSMetrics:
                 True,
                 rule.rule if rule is not None else None,
                 response.status_code,
-                perf_counter() - started,
+                now - started,
                 environ.get(EXCEPTION_KEY),
                 False,
             )
@@ -118,9 +121,11 @@ class GDSMetrics:
         """Serves the endpoint in front of ``app`` and records its requests.
 
         The endpoint is answered before Flask's routing and ``before_request`` hooks (a
-        site-wide login requirement never applies to it). Each request is recorded once
-        its response body has been sent, with the route template Flask matched, and the
-        exception Flask handled or that escaped it.
+        site-wide login requirement never applies to it). Each request is recorded once,
+        by the time its response body has been read in full, closed, or failed to send
+        (a test client that reads the response without closing it sees it counted), with
+        the route template Flask matched, and the exception Flask handled or that escaped
+        it.
         """
         from flask import request
         from flask.signals import got_request_exception

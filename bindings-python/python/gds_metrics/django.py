@@ -11,10 +11,11 @@ session middleware runs:
 Settings come from the environment when Django loads the middleware (once per process);
 an optional ``GDS_METRICS = {"metrics_path": ..., "auth_enabled": ..., "application_id":
 ...}`` in Django's settings overrides it. Requests for the metrics path, exactly as the
-client sent it (``RAW_URI`` or ``REQUEST_URI`` from the WSGI server, below
-``SCRIPT_NAME``), are answered by the core. Every other request is recorded once its
-response has been sent and closed (so a ``StreamingHttpResponse`` is timed to its end),
-labelled by ``request.resolver_match.route``, the URL pattern that matched
+client sent it (under WSGI ``RAW_URI`` or ``REQUEST_URI`` from the server, below
+``SCRIPT_NAME``; under ASGI the scope's ``raw_path``, below ``root_path``), are answered
+by the core, so ``/%6detrics`` is the app's under either. Every other request is recorded
+once its response has been sent and closed (so a ``StreamingHttpResponse`` is timed to its
+end), labelled by ``request.resolver_match.route``, the URL pattern that matched
 (``users/<int:user_id>``); an exception a view raised, which Django turns into a 500, is
 counted by its class name.
 """
@@ -22,14 +23,24 @@ counted by its class name.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
+from . import asgi, wsgi
 from ._native import Endpoint
-from .wsgi import request_headers, request_target
+from .wsgi import request_headers
 
 __all__ = ["GDSMetricsMiddleware"]
 
 _EXCEPTION_ATTRIBUTE = "_gds_metrics_exception"
+
+
+def _request_target(request: Any) -> Tuple[str, str]:
+    """The raw request target and mount: from the ASGI scope when Django runs under ASGI
+    (its ``META`` then holds only the decoded path), else from the WSGI environ."""
+    scope = getattr(request, "scope", None)
+    if scope is not None:
+        return asgi.request_target(scope)
+    return wsgi.request_target(request.META)
 
 
 class GDSMetricsMiddleware:
@@ -42,7 +53,7 @@ class GDSMetricsMiddleware:
         self.endpoint = Endpoint(**getattr(settings, "GDS_METRICS", {}))
 
     def __call__(self, request: Any) -> Any:
-        target, mount = request_target(request.META)
+        target, mount = _request_target(request)
         if self.endpoint.matches(target, mount):
             return self._scrape(request, target, mount)
         started = perf_counter()

@@ -7,9 +7,10 @@
 Requests for the metrics path, exactly as the client sent it (``RAW_URI`` or
 ``REQUEST_URI``, below ``SCRIPT_NAME``), are answered by the core (auth, format
 negotiation, gzip); every other request goes to the app untouched and is recorded once
-its response body has been sent. Plain WSGI has no router: the core labels such requests
-by their path with ids collapsed, unless the app names its route template by setting
-``environ["gds_metrics.route"]`` while handling the request.
+its response body has been read in full, closed, or failed to send. Plain WSGI has no
+router: the core labels such requests by their path with ids collapsed, unless the app
+names its route template by setting ``environ["gds_metrics.route"]`` while handling the
+request.
 
 The Flask extension uses the same recorder, with Flask's router.
 """
@@ -77,7 +78,9 @@ def status_code(status: str) -> int:
 
 class Recorder:
     """The outermost WSGI layer: answers scrapes, and records every other request once its
-    response body has been sent (``close()``), so the duration covers streaming it.
+    response body has been read in full, closed, or failed to send, whichever comes first
+    (so the duration covers producing the body, and a consumer that reads the body without
+    closing it, such as Flask's test client, still sees the request counted).
 
     ``has_router`` says whether the framework routes requests (Flask does, plain WSGI
     does not); the route template, if any, is read from ``environ[ROUTE_KEY]`` and an
@@ -95,10 +98,10 @@ class Recorder:
         if self.endpoint.matches(target, mount):
             return serve_scrape(self.endpoint, environ, start_response)
         started = perf_counter()
-        status = [NO_RESPONSE_STATUS]
+        answer = _Answer()
 
-        def remember_status(status_line: str, headers: Any, *exc_info: Any) -> Any:
-            status[0] = status_code(status_line)
+        def remember_answer(status_line: str, headers: Any, *exc_info: Any) -> Any:
+            answer.started(status_line, headers)
             return start_response(status_line, headers, *exc_info)
 
         def finish(escaped: Optional[BaseException]) -> None:
@@ -108,42 +111,83 @@ class Recorder:
                 target,
                 self.has_router,
                 environ.get(ROUTE_KEY),
-                status[0],
+                answer.status,
                 perf_counter() - started,
                 escaped if escaped is not None else environ.get(EXCEPTION_KEY),
                 escaped is not None,
             )
 
         try:
-            body = self.app(environ, remember_status)
+            body = self.app(environ, remember_answer)
         except BaseException as error:
             finish(error)
             raise
-        return _Recorded(body, finish)
+        return _Recorded(body, answer, finish)
+
+
+class _Answer:
+    """The status and declared body length the app answered with, once it has."""
+
+    def __init__(self) -> None:
+        self.status = NO_RESPONSE_STATUS
+        self.length: Optional[int] = None
+
+    def started(self, status_line: str, headers: Any) -> None:
+        self.status = status_code(status_line)
+        self.length = _content_length(headers)
+
+
+def _content_length(headers: Any) -> Optional[int]:
+    for name, value in headers:
+        if name.lower() == "content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 class _Recorded:
-    """The app's response body, recording the request once the server has sent it (or
-    once sending it failed)."""
+    """The app's response body, recording the request once: when the app has produced all
+    of it (its declared ``Content-Length``, or the end of its iterator), when the consumer
+    closes it, or when sending it failed. A consumer that abandons the body (a client gone,
+    a test client's response garbage-collected: ``GeneratorExit``) is not the app's
+    exception: the request keeps the status the app answered."""
 
-    def __init__(self, body: Iterable[bytes], finish: Callable[[Optional[BaseException]], None]) -> None:
+    def __init__(
+        self, body: Iterable[bytes], answer: _Answer, finish: Callable[[Optional[BaseException]], None]
+    ) -> None:
         self._body = body
+        self._answer = answer
         self._finish: Optional[Callable[[Optional[BaseException]], None]] = finish
 
     def __iter__(self) -> Iterator[bytes]:
+        produced = 0
         try:
-            yield from self._body
+            for chunk in self._body:
+                produced += len(chunk)
+                length = self._answer.length
+                if length is not None and produced >= length:
+                    # All of the declared body: a consumer may never ask for more.
+                    self._done(None)
+                yield chunk
+        except GeneratorExit:
+            self._done(None)
+            raise
         except BaseException as error:
             self._done(error)
             raise
+        self._done(None)
 
     def close(self) -> None:
         try:
             close = getattr(self._body, "close", None)
             if close is not None:
                 close()
-        finally:
-            self._done(None)
+        except BaseException as error:
+            self._done(error)
+            raise
+        self._done(None)
 
     def _done(self, error: Optional[BaseException]) -> None:
         finish, self._finish = self._finish, None

@@ -31,6 +31,15 @@ module GDS
         @native.series_limit
       end
 
+      # From now on, metrics declared here accept only the legacy names
+      # (`[a-zA-Z_:][a-zA-Z0-9_:]*`, label names without `:`), as prometheus-client-mmap
+      # did: any other name raises ArgumentError. The default is any UTF-8 name, as in
+      # Prometheus 3.
+      def use_legacy_names
+        @native.use_legacy_names
+        nil
+      end
+
       # counter(name, docstring:, labels: [], preset_labels: {}, series_limit: nil) or
       # counter(name, docstring, base_labels = {}). `exemplars_across_processes: true` keeps
       # each series' newest exemplar in the multi-process files, so under a multi-process

@@ -4,7 +4,9 @@
 use crate::error::{argument_error, internal_error, raise};
 use crate::gvl::without_gvl;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
-use gds_metrics::{Descriptor, Format, GaugeMode, MetricType, MultiProcess, NativeBuckets, Opts, Registry};
+use gds_metrics::{
+    Descriptor, Format, GaugeMode, MetricType, MultiProcess, NameValidation, NativeBuckets, Opts, Registry,
+};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::path::Path;
 use std::str::FromStr;
@@ -80,6 +82,11 @@ impl NativeRegistry {
 
     fn series_limit(&self) -> usize {
         self.0.series_limit()
+    }
+
+    /// Metrics declared from now on accept only the legacy names.
+    fn use_legacy_names(&self) {
+        self.0.set_name_validation(NameValidation::Legacy);
     }
 
     fn counter(
@@ -224,6 +231,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_singleton_method("validate", function!(NativeRegistry::validate, 3))?;
     class.define_method("series_limit=", method!(NativeRegistry::set_series_limit, 1))?;
     class.define_method("series_limit", method!(NativeRegistry::series_limit, 0))?;
+    class.define_method("use_legacy_names", method!(NativeRegistry::use_legacy_names, 0))?;
     class.define_method("counter", method!(NativeRegistry::counter, 5))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
     class.define_method("histogram", method!(NativeRegistry::histogram, 6))?;

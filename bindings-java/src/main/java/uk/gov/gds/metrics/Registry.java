@@ -86,6 +86,20 @@ public final class Registry {
     }
 
     /**
+     * From now on, metrics registered in this registry accept only the legacy names
+     * ({@code [a-zA-Z_:][a-zA-Z0-9_:]*}, label names without {@code :}), as simpleclient
+     * did: any other name throws {@link IllegalArgumentException}. The default is any
+     * UTF-8 name, as in Prometheus 3 and client_java 1.x.
+     */
+    public void useLegacyNames() {
+        try {
+            Native.registryUseLegacyNames(handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Whether {@code what} is installed here for the first time: the JVM metrics, like the
      * core's request metrics, are registered once per registry, so an app started twice in
      * one JVM (one test class after another) shares them.

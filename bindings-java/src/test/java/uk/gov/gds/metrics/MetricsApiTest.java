@@ -97,6 +97,20 @@ class MetricsApiTest {
     }
 
     @Test
+    void utf8NamesAreAcceptedAndLegacyNamesRefuseThemWhenAskedFor() {
+        Counter.builder().name("bad name").help("Refused by simpleclient.").register(registry).inc();
+        Registry legacy = new Registry();
+        legacy.useLegacyNames();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Counter.builder().name("bad name").help("h").register(legacy));
+        assertEquals(true, e.getMessage().startsWith("invalid metric name `bad name`: ")
+                && e.getMessage().contains("legacy names were asked for"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Counter.builder().name("jobs").help("h").labelNames("a:b").register(legacy));
+        assertEquals(true, e.getMessage().startsWith("invalid label name `a:b` for metric `jobs`: "), e.getMessage());
+    }
+
+    @Test
     void duplicateRegistrationIsRejected() {
         Counter.builder().name("jobs").help("h").register(registry);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -42,6 +42,8 @@ public final class Native {
     public static native boolean registryUnregister(long registry, String name);
     public static native void registrySetSeriesLimit(long registry, long limit);
 
+    public static native void registryUseLegacyNames(long registry);
+
     // Families
     public static native long registerFamily(
             long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets,
