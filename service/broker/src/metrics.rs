@@ -68,7 +68,7 @@ impl UpdaterMetrics {
             last_success: registry
                 .gauge(
                     Opts::new(
-                        "gds_prometheus_updater_last_success_timestamp",
+                        "gds_prometheus_updater_last_success_timestamp_seconds",
                         "When the last run that brought every target file up to date finished, in Unix time.",
                     )
                     .unit("seconds"),
@@ -102,7 +102,7 @@ impl UpdaterMetrics {
                 .get()?,
             duration: registry
                 .gauge(
-                    Opts::new("gds_prometheus_updater_run_duration", "How long the last run took.").unit("seconds"),
+                    Opts::new("gds_prometheus_updater_run_duration_seconds", "How long the last run took.").unit("seconds"),
                 )?
                 .get()?,
         })
