@@ -98,7 +98,10 @@ impl Broker {
 
     /// Runs `change` with this process's and the store's lock held.
     fn exclusive<T>(&self, change: impl FnOnce() -> Result<T, OsbError>) -> Result<T, OsbError> {
-        let _process = self.changes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _process = self
+            .changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let _store = self.lock.acquire().map_err(|e| self.store_failed(e))?;
         change()
     }
@@ -107,7 +110,9 @@ impl Broker {
         self.exclusive(|| {
             match create_instance(&*self.store, id, &request.record).map_err(|e| self.store_failed(e))? {
                 Created::New => Ok(Reply::new(201, json!({}))),
-                Created::Existing(existing) if existing.same_request(&request.record) => Ok(Reply::new(200, json!({}))),
+                Created::Existing(existing) if existing.same_request(&request.record) => {
+                    Ok(Reply::new(200, json!({})))
+                }
                 Created::Existing(_) => Err(OsbError::conflict(format!(
                     "service instance {id} already exists with other attributes"
                 ))),
@@ -117,12 +122,16 @@ impl Broker {
 
     pub fn deprovision(&self, id: &RecordId) -> Result<Reply, OsbError> {
         self.exclusive(|| {
-            if read_instance(&*self.store, id).map_err(|e| self.store_failed(e))?.is_none() {
+            if read_instance(&*self.store, id)
+                .map_err(|e| self.store_failed(e))?
+                .is_none()
+            {
                 return Ok(Reply::gone());
             }
             // Whatever the instance still holds goes with it.
             for binding in list_bindings(&*self.store).map_err(|e| self.store_failed(e))? {
-                let record = read_binding(&*self.store, &binding.binding_id).map_err(|e| self.store_failed(e))?;
+                let record =
+                    read_binding(&*self.store, &binding.binding_id).map_err(|e| self.store_failed(e))?;
                 if record.is_some_and(|r| &r.instance_id == id) {
                     self.unbind_recorded(&binding.binding_id, &binding.app_guid)?;
                 }
@@ -138,25 +147,41 @@ impl Broker {
                 200,
                 json!({"service_id": record.service_id, "plan_id": record.plan_id, "parameters": record.parameters}),
             )),
-            None => Err(OsbError::not_found(format!("service instance {id} does not exist"))),
+            None => Err(OsbError::not_found(format!(
+                "service instance {id} does not exist"
+            ))),
         }
     }
 
-    pub fn bind(&self, instance_id: &RecordId, binding_id: &RecordId, request: BindRequest) -> Result<Reply, OsbError> {
+    pub fn bind(
+        &self,
+        instance_id: &RecordId,
+        binding_id: &RecordId,
+        request: BindRequest,
+    ) -> Result<Reply, OsbError> {
         self.exclusive(|| {
-            let Some(instance) = read_instance(&*self.store, instance_id).map_err(|e| self.store_failed(e))? else {
-                return Err(OsbError::not_found(format!("service instance {instance_id} does not exist")));
+            let Some(instance) =
+                read_instance(&*self.store, instance_id).map_err(|e| self.store_failed(e))?
+            else {
+                return Err(OsbError::not_found(format!(
+                    "service instance {instance_id} does not exist"
+                )));
             };
-            if instance.plan_id != request.record.plan_id || instance.service_id != request.record.service_id {
+            if instance.plan_id != request.record.plan_id || instance.service_id != request.record.service_id
+            {
                 return Err(OsbError::bad_request(format!(
                     "service_id and plan_id must be those of service instance {instance_id}"
                 )));
             }
-            if let Some(existing) = read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))? {
+            if let Some(existing) =
+                read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))?
+            {
                 return self.repeat_bind(binding_id, &existing, &request.record);
             }
             let app = self.app_from_cloud_controller(&request.record.app_guid)?;
-            match create_binding(&*self.store, binding_id, &request.record).map_err(|e| self.store_failed(e))? {
+            match create_binding(&*self.store, binding_id, &request.record)
+                .map_err(|e| self.store_failed(e))?
+            {
                 Created::New => {
                     self.settle(&app)?;
                     Ok(Reply::new(201, json!({"credentials": {}})))
@@ -168,9 +193,16 @@ impl Broker {
 
     /// A bind for an id that exists: 200 (and the file written again, in case an earlier
     /// broker died before writing it) when the request is the same, 409 otherwise.
-    fn repeat_bind(&self, id: &RecordId, existing: &BindingRecord, request: &BindingRecord) -> Result<Reply, OsbError> {
+    fn repeat_bind(
+        &self,
+        id: &RecordId,
+        existing: &BindingRecord,
+        request: &BindingRecord,
+    ) -> Result<Reply, OsbError> {
         if !existing.same_request(request) {
-            return Err(OsbError::conflict(format!("service binding {id} already exists with other attributes")));
+            return Err(OsbError::conflict(format!(
+                "service binding {id} already exists with other attributes"
+            )));
         }
         let app = self.app_from_cloud_controller(&existing.app_guid)?;
         self.settle(&app)?;
@@ -178,15 +210,15 @@ impl Broker {
     }
 
     pub fn unbind(&self, instance_id: &RecordId, binding_id: &RecordId) -> Result<Reply, OsbError> {
-        self.exclusive(|| {
-            match read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))? {
+        self.exclusive(
+            || match read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))? {
                 Some(record) if &record.instance_id == instance_id => {
                     self.unbind_recorded(binding_id, &record.app_guid)?;
                     Ok(Reply::new(200, json!({})))
                 }
                 _ => Ok(Reply::gone()),
-            }
-        })
+            },
+        )
     }
 
     pub fn get_binding(&self, instance_id: &RecordId, binding_id: &RecordId) -> Result<Reply, OsbError> {
@@ -204,7 +236,8 @@ impl Broker {
     /// Removes a binding's record, then the app's files if no other binding keeps them.
     fn unbind_recorded(&self, binding_id: &RecordId, app: &AppGuid) -> Result<(), OsbError> {
         remove_binding(&*self.store, binding_id, app).map_err(|e| self.store_failed(e))?;
-        let still_bound = records::bound_apps(&list_bindings(&*self.store).map_err(|e| self.store_failed(e))?);
+        let still_bound =
+            records::bound_apps(&list_bindings(&*self.store).map_err(|e| self.store_failed(e))?);
         if !still_bound.contains(app) {
             self.settle(&BoundApp::Deleted { guid: app.clone() })?;
         }
@@ -220,7 +253,10 @@ impl Broker {
     /// The app as its target file describes it, from the Cloud Controller.
     fn app_from_cloud_controller(&self, guid: &AppGuid) -> Result<BoundApp, OsbError> {
         let guids = BTreeSet::from([guid.clone()]);
-        let apps = self.runtime.block_on(self.cc.apps(&guids)).map_err(|e| self.cc_failed(e))?;
+        let apps = self
+            .runtime
+            .block_on(self.cc.apps(&guids))
+            .map_err(|e| self.cc_failed(e))?;
         let Some(state) = apps.get(guid) else {
             return Err(OsbError::unprocessable(format!(
                 "the Cloud Controller knows no app {guid}; bind an existing app"
@@ -245,7 +281,10 @@ impl Broker {
             if missing.is_empty() {
                 return Ok(done);
             }
-            let apps = self.runtime.block_on(self.cc.apps(&missing)).map_err(|e| self.cc_failed(e))?;
+            let apps = self
+                .runtime
+                .block_on(self.cc.apps(&missing))
+                .map_err(|e| self.cc_failed(e))?;
             for state in apps.values() {
                 if let Ok(app) = state.bound_app() {
                     self.settle(&app)?;
@@ -263,6 +302,8 @@ impl Broker {
 
     fn cc_failed(&self, error: CcError) -> OsbError {
         self.metrics.cloud_controller_error();
-        OsbError::bad_gateway(format!("cannot read the app from the Cloud Controller: {error}; try again"))
+        OsbError::bad_gateway(format!(
+            "cannot read the app from the Cloud Controller: {error}; try again"
+        ))
     }
 }

@@ -113,10 +113,14 @@ impl CloudController {
 
     async fn apps_chunk(&self, guids: &str) -> Result<BTreeMap<AppGuid, AppState>, CcError> {
         let apps = self
-            .list(&format!("/v3/apps?guids={guids}&include=space.organization&per_page=5000"))
+            .list(&format!(
+                "/v3/apps?guids={guids}&include=space.organization&per_page=5000"
+            ))
             .await?;
         let processes = self
-            .list(&format!("/v3/processes?app_guids={guids}&types=web&per_page=5000"))
+            .list(&format!(
+                "/v3/processes?app_guids={guids}&types=web&per_page=5000"
+            ))
             .await?;
         let routes = self
             .list(&format!(
@@ -151,7 +155,9 @@ impl CloudController {
                 None => return Ok(listing),
             }
         }
-        Err(CcError(format!("{path}: more than {MAX_PAGES} pages; the listing was abandoned")))
+        Err(CcError(format!(
+            "{path}: more than {MAX_PAGES} pages; the listing was abandoned"
+        )))
     }
 
     /// `href` if it is on the configured API, so the token never leaves for another host.
@@ -306,8 +312,17 @@ fn web_instances(processes: &[Value]) -> BTreeMap<String, u32> {
             let app = p["relationships"]["app"]["data"]["guid"]
                 .as_str()
                 .map(str::to_owned)
-                .or_else(|| p["links"]["app"]["href"].as_str()?.rsplit('/').next().map(str::to_owned))?;
-            Some((app, p["instances"].as_u64().unwrap_or(0).min(u32::MAX as u64) as u32))
+                .or_else(|| {
+                    p["links"]["app"]["href"]
+                        .as_str()?
+                        .rsplit('/')
+                        .next()
+                        .map(str::to_owned)
+                })?;
+            Some((
+                app,
+                p["instances"].as_u64().unwrap_or(0).min(u32::MAX as u64) as u32,
+            ))
         })
         .collect()
 }
@@ -333,7 +348,14 @@ fn first_route(app: &str, routes: &[Value], internal: &BTreeSet<String>) -> Opti
         }
         let url = route["url"].as_str()?;
         let (host, path) = url.split_once('/').map_or((url, ""), |(h, p)| (h, p));
-        Some((host.to_owned(), if path.is_empty() { String::new() } else { format!("/{path}") }))
+        Some((
+            host.to_owned(),
+            if path.is_empty() {
+                String::new()
+            } else {
+                format!("/{path}")
+            },
+        ))
     })
 }
 
@@ -357,10 +379,15 @@ fn app_state(
     let space = spaces
         .get(space_guid.as_str())
         .ok_or_else(|| CcError(format!("app {guid}: its space {space_guid} was not included")))?;
-    let org_guid = text(&space["relationships"]["organization"]["data"]["guid"], "organization")?;
-    let org = orgs
-        .get(org_guid.as_str())
-        .ok_or_else(|| CcError(format!("app {guid}: its organization {org_guid} was not included")))?;
+    let org_guid = text(
+        &space["relationships"]["organization"]["data"]["guid"],
+        "organization",
+    )?;
+    let org = orgs.get(org_guid.as_str()).ok_or_else(|| {
+        CcError(format!(
+            "app {guid}: its organization {org_guid} was not included"
+        ))
+    })?;
     Ok(AppState {
         name: text(&app["name"], "name")?,
         started: app["state"] == "STARTED",
@@ -406,7 +433,10 @@ mod tests {
             json!({"type": "worker", "instances": 9, "relationships": {"app": {"data": {"guid": "a"}}}}),
             json!({"type": "web", "instances": 2, "links": {"app": {"href": "https://api.example.org/v3/apps/b"}}}),
         ];
-        assert_eq!(web_instances(&processes), BTreeMap::from([("a".into(), 3), ("b".into(), 2)]));
+        assert_eq!(
+            web_instances(&processes),
+            BTreeMap::from([("a".into(), 3), ("b".into(), 2)])
+        );
     }
 
     #[test]
@@ -420,6 +450,9 @@ mod tests {
             org: "o".into(),
             space: "s".into(),
         };
-        assert!(state.bound_app().unwrap_err().contains("has no public HTTP route"));
+        assert!(state
+            .bound_app()
+            .unwrap_err()
+            .contains("has no public HTTP route"));
     }
 }

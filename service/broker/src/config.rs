@@ -75,7 +75,9 @@ impl BrokerCredentials {
 fn required(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<String, String> {
     match env(name) {
         Some(value) if !value.trim().is_empty() => Ok(value),
-        _ => Err(format!("`{name}` is not set; see the broker's README for every setting")),
+        _ => Err(format!(
+            "`{name}` is not set; see the broker's README for every setting"
+        )),
     }
 }
 
@@ -100,7 +102,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -137,7 +142,9 @@ mod tests {
             "`PORT` must be a port number, got `http`"
         );
         pairs[4] = ("CF_API_URL", "api.example.org");
-        assert!(Settings::from_env(&env(&pairs)).unwrap_err().starts_with("`CF_API_URL` must be"));
+        assert!(Settings::from_env(&env(&pairs))
+            .unwrap_err()
+            .starts_with("`CF_API_URL` must be"));
         assert!(BrokerCredentials::from_env(&env(&[])).is_err());
     }
 }

@@ -9,8 +9,8 @@
 //! `BROKER_PASSWORD` (broker only), `CF_API_URL`, `CF_CLIENT_ID`, `CF_CLIENT_SECRET`,
 //! `TARGETS_LOCATION` and the AWS variables for an S3 store.
 
-use gds_metrics::targets::{open_store, Store};
 use gds_metrics::axum::MetricsLayer;
+use gds_metrics::targets::{open_store, Store};
 use gds_metrics::Registry;
 use gds_prometheus_broker::broker::Broker;
 use gds_prometheus_broker::cc::CloudController;
@@ -60,8 +60,7 @@ fn run() -> Result<ExitCode, String> {
         _ => None,
     };
     // Opened outside the async runtime: an S3 store runs its own.
-    let store = open_store(&settings.targets_location)
-        .map_err(|e| format!("`TARGETS_LOCATION`: {e}"))?;
+    let store = open_store(&settings.targets_location).map_err(|e| format!("`TARGETS_LOCATION`: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -92,8 +91,13 @@ fn serve_broker(
         runtime.block_on(async move { tokio::task::spawn_blocking(move || broker.repair()).await })
     };
     match repair {
-        Ok(Ok(done)) => done.iter().for_each(|line| println!("gds-prometheus-broker: repair: {line}")),
-        Ok(Err(e)) => eprintln!("gds-prometheus-broker: repair at start did not finish: {}", e.description),
+        Ok(Ok(done)) => done
+            .iter()
+            .for_each(|line| println!("gds-prometheus-broker: repair: {line}")),
+        Ok(Err(e)) => eprintln!(
+            "gds-prometheus-broker: repair at start did not finish: {}",
+            e.description
+        ),
         Err(e) => eprintln!("gds-prometheus-broker: repair at start did not finish: {e}"),
     }
     let app = osb::router(broker, credentials).layer(MetricsLayer::new(endpoint(registry)?));
@@ -125,7 +129,11 @@ async fn terminated() {
     }
 }
 
-fn update_once(runtime: &tokio::runtime::Runtime, store: &dyn Store, cc: &CloudController) -> Result<ExitCode, String> {
+fn update_once(
+    runtime: &tokio::runtime::Runtime,
+    store: &dyn Store,
+    cc: &CloudController,
+) -> Result<ExitCode, String> {
     let report = run_once(store, cc, runtime.handle()).map_err(|e| e.to_string())?;
     for line in &report.operations {
         println!("{line}");
@@ -149,13 +157,19 @@ fn update_forever(
     let store: Arc<dyn Store> = Arc::from(store);
     let kept = store.clone();
     let app = axum::Router::new()
-        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "the updater serves /metrics only\n") })
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                "the updater serves /metrics only\n",
+            )
+        })
         .layer(MetricsLayer::new(endpoint(registry)?));
     let handle = runtime.handle().clone();
     runtime.spawn(async move {
         loop {
             let (store, cc, metrics, handle) = (store.clone(), cc.clone(), metrics.clone(), handle.clone());
-            let _ = tokio::task::spawn_blocking(move || update_and_report(&*store, &cc, &metrics, &handle)).await;
+            let _ =
+                tokio::task::spawn_blocking(move || update_and_report(&*store, &cc, &metrics, &handle)).await;
             tokio::time::sleep(period).await;
         }
     });
@@ -164,12 +178,21 @@ fn update_forever(
     result
 }
 
-fn update_and_report(store: &dyn Store, cc: &CloudController, metrics: &UpdaterMetrics, handle: &tokio::runtime::Handle) {
+fn update_and_report(
+    store: &dyn Store,
+    cc: &CloudController,
+    metrics: &UpdaterMetrics,
+    handle: &tokio::runtime::Handle,
+) {
     let started = Instant::now();
     match run_once(store, cc, handle) {
         Ok(report) => {
             metrics.success(&report);
-            for line in report.operations.iter().filter(|line| !line.ends_with(": unchanged")) {
+            for line in report
+                .operations
+                .iter()
+                .filter(|line| !line.ends_with(": unchanged"))
+            {
                 println!("gds-prometheus-broker update: {line}");
             }
         }

@@ -134,5 +134,7 @@ impl UpdaterMetrics {
 /// The core's endpoint for `registry`, configured from the environment as any app's.
 pub fn endpoint(registry: Arc<Registry>) -> Result<Arc<Endpoint>, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    Endpoint::new(config, registry).map(Arc::new).map_err(|e| e.to_string())
+    Endpoint::new(config, registry)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }

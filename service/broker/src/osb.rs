@@ -103,7 +103,10 @@ impl OsbError {
 
 impl From<OsbError> for Reply {
     fn from(error: OsbError) -> Reply {
-        Reply::new(error.status, json!({"error": error.error, "description": error.description}))
+        Reply::new(
+            error.status,
+            json!({"error": error.error, "description": error.description}),
+        )
     }
 }
 
@@ -129,7 +132,11 @@ pub fn router(broker: Arc<Broker>, credentials: BrokerCredentials) -> Router {
         )
         .fallback(|| async { Reply::from(OsbError::not_found("no such Open Service Broker endpoint")) })
         .method_not_allowed_fallback(|| async {
-            Reply::from(OsbError::new(405, "MethodNotAllowed", "this endpoint does not take that method"))
+            Reply::from(OsbError::new(
+                405,
+                "MethodNotAllowed",
+                "this endpoint does not take that method",
+            ))
         })
         .layer(middleware::from_fn_with_state(state.clone(), checks))
         .with_state(state)
@@ -143,11 +150,16 @@ async fn checks(State(state): State<Shared>, request: Request, next: Next) -> Re
     let who = originating_identity(request.headers());
     let path = request.uri().path().to_owned();
     let mut response = if !authorized(request.headers(), &state.credentials) {
-        let mut response = Reply::from(OsbError::new(401, "Unauthorized", "give the broker's username and password"))
-            .into_response();
-        response
-            .headers_mut()
-            .insert("www-authenticate", HeaderValue::from_static("Basic realm=\"gds-prometheus-broker\""));
+        let mut response = Reply::from(OsbError::new(
+            401,
+            "Unauthorized",
+            "give the broker's username and password",
+        ))
+        .into_response();
+        response.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static("Basic realm=\"gds-prometheus-broker\""),
+        );
         response
     } else if let Some(problem) = version_problem(request.headers()) {
         Reply::from(OsbError::new(412, "PreconditionFailed", problem)).into_response()
@@ -155,7 +167,9 @@ async fn checks(State(state): State<Shared>, request: Request, next: Next) -> Re
         next.run(request).await
     };
     if let Some(identity) = request_identity {
-        response.headers_mut().insert("x-broker-api-request-identity", identity);
+        response
+            .headers_mut()
+            .insert("x-broker-api-request-identity", identity);
     }
     let code = response.status().as_u16();
     state.broker.metrics.request(operation, code);
@@ -205,10 +219,15 @@ fn authorized(headers: &HeaderMap, expected: &BrokerCredentials) -> bool {
 fn version_problem(headers: &HeaderMap) -> Option<String> {
     let version = headers.get("x-broker-api-version").and_then(|v| v.to_str().ok());
     match version {
-        Some(v) if v.split('.').next() == Some("2") && v.split('.').nth(1).is_some_and(|m| m.parse::<u32>().is_ok()) => {
+        Some(v)
+            if v.split('.').next() == Some("2")
+                && v.split('.').nth(1).is_some_and(|m| m.parse::<u32>().is_ok()) =>
+        {
             None
         }
-        Some(v) => Some(format!("X-Broker-API-Version `{v}` is not supported; this broker speaks 2.x (2.17)")),
+        Some(v) => Some(format!(
+            "X-Broker-API-Version `{v}` is not supported; this broker speaks 2.x (2.17)"
+        )),
         None => Some("the X-Broker-API-Version header is missing; this broker speaks 2.x (2.17)".to_owned()),
     }
 }
@@ -216,11 +235,18 @@ fn version_problem(headers: &HeaderMap) -> Option<String> {
 /// `platform user_id=...` from `X-Broker-API-Originating-Identity: <platform> <base64 JSON>`,
 /// for the log line; `-` when absent, `<platform> (undecodable)` when malformed.
 fn originating_identity(headers: &HeaderMap) -> String {
-    let Some(value) = headers.get("x-broker-api-originating-identity").and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get("x-broker-api-originating-identity")
+        .and_then(|v| v.to_str().ok())
+    else {
         return "-".to_owned();
     };
     let (platform, encoded) = value.split_once(' ').unwrap_or((value, ""));
-    let platform: String = platform.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(32).collect();
+    let platform: String = platform
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(32)
+        .collect();
     let user = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()
@@ -261,7 +287,10 @@ async fn provision(
             parameters: parameters(&body)?,
             created_by: created_by(&headers),
         };
-        blocking(&state, move |broker| broker.provision(&id, ProvisionRequest { record })).await
+        blocking(&state, move |broker| {
+            broker.provision(&id, ProvisionRequest { record })
+        })
+        .await
     })
     .await
 }
@@ -308,7 +337,10 @@ async fn bind(
             parameters: parameters(&body)?,
             created_by: created_by(&headers),
         };
-        blocking(&state, move |broker| broker.bind(&instance_id, &binding_id, BindRequest { record })).await
+        blocking(&state, move |broker| {
+            broker.bind(&instance_id, &binding_id, BindRequest { record })
+        })
+        .await
     })
     .await
 }
@@ -327,11 +359,17 @@ async fn unbind(
     .await
 }
 
-async fn get_binding(State(state): State<Shared>, Path((instance_id, binding_id)): Path<(String, String)>) -> Reply {
+async fn get_binding(
+    State(state): State<Shared>,
+    Path((instance_id, binding_id)): Path<(String, String)>,
+) -> Reply {
     answer(async {
         let instance_id = parse_id(&instance_id, "instance_id")?;
         let binding_id = parse_id(&binding_id, "binding_id")?;
-        blocking(&state, move |broker| broker.get_binding(&instance_id, &binding_id)).await
+        blocking(&state, move |broker| {
+            broker.get_binding(&instance_id, &binding_id)
+        })
+        .await
     })
     .await
 }
@@ -348,7 +386,11 @@ async fn blocking(
     let broker = state.broker.clone();
     tokio::task::spawn_blocking(move || work(&broker))
         .await
-        .unwrap_or_else(|e| Err(OsbError::unavailable(format!("the operation did not finish: {e}"))))
+        .unwrap_or_else(|e| {
+            Err(OsbError::unavailable(format!(
+                "the operation did not finish: {e}"
+            )))
+        })
 }
 
 fn parse_id(value: &str, what: &str) -> Result<RecordId, OsbError> {
@@ -378,7 +420,10 @@ fn accepts_incomplete(query: Option<&str>) -> Result<(), OsbError> {
 
 /// The body as a JSON object, checked for content type and size.
 async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, OsbError> {
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(OsbError::new(
@@ -387,7 +432,13 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, OsbError> {
             format!("the body must be JSON with Content-Type: application/json, got `{content_type}`"),
         ));
     }
-    let too_large = || OsbError::new(413, "PayloadTooLarge", format!("the body is larger than {MAX_BODY} bytes"));
+    let too_large = || {
+        OsbError::new(
+            413,
+            "PayloadTooLarge",
+            format!("the body is larger than {MAX_BODY} bytes"),
+        )
+    };
     let declared = headers
         .get("content-length")
         .and_then(|v| v.to_str().ok())
@@ -395,7 +446,9 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, OsbError> {
     if declared.is_some_and(|length| length > MAX_BODY) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| too_large())?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(_) => Err(OsbError::bad_request("the body must be a JSON object")),
@@ -407,7 +460,9 @@ fn required_string(body: &Value, field: &str) -> Result<String, OsbError> {
     match &body[field] {
         Value::String(value) if !value.is_empty() => Ok(value.clone()),
         Value::Null => Err(OsbError::bad_request(format!("`{field}` is missing"))),
-        _ => Err(OsbError::bad_request(format!("`{field}` must be a non-empty string"))),
+        _ => Err(OsbError::bad_request(format!(
+            "`{field}` must be a non-empty string"
+        ))),
     }
 }
 
@@ -416,10 +471,14 @@ fn service_and_plan(body: &Value) -> Result<(String, String), OsbError> {
     let service_id = required_string(body, "service_id")?;
     let plan_id = required_string(body, "plan_id")?;
     if service_id != SERVICE_ID {
-        return Err(OsbError::bad_request(format!("unknown service_id `{service_id}`; see GET /v2/catalog")));
+        return Err(OsbError::bad_request(format!(
+            "unknown service_id `{service_id}`; see GET /v2/catalog"
+        )));
     }
     if plan_id != PLAN_ID {
-        return Err(OsbError::bad_request(format!("unknown plan_id `{plan_id}`; see GET /v2/catalog")));
+        return Err(OsbError::bad_request(format!(
+            "unknown plan_id `{plan_id}`; see GET /v2/catalog"
+        )));
     }
     Ok((service_id, plan_id))
 }
@@ -435,7 +494,9 @@ fn parameters(body: &Value) -> Result<Map<String, Value>, OsbError> {
 /// The app to bind: `bind_resource.app_guid`, else the deprecated top-level `app_guid`;
 /// none is 422 `RequiresApp` (this service binds apps only).
 fn app_guid(body: &Value) -> Result<AppGuid, OsbError> {
-    let value = body["bind_resource"]["app_guid"].as_str().or_else(|| body["app_guid"].as_str());
+    let value = body["bind_resource"]["app_guid"]
+        .as_str()
+        .or_else(|| body["app_guid"].as_str());
     let Some(value) = value else {
         return Err(OsbError::new(
             422,
@@ -468,21 +529,43 @@ mod tests {
     #[test]
     fn only_the_exact_credentials_pass() {
         let basic = |text: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(text));
-        assert!(authorized(&headers(&[("authorization", &basic("broker:secret"))]), &credentials()));
-        for wrong in ["broker:secret2", "broker:", "Broker:secret", "brokersecret", ":secret"] {
-            assert!(!authorized(&headers(&[("authorization", &basic(wrong))]), &credentials()), "{wrong}");
+        assert!(authorized(
+            &headers(&[("authorization", &basic("broker:secret"))]),
+            &credentials()
+        ));
+        for wrong in [
+            "broker:secret2",
+            "broker:",
+            "Broker:secret",
+            "brokersecret",
+            ":secret",
+        ] {
+            assert!(
+                !authorized(&headers(&[("authorization", &basic(wrong))]), &credentials()),
+                "{wrong}"
+            );
         }
-        assert!(!authorized(&headers(&[("authorization", "Bearer x")]), &credentials()));
+        assert!(!authorized(
+            &headers(&[("authorization", "Bearer x")]),
+            &credentials()
+        ));
         assert!(!authorized(&headers(&[]), &credentials()));
     }
 
     #[test]
     fn any_2_x_version_is_spoken() {
         for ok in ["2.17", "2.13", "2.99"] {
-            assert_eq!(version_problem(&headers(&[("x-broker-api-version", ok)])), None, "{ok}");
+            assert_eq!(
+                version_problem(&headers(&[("x-broker-api-version", ok)])),
+                None,
+                "{ok}"
+            );
         }
         for bad in ["3.0", "2", "two", "1.9"] {
-            assert!(version_problem(&headers(&[("x-broker-api-version", bad)])).is_some(), "{bad}");
+            assert!(
+                version_problem(&headers(&[("x-broker-api-version", bad)])).is_some(),
+                "{bad}"
+            );
         }
         assert!(version_problem(&headers(&[])).unwrap().contains("missing"));
     }
@@ -496,7 +579,10 @@ mod tests {
             "cloudfoundry:683ea748"
         );
         assert_eq!(
-            originating_identity(&headers(&[("x-broker-api-originating-identity", "kubernetes !!")])),
+            originating_identity(&headers(&[(
+                "x-broker-api-originating-identity",
+                "kubernetes !!"
+            )])),
             "kubernetes:(undecodable)"
         );
         assert_eq!(originating_identity(&headers(&[])), "-");

@@ -16,7 +16,9 @@
 use crate::cc::{AppState, CcError, CloudController};
 use crate::store_lock::StoreLock;
 use gds_metrics::targets::records::{bound_apps, list_bindings};
-use gds_metrics::targets::{only_listed, reconcile_since, AppGuid, BoundApp, Operation, Outcome, Store, TargetsError};
+use gds_metrics::targets::{
+    only_listed, reconcile_since, AppGuid, BoundApp, Operation, Outcome, Store, TargetsError,
+};
 use std::collections::BTreeSet;
 
 /// What one run did.
@@ -54,7 +56,11 @@ pub enum RunError {
 }
 
 /// One run over `store` (call from a blocking thread: the store blocks).
-pub fn run_once(store: &dyn Store, cc: &CloudController, runtime: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
+pub fn run_once(
+    store: &dyn Store,
+    cc: &CloudController,
+    runtime: &tokio::runtime::Handle,
+) -> Result<RunReport, RunError> {
     let base = store.list()?;
     let bound = bound_apps(&list_bindings(store)?);
     let asked: BTreeSet<AppGuid> = bound.intersection(&base.bound_guids()).cloned().collect();

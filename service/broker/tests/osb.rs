@@ -22,8 +22,13 @@ fn assert_error(response: &HttpResponse, status: u16, description_part: &str) {
     assert_eq!(response.status, status, "{}", response.text);
     let body = response.json();
     assert!(body["error"].is_string(), "{body}");
-    let description = body["description"].as_str().unwrap_or_else(|| panic!("no description: {body}"));
-    assert!(description.contains(description_part), "`{description}` lacks `{description_part}`");
+    let description = body["description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no description: {body}"));
+    assert!(
+        description.contains(description_part),
+        "`{description}` lacks `{description_part}`"
+    );
 }
 
 fn binding_path(binding: &str) -> String {
@@ -62,16 +67,30 @@ fn osb_contract(location: Location) {
         metrics.contains(r#"gds_prometheus_broker_requests_total{operation="bind",code="201"} 3.0"#),
         "{metrics}"
     );
-    assert!(metrics.contains("gds_prometheus_broker_cloud_controller_errors_total 1.0"), "{metrics}");
+    assert!(
+        metrics.contains("gds_prometheus_broker_cloud_controller_errors_total 1.0"),
+        "{metrics}"
+    );
 }
 
 fn auth_and_version(url: &str) {
     let wrong = format!("Basic {}", base64_encode(b"platform:wrong"));
-    let right = format!("Basic {}", base64_encode(format!("{USERNAME}:{PASSWORD}").as_bytes()));
-    for headers in [vec![("x-broker-api-version", "2.17")], vec![("authorization", wrong.as_str()), ("x-broker-api-version", "2.17")]] {
+    let right = format!(
+        "Basic {}",
+        base64_encode(format!("{USERNAME}:{PASSWORD}").as_bytes())
+    );
+    for headers in [
+        vec![("x-broker-api-version", "2.17")],
+        vec![
+            ("authorization", wrong.as_str()),
+            ("x-broker-api-version", "2.17"),
+        ],
+    ] {
         let response = http(url, "GET", "/v2/catalog", &headers, b"");
         assert_error(&response, 401, "username and password");
-        assert!(response.header("www-authenticate").is_some_and(|v| v.starts_with("Basic")));
+        assert!(response
+            .header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic")));
     }
     for version in [None, Some("3.0"), Some("1.14")] {
         let mut headers = vec![("authorization", right.as_str())];
@@ -82,7 +101,11 @@ fn auth_and_version(url: &str) {
         url,
         "GET",
         "/v2/catalog",
-        &[("authorization", &right), ("x-broker-api-version", "2.13"), ("x-broker-api-request-identity", "req-42")],
+        &[
+            ("authorization", &right),
+            ("x-broker-api-version", "2.13"),
+            ("x-broker-api-request-identity", "req-42"),
+        ],
         b"",
     );
     assert_eq!(response.status, 200);
@@ -100,60 +123,137 @@ fn provisioning(platform: &Platform) {
     let fetched = platform.call("GET", &format!("/v2/service_instances/{INSTANCE}"), None);
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["plan_id"], PLAN_ID);
-    assert_error(&platform.call("GET", "/v2/service_instances/unknown-instance", None), 404, "does not exist");
+    assert_error(
+        &platform.call("GET", "/v2/service_instances/unknown-instance", None),
+        404,
+        "does not exist",
+    );
 }
 
 fn bad_input_never_reaches_the_store(platform: &Platform, location: &Location) {
     let before = location.snapshot();
     let url = platform.broker;
-    let auth = format!("Basic {}", base64_encode(format!("{USERNAME}:{PASSWORD}").as_bytes()));
-    let headers = |content_type: &'static str| vec![("authorization", auth.clone()), ("x-broker-api-version", "2.17".to_owned()), ("content-type", content_type.to_owned())];
+    let auth = format!(
+        "Basic {}",
+        base64_encode(format!("{USERNAME}:{PASSWORD}").as_bytes())
+    );
+    let headers = |content_type: &'static str| {
+        vec![
+            ("authorization", auth.clone()),
+            ("x-broker-api-version", "2.17".to_owned()),
+            ("content-type", content_type.to_owned()),
+        ]
+    };
     let send = |path: &str, content_type: &'static str, body: &[u8]| {
         let owned = headers(content_type);
         let borrowed: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (*n, v.as_str())).collect();
         http(url, "PUT", path, &borrowed, body)
     };
     let new_instance = "/v2/service_instances/new-instance";
-    assert_error(&send(new_instance, "application/json", b"{\"service_id\": "), 400, "not valid JSON");
-    assert_error(&send(new_instance, "application/json", b"[1, 2]"), 400, "JSON object");
-    assert_error(&send(new_instance, "text/plain", provision_body().to_string().as_bytes()), 415, "application/json");
+    assert_error(
+        &send(new_instance, "application/json", b"{\"service_id\": "),
+        400,
+        "not valid JSON",
+    );
+    assert_error(
+        &send(new_instance, "application/json", b"[1, 2]"),
+        400,
+        "JSON object",
+    );
+    assert_error(
+        &send(
+            new_instance,
+            "text/plain",
+            provision_body().to_string().as_bytes(),
+        ),
+        415,
+        "application/json",
+    );
     let huge = vec![b' '; 10 * 1024 * 1024];
     assert_error(&send(new_instance, "application/json", &huge), 413, "larger than");
     let mut missing = provision_body();
     missing.as_object_mut().unwrap().remove("service_id");
-    assert_error(&platform.call("PUT", new_instance, Some(&missing)), 400, "`service_id` is missing");
+    assert_error(
+        &platform.call("PUT", new_instance, Some(&missing)),
+        400,
+        "`service_id` is missing",
+    );
     let mut unknown = provision_body();
     unknown["service_id"] = json!("not-our-service");
-    assert_error(&platform.call("PUT", new_instance, Some(&unknown)), 400, "unknown service_id");
+    assert_error(
+        &platform.call("PUT", new_instance, Some(&unknown)),
+        400,
+        "unknown service_id",
+    );
     let mut unknown_plan = provision_body();
     unknown_plan["plan_id"] = json!("not-our-plan");
-    assert_error(&platform.call("PUT", new_instance, Some(&unknown_plan)), 400, "unknown plan_id");
     assert_error(
-        &platform.call("PUT", &format!("{new_instance}?accepts_incomplete=maybe"), Some(&provision_body())),
+        &platform.call("PUT", new_instance, Some(&unknown_plan)),
+        400,
+        "unknown plan_id",
+    );
+    assert_error(
+        &platform.call(
+            "PUT",
+            &format!("{new_instance}?accepts_incomplete=maybe"),
+            Some(&provision_body()),
+        ),
         400,
         "accepts_incomplete",
     );
-    assert_error(&platform.call("PUT", "/v2/service_instances/..%2Fetc", Some(&provision_body())), 400, "instance_id");
-    assert_error(&platform.call("DELETE", new_instance, None), 400, "`service_id` is missing");
-    let no_app = json!({"service_id": SERVICE_ID, "plan_id": PLAN_ID, "bind_resource": {"route": "x.example.org"}});
+    assert_error(
+        &platform.call("PUT", "/v2/service_instances/..%2Fetc", Some(&provision_body())),
+        400,
+        "instance_id",
+    );
+    assert_error(
+        &platform.call("DELETE", new_instance, None),
+        400,
+        "`service_id` is missing",
+    );
+    let no_app =
+        json!({"service_id": SERVICE_ID, "plan_id": PLAN_ID, "bind_resource": {"route": "x.example.org"}});
     let response = platform.call("PUT", &binding_path("b-none"), Some(&no_app));
     assert_eq!(response.status, 422);
     assert_eq!(response.json()["error"], "RequiresApp");
     let mut bad_guid = bind_body(APP_A);
     bad_guid["bind_resource"]["app_guid"] = json!(APP_A.to_uppercase());
-    assert_error(&platform.call("PUT", &binding_path("b-upper"), Some(&bad_guid)), 400, "upper-case");
-    assert_error(&platform.call("PUT", "/v2/service_instances/unknown/service_bindings/b1", Some(&bind_body(APP_A))), 404, "does not exist");
-    assert_error(&platform.call("PATCH", &binding_path("b1"), Some(&bind_body(APP_A))), 405, "method");
+    assert_error(
+        &platform.call("PUT", &binding_path("b-upper"), Some(&bad_guid)),
+        400,
+        "upper-case",
+    );
+    assert_error(
+        &platform.call(
+            "PUT",
+            "/v2/service_instances/unknown/service_bindings/b1",
+            Some(&bind_body(APP_A)),
+        ),
+        404,
+        "does not exist",
+    );
+    assert_error(
+        &platform.call("PATCH", &binding_path("b1"), Some(&bind_body(APP_A))),
+        405,
+        "method",
+    );
     assert_error(&platform.call("GET", "/v2/nothing-here", None), 404, "no such");
     assert_eq!(location.snapshot(), before, "bad input changed the store");
 }
 
 fn binding(platform: &Platform, location: &Location, cf: &CfApi) {
     // No public route: nothing written, a clear answer.
-    assert_error(&platform.bind(INSTANCE, "b-worker", NO_ROUTE), 422, "no public HTTP route");
+    assert_error(
+        &platform.bind(INSTANCE, "b-worker", NO_ROUTE),
+        422,
+        "no public HTTP route",
+    );
     // The Cloud Controller failing: 502, nothing written.
     let before = location.snapshot();
-    cf.admin("/admin/fail", json!({"path": "/v3/processes", "status": 503, "count": 1}));
+    cf.admin(
+        "/admin/fail",
+        json!({"path": "/v3/processes", "status": 503, "count": 1}),
+    );
     assert_error(&platform.bind(INSTANCE, "b-a1", APP_A), 502, "Cloud Controller");
     assert_eq!(location.snapshot(), before);
 
@@ -172,7 +272,11 @@ fn binding(platform: &Platform, location: &Location, cf: &CfApi) {
     assert_error(&platform.bind(INSTANCE, "b-a1", APP_B), 409, "already exists");
     let fetched = platform.call("GET", &binding_path("b-a1"), None);
     assert_eq!(fetched.status, 200);
-    assert_error(&platform.call("GET", &binding_path("b-unknown"), None), 404, "does not exist");
+    assert_error(
+        &platform.call("GET", &binding_path("b-unknown"), None),
+        404,
+        "does not exist",
+    );
 
     // Two bindings of one app: the target stays until the last one goes.
     assert_eq!(platform.bind(INSTANCE, "b-a2", APP_A).status, 201);
@@ -182,7 +286,10 @@ fn binding(platform: &Platform, location: &Location, cf: &CfApi) {
     let gone = platform.unbind(INSTANCE, "b-a1");
     assert_eq!((gone.status, gone.json()), (410, json!({})));
     assert_eq!(platform.unbind(INSTANCE, "b-a2").status, 200);
-    assert!(location.guids("active").is_empty(), "the last binding took the target");
+    assert!(
+        location.guids("active").is_empty(),
+        "the last binding took the target"
+    );
     assert_eq!(platform.unbind(INSTANCE, "b-never").status, 410);
 
     // A stopped app is bound into inactive/.
@@ -196,7 +303,10 @@ fn deprovisioning(platform: &Platform, location: &Location) {
     let path = format!("/v2/service_instances/{INSTANCE}{query}");
     let response = platform.call("DELETE", &path, None);
     assert_eq!((response.status, response.json()), (200, json!({})));
-    assert!(location.guids("inactive").is_empty(), "deprovisioning removed what the instance held");
+    assert!(
+        location.guids("inactive").is_empty(),
+        "deprovisioning removed what the instance held"
+    );
     assert!(location.guids("active").is_empty());
     assert_eq!(platform.call("DELETE", &path, None).status, 410);
     let leftover: Vec<String> = location.snapshot().into_iter().map(|(n, _)| n).collect();

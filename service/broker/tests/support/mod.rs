@@ -31,7 +31,9 @@ fn first_line(child: &mut Child, what: &str) -> String {
     let mut line = String::new();
     while !line.contains("listening on") {
         line.clear();
-        let read = reader.read_line(&mut line).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let read = reader
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(read > 0, "{what} exited before it listened");
     }
     // Keep draining so the child never blocks on a full pipe.
@@ -40,7 +42,10 @@ fn first_line(child: &mut Child, what: &str) -> String {
 }
 
 fn port_of(line: &str) -> u16 {
-    line.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in `{line}`"))
+    line.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in `{line}`"))
 }
 
 /// The Cloud Controller and UAA stand-in, stopped when dropped.
@@ -64,12 +69,27 @@ impl CfApi {
             .expect("python3 runs demo/cf_api.py");
         let line = first_line(&mut child, "cf_api.py");
         let url = format!("http://127.0.0.1:{}", port_of(&line));
-        CfApi { child, url, _apps: file }
+        CfApi {
+            child,
+            url,
+            _apps: file,
+        }
     }
 
     pub fn admin(&self, path: &str, body: Value) {
-        let response = http(&self.url, "POST", path, &[("content-type", "application/json")], body.to_string().as_bytes());
-        assert!(response.status < 300, "admin {path}: {} {}", response.status, response.text);
+        let response = http(
+            &self.url,
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.to_string().as_bytes(),
+        );
+        assert!(
+            response.status < 300,
+            "admin {path}: {} {}",
+            response.status,
+            response.text
+        );
     }
 
     pub fn change(&self, guid: &str, change: Value) {
@@ -159,12 +179,18 @@ impl Location {
     pub fn temporaries(&self) -> Vec<String> {
         let mut files = Vec::new();
         walk(&self.root(), &self.root(), &mut files);
-        files.into_iter().map(|(n, _)| n).filter(|n| n.ends_with(".tmp")).collect()
+        files
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
     }
 }
 
 fn walk(root: &Path, dir: &Path, files: &mut Vec<(String, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -210,7 +236,9 @@ impl Process {
 
     pub fn updater(cf: &CfApi, location: &Location, every: &str) -> Process {
         let mut command = Command::new(binary());
-        command.args(["update", "--every", every]).envs(common_env(cf, location));
+        command
+            .args(["update", "--every", every])
+            .envs(common_env(cf, location));
         Process::spawn(command, "the updater")
     }
 
@@ -278,7 +306,10 @@ impl HttpResponse {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -302,16 +333,24 @@ pub fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body
 
 fn parse_response(raw: &[u8]) -> HttpResponse {
     let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no response: {text:?}"));
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response: {text:?}"));
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
     let body = if chunked { dechunk(body) } else { body.to_owned() };
-    HttpResponse { status, headers, text: body }
+    HttpResponse {
+        status,
+        headers,
+        text: body,
+    }
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -347,7 +386,11 @@ impl Platform<'_> {
     }
 
     pub fn provision(&self, instance: &str) -> HttpResponse {
-        self.call("PUT", &format!("/v2/service_instances/{instance}"), Some(&provision_body()))
+        self.call(
+            "PUT",
+            &format!("/v2/service_instances/{instance}"),
+            Some(&provision_body()),
+        )
     }
 
     pub fn bind(&self, instance: &str, binding: &str, app: &str) -> HttpResponse {
@@ -398,7 +441,10 @@ pub fn guid(n: u32) -> String {
 pub fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !check() {
-        assert!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
