@@ -320,6 +320,18 @@ pub fn read_binding<S: Store + ?Sized>(
         .transpose()
 }
 
+/// The record of a binding found by [`list_bindings`], read by its key (no listing).
+pub fn read_listed_binding<S: Store + ?Sized>(
+    store: &S,
+    binding: &BoundBinding,
+) -> Result<Option<BindingRecord>, TargetsError> {
+    let key = RecordKey::binding(&binding.binding_id, &binding.app_guid);
+    store
+        .read_record(&key)?
+        .map(|bytes| decode(&key, &bytes))
+        .transpose()
+}
+
 /// Records binding `id` unless a binding with this id exists; an existing one is returned
 /// unchanged.
 pub fn create_binding<S: Store + ?Sized>(
@@ -432,6 +444,8 @@ mod tests {
         );
         assert_eq!(read_binding(&store, &id("b1")).unwrap(), Some(binding(GUID)));
         create_binding(&store, &id("b2"), &binding(GUID)).unwrap();
+        let first = list_bindings(&store).unwrap().into_iter().next().unwrap();
+        assert_eq!(read_listed_binding(&store, &first).unwrap(), Some(binding(GUID)));
         let listed: Vec<String> = list_bindings(&store)
             .unwrap()
             .iter()

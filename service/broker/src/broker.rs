@@ -178,7 +178,8 @@ impl Broker {
             {
                 return self.repeat_bind(binding_id, &existing, &request.record);
             }
-            let app = self.app_from_cloud_controller(&request.record.app_guid)?;
+            let app =
+                self.app_from_cloud_controller(&request.record.app_guid, is_exporter(&request.record))?;
             match create_binding(&*self.store, binding_id, &request.record)
                 .map_err(|e| self.store_failed(e))?
             {
@@ -204,7 +205,7 @@ impl Broker {
                 "service binding {id} already exists with other attributes"
             )));
         }
-        let app = self.app_from_cloud_controller(&existing.app_guid)?;
+        let app = self.app_from_cloud_controller(&existing.app_guid, is_exporter(existing))?;
         self.settle(&app)?;
         Ok(Reply::new(200, json!({"credentials": {}})))
     }
@@ -251,7 +252,7 @@ impl Broker {
     }
 
     /// The app as its target file describes it, from the Cloud Controller.
-    fn app_from_cloud_controller(&self, guid: &AppGuid) -> Result<BoundApp, OsbError> {
+    fn app_from_cloud_controller(&self, guid: &AppGuid, exporter: bool) -> Result<BoundApp, OsbError> {
         let guids = BTreeSet::from([guid.clone()]);
         let apps = self
             .runtime
@@ -262,7 +263,7 @@ impl Broker {
                 "the Cloud Controller knows no app {guid}; bind an existing app"
             )));
         };
-        state.bound_app().map_err(OsbError::unprocessable)
+        state.bound_app(exporter).map_err(OsbError::unprocessable)
     }
 
     /// At start: removes target files no binding keeps (a broker killed mid-unbind), and
@@ -285,8 +286,9 @@ impl Broker {
                 .runtime
                 .block_on(self.cc.apps(&missing))
                 .map_err(|e| self.cc_failed(e))?;
+            let exporters = exporters(&*self.store).map_err(|e| self.store_failed(e))?;
             for state in apps.values() {
-                if let Ok(app) = state.bound_app() {
+                if let Ok(app) = state.bound_app(exporters.contains(&state.guid)) {
                     self.settle(&app)?;
                     done.push(format!("wrote the file of {}, bound but without one", state.guid));
                 }
@@ -306,4 +308,20 @@ impl Broker {
             "cannot read the app from the Cloud Controller: {error}; try again"
         ))
     }
+}
+
+/// Whether a binding asked for exporter targets (`cf bind-service -c '{"exporter": true}'`).
+pub fn is_exporter(record: &BindingRecord) -> bool {
+    record.parameters.get("exporter") == Some(&Value::Bool(true))
+}
+
+/// The apps with a binding that asked for exporter targets (reads every binding record).
+pub fn exporters(store: &dyn Store) -> Result<BTreeSet<AppGuid>, TargetsError> {
+    let mut found = BTreeSet::new();
+    for binding in list_bindings(store)? {
+        if records::read_listed_binding(store, &binding)?.is_some_and(|r| is_exporter(&r)) {
+            found.insert(binding.app_guid);
+        }
+    }
+    Ok(found)
 }

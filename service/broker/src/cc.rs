@@ -48,8 +48,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The app as the target store wants it, or why it cannot be scraped.
-    pub fn bound_app(&self) -> Result<BoundApp, String> {
+    /// The app as the target store wants it, or why it cannot be scraped. An exporter
+    /// (bound with `{"exporter": true}`) labels its series with the spaces of the apps it
+    /// describes, so its targets carry no `space`.
+    pub fn bound_app(&self, exporter: bool) -> Result<BoundApp, String> {
         let Some((host, path)) = &self.route else {
             return Err(format!(
                 "app `{}` ({}) has no public HTTP route, so Prometheus cannot reach it; map one with `cf map-route` and \
@@ -65,7 +67,7 @@ impl AppState {
             route_path: path.clone(),
             org: self.org.clone(),
             space: self.space.clone(),
-            exporter: false,
+            exporter,
         };
         facts.validate().map_err(|e| e.to_string())?;
         Ok(if self.started {

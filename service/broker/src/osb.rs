@@ -483,12 +483,31 @@ fn service_and_plan(body: &Value) -> Result<(String, String), OsbError> {
     Ok((service_id, plan_id))
 }
 
+/// The request's `parameters`. The only one this service takes is `exporter` (a boolean,
+/// for binds: the app labels `space` itself); anything else is refused, so a typo is
+/// an error rather than silently ignored.
 fn parameters(body: &Value) -> Result<Map<String, Value>, OsbError> {
-    match &body["parameters"] {
-        Value::Null => Ok(Map::new()),
-        Value::Object(map) => Ok(map.clone()),
-        _ => Err(OsbError::bad_request("`parameters` must be a JSON object")),
+    let map = match &body["parameters"] {
+        Value::Null => return Ok(Map::new()),
+        Value::Object(map) => map.clone(),
+        _ => return Err(OsbError::bad_request("`parameters` must be a JSON object")),
+    };
+    for (name, value) in &map {
+        match (name.as_str(), value) {
+            ("exporter", Value::Bool(_)) => {}
+            ("exporter", _) => {
+                return Err(OsbError::bad_request(
+                    "parameter `exporter` must be true or false",
+                ))
+            }
+            (other, _) => {
+                return Err(OsbError::bad_request(format!(
+                    "unknown parameter `{other}`; the only parameter is `exporter` (true or false)"
+                )))
+            }
+        }
     }
+    Ok(map)
 }
 
 /// The app to bind: `bind_resource.app_guid`, else the deprecated top-level `app_guid`;

@@ -65,6 +65,7 @@ pub fn run_once(
     let bound = bound_apps(&list_bindings(store)?);
     let asked: BTreeSet<AppGuid> = bound.intersection(&base.bound_guids()).cloned().collect();
     let states = runtime.block_on(cc.apps(&asked))?;
+    let exporters = crate::broker::exporters(store)?;
 
     let lock = StoreLock::for_store(store);
     let _held = lock.acquire()?;
@@ -74,7 +75,12 @@ pub fn run_once(
     let mut desired = Vec::new();
     let mut untouched = BTreeSet::new();
     for guid in base.bound_guids() {
-        match decide(&guid, still_bound.contains(&guid), states.get(&guid)) {
+        match decide(
+            &guid,
+            still_bound.contains(&guid),
+            states.get(&guid),
+            exporters.contains(&guid),
+        ) {
             Decision::Apply(app) => {
                 count(&mut report, &app);
                 desired.push(app);
@@ -96,10 +102,10 @@ enum Decision {
     Leave,
 }
 
-fn decide(guid: &AppGuid, bound: bool, state: Option<&AppState>) -> Decision {
+fn decide(guid: &AppGuid, bound: bool, state: Option<&AppState>, exporter: bool) -> Decision {
     match (bound, state) {
         (false, _) | (true, None) => Decision::Apply(BoundApp::Deleted { guid: guid.clone() }),
-        (true, Some(state)) => match state.bound_app() {
+        (true, Some(state)) => match state.bound_app(exporter) {
             Ok(app) => Decision::Apply(app),
             Err(reason) => {
                 eprintln!("gds-prometheus-broker update: {reason}; its target file is left as it was");

@@ -216,6 +216,13 @@ fn bad_input_never_reaches_the_store(platform: &Platform, location: &Location) {
     let response = platform.call("PUT", &binding_path("b-none"), Some(&no_app));
     assert_eq!(response.status, 422);
     assert_eq!(response.json()["error"], "RequiresApp");
+    let mut typo = bind_body(APP_A);
+    typo["parameters"] = json!({"exportr": true});
+    assert_error(
+        &platform.call("PUT", &binding_path("b-typo"), Some(&typo)),
+        400,
+        "unknown parameter `exportr`",
+    );
     let mut bad_guid = bind_body(APP_A);
     bad_guid["bind_resource"]["app_guid"] = json!(APP_A.to_uppercase());
     assert_error(
@@ -292,10 +299,20 @@ fn binding(platform: &Platform, location: &Location, cf: &CfApi) {
     );
     assert_eq!(platform.unbind(INSTANCE, "b-never").status, 410);
 
-    // A stopped app is bound into inactive/.
+    // A stopped app is bound into inactive/; an exporter's targets carry no `space`.
     cf.change(APP_B, json!({"action": "stop"}));
-    assert_eq!(platform.bind(INSTANCE, "b-b1", APP_B).status, 201);
+    let mut exporter = bind_body(APP_B);
+    exporter["parameters"] = json!({"exporter": true});
+    assert_eq!(
+        platform
+            .call("PUT", &binding_path("b-b1"), Some(&exporter))
+            .status,
+        201
+    );
     assert_eq!(location.guids("inactive"), [APP_B]);
+    let labels = &location.target("inactive", APP_B)[0]["labels"];
+    assert_eq!(labels["job"], "notify-admin");
+    assert!(labels.get("space").is_none(), "{labels}");
 }
 
 fn deprovisioning(platform: &Platform, location: &Location) {
