@@ -6,9 +6,10 @@
 //! 2. asks the Cloud Controller about every bound app, in as few paged requests as it
 //!    can; any failure ends the run with nothing changed (a partial listing would delete
 //!    the targets of apps it missed);
-//! 3. decides each listed app's file: started, stopped, deleted (the Cloud Controller no
-//!    longer lists it), or unbound (no binding record: removed, as the broker would);
-//!    an app that lost its public route keeps its file as it was;
+//! 3. decides each listed app's file: started, stopped, or deleted (the Cloud Controller
+//!    no longer lists it). An app that lost its public route keeps its file as it was;
+//!    so does a file no binding record keeps (unbound while the run was in progress, or
+//!    written by someone else): the broker owns bindings, and removes such files at start;
 //! 4. applies with `reconcile_since(base)`, refreshing only apps that had a file in
 //!    `base`: an app unbound since is not brought back (S3 writes are conditional on the
 //!    listing, and a local directory is locked against the broker while applying).
@@ -102,10 +103,10 @@ enum Decision {
     Leave,
 }
 
-fn decide(guid: &AppGuid, bound: bool, state: Option<&AppState>, exporter: bool) -> Decision {
-    match (bound, state) {
-        (false, _) | (true, None) => Decision::Apply(BoundApp::Deleted { guid: guid.clone() }),
-        (true, Some(state)) => match state.bound_app(exporter) {
+fn decide(guid: &AppGuid, state: Option<&AppState>, exporter: bool) -> Decision {
+    match state {
+        None => Decision::Apply(BoundApp::Deleted { guid: guid.clone() }),
+        Some(state) => match state.bound_app(exporter) {
             Ok(app) => Decision::Apply(app),
             Err(reason) => {
                 eprintln!("gds-prometheus-broker update: {reason}; its target file is left as it was");

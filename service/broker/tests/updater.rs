@@ -57,7 +57,12 @@ fn updater_follows_every_change(location: Location) {
     bind_all(&platform, &apps);
     let requests_before = cf.requests();
 
+    // A file no binding keeps is not the updater's: it is left alone.
+    let stray = guid(99);
+    std::fs::write(location.root().join(format!("active/{stray}.json")), "[]\n").unwrap();
     let quiet = update(&cf, &location);
+    assert!(location.guids("active").contains(&stray));
+    std::fs::remove_file(location.root().join(format!("active/{stray}.json"))).unwrap();
     assert!(
         quiet.contains(
             "apps: 3 started, 0 stopped, 0 deleted, 0 unroutable; files: 0 written, 0 removed, 3 unchanged"
