@@ -453,7 +453,7 @@ mod tests {
             space: "s".into(),
         };
         assert!(state
-            .bound_app()
+            .bound_app(false)
             .unwrap_err()
             .contains("has no public HTTP route"));
     }

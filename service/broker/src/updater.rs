@@ -76,12 +76,11 @@ pub fn run_once(
     let mut desired = Vec::new();
     let mut untouched = BTreeSet::new();
     for guid in base.bound_guids() {
-        match decide(
-            &guid,
-            still_bound.contains(&guid),
-            states.get(&guid),
-            exporters.contains(&guid),
-        ) {
+        if !still_bound.contains(&guid) {
+            untouched.insert(guid);
+            continue;
+        }
+        match decide(&guid, states.get(&guid), exporters.contains(&guid)) {
             Decision::Apply(app) => {
                 count(&mut report, &app);
                 desired.push(app);
