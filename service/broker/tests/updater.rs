@@ -142,16 +142,21 @@ fn recorded_bindings(location: &Location) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn a_broker_and_an_updater_killed_mid_write_lose_nothing_and_leave_nothing() {
-    let location = Location::directory();
-    let apps: Vec<String> = (1..=24).map(guid).collect();
+/// `count` apps named `app-<n>`, one instance each, served by a fresh stand-in.
+fn numbered_apps(count: u32) -> (Vec<String>, CfApi) {
+    let apps: Vec<String> = (1..=count).map(guid).collect();
     let world: Vec<Value> = apps
         .iter()
         .enumerate()
         .map(|(n, g)| app(g, &format!("app-{n}"), 1))
         .collect();
-    let cf = CfApi::start(&Value::Array(world));
+    (apps.clone(), CfApi::start(&Value::Array(world)))
+}
+
+#[test]
+fn a_broker_and_an_updater_killed_mid_write_lose_nothing_and_leave_nothing() {
+    let location = Location::directory();
+    let (apps, cf) = numbered_apps(24);
 
     let broker = Process::broker(&cf, &location);
     let url = broker.url.clone();
@@ -238,13 +243,7 @@ fn a_broker_and_an_updater_killed_mid_write_lose_nothing_and_leave_nothing() {
 #[test]
 fn two_updaters_racing_a_broker_on_s3_never_bring_back_an_unbound_app() {
     let location = Location::s3();
-    let apps: Vec<String> = (1..=12).map(guid).collect();
-    let world: Vec<Value> = apps
-        .iter()
-        .enumerate()
-        .map(|(n, g)| app(g, &format!("app-{n}"), 1))
-        .collect();
-    let cf = CfApi::start(&Value::Array(world));
+    let (apps, cf) = numbered_apps(12);
     let broker = Process::broker(&cf, &location);
     let platform = Platform { broker: &broker.url };
     bind_all(&platform, &apps[..8]);
