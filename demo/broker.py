@@ -66,7 +66,14 @@ class ServiceSide:
         profile = ["--release"] if self.ctx.release else []
         self.ctx.run(["cargo", "build", "-q", *profile, "-p", BINARY])
 
-    def start(self, supervisor: Supervisor, apps: list[App], ports: list[int], s3_env: dict[str, str]) -> None:
+    def start(
+        self,
+        supervisor: Supervisor,
+        apps: list[App],
+        ports: list[int],
+        s3_env: dict[str, str],
+        location: str = "s3://targets",
+    ) -> None:
         self.ports = dict(zip(("cf_api", "broker", "updater"), ports))
         apps_file = self.run_dir / "cf-apps.json"
         apps_file.write_text(json.dumps([cf_app(app) for app in apps], indent=2))
@@ -78,7 +85,7 @@ class ServiceSide:
         supervisor.wait_ready(cf_api, lambda: answers(self.ports["cf_api"], "/"), 20)
         env = {
             **s3_env,
-            "TARGETS_LOCATION": "s3://targets",
+            "TARGETS_LOCATION": location,
             "CF_API_URL": f"http://127.0.0.1:{self.ports['cf_api']}",
             "CF_CLIENT_ID": CLIENT_ID,
             "CF_CLIENT_SECRET": CLIENT_SECRET,
