@@ -259,9 +259,9 @@ impl Broker {
             .block_on(self.cc.apps(&guids))
             .map_err(|e| self.cc_failed(e))?;
         let Some(state) = apps.get(guid) else {
-            return Err(OsbError::unprocessable(format!(
-                "the Cloud Controller knows no app {guid}; bind an existing app"
-            )));
+            return Err(OsbError::unprocessable(
+                "the Cloud Controller knows no such app; bind an existing app",
+            ));
         };
         state.bound_app(exporter).map_err(OsbError::unprocessable)
     }
@@ -276,7 +276,7 @@ impl Broker {
             let mut done = Vec::new();
             for orphan in listing.bound_guids().difference(&bound) {
                 self.settle(&BoundApp::Deleted { guid: orphan.clone() })?;
-                done.push(format!("removed the files of {orphan}, which has no binding"));
+                done.push("removed the files of an app no binding keeps".to_owned());
             }
             let missing: BTreeSet<AppGuid> = bound.difference(&listing.bound_guids()).cloned().collect();
             if missing.is_empty() {
@@ -290,7 +290,10 @@ impl Broker {
             for state in apps.values() {
                 if let Ok(app) = state.bound_app(exporters.contains(&state.guid)) {
                     self.settle(&app)?;
-                    done.push(format!("wrote the file of {}, bound but without one", state.guid));
+                    done.push(format!(
+                        "wrote the file of `{}`, bound but without one",
+                        state.name
+                    ));
                 }
             }
             Ok(done)

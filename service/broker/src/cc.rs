@@ -12,7 +12,7 @@
 //! configured API, so the token is never sent elsewhere.
 
 use crate::config::CloudControllerSettings;
-use gds_metrics::targets::{AppFacts, AppGuid, BoundApp};
+use gds_metrics::targets::{AppFacts, AppGuid, BoundApp, TargetsError};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,11 +52,12 @@ impl AppState {
     /// (bound with `{"exporter": true}`) labels its series with the spaces of the apps it
     /// describes, so its targets carry no `space`.
     pub fn bound_app(&self, exporter: bool) -> Result<BoundApp, String> {
+        // Messages name the app, never its GUID: the GUID is its bearer token.
         let Some((host, path)) = &self.route else {
             return Err(format!(
-                "app `{}` ({}) has no public HTTP route, so Prometheus cannot reach it; map one with `cf map-route` and \
+                "app `{}` has no public HTTP route, so Prometheus cannot reach it; map one with `cf map-route` and \
                  bind again",
-                self.name, self.guid
+                self.name
             ));
         };
         let facts = AppFacts {
@@ -69,7 +70,12 @@ impl AppState {
             space: self.space.clone(),
             exporter,
         };
-        facts.validate().map_err(|e| e.to_string())?;
+        facts.validate().map_err(|e| match e {
+            TargetsError::InvalidFacts { field, reason, .. } => {
+                format!("app `{}` cannot be a target: field `{field}` {reason}", self.name)
+            }
+            _ => format!("app `{}` cannot be a target", self.name),
+        })?;
         Ok(if self.started {
             BoundApp::Started(facts)
         } else {
@@ -147,7 +153,7 @@ impl CloudController {
         let mut listing = Listing::default();
         for _ in 0..MAX_PAGES {
             let page: Page = serde_json::from_value(self.get(&url).await?)
-                .map_err(|e| CcError(format!("{url}: not a v3 list: {e}")))?;
+                .map_err(|e| CcError(format!("{}: not a v3 list: {e}", redacted(&url))))?;
             listing.resources.extend(page.resources);
             for (kind, values) in page.included {
                 listing.included.entry(kind).or_default().extend(values);
@@ -168,7 +174,8 @@ impl CloudController {
             Ok(href)
         } else {
             Err(CcError(format!(
-                "the Cloud Controller's next page `{href}` is not under CF_API_URL `{}`",
+                "the Cloud Controller's next page `{}` is not under CF_API_URL `{}`",
+                redacted(&href),
                 self.settings.api_url
             )))
         }
@@ -191,7 +198,7 @@ impl CloudController {
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| CcError(format!("GET {url}: {}", request_error(&e))))
+            .map_err(|e| CcError(format!("GET {}: {}", redacted(url), request_error(e))))
     }
 
     /// A valid token, fetched or renewed when needed.
@@ -218,7 +225,7 @@ impl CloudController {
             .body("grant_type=client_credentials")
             .send()
             .await
-            .map_err(|e| CcError(format!("POST {url}: {}", request_error(&e))))?;
+            .map_err(|e| CcError(format!("POST {url}: {}", request_error(e))))?;
         let body: TokenResponse = serde_json::from_value(json_body(&url, response).await?)
             .map_err(|e| CcError(format!("{url}: not a token response: {e}")))?;
         let lifetime = Duration::from_secs(body.expires_in.unwrap_or(0));
@@ -236,7 +243,7 @@ impl CloudController {
             .get(&url)
             .send()
             .await
-            .map_err(|e| CcError(format!("GET {url}: {}", request_error(&e))))?;
+            .map_err(|e| CcError(format!("GET {url}: {}", request_error(e))))?;
         let root = json_body(&url, response).await?;
         ["uaa", "login"]
             .iter()
@@ -246,7 +253,17 @@ impl CloudController {
     }
 }
 
+/// `url` without its query: queries name app GUIDs, which are bearer tokens and must not
+/// reach a log.
+fn redacted(url: &str) -> String {
+    match url.split_once('?') {
+        Some((path, _)) => format!("{path}?…"),
+        None => url.to_owned(),
+    }
+}
+
 async fn json_body(url: &str, response: reqwest::Response) -> Result<Value, CcError> {
+    let url = &redacted(url);
     let status = response.status();
     if !status.is_success() {
         return Err(CcError(format!("{url} answered {status}")));
@@ -254,13 +271,14 @@ async fn json_body(url: &str, response: reqwest::Response) -> Result<Value, CcEr
     response
         .json()
         .await
-        .map_err(|e| CcError(format!("{url}: not JSON: {}", request_error(&e))))
+        .map_err(|e| CcError(format!("{url}: not JSON: {}", request_error(e))))
 }
 
-/// The error without the URL's query (reqwest prints the URL, which we already name).
-fn request_error(error: &reqwest::Error) -> String {
+/// The error without its URL (reqwest prints it, query and all; callers name it redacted).
+fn request_error(error: reqwest::Error) -> String {
+    let error = error.without_url();
     let mut message = error.to_string();
-    if let Some(source) = std::error::Error::source(error) {
+    if let Some(source) = std::error::Error::source(&error) {
         message = format!("{message}: {source}");
     }
     message
@@ -376,11 +394,15 @@ fn app_state(
             .ok_or_else(|| CcError(format!("an app in /v3/apps has no {what}")))
     };
     let guid_text = text(&app["guid"], "guid")?;
-    let guid = AppGuid::parse(&guid_text).map_err(|e| CcError(e.to_string()))?;
+    let guid =
+        AppGuid::parse(&guid_text).map_err(|_| CcError("an app in /v3/apps has a malformed guid".into()))?;
     let space_guid = text(&app["relationships"]["space"]["data"]["guid"], "space")?;
-    let space = spaces
-        .get(space_guid.as_str())
-        .ok_or_else(|| CcError(format!("app {guid}: its space {space_guid} was not included")))?;
+    let space = spaces.get(space_guid.as_str()).ok_or_else(|| {
+        CcError(format!(
+            "app `{}`: its space {space_guid} was not included",
+            app["name"]
+        ))
+    })?;
     let org_guid = text(
         &space["relationships"]["organization"]["data"]["guid"],
         "organization",

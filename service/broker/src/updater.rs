@@ -20,7 +20,7 @@ use gds_metrics::targets::records::{bound_apps, list_bindings};
 use gds_metrics::targets::{
     only_listed, reconcile_since, AppGuid, BoundApp, Operation, Outcome, Store, TargetsError,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -32,7 +32,8 @@ pub struct RunReport {
     pub written: usize,
     pub removed: usize,
     pub unchanged: usize,
-    /// One line per file operation, `write active/<guid>.json: written`.
+    /// One line per file operation, naming the app and never its GUID (the GUID is the
+    /// app's bearer token and stays out of logs): `write active/ for notify-api: written`.
     pub operations: Vec<String>,
 }
 
@@ -93,7 +94,11 @@ pub fn run_once(
     }
     let base = base.without(&untouched);
     let done = reconcile_since(store, &only_listed(&desired, &base), &base)?;
-    tally(&mut report, &done);
+    let names = states
+        .iter()
+        .map(|(guid, state)| (guid.clone(), state.name.clone()))
+        .collect();
+    tally(&mut report, &done, &names);
     Ok(report)
 }
 
@@ -123,7 +128,7 @@ fn count(report: &mut RunReport, app: &BoundApp) {
     }
 }
 
-fn tally(report: &mut RunReport, done: &[(Operation, Outcome)]) {
+fn tally(report: &mut RunReport, done: &[(Operation, Outcome)], names: &BTreeMap<AppGuid, String>) {
     for (operation, outcome) in done {
         match outcome {
             Outcome::Written => report.written += 1,
@@ -131,6 +136,15 @@ fn tally(report: &mut RunReport, done: &[(Operation, Outcome)]) {
             Outcome::Unchanged => report.unchanged += 1,
             Outcome::Moved | Outcome::Absent => {}
         }
-        report.operations.push(format!("{operation}: {outcome}"));
+        let (verb, folder, guid) = match operation {
+            Operation::Write { folder, guid, .. } => ("write", folder, guid),
+            Operation::Remove { folder, guid } => ("remove", folder, guid),
+        };
+        let app = names
+            .get(guid)
+            .map_or("an app the Cloud Controller no longer lists", String::as_str);
+        report
+            .operations
+            .push(format!("{verb} {folder}/ for {app}: {outcome}"));
     }
 }

@@ -122,8 +122,12 @@ fn updater_follows_every_change(location: Location) {
     // Deleted without unbind: its file goes; the later unbind is still answered.
     let output = update(&cf, &location);
     assert!(
-        output.contains(&format!("remove active/{}.json: removed", apps[0])),
+        output.contains("remove active/ for an app the Cloud Controller no longer lists: removed"),
         "{output}"
+    );
+    assert!(
+        !output.contains(&apps[0]),
+        "an app GUID is a bearer token, never printed: {output}"
     );
     assert_eq!(location.guids("active"), [apps[1].clone(), apps[2].clone()]);
     assert_eq!(platform.unbind(INSTANCE, "binding-0").status, 200);
