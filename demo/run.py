@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from processes import StartupError  # noqa: E402
+from tour import tour
 from stack import PROMETHEUS3, PROMETHEUS3_OPENMETRICS, Demo, format_table  # noqa: E402
 
 
@@ -53,6 +54,7 @@ def main() -> int:
                 print("waiting for the overdue upload alert to reach the webhook receiver ...", flush=True)
                 demo.wait_for_notification()
             print_report(demo)
+            tour(demo)
             if args.check:
                 demo.verify_rules_loaded()
                 print("check passed: every target up on every Prometheus server", flush=True)

@@ -7,8 +7,9 @@ script, so all three run exactly the same path:
           |                          (query params ->   (X-CF-APP-INSTANCE
           |                           Bearer + header)   -> instance port)
           +-- file_sd_configs: <run>/prometheus-<r>-targets/*.json, copied from
-          |   s3://targets/active by `gds-metrics-targets sync` (one per server); the
-          |   broker's writes go to S3 with `gds-metrics-targets apply --dir s3://targets`
+          |   s3://targets/active by `gds-metrics-targets sync` (one per server); every
+          |   app is bound through `gds-prometheus-broker`, which writes to s3://targets
+          |   from the Cloud Controller stand-in, and its updater keeps the files true
           +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
@@ -43,6 +44,7 @@ from processes import Process, StartupError, Supervisor, free_ports, wait_until
 from s3 import TARGETS_BUCKET, Alerting, ObjectStore, sync_argv
 from s3 import available as s3_available
 from s3 import missing_message as s3_missing_message
+from broker import ServiceSide
 from targets import TargetsCli
 from web import PrometheusApi, answers, request
 
@@ -117,6 +119,9 @@ class Demo:
         self.proxy_port = 0
         self.targets = TargetsCli(f"s3://{TARGETS_BUCKET}", self.run_dir / TARGETS_BUCKET, self.ctx)
         self.s3: ObjectStore | None = None
+        #: The Cloud Controller stand-in, the broker and its updater (demo/broker.py).
+        self.service = ServiceSide(self.run_dir, self.ctx)
+        self.service_ports: list[int] = []
         self.alerting: Alerting | None = None
         #: Per replica: the folder its sync writes and Prometheus reads, and the sync's metrics port.
         self.sync_ports: dict[str, int] = {}
@@ -179,6 +184,7 @@ class Demo:
 
     def build(self) -> None:
         self.targets.build()
+        self.service.build()
         for kind in sorted({app.kind for app in self.apps}):
             KINDS[kind].build(self.ctx)
 
@@ -197,7 +203,11 @@ class Demo:
         self.start_router_and_proxy()
         self.alerting.start(self.supervisor)
         self.start_prometheus()
-        self.targets.apply({app.guid: ("started", app.facts()) for app in self.apps})
+        # Every app bound as `cf bind-service` binds it: through the broker.
+        self.service.start(self.supervisor, self.apps, self.service_ports, self.s3.env())
+        self.service.cf.create_service()
+        for app in self.apps:
+            self.service.cf.bind_service(app)
         self.send_traffic()
         if self.background_traffic:
             self._traffic.start()
@@ -208,7 +218,8 @@ class Demo:
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + 2 * len(SERVERS) + 3)
+        ports = free_ports(count + 2 + 2 * len(SERVERS) + 3 + 3)
+        self.service_ports, ports = ports[-3:], ports[:-3]
         s3_port, alertmanager_port, webhook_port = ports[-3:]
         ports = ports[:-3]
         self.s3 = ObjectStore(self.run_dir, s3_port)

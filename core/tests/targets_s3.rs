@@ -440,3 +440,46 @@ fn facts_named(name: &str, guid_text: &str, instances: u32) -> AppFacts {
         ..facts(guid_text, instances)
     }
 }
+
+#[test]
+fn broker_records_on_s3_are_created_once_listed_without_reading_and_removed() {
+    use gds_metrics::targets::records::{
+        create_binding, list_bindings, read_binding, remove_binding, BindingRecord, Created, RecordId,
+    };
+    let server = S3Server::start(&[BUCKET]);
+    let (first, second) = (store(&server), store(&server));
+    let id = RecordId::parse("binding-1").unwrap();
+    let record = |app: &str| BindingRecord {
+        instance_id: RecordId::parse("instance-1").unwrap(),
+        app_guid: guid(app),
+        service_id: "service".into(),
+        plan_id: "plan".into(),
+        parameters: Default::default(),
+        created_by: None,
+    };
+    assert_eq!(
+        create_binding(&first, &id, &record(GUID_A)).unwrap(),
+        Created::New
+    );
+    assert_eq!(
+        create_binding(&second, &id, &record(GUID_B)).unwrap(),
+        Created::Existing(record(GUID_A)),
+        "a second broker reads what the first recorded"
+    );
+    let key = format!("prod/bindings/binding-1/{GUID_A}.json");
+    assert!(server.object_path(BUCKET, &key).is_file());
+    assert_eq!(
+        store(&server).list().unwrap(),
+        Default::default(),
+        "records are not targets"
+    );
+    let listed = list_bindings(&second).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.iter().next().unwrap().app_guid, guid(GUID_A));
+    assert_eq!(read_binding(&second, &id).unwrap(), Some(record(GUID_A)));
+    assert_eq!(
+        remove_binding(&second, &id, &guid(GUID_A)).unwrap(),
+        Outcome::Removed
+    );
+    assert_eq!(read_binding(&first, &id).unwrap(), None);
+}

@@ -37,6 +37,7 @@ from jobs import (  # noqa: E402
 from kinds import KINDS  # noqa: E402
 from processes import Supervisor, free_ports, group_members, wait_until  # noqa: E402
 from stack import PROMETHEUS3, PROMETHEUS3_OPENMETRICS, REPLICAS, Demo, Instance, nginx_argv, prometheus_time  # noqa: E402
+from tour import STEP_TIMEOUT, tour  # noqa: E402
 from web import answers, request  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
@@ -441,44 +442,44 @@ def test_prometheus_stores_the_aggregate_of_every_worker(demo, kind):
     assert settled(demo, REPLICAS[0], f"{JOB_HISTOGRAM}_count{{{labels}}}", count) == count
 
 
-# -- bind, unbind, stop, start ------------------------------------------------------------------
-
-
-def desired(demo: Demo, changes: dict[str, str | None] | None = None) -> dict:
-    """The bound apps, all started, with `changes` (guid -> state, None for unbound)."""
-    changes = changes or {}
-    state = {}
-    for app in demo.apps:
-        wanted = changes.get(app.guid, "started")
-        if wanted is not None:
-            state[app.guid] = (wanted, app.facts())
-    return state
+# -- bind, unbind, stop, start: through the broker and the target updater ----------------------
 
 
 def test_unbinding_an_app_removes_its_file_and_drops_its_targets(demo):
     app = demo.apps[0]
     others = [a for a in demo.apps if a != app]
-    demo.targets.apply(desired(demo, {app.guid: None}))
+    assert demo.service.cf.unbind_service(app) == 200
     assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
     assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(others), CHANGE_TIMEOUT)
 
-    demo.targets.apply(desired(demo))
+    demo.service.cf.bind_service(app)
+    assert (demo.targets.active_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
 
 
 def test_stopping_an_app_moves_its_file_to_inactive_and_starting_brings_it_back(demo):
     app = demo.apps[0]
     others = [a for a in demo.apps if a != app]
-    demo.targets.apply(desired(demo, {app.guid: "stopped"}))
-    assert (demo.targets.inactive_dir / f"{app.guid}.json").exists()
+    demo.service.cf.change(app, {"action": "stop"})
+    wait_until(lambda: (demo.targets.inactive_dir / f"{app.guid}.json").exists(), CHANGE_TIMEOUT,
+               "the updater to move the stopped app's file to inactive/")
     assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(others), CHANGE_TIMEOUT)
 
-    demo.targets.apply(desired(demo))
-    assert (demo.targets.active_dir / f"{app.guid}.json").exists()
+    demo.service.cf.change(app, {"action": "start"})
+    wait_until(lambda: (demo.targets.active_dir / f"{app.guid}.json").exists(), CHANGE_TIMEOUT,
+               "the updater to bring the started app's file back")
     assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+
+
+def test_scale_rename_and_delete_without_unbind_reach_every_prometheus(demo):
+    steps = tour(demo, log=lambda line: None)
+    assert len(steps) == 9
+    assert all(seconds < STEP_TIMEOUT for _, seconds in steps), steps
+    for replica in REPLICAS:
+        assert {t["labels"]["job"] for t in targets_of(demo, replica)} == {a.name for a in demo.apps}
 
 
 # -- the exporter's alert -------------------------------------------------------------------------

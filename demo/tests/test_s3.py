@@ -66,19 +66,21 @@ def test_every_prometheus_reads_the_files_its_sync_copied_from_s3(demo):
 
 
 def test_a_bad_object_in_s3_is_rejected_and_the_previous_file_kept(demo):
-    app = flask_app(demo)
-    good = {replica: file_in(demo, replica, app.guid).read_bytes() for replica in REPLICAS}
-    # A broken upload, written straight into the S3 server's storage (the CLI never writes one).
-    (demo.targets.active_dir / f"{app.guid}.json").write_text('[{"targets": ["x"], "labels": {"bad-name": "1"}}]')
-    for replica in REPLICAS:
-        wait_until(lambda r=replica: demo.sync_metrics(r)[REJECTED] == 1, CHANGE_TIMEOUT, f"sync-{replica} to reject it")
-        assert file_in(demo, replica, app.guid).read_bytes() == good[replica]
-    demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
+    # The target updater would put the right file back at once: hold it still meanwhile.
+    with demo.service.updater_paused():
+        app = flask_app(demo)
+        good = {replica: file_in(demo, replica, app.guid).read_bytes() for replica in REPLICAS}
+        # A broken upload, written straight into the S3 server's storage (the CLI never writes one).
+        (demo.targets.active_dir / f"{app.guid}.json").write_text('[{"targets": ["x"], "labels": {"bad-name": "1"}}]')
+        for replica in REPLICAS:
+            wait_until(lambda r=replica: demo.sync_metrics(r)[REJECTED] == 1, CHANGE_TIMEOUT, f"sync-{replica} to reject it")
+            assert file_in(demo, replica, app.guid).read_bytes() == good[replica]
+        demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
 
-    demo.targets.apply(all_started(demo))
-    for replica in REPLICAS:
-        wait_until(lambda r=replica: demo.sync_metrics(r)[REJECTED] == 0, CHANGE_TIMEOUT, f"sync-{replica} to recover")
-        assert file_in(demo, replica, app.guid).read_bytes() == good[replica]
+        demo.targets.apply(all_started(demo))
+        for replica in REPLICAS:
+            wait_until(lambda r=replica: demo.sync_metrics(r)[REJECTED] == 0, CHANGE_TIMEOUT, f"sync-{replica} to recover")
+            assert file_in(demo, replica, app.guid).read_bytes() == good[replica]
 
 
 def test_an_unbound_apps_file_disappears_from_every_prometheus(demo):

@@ -36,6 +36,7 @@ mod error;
 mod guid;
 mod read;
 mod reconcile;
+pub mod records;
 #[cfg(feature = "s3")]
 mod s3;
 mod schema;
@@ -47,8 +48,8 @@ pub use error::TargetsError;
 pub use guid::AppGuid;
 pub use read::{parse_target_file, read_target_file};
 pub use reconcile::{
-    apply, only_listed, plan, plan_since, reconcile, reconcile_since, reconcile_updates, BoundApp, Operation,
-    RECONCILE_ATTEMPTS,
+    apply, only_listed, plan, plan_since, reconcile, reconcile_app, reconcile_since, reconcile_updates,
+    BoundApp, Operation, RECONCILE_ATTEMPTS,
 };
 #[cfg(feature = "s3")]
 pub use s3::{aws_settings_from_env, s3_client, S3Location, S3Store, REQUEST_TIMEOUT};

@@ -235,6 +235,26 @@ pub fn reconcile_updates<S: Store + ?Sized>(
     reconcile_since(store, &only_listed(bound, &base), &base)
 }
 
+/// Brings one app's files to the state `app` describes and touches no other app's: what a
+/// broker does when it binds an app (write) or unbinds its last binding
+/// ([`BoundApp::Deleted`], remove). The broker's records are the truth about this app, so
+/// on a [`TargetsError::Conflict`] it simply lists again and re-plans, up to
+/// [`RECONCILE_ATTEMPTS`] times.
+pub fn reconcile_app<S: Store + ?Sized>(
+    store: &S,
+    app: &BoundApp,
+) -> Result<Vec<(Operation, Outcome)>, TargetsError> {
+    let mut attempt = 1;
+    loop {
+        let listing = store.list()?.only(app.guid());
+        let mut done = Vec::new();
+        match apply_each(store, plan(std::slice::from_ref(app), &listing)?, &mut done) {
+            Err(TargetsError::Conflict { .. }) if attempt < RECONCILE_ATTEMPTS => attempt += 1,
+            result => return result.map(|()| done),
+        }
+    }
+}
+
 /// The apps of `bound` that have a file in `listing`: what a target updater may refresh.
 pub fn only_listed(bound: &[BoundApp], listing: &Listing) -> Vec<BoundApp> {
     let listed = listing.bound_guids();
@@ -295,6 +315,27 @@ mod tests {
 
     fn path(folder: &str, n: u8) -> String {
         format!("{folder}/{}", guid(n).file_name())
+    }
+
+    #[test]
+    fn reconciling_one_app_leaves_every_other_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TargetStore::open(dir.path()).unwrap();
+        reconcile(
+            &store,
+            &[BoundApp::Started(facts(1, 1)), BoundApp::Started(facts(2, 1))],
+        )
+        .unwrap();
+        let done = reconcile_app(&store, &BoundApp::Stopped(facts(3, 2))).unwrap();
+        assert_eq!(
+            lines(&done.iter().map(|(op, _)| op.clone()).collect::<Vec<_>>()),
+            [format!("write {}", path("inactive", 3))]
+        );
+        reconcile_app(&store, &BoundApp::Started(facts(3, 2))).unwrap();
+        assert_eq!(store.list().unwrap(), listing(&[1, 2, 3], &[]));
+        let done = reconcile_app(&store, &BoundApp::Deleted { guid: guid(1) }).unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(store.list().unwrap(), listing(&[2, 3], &[]));
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! runtime, so callers stay synchronous. Call it outside any async runtime (or from
 //! `spawn_blocking`).
 
+use super::records::{RecordFolder, RecordKey};
 use super::{AppGuid, Folder, Listing, Outcome, Store, TargetsError};
+use futures_util::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
@@ -250,15 +252,68 @@ impl Store for S3Store {
     }
 
     fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError> {
-        let key = self.file_key(folder, guid);
-        let url = self.location.url_of(&key);
-        match self.runtime.block_on(self.client.head(&key)) {
+        self.remove_key(&self.file_key(folder, guid))
+    }
+
+    fn list_records(&self, folder: RecordFolder) -> Result<Vec<RecordKey>, TargetsError> {
+        let below = self.location.join(folder.name());
+        let prefix = below.prefix_path();
+        let objects: Vec<_> = self
+            .runtime
+            .block_on(self.client.list(prefix.as_ref()).try_collect())
+            .map_err(|e| remote("list", below.to_string(), e))?;
+        let strip = format!("{}/", below.prefix);
+        Ok(objects
+            .iter()
+            .filter_map(|object| {
+                let relative = object.location.as_ref().strip_prefix(&strip)?;
+                RecordKey::from_listed(folder, relative)
+            })
+            .collect())
+    }
+
+    fn read_record(&self, key: &RecordKey) -> Result<Option<Vec<u8>>, TargetsError> {
+        Ok(self
+            .read(&self.location.key(key.as_str()))?
+            .map(|(bytes, _)| bytes))
+    }
+
+    fn create_record(&self, key: &RecordKey, contents: &[u8]) -> Result<(), TargetsError> {
+        let key = self.location.key(key.as_str());
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        let put = self
+            .client
+            .put_opts(&key, PutPayload::from(contents.to_vec()), options);
+        match self.runtime.block_on(put) {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
+                Err(TargetsError::Conflict {
+                    location: self.location.url_of(&key),
+                })
+            }
+            Err(e) => Err(remote("write", self.location.url_of(&key), e)),
+        }
+    }
+
+    fn remove_record(&self, key: &RecordKey) -> Result<Outcome, TargetsError> {
+        self.remove_key(&self.location.key(key.as_str()))
+    }
+}
+
+impl S3Store {
+    /// Removes the object at `key`, reporting whether there was one.
+    fn remove_key(&self, key: &ObjectPath) -> Result<Outcome, TargetsError> {
+        let url = self.location.url_of(key);
+        match self.runtime.block_on(self.client.head(key)) {
             Ok(_) => {}
             Err(object_store::Error::NotFound { .. }) => return Ok(Outcome::Absent),
             Err(e) => return Err(remote("remove", url, e)),
         }
         self.runtime
-            .block_on(self.client.delete(&key))
+            .block_on(self.client.delete(key))
             .map_err(|e| remote("remove", url, e))?;
         Ok(Outcome::Removed)
     }

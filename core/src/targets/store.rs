@@ -15,6 +15,7 @@
 //! leftover is removed only when its lock can be taken and the pid in its name is not a
 //! running process (the pid covers the instant between creating the file and locking it).
 
+use super::records::{RecordFolder, RecordId, RecordKey};
 use super::{AppGuid, TargetsError};
 use crate::multiprocess::liveness;
 use std::collections::BTreeSet;
@@ -117,6 +118,24 @@ impl Listing {
         }
     }
 
+    /// The same listing with only `guid`'s files: for planning one app alone.
+    pub fn only(&self, guid: &AppGuid) -> Listing {
+        let keep = |set: &BTreeSet<AppGuid>| set.iter().filter(|g| *g == guid).cloned().collect();
+        Listing {
+            active: keep(&self.active),
+            inactive: keep(&self.inactive),
+        }
+    }
+
+    /// The same listing without `guids`' files.
+    pub fn without(&self, guids: &BTreeSet<AppGuid>) -> Listing {
+        let keep = |set: &BTreeSet<AppGuid>| set.difference(guids).cloned().collect();
+        Listing {
+            active: keep(&self.active),
+            inactive: keep(&self.inactive),
+        }
+    }
+
     /// Every GUID with a file in either folder: the apps the store considers bound.
     pub fn bound_guids(&self) -> BTreeSet<AppGuid> {
         self.active.union(&self.inactive).cloned().collect()
@@ -139,6 +158,7 @@ impl TargetStore {
             fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
             store.remove_dead_temporaries(folder)?;
         }
+        remove_dead_record_temporaries(&store.root)?;
         Ok(store)
     }
 
@@ -237,6 +257,20 @@ pub trait Store: Send + Sync {
     /// Removes `guid`'s file from `folder`, if there is one.
     fn remove(&self, folder: Folder, guid: &AppGuid) -> Result<Outcome, TargetsError>;
 
+    /// The keys of the records under `folder` (see [`records`](super::records)); keys
+    /// this crate does not write are left out.
+    fn list_records(&self, folder: RecordFolder) -> Result<Vec<RecordKey>, TargetsError>;
+
+    /// The bytes of the record at `key`, or `None` if there is none.
+    fn read_record(&self, key: &RecordKey) -> Result<Option<Vec<u8>>, TargetsError>;
+
+    /// Creates the record at `key` only if there is none, atomically: of two writers
+    /// creating one key, one succeeds and the other gets [`TargetsError::Conflict`].
+    fn create_record(&self, key: &RecordKey, contents: &[u8]) -> Result<(), TargetsError>;
+
+    /// Removes the record at `key`, if there is one.
+    fn remove_record(&self, key: &RecordKey) -> Result<Outcome, TargetsError>;
+
     /// The local directory, when the store is one: what only a directory offers (a move
     /// in one rename, a path on disk). `None` for a remote store.
     fn as_directory(&self) -> Option<&TargetStore> {
@@ -267,9 +301,92 @@ impl Store for TargetStore {
         TargetStore::remove(self, folder, guid)
     }
 
+    fn list_records(&self, folder: RecordFolder) -> Result<Vec<RecordKey>, TargetsError> {
+        let mut keys = Vec::new();
+        for relative in files_below(&self.root.join(folder.name()), 2)? {
+            keys.extend(RecordKey::from_listed(folder, &relative));
+        }
+        Ok(keys)
+    }
+
+    fn read_record(&self, key: &RecordKey) -> Result<Option<Vec<u8>>, TargetsError> {
+        let path = self.root.join(key.as_str());
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(TargetsError::io("read", path)(e)),
+        }
+    }
+
+    fn create_record(&self, key: &RecordKey, contents: &[u8]) -> Result<(), TargetsError> {
+        let (folder, name) = key.split();
+        let dir = self.root.join(folder);
+        fs::create_dir_all(&dir).map_err(TargetsError::io("create the folder", &dir))?;
+        let temp = locked_temporary(&dir, name, contents)?;
+        match temp.persist_noclobber(dir.join(name)) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == ErrorKind::AlreadyExists => {
+                return Err(TargetsError::Conflict {
+                    location: dir.join(name).display().to_string(),
+                })
+            }
+            Err(e) => return Err(TargetsError::io("create", dir.join(name))(e.error)),
+        }
+        sync_dir(&dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(())
+    }
+
+    fn remove_record(&self, key: &RecordKey) -> Result<Outcome, TargetsError> {
+        let (folder, name) = key.split();
+        let dir = self.root.join(folder);
+        let outcome = remove_durably(&dir, name)?;
+        // A binding's own folder goes with its last file; one still in use stays.
+        if folder.contains('/') && fs::remove_dir(&dir).is_ok() {
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(outcome)
+    }
+
     fn as_directory(&self) -> Option<&TargetStore> {
         Some(self)
     }
+}
+
+/// The relative paths (`/`-separated) of the regular files below `dir`, at most `depth`
+/// folders down; names starting with `.` (temporary files) are skipped. A missing
+/// directory holds none.
+fn files_below(dir: &Path, depth: usize) -> Result<Vec<String>, TargetsError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(TargetsError::io("list", dir)(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(TargetsError::io("list", dir))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(kind) = entry.file_type() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        if kind.is_file() {
+            files.push(name);
+        } else if kind.is_dir() && depth > 1 {
+            files.extend(
+                files_below(&entry.path(), depth - 1)?
+                    .into_iter()
+                    .map(|inner| format!("{name}/{inner}")),
+            );
+        }
+    }
+    Ok(files)
 }
 
 /// The store at `location`: `s3://bucket/prefix` (with the `s3` feature, configured from
@@ -283,6 +400,7 @@ pub fn open_store(location: &str) -> Result<Box<dyn Store>, TargetsError> {
         for folder in [Folder::Active, Folder::Inactive] {
             store.remove_dead_temporaries(folder)?;
         }
+        remove_dead_record_temporaries(store.root())?;
         return Ok(Box::new(store));
     }
     #[cfg(feature = "s3")]
@@ -300,6 +418,33 @@ pub fn open_store(location: &str) -> Result<Box<dyn Store>, TargetsError> {
 /// Removes the temporary files in `dir` left by writers that died mid-write (see
 /// [`TargetStore::remove_dead_temporaries`]); a missing directory holds none.
 pub(crate) fn remove_dead_temporaries_in(dir: &Path) -> Result<usize, TargetsError> {
+    remove_dead_temporaries_named(dir, |target| AppGuid::parse(target).is_ok())
+}
+
+/// Removes the temporary files of dead writers in every record folder below `root`
+/// (`instances/` and each `bindings/<id>/`); returns how many it removed.
+pub(crate) fn remove_dead_record_temporaries(root: &Path) -> Result<usize, TargetsError> {
+    let is_record = |target: &str| RecordId::parse(target).is_ok();
+    let mut removed = remove_dead_temporaries_named(&root.join(RecordFolder::Instances.name()), is_record)?;
+    let bindings = root.join(RecordFolder::Bindings.name());
+    let entries = match fs::read_dir(&bindings) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(TargetsError::io("list", &bindings)(e)),
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            removed += remove_dead_temporaries_named(&entry.path(), is_record)?;
+            // A binding whose writer died before its record was in place.
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes the temporary files in `dir` of dead writers whose target name (before
+/// `.json`) `is_target` accepts.
+fn remove_dead_temporaries_named(dir: &Path, is_target: fn(&str) -> bool) -> Result<usize, TargetsError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
@@ -308,7 +453,11 @@ pub(crate) fn remove_dead_temporaries_in(dir: &Path) -> Result<usize, TargetsErr
     let mut removed = 0;
     for entry in entries {
         let entry = entry.map_err(TargetsError::io("list", dir))?;
-        let Some(pid) = entry.file_name().to_str().and_then(temporary_file_writer) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| temporary_file_writer(name, is_target))
+        else {
             continue;
         };
         if remove_if_writer_dead(&entry.path(), pid) {
@@ -346,23 +495,35 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Resul
     if fs::read(&path).is_ok_and(|existing| existing == contents) {
         return Ok(Outcome::Unchanged);
     }
+    let temp = locked_temporary(dir, name, contents)?;
+    temp.persist(&path)
+        .map_err(|e| TargetsError::io("rename a temporary file to", &path)(e.error))?;
+    sync_dir(dir)?;
+    Ok(Outcome::Written)
+}
+
+/// A flushed temporary file in `dir` holding `contents`, named after `name` and this
+/// process, locked until it is closed (see the module docs), ready to be renamed to
+/// `dir/name`.
+fn locked_temporary(
+    dir: &Path,
+    name: &str,
+    contents: &[u8],
+) -> Result<tempfile::NamedTempFile, TargetsError> {
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.{}-", std::process::id()))
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(TargetsError::io("create a temporary file in", dir))?;
     let temp_path = temp.path().to_owned();
-    // Held until the file is closed, after the rename: see the module docs. Waits only
-    // while another run probes this file.
+    // Held until the file is closed, after the rename. Waits only while another run
+    // probes this file.
     liveness::lock(temp.as_file())
         .and_then(|()| temp.write_all(contents))
         .and_then(|()| make_world_readable(temp.as_file()))
         .and_then(|()| temp.as_file().sync_all())
         .map_err(TargetsError::io("write", &temp_path))?;
-    temp.persist(&path)
-        .map_err(|e| TargetsError::io("rename a temporary file to", &path)(e.error))?;
-    sync_dir(dir)?;
-    Ok(Outcome::Written)
+    Ok(temp)
 }
 
 /// Removes `dir/name`, if it exists, and flushes the directory.
@@ -380,10 +541,12 @@ pub(crate) fn remove_durably(dir: &Path, name: &str) -> Result<Outcome, TargetsE
 
 /// The pid of the writer of a temporary file named `.<guid>.json.<pid>-<random>.tmp`;
 /// `None` for any other name.
-fn temporary_file_writer(name: &str) -> Option<u32> {
+fn temporary_file_writer(name: &str, is_target: fn(&str) -> bool) -> Option<u32> {
     let inner = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
     let (target, writer) = inner.split_once(".json.")?;
-    AppGuid::from_file_name(&format!("{target}.json"))?;
+    if !is_target(target) {
+        return None;
+    }
     let (pid, _random) = writer.split_once('-')?;
     pid.parse().ok()
 }
@@ -584,10 +747,14 @@ mod tests {
         drop(holder);
     }
 
+    fn is_guid(target: &str) -> bool {
+        AppGuid::parse(target).is_ok()
+    }
+
     #[test]
     fn temporary_names_carry_the_writers_pid() {
         assert_eq!(
-            temporary_file_writer(&format!(".{GUID}.json.1234-Ab9xYz.tmp")),
+            temporary_file_writer(&format!(".{GUID}.json.1234-Ab9xYz.tmp"), is_guid),
             Some(1234)
         );
         for name in [
@@ -596,7 +763,7 @@ mod tests {
             format!(".{GUID}.json.x-1.tmp"),
             ".README.json.1-a.tmp".to_owned(),
         ] {
-            assert_eq!(temporary_file_writer(&name), None, "{name}");
+            assert_eq!(temporary_file_writer(&name, is_guid), None, "{name}");
         }
     }
 }

@@ -1,0 +1,150 @@
+//! The target updater: keeps every bound app's target file true as apps are scaled,
+//! stopped, started, renamed and deleted.
+//!
+//! One run:
+//! 1. lists the target files (`base`), then every binding record;
+//! 2. asks the Cloud Controller about every bound app, in as few paged requests as it
+//!    can; any failure ends the run with nothing changed (a partial listing would delete
+//!    the targets of apps it missed);
+//! 3. decides each listed app's file: started, stopped, or deleted (the Cloud Controller
+//!    no longer lists it). An app that lost its public route keeps its file as it was;
+//!    so does a file no binding record keeps (unbound while the run was in progress, or
+//!    written by someone else): the broker owns bindings, and removes such files at start;
+//! 4. applies with `reconcile_since(base)`, refreshing only apps that had a file in
+//!    `base`: an app unbound since is not brought back (S3 writes are conditional on the
+//!    listing, and a local directory is locked against the broker while applying).
+
+use crate::cc::{AppState, CcError, CloudController};
+use crate::store_lock::StoreLock;
+use gds_metrics::targets::records::{bound_apps, list_bindings};
+use gds_metrics::targets::{
+    only_listed, reconcile_since, AppGuid, BoundApp, Operation, Outcome, Store, TargetsError,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub started: usize,
+    pub stopped: usize,
+    pub deleted: usize,
+    pub unroutable: usize,
+    pub written: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// One line per file operation, naming the app and never its GUID (the GUID is the
+    /// app's bearer token and stays out of logs): `write active/ for notify-api: written`.
+    pub operations: Vec<String>,
+}
+
+impl RunReport {
+    pub fn apps_by_state(&self) -> [(&'static str, usize); 4] {
+        [
+            ("started", self.started),
+            ("stopped", self.stopped),
+            ("deleted", self.deleted),
+            ("unroutable", self.unroutable),
+        ]
+    }
+}
+
+/// Why a run changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the Cloud Controller listing failed, so nothing was changed: {0}")]
+    CloudController(#[from] CcError),
+    #[error("the target store failed: {0}")]
+    Store(#[from] TargetsError),
+}
+
+/// One run over `store` (call from a blocking thread: the store blocks).
+pub fn run_once(
+    store: &dyn Store,
+    cc: &CloudController,
+    runtime: &tokio::runtime::Handle,
+) -> Result<RunReport, RunError> {
+    let base = store.list()?;
+    let bound = bound_apps(&list_bindings(store)?);
+    let asked: BTreeSet<AppGuid> = bound.intersection(&base.bound_guids()).cloned().collect();
+    let states = runtime.block_on(cc.apps(&asked))?;
+    let exporters = crate::broker::exporters(store)?;
+
+    let lock = StoreLock::for_store(store);
+    let _held = lock.acquire()?;
+    // Bindings removed while the Cloud Controller was asked: those apps are unbound now.
+    let still_bound = bound_apps(&list_bindings(store)?);
+    let mut report = RunReport::default();
+    let mut desired = Vec::new();
+    let mut untouched = BTreeSet::new();
+    for guid in base.bound_guids() {
+        if !still_bound.contains(&guid) {
+            untouched.insert(guid);
+            continue;
+        }
+        match decide(&guid, states.get(&guid), exporters.contains(&guid)) {
+            Decision::Apply(app) => {
+                count(&mut report, &app);
+                desired.push(app);
+            }
+            Decision::Leave => {
+                report.unroutable += 1;
+                untouched.insert(guid);
+            }
+        }
+    }
+    let base = base.without(&untouched);
+    let done = reconcile_since(store, &only_listed(&desired, &base), &base)?;
+    let names = states
+        .iter()
+        .map(|(guid, state)| (guid.clone(), state.name.clone()))
+        .collect();
+    tally(&mut report, &done, &names);
+    Ok(report)
+}
+
+enum Decision {
+    Apply(BoundApp),
+    Leave,
+}
+
+fn decide(guid: &AppGuid, state: Option<&AppState>, exporter: bool) -> Decision {
+    match state {
+        None => Decision::Apply(BoundApp::Deleted { guid: guid.clone() }),
+        Some(state) => match state.bound_app(exporter) {
+            Ok(app) => Decision::Apply(app),
+            Err(reason) => {
+                eprintln!("gds-prometheus-broker update: {reason}; its target file is left as it was");
+                Decision::Leave
+            }
+        },
+    }
+}
+
+fn count(report: &mut RunReport, app: &BoundApp) {
+    match app {
+        BoundApp::Started(_) => report.started += 1,
+        BoundApp::Stopped(_) => report.stopped += 1,
+        BoundApp::Deleted { .. } => report.deleted += 1,
+    }
+}
+
+fn tally(report: &mut RunReport, done: &[(Operation, Outcome)], names: &BTreeMap<AppGuid, String>) {
+    for (operation, outcome) in done {
+        match outcome {
+            Outcome::Written => report.written += 1,
+            Outcome::Removed => report.removed += 1,
+            Outcome::Unchanged => report.unchanged += 1,
+            Outcome::Moved | Outcome::Absent => {}
+        }
+        let (verb, folder, guid) = match operation {
+            Operation::Write { folder, guid, .. } => ("write", folder, guid),
+            Operation::Remove { folder, guid } => ("remove", folder, guid),
+        };
+        let app = names
+            .get(guid)
+            .map_or("an app the Cloud Controller no longer lists", String::as_str);
+        report
+            .operations
+            .push(format!("{verb} {folder}/ for {app}: {outcome}"));
+    }
+}
