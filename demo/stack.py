@@ -40,7 +40,9 @@ from apps import APPS, App, BuildContext, ensure_venv
 from jobs import JOB_HISTOGRAM, JOBS_COUNTER, Trace, job_path
 from kinds import KINDS
 from processes import Process, StartupError, Supervisor, free_ports, wait_until
-from s3 import TARGETS_BUCKET, Alerting, ObjectStore, sync_argv
+import monitoring
+from monitoring import AlertmanagerCluster
+from s3 import TARGETS_BUCKET, ObjectStore, sync_argv
 from s3 import available as s3_available
 from s3 import missing_message as s3_missing_message
 from targets import TargetsCli
@@ -49,7 +51,7 @@ from web import PrometheusApi, answers, request
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 BUILD = ROOT / ".build" / "demo"
-BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "wrk")
+BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "python3-yaml", "wrk")
 #: Debian's Prometheus 2.42 servers, the two replicas of the shared service.
 REPLICAS = ("a", "b")
 #: Prometheus 3.16 beside them, from `make prometheus3`: scraping protobuf with native
@@ -117,7 +119,7 @@ class Demo:
         self.proxy_port = 0
         self.targets = TargetsCli(f"s3://{TARGETS_BUCKET}", self.run_dir / TARGETS_BUCKET, self.ctx)
         self.s3: ObjectStore | None = None
-        self.alerting: Alerting | None = None
+        self.alerting: AlertmanagerCluster | None = None
         #: Per replica: the folder its sync writes and Prometheus reads, and the sync's metrics port.
         self.sync_ports: dict[str, int] = {}
         self.supervisor: Supervisor | None = None
@@ -185,7 +187,7 @@ class Demo:
     def prepare_tests(self) -> None:
         """pytest for the end-to-end test, in the demo's virtual environment."""
         python = ensure_venv(self.ctx)
-        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7"])
+        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7", "pyyaml>=6"])
 
     # -- start -----------------------------------------------------------------------------
 
@@ -208,13 +210,13 @@ class Demo:
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + 2 * len(SERVERS) + 3)
-        s3_port, alertmanager_port, webhook_port = ports[-3:]
-        ports = ports[:-3]
+        ports = free_ports(count + 2 + 2 * len(SERVERS) + 1 + monitoring.PORTS)
+        s3_port, alerting_ports = ports[-1], ports[-1 - monitoring.PORTS : -1]
+        ports = ports[: -1 - monitoring.PORTS]
         self.s3 = ObjectStore(self.run_dir, s3_port)
         self.targets.env = self.s3.env()
         self.ctx.s3_env = self.s3.env()
-        self.alerting = Alerting(self.run_dir, alertmanager_port, webhook_port)
+        self.alerting = AlertmanagerCluster(self.run_dir, alerting_ports)
         self.sync_ports = dict(zip(SERVERS, ports[-len(SERVERS) :]))
         ports = ports[: -len(SERVERS)]
         self.router_port, self.proxy_port = ports[0], ports[1]
@@ -319,7 +321,13 @@ class Demo:
     def start_prometheus(self) -> None:
         self.start_syncs()
         rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
-        rule_lines = "\n".join(f'  - "{path}"' for path in rules if path) or "  []"
+        rules += monitoring.rule_files(self.run_dir)
+        rule_lines = "\n".join(f'  - "{path}"' for path in rules if path)
+        self_scrape = monitoring.self_scrape_jobs(
+            [api.port for api in self.prometheus.values()],
+            [member.port for member in self.alerting.members],
+            list(self.sync_ports.values()),
+        )
         for replica, api in self.prometheus.items():
             config = fill(
                 DEMO / "prometheus" / "prometheus.yml.in",
@@ -330,7 +338,8 @@ class Demo:
                 RULE_FILES=rule_lines,
                 PROXY_PORT=str(self.proxy_port),
                 TARGET_DIR=str(self.target_dir(replica)),
-                ALERTMANAGER_PORT=str(self.alerting.alertmanager_port),
+                ALERTMANAGERS=json.dumps(self.alerting.targets),
+                SELF_SCRAPE=self_scrape,
                 SCRAPE_OPTIONS=PROMETHEUS3_SCRAPE_OPTIONS if replica == PROMETHEUS3 else "",
             )
             argv = [
