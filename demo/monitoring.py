@@ -65,6 +65,10 @@ CLUSTER_FLAGS = (
     "--cluster.peer-timeout=2s",
     "--cluster.reconnect-interval=1s",
 )
+#: Prometheus resends a firing alert only every resend delay (1m by default): the alerts of
+#: the first evaluation, dropped before the Alertmanagers are discovered, and those a member
+#: missed while it was down reach the cluster within seconds instead.
+PROMETHEUS_FLAGS = ("--rules.alert.resend-delay=2s",)
 DEMO_VALUE = re.compile(r"^(?P<key>\s*(?:- )?[A-Za-z_]+: )\S+(?P<comment>\s+# demo: (?P<value>\S+))\s*$")
 
 
@@ -255,13 +259,15 @@ class AlertmanagerCluster:
         """The alerts (with their status) delivered to the receiver at `path`."""
         return [alert for n in self.received() if n["path"] == path for alert in n["body"].get("alerts", [])]
 
-    def notifications(self, path: str, alertname: str, status: str = "firing") -> list[dict]:
-        """Notifications of `alertname`'s group to `path` with `status`, oldest first."""
+    def notifications(self, path: str, alertname: str, status: str = "firing", **group: str) -> list[dict]:
+        """Notifications to `path` of the groups of `alertname` (and the `group` labels) with
+        `status`, oldest first."""
+        wanted = {"alertname": alertname, **group}
         return [
             n["body"]
             for n in self.received()
             if n["path"] == path
-            and n["body"].get("groupLabels", {}).get("alertname") == alertname
+            and wanted.items() <= n["body"].get("groupLabels", {}).items()
             and n["body"].get("status") == status
         ]
 

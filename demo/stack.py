@@ -348,6 +348,7 @@ class Demo:
                 f"--storage.tsdb.path={self.run_dir / f'prometheus-{replica}-data'}",
                 f"--web.listen-address=127.0.0.1:{api.port}",
                 f"--web.external-url=http://127.0.0.1:{api.port}/",
+                *monitoring.PROMETHEUS_FLAGS,
                 "--log.level=warn",
             ]
             process = self.supervisor.start(api.name, argv)

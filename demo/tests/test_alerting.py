@@ -32,6 +32,7 @@ from jobs import job_path  # noqa: E402
 from processes import group_members, wait_until  # noqa: E402
 from s3 import sync_argv  # noqa: E402
 from stack import PROMETHEUS3, REPLICAS, Demo  # noqa: E402
+from web import answers  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
 ALERT_TIMEOUT = 90.0
@@ -162,7 +163,7 @@ def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertma
     demo.supervisor.stop(sync)
     try:
         wait_until(
-            lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown"),
+            lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", job="targets-sync"),
             ALERT_TIMEOUT,
             "the ticket for the stopped sync",
         )
@@ -177,11 +178,11 @@ def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertma
             held = [a for a in alerting.alerts(member) if a["labels"]["alertname"] == "ServiceTargetDown"]
             assert [a["labels"]["instance"] for a in held] == [instance], member.name
         stays(
-            lambda: len(alerting.notifications(monitoring.TICKETS, "ServiceTargetDown")) == 1,
+            lambda: len(alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", job="targets-sync")) == 1,
             DEDUP_WINDOW_SECONDS,
             "a second notification of the same group",
         )
-        (ticket,) = alerting.notifications(monitoring.TICKETS, "ServiceTargetDown")
+        (ticket,) = alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", job="targets-sync")
         assert ticket["receiver"] == "service-tickets"
         assert ticket["groupLabels"] == {"alertname": "ServiceTargetDown", "product": "prometheus-service", "job": "targets-sync"}
         assert [a["labels"]["instance"] for a in ticket["alerts"]] == [instance]
@@ -190,15 +191,17 @@ def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertma
         for path in (monitoring.PAGER, monitoring.SERVICE_SLACK, monitoring.TENANT_SLACK):
             assert alerting.notifications(path, "ServiceTargetDown") == [], path
     finally:
-        restarted = demo.supervisor.start(f"sync-{replica}", sync_argv(demo.targets.binary, demo.target_dir(replica), demo.sync_ports[replica]), demo.s3.env())
-        demo.supervisor.wait_ready(restarted, lambda: demo.sync_metrics(replica) != {}, 60)
+        port = demo.sync_ports[replica]
+        argv = sync_argv(demo.targets.binary, demo.target_dir(replica), port)
+        restarted = demo.supervisor.start(f"sync-{replica}", argv, demo.s3.env())
+        demo.supervisor.wait_ready(restarted, lambda: answers(port, "/metrics"), ALERT_TIMEOUT)
     wait_until(
-        lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", "resolved"),
+        lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", "resolved", job="targets-sync"),
         ALERT_TIMEOUT,
         "the ticket's resolution",
     )
     stays(
-        lambda: len(alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", "resolved")) == 1,
+        lambda: len(alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", "resolved", job="targets-sync")) == 1,
         DEDUP_WINDOW_SECONDS,
         "a second resolution of the same group",
     )
@@ -332,7 +335,7 @@ def referenced_names() -> set[str]:
     return set().union(*(metric_names(e) for e in exprs))
 
 
-def test_metric_names_are_found_in_the_parser_s_output():
+def test_metric_names_skips_functions_label_names_keywords_and_ranges():
     assert metric_names('sum by (job, le) (rate(x_bucket{code=~"5.."}[5m])) / ignoring(a) y > 2 * vector(1)') == {"x_bucket", "y"}
 
 
