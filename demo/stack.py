@@ -9,7 +9,8 @@ script, so all three run exactly the same path:
           +-- file_sd_configs: <run>/prometheus-<r>-targets/*.json, copied from
           |   s3://targets/active by `gds-metrics-targets sync` (one per server); the
           |   broker's writes go to S3 with `gds-metrics-targets apply --dir s3://targets`
-          +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
+          +-- alerts --> three meshed Alertmanagers --> webhook receivers, dead man's switch
+          +-- scrapes itself, the other servers, the Alertmanagers and the syncs (monitoring.py)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
 (UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replicas `3`
