@@ -25,6 +25,7 @@ same apps.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -35,12 +36,12 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from apps import APPS, App, BuildContext, ensure_venv
 from jobs import JOB_HISTOGRAM, JOBS_COUNTER, Trace, job_path
 from kinds import KINDS
-from processes import Process, StartupError, Supervisor, free_ports, wait_until
+from processes import Process, StartupError, Supervisor, free_ports, group_members, wait_until
 import monitoring
 from monitoring import AlertmanagerCluster
 from s3 import TARGETS_BUCKET, ObjectStore, sync_argv
@@ -570,6 +571,24 @@ class Demo:
         out.append(("router (send Host and X-CF-APP-INSTANCE)", f"http://127.0.0.1:{self.router_port}/"))
         out.append(("forward proxy", f"http://127.0.0.1:{self.proxy_port}/"))
         return out
+
+
+@contextlib.contextmanager
+def started_demo(**options) -> Iterator[Demo]:
+    """A started `Demo(**options)` for a test module. On the way out it stops everything and
+    fails if any process it started (at start or later) is still running."""
+    groups: set[int] = set()
+    with Demo(**options) as running:
+        try:
+            running.start()
+        finally:
+            groups |= {p.pgid for p in running.supervisor.processes}
+        try:
+            yield running
+        finally:
+            groups |= {p.pgid for p in running.supervisor.processes}
+    leftovers = [pid for pgid in groups for pid in group_members(pgid)]
+    assert leftovers == [], f"processes left running after the demo stopped: {leftovers}"
 
 
 #: What the Prometheus 3 job adds to the shared scrape config: protobuf first in `Accept`,

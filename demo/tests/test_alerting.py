@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import monitoring  # noqa: E402
 from apps import APPS, ROOT  # noqa: E402
 from jobs import job_path  # noqa: E402
-from processes import group_members, wait_until  # noqa: E402
+from kinds import KINDS  # noqa: E402
+from processes import wait_until  # noqa: E402
 from s3 import sync_argv  # noqa: E402
-from stack import PROMETHEUS3, REPLICAS, Demo  # noqa: E402
+from stack import PROMETHEUS3, REPLICAS, Demo, started_demo  # noqa: E402
 from web import answers  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
@@ -51,17 +52,10 @@ DECLARED_IN_CORE = {"gds_metrics_collector_failures_total": ("core/src/self_metr
 
 @pytest.fixture(scope="module")
 def demo():
-    started_groups: list[int] = []
     apps = [app for app in APPS if app.kind == "dropwizard"]
-    with Demo(name="e2e-alerting", apps=apps, scrape_interval=SCRAPE_INTERVAL) as running:
-        assert running.apps, "the Dropwizard example is not in the tree"
-        try:
-            running.start()
-        finally:
-            started_groups = [p.pgid for p in running.supervisor.processes]
+    assert apps and all(KINDS[app.kind].available() for app in apps), "the Dropwizard example is not in the tree"
+    with started_demo(name="e2e-alerting", apps=apps, scrape_interval=SCRAPE_INTERVAL) as running:
         yield running
-    leftovers = [pid for pgid in started_groups for pid in group_members(pgid)]
-    assert leftovers == [], f"processes left running after the demo stopped: {leftovers}"
 
 
 def stays(condition, seconds: float, what: str) -> None:
