@@ -257,6 +257,45 @@ def test_with_one_alertmanager_killed_delivery_goes_on_the_symptoms_are_inhibite
     alerting.expire(victim, kept)
 
 
+def test_an_emptied_targets_bucket_pages_once_for_every_prometheus(demo):
+    alerting = demo.alerting
+    active = demo.targets.active_dir
+    aside = demo.run_dir / "targets-set-aside"
+    aside.mkdir()
+    for path in active.glob("*.json"):
+        path.rename(aside / path.name)
+    try:
+        wait_until(
+            lambda: alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets"),
+            ALERT_TIMEOUT,
+            "the page for Prometheus discovering no targets",
+        )
+        # Grouped: one page naming the servers that see nothing (as many as had noticed).
+        stays(
+            lambda: len(alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets")) <= 2,
+            DEDUP_WINDOW_SECONDS,
+            "more pages than the group's first and its one update",
+        )
+        pages = alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets")
+        servers = {f"127.0.0.1:{api.port}" for api in demo.prometheus.values()}
+        assert {a["labels"]["instance"] for a in pages[-1]["alerts"]} <= servers
+        wait_until(
+            lambda: {a["labels"]["instance"] for n in alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets") for a in n["alerts"]} == servers,
+            ALERT_TIMEOUT,
+            "every Prometheus in the page",
+        )
+    finally:
+        for path in aside.glob("*.json"):
+            path.rename(active / path.name)
+        aside.rmdir()
+    demo.wait_for_targets(demo.expected_targets())
+    wait_until(
+        lambda: alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets", "resolved"),
+        ALERT_TIMEOUT,
+        "the page's resolution once the files are back",
+    )
+
+
 # -- dashboards and metric names -----------------------------------------------------------------
 
 
