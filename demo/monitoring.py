@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import yaml
 
 from apps import ROOT
 from processes import Process, Supervisor, wait_until
@@ -104,6 +103,9 @@ def self_scrape_jobs(prometheus_ports: list[int], alertmanager_ports: list[int],
 
 def alertmanager_config(webhook_port: int, deadman_port: int, now: datetime | None = None) -> dict:
     """alertmanager.yml with the demo's values and receivers, behind the exporter's routes."""
+    # Imported here: `make demo` imports this module before it installs python3-yaml.
+    import yaml
+
     text = with_demo_values(ALERTMANAGER_CONFIG.read_text())
     text = text.replace(DEADMANSSWITCH_URL, f"http://127.0.0.1:{deadman_port}/heartbeat")
     text = text.replace(RECEIVERS_BASE_URL, f"http://127.0.0.1:{webhook_port}")
