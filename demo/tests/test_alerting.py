@@ -163,11 +163,15 @@ def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertma
         )
         # Every Prometheus fires it, and every member holds it: all twelve copies arrived.
         for api in demo.prometheus.values():
-            assert any(
-                a["labels"]["alertname"] == "ServiceTargetDown" and a["labels"]["instance"] == instance
-                for a in api.alerts()
-                if a["state"] == "firing"
-            ), api.name
+            wait_until(
+                lambda a=api: any(
+                    alert["labels"]["alertname"] == "ServiceTargetDown" and alert["labels"]["instance"] == instance
+                    for alert in a.alerts()
+                    if alert["state"] == "firing"
+                ),
+                ALERT_TIMEOUT,
+                f"ServiceTargetDown firing on {api.name}",
+            )
         for member in alerting.members:
             held = [a for a in alerting.alerts(member) if a["labels"]["alertname"] == "ServiceTargetDown"]
             assert [a["labels"]["instance"] for a in held] == [instance], member.name
@@ -315,7 +319,8 @@ def tenant_trouble(demo):
         demo.via_router(instance, job_path(f"flood-{queue}", 0))
     for api in demo.prometheus.values():
         wait_until(
-            lambda a=api: a.query(f'gds_metrics_series_refused_total{{job="{app.name}"}} > 0'),
+            # Two scrapes of it at least, so a rate over it has a value.
+            lambda a=api: a.query(f'count_over_time(gds_metrics_series_refused_total{{job="{app.name}"}}[1m]) >= 2'),
             ALERT_TIMEOUT,
             f"label sets refused by the series limit on {api.name}",
         )
