@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import monitoring  # noqa: E402
 from processes import StartupError  # noqa: E402
 from tour import tour
 from stack import PROMETHEUS3, PROMETHEUS3_OPENMETRICS, Demo, format_table  # noqa: E402
@@ -92,6 +93,7 @@ def print_report(demo: Demo) -> None:
             listed = ", ".join(f"{name} ({state})" for name, state in sorted(rules.items()))
             print(f"\nAlerting rules on prometheus-{replica}: {listed}")
     print_notifications(demo)
+    print(monitoring.report(demo.alerting, demo.prometheus))
     print()
     print(format_table(("what", "url"), demo.urls()))
     print(f"\nLogs and generated configs: {demo.run_dir}", flush=True)

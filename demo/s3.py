@@ -1,4 +1,4 @@
-"""S3 and Alertmanager in the demo, as the PaaS runs them.
+"""S3 in the demo, as the PaaS runs it, and the upload exporter's Alertmanager route.
 
 - A real S3 server (`s3s-fs`, installed by `make s3s-fs`) with SigV4 credentials. Its
   data directory is the demo's run directory, so the bucket `targets` is
@@ -7,23 +7,22 @@
   upload exporter watches).
 - One `gds-metrics-targets sync` per Prometheus, copying `s3://targets/active` into that
   server's own folder every second, with its metrics on a port of its own.
-- Debian's Alertmanager, routing the upload alerts to a webhook receiver (`webhook.py`)
-  that stands in for Slack. Its configuration is the exporter's `alertmanager.yml` route
-  with two time intervals computed around the current time: one open now (its receiver
-  gets the alert) and one that opens twelve hours from now (its receiver must get nothing:
-  the alert is muted outside its window).
+- The upload exporter's Alertmanager route (`alertmanager_config`), which the demo's
+  Alertmanager cluster (`monitoring.py`) puts in front of the service's routing: the
+  exporter's `alertmanager.yml` route with two time intervals computed around the current
+  time, one open now (its receiver gets the alert) and one that opens twelve hours from now
+  (its receiver must get nothing: the alert is muted outside its window).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from apps import ROOT
 from processes import Process, Supervisor
-from web import answers, request
+from web import answers
 
 S3S_FS = Path(os.environ.get("S3S_FS", ROOT / ".build" / "tools" / "s3s-fs-0.14.1" / "bin" / "s3s-fs"))
 ACCESS_KEY = "gds-demo"
@@ -139,43 +138,3 @@ def alertmanager_config(webhook_port: int, now: datetime | None = None) -> dict:
         ],
     }
 
-
-class Alerting:
-    """Alertmanager and the webhook receiver it notifies."""
-
-    def __init__(self, run_dir: Path, alertmanager_port: int, webhook_port: int):
-        self.run_dir = run_dir
-        self.alertmanager_port = alertmanager_port
-        self.webhook_port = webhook_port
-
-    @property
-    def alertmanager_url(self) -> str:
-        return f"http://127.0.0.1:{self.alertmanager_port}"
-
-    def start(self, supervisor: Supervisor) -> None:
-        webhook = supervisor.start(
-            "webhook", ["python3", str(ROOT / "demo" / "webhook.py"), str(self.webhook_port)]
-        )
-        supervisor.wait_ready(webhook, lambda: answers(self.webhook_port, "/received"), INFRA_TIMEOUT)
-        config = self.run_dir / "alertmanager.yml"
-        # JSON is YAML: no YAML library needed to write the configuration.
-        config.write_text(json.dumps(alertmanager_config(self.webhook_port), indent=2))
-        argv = [
-            "prometheus-alertmanager",
-            f"--config.file={config}",
-            f"--storage.path={self.run_dir / 'alertmanager-data'}",
-            f"--web.listen-address=127.0.0.1:{self.alertmanager_port}",
-            # One Alertmanager: no cluster, no gossip port.
-            "--cluster.listen-address=",
-            "--log.level=warn",
-        ]
-        process = supervisor.start("alertmanager", argv)
-        supervisor.wait_ready(process, lambda: answers(self.alertmanager_port, "/-/ready"), INFRA_TIMEOUT)
-
-    def received(self) -> list[dict]:
-        """Every notification the receiver got: `{"path": route, "body": Alertmanager's JSON}`."""
-        return json.loads(request(self.webhook_port, "/received").body)
-
-    def notified(self, path: str) -> list[dict]:
-        """The alerts (with their status) delivered to the receiver at `path`."""
-        return [alert for n in self.received() if n["path"] == path for alert in n["body"].get("alerts", [])]

@@ -10,7 +10,8 @@ script, so all three run exactly the same path:
           |   s3://targets/active by `gds-metrics-targets sync` (one per server); every
           |   app is bound through `gds-prometheus-broker`, which writes to s3://targets
           |   from the Cloud Controller stand-in, and its updater keeps the files true
-          +-- alerts --> Alertmanager --> webhook receiver (standing in for Slack)
+          +-- alerts --> three meshed Alertmanagers --> webhook receivers, dead man's switch
+          +-- scrapes itself, the other servers, the Alertmanagers and the syncs (monitoring.py)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
 (UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replicas `3`
@@ -25,6 +26,7 @@ same apps.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -35,13 +37,15 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from apps import APPS, App, BuildContext, ensure_venv
 from jobs import JOB_HISTOGRAM, JOBS_COUNTER, Trace, job_path
 from kinds import KINDS
-from processes import Process, StartupError, Supervisor, free_ports, wait_until
-from s3 import TARGETS_BUCKET, Alerting, ObjectStore, sync_argv
+from processes import Process, StartupError, Supervisor, free_ports, group_members, wait_until
+import monitoring
+from monitoring import AlertmanagerCluster
+from s3 import TARGETS_BUCKET, ObjectStore, sync_argv
 from s3 import available as s3_available
 from s3 import missing_message as s3_missing_message
 from broker import ServiceSide
@@ -51,7 +55,7 @@ from web import PrometheusApi, answers, request
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 BUILD = ROOT / ".build" / "demo"
-BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "wrk")
+BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "python3-yaml", "wrk")
 #: Debian's Prometheus 2.42 servers, the two replicas of the shared service.
 REPLICAS = ("a", "b")
 #: Prometheus 3.16 beside them, from `make prometheus3`: scraping protobuf with native
@@ -122,7 +126,7 @@ class Demo:
         #: The Cloud Controller stand-in, the broker and its updater (demo/broker.py).
         self.service = ServiceSide(self.run_dir, self.ctx)
         self.service_ports: list[int] = []
-        self.alerting: Alerting | None = None
+        self.alerting: AlertmanagerCluster | None = None
         #: Per replica: the folder its sync writes and Prometheus reads, and the sync's metrics port.
         self.sync_ports: dict[str, int] = {}
         self.supervisor: Supervisor | None = None
@@ -191,7 +195,7 @@ class Demo:
     def prepare_tests(self) -> None:
         """pytest for the end-to-end test, in the demo's virtual environment."""
         python = ensure_venv(self.ctx)
-        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7"])
+        self.ctx.run([str(python), "-m", "pip", "install", "-q", "pytest>=7", "pyyaml>=6"])
 
     # -- start -----------------------------------------------------------------------------
 
@@ -218,14 +222,14 @@ class Demo:
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + 2 * len(SERVERS) + 3 + 3)
+        ports = free_ports(count + 2 + 2 * len(SERVERS) + 1 + monitoring.PORTS + 3)
         self.service_ports, ports = ports[-3:], ports[:-3]
-        s3_port, alertmanager_port, webhook_port = ports[-3:]
-        ports = ports[:-3]
+        s3_port, alerting_ports = ports[-1], ports[-1 - monitoring.PORTS : -1]
+        ports = ports[: -1 - monitoring.PORTS]
         self.s3 = ObjectStore(self.run_dir, s3_port)
         self.targets.env = self.s3.env()
         self.ctx.s3_env = self.s3.env()
-        self.alerting = Alerting(self.run_dir, alertmanager_port, webhook_port)
+        self.alerting = AlertmanagerCluster(self.run_dir, alerting_ports)
         self.sync_ports = dict(zip(SERVERS, ports[-len(SERVERS) :]))
         ports = ports[: -len(SERVERS)]
         self.router_port, self.proxy_port = ports[0], ports[1]
@@ -330,7 +334,13 @@ class Demo:
     def start_prometheus(self) -> None:
         self.start_syncs()
         rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
-        rule_lines = "\n".join(f'  - "{path}"' for path in rules if path) or "  []"
+        rules += monitoring.rule_files(self.run_dir)
+        rule_lines = "\n".join(f'  - "{path}"' for path in rules if path)
+        self_scrape = monitoring.self_scrape_jobs(
+            [api.port for api in self.prometheus.values()],
+            [member.port for member in self.alerting.members],
+            list(self.sync_ports.values()),
+        )
         for replica, api in self.prometheus.items():
             config = fill(
                 DEMO / "prometheus" / "prometheus.yml.in",
@@ -341,7 +351,8 @@ class Demo:
                 RULE_FILES=rule_lines,
                 PROXY_PORT=str(self.proxy_port),
                 TARGET_DIR=str(self.target_dir(replica)),
-                ALERTMANAGER_PORT=str(self.alerting.alertmanager_port),
+                ALERTMANAGERS=json.dumps(self.alerting.targets),
+                SELF_SCRAPE=self_scrape,
                 SCRAPE_OPTIONS=PROMETHEUS3_SCRAPE_OPTIONS if replica == PROMETHEUS3 else "",
             )
             argv = [
@@ -350,6 +361,7 @@ class Demo:
                 f"--storage.tsdb.path={self.run_dir / f'prometheus-{replica}-data'}",
                 f"--web.listen-address=127.0.0.1:{api.port}",
                 f"--web.external-url=http://127.0.0.1:{api.port}/",
+                *monitoring.PROMETHEUS_FLAGS,
                 "--log.level=warn",
             ]
             process = self.supervisor.start(api.name, argv)
@@ -570,6 +582,24 @@ class Demo:
         out.append(("router (send Host and X-CF-APP-INSTANCE)", f"http://127.0.0.1:{self.router_port}/"))
         out.append(("forward proxy", f"http://127.0.0.1:{self.proxy_port}/"))
         return out
+
+
+@contextlib.contextmanager
+def started_demo(**options) -> Iterator[Demo]:
+    """A started `Demo(**options)` for a test module. On the way out it stops everything and
+    fails if any process it started (at start or later) is still running."""
+    groups: set[int] = set()
+    with Demo(**options) as running:
+        try:
+            running.start()
+        finally:
+            groups |= {p.pgid for p in running.supervisor.processes}
+        try:
+            yield running
+        finally:
+            groups |= {p.pgid for p in running.supervisor.processes}
+    leftovers = [pid for pgid in groups for pid in group_members(pgid)]
+    assert leftovers == [], f"processes left running after the demo stopped: {leftovers}"
 
 
 #: What the Prometheus 3 job adds to the shared scrape config: protobuf first in `Accept`,

@@ -68,8 +68,10 @@ class PrometheusApi:
             raise RuntimeError(f"{self.name}: /api/v1/{path} failed: {payload}")
         return payload["data"]
 
-    def active_targets(self) -> list[dict]:
-        return self.get("targets", state="active")["activeTargets"]
+    def active_targets(self, scrape_pool: str | None = "paas-tenant-apps") -> list[dict]:
+        """The tenants' targets by default; `scrape_pool=None` adds the service's own."""
+        targets = self.get("targets", state="active")["activeTargets"]
+        return [t for t in targets if scrape_pool is None or t["scrapePool"] == scrape_pool]
 
     def query(self, expr: str) -> list[dict]:
         return self.get("query", query=expr)["result"]
