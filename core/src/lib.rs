@@ -42,6 +42,7 @@ pub mod config;
 mod descriptor;
 pub mod endpoint;
 mod error;
+mod exposed;
 pub mod exposition;
 mod header;
 mod metrics;
