@@ -52,6 +52,8 @@ pub mod negotiate;
 mod registry;
 pub mod request_metrics;
 mod self_metrics;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod targets;
 
 pub use auth::AuthDecision;

@@ -325,17 +325,17 @@ fn negative_observations_leave_openmetrics_without_a_sum_the_parser_would_refuse
     assert_eq!(
         names,
         [
-            "demo_offset_seconds_bucket",
-            "demo_offset_seconds_bucket",
-            "demo_offset_seconds_bucket",
-            "demo_offset_seconds_bucket",
+            "demo_delta_count",
             "demo_drift_seconds_bucket",
             "demo_drift_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
             "demo_wait_seconds_bucket",
             "demo_wait_seconds_bucket",
             "demo_wait_seconds_count",
             "demo_wait_seconds_sum",
-            "demo_delta_count",
         ],
         "{om}"
     );
