@@ -352,9 +352,9 @@ fn negative_observations_keep_every_sample_in_the_text_format() {
         String::from_utf8_lossy(&out.stdout)
     );
     for line in [
-        "demo_offset_seconds_sum -2\n",
-        "demo_drift_seconds_sum -3\n",
-        "demo_delta_sum -4\n",
+        "demo_offset_seconds_sum -2.0\n",
+        "demo_drift_seconds_sum -3.0\n",
+        "demo_delta_sum -4.0\n",
     ] {
         assert!(text.contains(line), "{line} in\n{text}");
     }
