@@ -372,6 +372,8 @@ fn sync_with_metrics(server: &S3Server, dir: &Path) -> (ChildGuard, String) {
     let mut first_line = String::new();
     stdout.read_line(&mut first_line).unwrap();
     let url = first_line.trim().rsplit(' ').next().unwrap().to_owned();
+    // Keep reading its reports: a closed pipe would end the sync at its next line.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (ChildGuard(child), url)
 }
 

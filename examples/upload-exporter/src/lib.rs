@@ -37,9 +37,16 @@ use tower_http::catch_panic::CatchPanicLayer;
 /// A panic in a handler is answered `500` and logged (and counted by the layer), never a
 /// dropped connection.
 pub fn app(endpoint: Arc<Endpoint>, prober: Arc<Prober>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/probe", get(probe).with_state(prober))
+        .route("/probe", get(probe).with_state(prober));
+    with_layers(routes, endpoint)
+}
+
+/// `routes` behind the panic guard and the core's [`MetricsLayer`] (outermost, so a
+/// request whose handler panicked is recorded with its `500`).
+pub fn with_layers(routes: Router, endpoint: Arc<Endpoint>) -> Router {
+    routes
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(MetricsLayer::new(endpoint))
 }
@@ -91,4 +98,60 @@ async fn probe(State(prober): State<Arc<Prober>>, request: Request) -> Response 
 
 fn bad_request(message: String) -> Response {
     (axum::http::StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gds_metrics::serve::{serve, ServerLimits};
+    use gds_metrics::{Config, Format, Registry};
+    use std::io::{Read, Write};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_a_500_and_is_counted() {
+        let registry = Arc::new(Registry::new());
+        let config = Config::builder().auth_enabled(false).build().unwrap();
+        let endpoint = Arc::new(Endpoint::new(config, registry.clone()).unwrap());
+        let routes = Router::new().route(
+            "/boom",
+            get(|| async {
+                panic!("a handler bug");
+                #[allow(unreachable_code)]
+                ""
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = with_layers(routes, endpoint);
+        tokio::spawn(serve(
+            listener,
+            app,
+            ServerLimits::default(),
+            std::future::pending(),
+        ));
+        let response = tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            write!(
+                stream,
+                "GET /boom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut text = String::new();
+            stream.read_to_string(&mut text).unwrap();
+            text
+        })
+        .await
+        .unwrap();
+        assert!(response.starts_with("HTTP/1.1 500 "), "{response}");
+        let text = registry.render(Format::Text);
+        assert!(
+            text.contains(
+                "http_server_requests_total{method=\"GET\",host=\"x\",path=\"/boom\",code=\"500\"} 1.0"
+            ),
+            "{text}"
+        );
+    }
 }

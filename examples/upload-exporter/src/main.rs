@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use upload_exporter::config::Settings;
 use upload_exporter::source::Source;
-use upload_exporter::watch::{refresh_all, refresh_forever, Watched};
+use upload_exporter::watch::{load_arrivals, refresh_all, refresh_forever, Refresh, Watched};
 use upload_exporter::{app, Prober, UploadCollector};
 
 /// A Prometheus exporter for files that must arrive by a deadline, in local directories
@@ -39,7 +39,7 @@ struct Args {
     #[arg(long, visible_alias = "dir", value_name = "DIR|s3://BUCKET/PREFIX")]
     source: Vec<String>,
     /// A directory to watch when no --source is given.
-    #[arg(long = "upload-dir", value_name = "DIR", env = "UPLOAD_DIR", hide = true)]
+    #[arg(long = "upload-dir", value_name = "DIR", env = "UPLOAD_DIR")]
     upload_dir: Option<String>,
     /// Seconds between listings (overrides the configuration file).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -50,6 +50,10 @@ struct Args {
     /// The address to listen on.
     #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
     bind_address: IpAddr,
+    /// A file that keeps, per prefix, the newest arrival seen, so a file deleted after it
+    /// arrived still counts for its deadline after a restart (memory only without it).
+    #[arg(long, value_name = "FILE", env = "UPLOAD_EXPORTER_STATE_FILE")]
+    state_file: Option<PathBuf>,
 }
 
 impl Args {
@@ -115,14 +119,17 @@ async fn run(args: &Args) -> Result<(), String> {
     let endpoint = endpoint(config.clone(), collector)?;
     let prober = Prober::new(config, aws, settings.list_timeout, settings.list_concurrency)
         .map_err(|e| e.to_string())?;
+    let refresh = Refresh {
+        timeout: settings.list_timeout,
+        concurrency: settings.list_concurrency,
+        state_file: args.state_file.clone(),
+    };
+    if let Some(path) = &refresh.state_file {
+        load_arrivals(path, &watched)?;
+    }
     // The first scrape already sees a listing.
-    refresh_all(&watched, settings.list_timeout, settings.list_concurrency).await;
-    tokio::spawn(refresh_forever(
-        watched,
-        settings.refresh_interval,
-        settings.list_timeout,
-        settings.list_concurrency,
-    ));
+    refresh_all(&watched, &refresh).await;
+    tokio::spawn(refresh_forever(watched, settings.refresh_interval, refresh));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

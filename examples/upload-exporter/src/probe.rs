@@ -365,6 +365,31 @@ mod tests {
     }
 
     #[test]
+    fn clients_are_kept_for_the_most_recent_buckets_only() {
+        let config = Config::builder().auth_enabled(false).build().unwrap();
+        let settings = [
+            ("AWS_ACCESS_KEY_ID", "k"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec();
+        let prober = Prober::new(config, settings, Duration::from_secs(1), 1).unwrap();
+        for i in 0..3 * CACHED_CLIENTS {
+            prober.client(&format!("bucket-{i}")).unwrap();
+        }
+        assert_eq!(prober.cached_clients(), CACHED_CLIENTS);
+        let newest = format!("bucket-{}", 3 * CACHED_CLIENTS - 1);
+        let kept = prober
+            .clients
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(name, _)| *name == newest);
+        assert!(kept);
+    }
+
+    #[test]
     fn a_delimiter_counts_common_prefixes_and_only_direct_objects() {
         let target = ProbeTarget::new(Some("uploads"), "in/", "/").unwrap();
         let mut result = ProbeResult::default();
