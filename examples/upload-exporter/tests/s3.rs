@@ -507,3 +507,100 @@ fn help_lists_every_option_and_environment_variable() {
         assert!(help.contains(word), "`{word}` missing from --help:\n{help}");
     }
 }
+
+/// A server standing in for an S3 whose listing never ends: every ListObjectsV2 page is
+/// empty and says more follow.
+fn endless_s3() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer_pages_forever(stream));
+        }
+    });
+    addr
+}
+
+fn answer_pages_forever(stream: TcpStream) {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+        <ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>uploads</Name>\
+        <Prefix>incoming/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys>\
+        <IsTruncated>true</IsTruncated><NextContinuationToken>more</NextContinuationToken>\
+        </ListBucketResult>";
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        // One request head per page; an empty line ends it.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(body.as_bytes()))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_listing_that_pages_forever_is_cut_and_counted_as_a_failure() {
+    let s3 = endless_s3();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("exporter.toml");
+    std::fs::write(
+        &config,
+        "sources = [\"s3://uploads/incoming\"]\nlist_timeout_seconds = 1\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
+        .args(["--config", config.to_str().unwrap(), "--refresh-interval", "1"])
+        .args(["--port", "0", "--bind-address", "127.0.0.1"])
+        .env_remove("VCAP_APPLICATION")
+        .env_remove("METRICS_BASIC_AUTH")
+        .env_remove("PORT")
+        .env("AWS_ENDPOINT_URL", format!("http://{s3}"))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let exporter = Exporter {
+        addr: line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned(),
+        child,
+    };
+    let source = "source=\"s3://uploads/incoming\"";
+    let text = wait_for_line(
+        &exporter,
+        &format!("upload_listing_failures_total{{{source}}} 2.0"),
+    );
+    assert!(
+        has_line(&text, &format!("upload_listing_success{{{source}}} 0.0")),
+        "{text}"
+    );
+}
