@@ -314,32 +314,13 @@ fn sync_serves_its_own_metrics() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gds-metrics-targets"))
-        .args([
-            "sync",
-            "--interval",
-            "1",
-            "--metrics-port",
-            "0",
-            "s3://targets/prod/active",
-        ])
-        .arg(dir.path())
-        .envs(server.env())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let url = first_line.trim().rsplit(' ').next().unwrap().to_owned();
+    let (sync, mut stdout, url) = spawn_sync(&server, dir.path());
     let mut sync_line = String::new();
     stdout.read_line(&mut sync_line).unwrap();
     assert!(sync_line.contains("2 written"), "{sync_line}");
 
     let body = http_get(&url);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(sync);
     assert!(body.contains("targets_sync_files 2.0\n"), "{body}");
     assert!(body.contains("targets_sync_files_applied_total 2.0\n"), "{body}");
     assert!(body.contains("targets_sync_objects_rejected 0.0\n"), "{body}");
@@ -351,8 +332,17 @@ fn sync_serves_its_own_metrics() {
 }
 
 /// Starts `gds-metrics-targets sync` with its metrics listener; returns it and the
-/// metrics URL once the first sync has run.
+/// metrics URL.
 fn sync_with_metrics(server: &S3Server, dir: &Path) -> (ChildGuard, String) {
+    let (sync, mut stdout, url) = spawn_sync(server, dir);
+    // Keep reading its reports: a closed pipe would end the sync at its next line.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (sync, url)
+}
+
+/// Starts the sync with its metrics listener; returns it, its stdout after the first line,
+/// and the metrics URL that line names.
+fn spawn_sync(server: &S3Server, dir: &Path) -> (ChildGuard, BufReader<std::process::ChildStdout>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gds-metrics-targets"))
         .args([
             "sync",
@@ -372,9 +362,7 @@ fn sync_with_metrics(server: &S3Server, dir: &Path) -> (ChildGuard, String) {
     let mut first_line = String::new();
     stdout.read_line(&mut first_line).unwrap();
     let url = first_line.trim().rsplit(' ').next().unwrap().to_owned();
-    // Keep reading its reports: a closed pipe would end the sync at its next line.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (ChildGuard(child), url)
+    (ChildGuard(child), stdout, url)
 }
 
 /// Kills the process when the test ends, passed or failed.

@@ -414,29 +414,22 @@ fn hung_s3() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     (addr, accepted)
 }
 
-#[test]
-fn the_probe_checks_the_token_before_any_s3_call() {
-    let (s3_addr, s3_connections) = hung_s3();
-    let watched = tempfile::tempdir().unwrap();
-    let guid = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
+/// Starts the exporter with `args` against the S3 server at `s3_addr` (test credentials),
+/// with `env` added.
+fn start_against(s3_addr: &str, args: &[&str], env: &[(&str, String)]) -> Exporter {
     let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
-        .args([
-            "--source",
-            watched.path().to_str().unwrap(),
-            "--port",
-            "0",
-            "--bind-address",
-            "127.0.0.1",
-        ])
+        .args(args)
+        .args(["--port", "0", "--bind-address", "127.0.0.1"])
+        .env_remove("VCAP_APPLICATION")
         .env_remove("METRICS_BASIC_AUTH")
         .env_remove("PROMETHEUS_METRICS_PATH")
-        .env("VCAP_APPLICATION", format!("{{\"application_id\":\"{guid}\"}}"))
+        .env_remove("PORT")
         .env("AWS_ENDPOINT_URL", format!("http://{s3_addr}"))
         .env("AWS_ALLOW_HTTP", "true")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
-        .env_remove("PORT")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -444,17 +437,28 @@ fn the_probe_checks_the_token_before_any_s3_call() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let exporter = Exporter {
-        addr: line
-            .split("http://")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned(),
-        child,
-    };
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    Exporter { child, addr }
+}
+
+#[test]
+fn the_probe_checks_the_token_before_any_s3_call() {
+    let (s3_addr, s3_connections) = hung_s3();
+    let watched = tempfile::tempdir().unwrap();
+    let guid = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
+    let vcap = format!("{{\"application_id\":\"{guid}\"}}");
+    let exporter = start_against(
+        &s3_addr,
+        &["--source", watched.path().to_str().unwrap()],
+        &[("VCAP_APPLICATION", vcap)],
+    );
     for _ in 0..20 {
         let (status, _) = get(&exporter.addr, "/probe?bucket=uploads&prefix=x");
         assert_eq!(status, 401);
@@ -565,35 +569,8 @@ fn a_listing_that_pages_forever_is_cut_and_counted_as_a_failure() {
         "sources = [\"s3://uploads/incoming\"]\nlist_timeout_seconds = 1\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
-        .args(["--config", config.to_str().unwrap(), "--refresh-interval", "1"])
-        .args(["--port", "0", "--bind-address", "127.0.0.1"])
-        .env_remove("VCAP_APPLICATION")
-        .env_remove("METRICS_BASIC_AUTH")
-        .env_remove("PORT")
-        .env("AWS_ENDPOINT_URL", format!("http://{s3}"))
-        .env("AWS_ALLOW_HTTP", "true")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let exporter = Exporter {
-        addr: line
-            .split("http://")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned(),
-        child,
-    };
+    let args = ["--config", config.to_str().unwrap(), "--refresh-interval", "1"];
+    let exporter = start_against(&s3, &args, &[]);
     let source = "source=\"s3://uploads/incoming\"";
     let text = wait_for_line(
         &exporter,
