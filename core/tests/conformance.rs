@@ -9,7 +9,7 @@
 //! Python with `prometheus_client` installed.
 #![cfg(feature = "system-tests")]
 
-use gds_metrics::{Format, Opts, Registry};
+use gds_metrics::{Escaping, Format, Opts, Registry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -357,5 +357,48 @@ fn negative_observations_keep_every_sample_in_the_text_format() {
         "demo_delta_sum -4.0\n",
     ] {
         assert!(text.contains(line), "{line} in\n{text}");
+    }
+}
+
+/// Names outside the legacy set that the registry accepts (none meets another once
+/// escaped), so every escaping a scraper can ask for gives an exposition promtool and the
+/// OpenMetrics parser accept, with each family once.
+fn utf8_registry() -> Registry {
+    let registry = Registry::new();
+    let requests = registry
+        .counter(Opts::new("http.requests", HELP).labels(["http.method", "http_path"]))
+        .unwrap();
+    requests.labels(&["GET", "/"]).unwrap().inc();
+    registry
+        .gauge(Opts::new("http.inflight", HELP))
+        .unwrap()
+        .get()
+        .unwrap()
+        .set(2.0);
+    let latency = registry
+        .histogram(Opts::new("rpc-latency", HELP).labels(["peer.name"]), Some(&[1.0]))
+        .unwrap();
+    latency.labels(&["db"]).unwrap().observe(0.5).unwrap();
+    registry
+}
+
+#[test]
+fn accepted_utf8_names_stay_valid_under_every_escaping() {
+    let registry = utf8_registry();
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    for escaping in [Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+        let text = registry.render_with(Format::Text, escaping);
+        let out = run_with_stdin(
+            Command::new(&promtool).args(["check", "metrics"]),
+            text.as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "{escaping:?}: {}\n---\n{text}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let om = registry.render_with(Format::OpenMetrics, escaping);
+        let families = parsed_by_prometheus_client("openmetrics", &om);
+        assert_eq!(families.len(), 3, "{escaping:?}:\n{om}");
     }
 }
