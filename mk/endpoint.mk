@@ -14,7 +14,7 @@ test-endpoint:
 	cargo test -p upload-exporter
 	cargo clippy -p upload-exporter --all-targets -- -D warnings
 	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml
-	cd examples/upload-exporter && amtool check-config alertmanager.yml
+	cd examples/upload-exporter && amtool check-config alertmanager.yml alertmanager-mute.yml
 
 BENCH_TARGETS += bench-endpoint
 

@@ -680,10 +680,7 @@ impl Histogram {
         let series = self.0.series("observe")?;
         match exemplar {
             Some(exemplar) => series.observe_with_exemplar(amount, &exemplar.pairs()).or_raise(),
-            None => {
-                series.observe(amount);
-                Ok(())
-            }
+            None => series.observe(amount).or_raise(),
         }
     }
 
@@ -824,8 +821,7 @@ impl Summary {
 
     /// Records one observation.
     fn observe(&self, amount: f64) -> PyResult<()> {
-        self.0.series("observe")?.observe(amount);
-        Ok(())
+        self.0.series("observe")?.observe(amount).or_raise()
     }
 
     /// Observes the duration in seconds of a `with` block or decorated function.
@@ -957,7 +953,9 @@ unsafe extern "C" fn histogram_observe(
         let value = unsafe { ffi::PyFloat_AsDouble(*args) };
         // SAFETY: installed on Histogram, so `slf` is a Histogram and the thread attached.
         let observed = unsafe {
-            fast_path::with_instance(slf, |h: &Histogram| h.0.series.as_ref().map(|s| s.observe(value)))
+            fast_path::with_instance(slf, |h: &Histogram| {
+                h.0.series.as_ref().and_then(|s| s.observe(value).ok())
+            })
         };
         if observed.is_some() {
             // SAFETY: attached, as above.

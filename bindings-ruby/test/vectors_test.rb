@@ -103,6 +103,7 @@ class ErrorVectorsTest < Minitest::Test
     case call["op"]
     when "inc" then metric.increment(by: amount, labels: labels)
     when "set" then metric.set(amount, labels: labels)
+    when "observe" then metric.observe(amount, labels: labels)
     else flunk "unknown op #{call["op"]}"
     end
   end

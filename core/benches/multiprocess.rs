@@ -117,7 +117,7 @@ fn increments(dir: &Path) -> Vec<Row> {
         s.labelled.with(&["GET", path, code], |c| c.inc()).unwrap();
     });
     row("`Histogram::observe`, 14 buckets", &|s, i| {
-        s.histogram.observe(f64::from(i % 1000) / 500.0)
+        s.histogram.observe(f64::from(i % 1000) / 500.0).unwrap()
     });
     row("`Gauge::set` (`livesum`)", &|s, i| s.gauge.set(f64::from(i)));
     row("`Gauge::set` (`mostrecent`, stamps the time)", &|s, i| {
@@ -165,7 +165,9 @@ impl Workload {
         }
         for i in 0..100u32 {
             self.histograms
-                .with(&[format!("/r/{i}")], |h| h.observe(f64::from(seed % 100) / 100.0))
+                .with(&[format!("/r/{i}")], |h| {
+                    h.observe(f64::from(seed % 100) / 100.0).unwrap()
+                })
                 .unwrap();
         }
     }

@@ -301,7 +301,7 @@ fn histogram_observe(c: &mut Criterion) {
         .unwrap()
         .get()
         .unwrap();
-    cycle(&mut group, OURS, &|v| ours.observe(v));
+    cycle(&mut group, OURS, &|v| ours.observe(v).unwrap());
     let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
     cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
     let p =
@@ -496,7 +496,7 @@ fn native_histogram_observe(c: &mut Criterion) {
         .unwrap()
         .get()
         .unwrap();
-    cycle(&mut group, OURS, &|v| ours.observe(v));
+    cycle(&mut group, OURS, &|v| ours.observe(v).unwrap());
     let config =
         prometheus_client::metrics::histogram::NativeHistogramConfig::with_schema(5).max_buckets(160);
     let pc = prometheus_client::metrics::histogram::Histogram::new_native(config);

@@ -34,16 +34,16 @@ fn main() -> Result<(), gds_metrics::Error> {
         None,
     )?;
     for v in [0.001, 0.2, 3.0, 50.0] {
-        histogram.labels(&["hostile", HOSTILE])?.observe(v);
+        histogram.labels(&["hostile", HOSTILE])?.observe(v)?;
     }
     let custom = registry.histogram(
         Opts::new("demo_size_bytes", help.clone()),
         Some(&[1.0, 10.0, 100.0]),
     )?;
-    custom.get()?.observe(7.0);
+    custom.get()?.observe(7.0)?;
 
     let summary = registry.summary(Opts::new("demo_payload", help.clone()).labels(labels))?;
-    summary.labels(&["hostile", HOSTILE])?.observe(12.5);
+    summary.labels(&["hostile", HOSTILE])?.observe(12.5)?;
 
     let info = registry.info(Opts::new("demo_build", help).labels(["version", "note"]))?;
     info.labels(&["1.2.3", HOSTILE])?;

@@ -180,7 +180,7 @@ mod tests {
         observe(&cells, 0, 0.5);
         assert_eq!(h.snapshot().cumulative, vec![1, 1, 1]);
         observe(&cells, 2, 3.0);
-        h.observe(1.5);
+        h.observe(1.5).unwrap();
         let s = h.snapshot();
         assert_eq!((s.cumulative, s.sum), (vec![1, 2, 3], 5.0));
     }

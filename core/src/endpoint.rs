@@ -227,22 +227,29 @@ impl Endpoint {
         response
     }
 
-    fn answer(&self, request: &Request<'_>) -> Response {
-        let head = match request.method {
-            "GET" => false,
-            "HEAD" => true,
-            _ => {
-                return short_response(
-                    405,
-                    "Method not allowed: use GET or HEAD.\n",
-                    &[("allow", "GET, HEAD")],
-                )
-            }
-        };
-        let decision = authorize(self.config.token(), &request.header_values("authorization"));
-        if let Some(refusal) = refusal(decision) {
-            return refusal;
+    /// The endpoint's answer when it refuses `request` before any work: a method other
+    /// than `GET` or `HEAD` (`405`), a missing or wrong token (`401`/`403`). `None` when
+    /// it would be answered. An exporter whose answers cost work per request (a probe that
+    /// lists a bucket) asks this first, so unauthenticated requests cost nothing.
+    pub fn refusal(&self, request: &Request<'_>) -> Option<Response> {
+        if !matches!(request.method, "GET" | "HEAD") {
+            return Some(short_response(
+                405,
+                "Method not allowed: use GET or HEAD.\n",
+                &[("allow", "GET, HEAD")],
+            ));
         }
+        refusal(authorize(
+            self.config.token(),
+            &request.header_values("authorization"),
+        ))
+    }
+
+    fn answer(&self, request: &Request<'_>) -> Response {
+        if let Some(refused) = self.refusal(request) {
+            return refused;
+        }
+        let head = request.method == "HEAD";
         let offer = negotiate(&request.header_values("accept"));
         let gzip = accepts_gzip(&request.header_values("accept-encoding"));
         self.render(offer, gzip, head)

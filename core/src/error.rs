@@ -27,6 +27,33 @@ pub enum Error {
     #[error("a metric named `{name}` is already registered; unregister it first or pick another name")]
     Duplicate { name: String },
 
+    /// Two metric names that differ as declared but would be written alike in a scrape
+    /// that escapes names (`a.b` and `a_b` with `escaping=underscores`).
+    #[error(
+        "metric `{name}` would be exposed as `{exposed}` with escaping={escaping}, as metric `{other}` \
+         already is; rename one of them"
+    )]
+    NameCollision {
+        name: String,
+        other: String,
+        exposed: String,
+        escaping: &'static str,
+    },
+
+    /// Two label names of one metric that would be written alike in a scrape that escapes
+    /// names (`a-b` and `a_b` with `escaping=underscores`): Prometheus would drop the target.
+    #[error(
+        "label names `{name}` and `{other}` of metric `{metric}` are both exposed as `{exposed}` with \
+         escaping={escaping}; rename one of them"
+    )]
+    LabelNameCollision {
+        metric: String,
+        name: String,
+        other: String,
+        exposed: String,
+        escaping: &'static str,
+    },
+
     /// A name the library keeps for its own metrics.
     #[error(
         "metric names starting `gds_metrics_` are reserved for the library's own metrics; rename `{name}`"
@@ -45,6 +72,11 @@ pub enum Error {
     /// A counter may only go up.
     #[error("counter `{metric}` can only increase; got an increment of {amount}")]
     NegativeIncrement { metric: String, amount: f64 },
+
+    /// An observation a histogram or summary cannot count: its sum would stay NaN for
+    /// good, and OpenMetrics parsers reject a NaN sum (the whole scrape, not one series).
+    #[error("`{metric}` cannot observe NaN; check how the value was measured")]
+    NanObservation { metric: String },
 
     /// Histogram buckets that are empty, unsorted or not finite.
     #[error("invalid buckets for histogram `{metric}`: {reason}")]
@@ -105,7 +137,7 @@ impl Error {
     /// The kind of mistake.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Duplicate { .. } => ErrorKind::Duplicate,
+            Error::Duplicate { .. } | Error::NameCollision { .. } => ErrorKind::Duplicate,
             _ => ErrorKind::InvalidArgument,
         }
     }

@@ -42,6 +42,7 @@ pub mod config;
 mod descriptor;
 pub mod endpoint;
 mod error;
+mod exposed;
 pub mod exposition;
 mod header;
 mod metrics;
@@ -51,6 +52,8 @@ pub mod negotiate;
 mod registry;
 pub mod request_metrics;
 mod self_metrics;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod targets;
 
 pub use auth::AuthDecision;

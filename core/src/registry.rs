@@ -2,6 +2,7 @@
 
 use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
+use crate::exposed::{exposed_names, ExposedName};
 use crate::exposition::{Encoder, Escaping, Format};
 use crate::metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, NativeBuckets, SeriesLimit,
@@ -76,6 +77,8 @@ impl<M: Metric> Collector for Family<M> {
 
 struct Registered {
     names: Vec<String>,
+    /// The names as each escaping writes them, checked against later families.
+    exposed: Vec<ExposedName>,
     collector: Arc<dyn Collector>,
     /// Written to the multi-process file: rendered from the directory's aggregate, not
     /// from this process's memory.
@@ -86,7 +89,8 @@ struct Registered {
 ///
 /// Registration checks every sample name a family would write against every other, so
 /// `requests` (a counter, writing `requests_total`) and a gauge `requests_total` cannot
-/// both be registered.
+/// both be registered; and checks them again as every escaping a scrape can ask for
+/// writes them, so `a.b` and `a_b` cannot both be registered either.
 pub struct Registry {
     entries: RwLock<Vec<Registered>>,
     emit_created: AtomicBool,
@@ -232,7 +236,7 @@ impl Registry {
     ///     NativeBuckets::new().max_buckets(100),
     ///     None,
     /// )?;
-    /// latency.get()?.observe(0.25);
+    /// latency.get()?.observe(0.25)?;
     /// # Ok::<(), gds_metrics::Error>(())
     /// ```
     pub fn native_histogram(
@@ -275,8 +279,8 @@ impl Registry {
         };
         let desc = self.with_default_validation(opts).into_descriptor(M::TYPE)?;
         // Claim the names first, so a rejected family writes nothing to the file.
-        let names = claimed_names(std::slice::from_ref(&desc))?;
-        self.check_free(&self.entries.read(), &names)?;
+        let claims = Claims::of(std::slice::from_ref(&desc))?;
+        self.check_free(&self.entries.read(), &claims)?;
         let store = (self.store.as_ref()).map(|mp| {
             mp.family_store(
                 &desc,
@@ -317,31 +321,32 @@ impl Registry {
     /// collector that cannot declare them in advance: a binding leaves such a family out
     /// rather than write a name twice.
     pub fn clashes(&self, desc: &Descriptor) -> bool {
-        claimed_names(std::slice::from_ref(desc))
-            .and_then(|names| self.check_free(&self.entries.read(), &names))
+        Claims::of(std::slice::from_ref(desc))
+            .and_then(|claims| self.check_free(&self.entries.read(), &claims))
             .is_err()
     }
 
-    fn check_free(&self, entries: &[Registered], names: &[String]) -> Result<()> {
-        if let Some(name) = names.iter().find(|n| n.starts_with(RESERVED_PREFIX)) {
+    fn check_free(&self, entries: &[Registered], claims: &Claims) -> Result<()> {
+        if let Some(name) = claims.names.iter().find(|n| n.starts_with(RESERVED_PREFIX)) {
             return Err(Error::ReservedName { name: name.clone() });
         }
         let taken: HashSet<&str> = entries
             .iter()
             .flat_map(|e| e.names.iter().map(String::as_str))
             .collect();
-        match names.iter().find(|n| taken.contains(n.as_str())) {
-            Some(name) => Err(Error::Duplicate { name: name.clone() }),
-            None => Ok(()),
+        if let Some(name) = claims.names.iter().find(|n| taken.contains(n.as_str())) {
+            return Err(Error::Duplicate { name: name.clone() });
         }
+        crate::exposed::check_free(&claims.exposed, entries.iter().flat_map(|e| &e.exposed))
     }
 
     fn insert(&self, collector: Arc<dyn Collector>, stored: bool) -> Result<()> {
-        let names = claimed_names(&collector.descriptors())?;
+        let claims = Claims::of(&collector.descriptors())?;
         let mut entries = self.entries.write();
-        self.check_free(&entries, &names)?;
+        self.check_free(&entries, &claims)?;
         entries.push(Registered {
-            names,
+            names: claims.names,
+            exposed: claims.exposed,
             collector,
             stored,
         });
@@ -445,6 +450,23 @@ impl Registry {
         self.encode_with(format, escaping, &mut out);
         // The check alone, without the copy `from_utf8_lossy` makes of valid text.
         String::from_utf8(out).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+    }
+}
+
+/// What registering some families claims: their names as declared and as each escaping
+/// writes them.
+struct Claims {
+    names: Vec<String>,
+    exposed: Vec<ExposedName>,
+}
+
+impl Claims {
+    /// The claims of `descs`, failing on clashes among themselves.
+    fn of(descs: &[Descriptor]) -> Result<Claims> {
+        Ok(Claims {
+            names: claimed_names(descs)?,
+            exposed: exposed_names(descs)?,
+        })
     }
 }
 

@@ -121,7 +121,7 @@ fn every_scrape_sees_a_consistent_histogram_while_threads_observe() {
                 let h = &histogram;
                 s.spawn(move || {
                     for i in 0..PER_THREAD {
-                        h.observe(if (i + t) % 3 == 0 { LARGE } else { SMALL });
+                        h.observe(if (i + t) % 3 == 0 { LARGE } else { SMALL }).unwrap();
                     }
                 })
             })
@@ -157,7 +157,7 @@ fn every_summary_scrape_pairs_count_and_sum_of_the_same_observations() {
     let observing = AtomicBool::new(true);
     thread::scope(|s| {
         let observers: Vec<_> = (0..THREADS)
-            .map(|_| s.spawn(|| (0..PER_THREAD).for_each(|_| summary.observe(2.0))))
+            .map(|_| s.spawn(|| (0..PER_THREAD).for_each(|_| summary.observe(2.0).unwrap())))
             .collect();
         s.spawn(|| {
             while observing.load(Ordering::Relaxed) {

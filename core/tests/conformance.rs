@@ -9,7 +9,7 @@
 //! Python with `prometheus_client` installed.
 #![cfg(feature = "system-tests")]
 
-use gds_metrics::{Format, Opts, Registry};
+use gds_metrics::{Escaping, Format, Opts, Registry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -54,12 +54,16 @@ fn registry() -> Registry {
         )
         .unwrap();
     for v in [0.001, 0.2, 3.0, 50.0] {
-        histogram.labels(&["hostile", HOSTILE]).unwrap().observe(v);
+        histogram
+            .labels(&["hostile", HOSTILE])
+            .unwrap()
+            .observe(v)
+            .unwrap();
     }
     let custom = registry
         .histogram(Opts::new("demo_size_bytes", HELP), Some(&[1.0, 10.0, 100.0]))
         .unwrap();
-    custom.get().unwrap().observe(7.0);
+    custom.get().unwrap().observe(7.0).unwrap();
     custom
         .get()
         .unwrap()
@@ -80,12 +84,16 @@ fn registry() -> Registry {
             None,
         )
         .unwrap();
-    native.get().unwrap().observe(0.3);
+    native.get().unwrap().observe(0.3).unwrap();
 
     let summary = registry
         .summary(Opts::new("demo_payload", HELP).labels(labels))
         .unwrap();
-    summary.labels(&["hostile", HOSTILE]).unwrap().observe(12.5);
+    summary
+        .labels(&["hostile", HOSTILE])
+        .unwrap()
+        .observe(12.5)
+        .unwrap();
 
     let info = registry
         .info(Opts::new("demo_build", HELP).labels(["version", "note"]))
@@ -283,4 +291,114 @@ fn text_exposition_round_trips_through_the_prometheus_text_parser() {
     let helps: Vec<&str> = families.iter().map(|f| f["help"].as_str().unwrap()).collect();
     assert_eq!(helps, [HELP; 7]);
     assert_same_samples(samples_of(&families), expected_samples());
+}
+
+/// Histograms and summaries that saw negative values: OpenMetrics forbids a `_sum` with
+/// negative bucket thresholds and any negative `_sum`, so those series show buckets (and a
+/// summary its count) only; the Prometheus text format keeps every sample.
+fn negative_registry() -> Registry {
+    let registry = Registry::new();
+    let below_zero = registry
+        .histogram(Opts::new("demo_offset_seconds", HELP), Some(&[-1.0, 0.0, 1.0]))
+        .unwrap();
+    for v in [-2.0, -0.5, 0.5] {
+        below_zero.get().unwrap().observe(v).unwrap();
+    }
+    let drifted = registry
+        .histogram(Opts::new("demo_drift_seconds", HELP), Some(&[1.0]))
+        .unwrap();
+    drifted.get().unwrap().observe(-3.0).unwrap();
+    let positive = registry
+        .histogram(Opts::new("demo_wait_seconds", HELP), Some(&[1.0]))
+        .unwrap();
+    positive.get().unwrap().observe(0.5).unwrap();
+    let summary = registry.summary(Opts::new("demo_delta", HELP)).unwrap();
+    summary.get().unwrap().observe(-4.0).unwrap();
+    registry
+}
+
+#[test]
+fn negative_observations_leave_openmetrics_without_a_sum_the_parser_would_refuse() {
+    let om = negative_registry().render(Format::OpenMetrics);
+    let samples = samples_of(&parsed_by_prometheus_client("openmetrics", &om));
+    let names: Vec<&str> = samples.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "demo_delta_count",
+            "demo_drift_seconds_bucket",
+            "demo_drift_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_offset_seconds_bucket",
+            "demo_wait_seconds_bucket",
+            "demo_wait_seconds_bucket",
+            "demo_wait_seconds_count",
+            "demo_wait_seconds_sum",
+        ],
+        "{om}"
+    );
+}
+
+#[test]
+fn negative_observations_keep_every_sample_in_the_text_format() {
+    let text = negative_registry().render(Format::Text);
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let out = run_with_stdin(Command::new(promtool).args(["check", "metrics"]), text.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}\n---\n{text}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for line in [
+        "demo_offset_seconds_sum -2.0\n",
+        "demo_drift_seconds_sum -3.0\n",
+        "demo_delta_sum -4.0\n",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+}
+
+/// Names outside the legacy set that the registry accepts (none meets another once
+/// escaped), so every escaping a scraper can ask for gives an exposition promtool and the
+/// OpenMetrics parser accept, with each family once.
+fn utf8_registry() -> Registry {
+    let registry = Registry::new();
+    let requests = registry
+        .counter(Opts::new("http.requests", HELP).labels(["http.method", "http_path"]))
+        .unwrap();
+    requests.labels(&["GET", "/"]).unwrap().inc();
+    registry
+        .gauge(Opts::new("http.inflight", HELP))
+        .unwrap()
+        .get()
+        .unwrap()
+        .set(2.0);
+    let latency = registry
+        .histogram(Opts::new("rpc-latency", HELP).labels(["peer.name"]), Some(&[1.0]))
+        .unwrap();
+    latency.labels(&["db"]).unwrap().observe(0.5).unwrap();
+    registry
+}
+
+#[test]
+fn accepted_utf8_names_stay_valid_under_every_escaping() {
+    let registry = utf8_registry();
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    for escaping in [Escaping::Underscores, Escaping::Dots, Escaping::Values] {
+        let text = registry.render_with(Format::Text, escaping);
+        let out = run_with_stdin(
+            Command::new(&promtool).args(["check", "metrics"]),
+            text.as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "{escaping:?}: {}\n---\n{text}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let om = registry.render_with(Format::OpenMetrics, escaping);
+        let families = parsed_by_prometheus_client("openmetrics", &om);
+        assert_eq!(families.len(), 3, "{escaping:?}:\n{om}");
+    }
 }

@@ -17,14 +17,15 @@ fn one_of_each() -> Registry {
     let h = registry
         .histogram(Opts::new("latency_seconds", "Latency."), Some(&[0.1, 1.0]))
         .unwrap();
-    h.get().unwrap().observe(0.5);
-    h.get().unwrap().observe(2.0);
+    h.get().unwrap().observe(0.5).unwrap();
+    h.get().unwrap().observe(2.0).unwrap();
     registry
         .summary(Opts::new("payload_bytes", "Payload."))
         .unwrap()
         .get()
         .unwrap()
-        .observe(3.0);
+        .observe(3.0)
+        .unwrap();
     registry
         .info(Opts::new("build", "Build.").labels(["version"]))
         .unwrap()

@@ -31,8 +31,8 @@ fn forked_workers_are_summed_exactly() {
                 for i in 0..1000 {
                     jobs.labels(&["email"]).unwrap().inc();
                     jobs.labels(&["sms"]).unwrap().inc_by_f64(0.5).unwrap();
-                    latency.get().unwrap().observe(f64::from(i % 3));
-                    sizes.get().unwrap().observe(2.0);
+                    latency.get().unwrap().observe(f64::from(i % 3)).unwrap();
+                    sizes.get().unwrap().observe(2.0).unwrap();
                 }
                 busy.get().unwrap().set(f64::from(w + 1));
             })
@@ -169,9 +169,11 @@ fn the_aggregate_renders_exactly_like_single_process_mode() {
         let d = registry
             .histogram(Opts::new("d_seconds", "D."), Some(&[0.5, 1.0]))
             .unwrap();
-        [0.1, 0.7, 3.0].iter().for_each(|v| d.get().unwrap().observe(*v));
+        [0.1, 0.7, 3.0]
+            .iter()
+            .for_each(|v| d.get().unwrap().observe(*v).unwrap());
         let e = registry.summary(Opts::new("e_bytes", "E.")).unwrap();
-        e.get().unwrap().observe(10.0);
+        e.get().unwrap().observe(10.0).unwrap();
         registry
             .counter(Opts::new("f_unused", "Never used.").labels(["x"]))
             .unwrap();
@@ -237,7 +239,7 @@ fn native_histograms_of_all_workers_aggregate_into_one_scrape() {
             Some(&[1.0]),
         )
         .unwrap();
-    rpc.get().unwrap().observe(1.0);
+    rpc.get().unwrap().observe(1.0).unwrap();
     // Worker 0 observes values that fit schema 2; worker 1 spreads wide enough to drop
     // to a lower schema. Both also hit the zero bucket and a negative value.
     let spread = |wide: bool| {
@@ -250,10 +252,10 @@ fn native_histograms_of_all_workers_aggregate_into_one_scrape() {
                 } else {
                     1.0 + f64::from(i % 4) * 0.1
                 };
-                h.observe(v);
+                h.observe(v).unwrap();
             }
-            h.observe(0.0);
-            h.observe(-3.0);
+            h.observe(0.0).unwrap();
+            h.observe(-3.0).unwrap();
         }
     };
     let live = fork_worker(spread(false));

@@ -21,7 +21,7 @@ fn killed_workers_lose_nothing_they_completed() {
         .map(|_| {
             fork_worker(|| {
                 (0..1000).for_each(|_| done.get().unwrap().inc());
-                (0..10).for_each(|_| seconds.get().unwrap().observe(0.25));
+                (0..10).for_each(|_| seconds.get().unwrap().observe(0.25).unwrap());
                 // Reports ready first (see `fork_worker`), so the worker is
                 // incrementing when it is killed.
                 std::thread::spawn({
@@ -79,7 +79,7 @@ fn a_thousand_short_lived_workers_leave_bounded_files_and_exact_totals() {
         let code = run_worker(|| {
             requests.labels(&["200"]).unwrap().inc_by(2);
             requests.labels(&[format!("{}", 500 + i % 2)]).unwrap().inc();
-            seconds.get().unwrap().observe(0.5);
+            seconds.get().unwrap().observe(0.5).unwrap();
         });
         assert_eq!(code, 0);
         // What a gunicorn master does in `child_exit`, every few exits.
@@ -164,7 +164,7 @@ fn scrapes_while_workers_write_are_consistent_and_monotonic() {
                 run_worker(|| {
                     let h = latency.get().unwrap();
                     for i in 0..PER_WORKER {
-                        h.observe(f64::from(i % 4));
+                        h.observe(f64::from(i % 4)).unwrap();
                         hits.labels(&[format!("{w}-{}", i % 50)]).unwrap().inc();
                     }
                 })

@@ -126,7 +126,7 @@ fn native_histograms_carry_sparse_buckets_in_protobuf() {
         .get()
         .unwrap();
     for v in [0.0, 1.0, 1.5, 3.0, 3.5, -2.0] {
-        h.observe(v);
+        h.observe(v).unwrap();
     }
     h.observe_with_exemplar(3.0, &[("trace_id", "n1")]).unwrap();
     let families = protobuf(&registry, Escaping::Underscores);
@@ -162,8 +162,8 @@ fn native_histograms_can_keep_classic_buckets_beside() {
         .unwrap()
         .get()
         .unwrap();
-    h.observe(0.5);
-    h.observe(2.0);
+    h.observe(0.5).unwrap();
+    h.observe(2.0).unwrap();
     let families = protobuf(&registry, Escaping::Underscores);
     let hist = families[0].metric[0].histogram.as_ref().unwrap();
     assert_eq!(hist.bucket.len(), 2);
@@ -203,7 +203,7 @@ fn every_metric_type_decodes_from_protobuf() {
         .unwrap()
         .get()
         .unwrap();
-    s.observe(3.0);
+    s.observe(3.0).unwrap();
     let families = protobuf(&registry, Escaping::Underscores);
     let by_name = |name: &str| {
         families

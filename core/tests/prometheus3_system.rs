@@ -53,7 +53,7 @@ fn app_registry() -> Arc<Registry> {
         .get()
         .unwrap();
     for i in 1..=100 {
-        rpc.observe(f64::from(i) / 100.0);
+        rpc.observe(f64::from(i) / 100.0).unwrap();
     }
     rpc.observe_with_exemplar(0.5, &[("trace_id", TRACE_ID)]).unwrap();
     let jobs = registry.counter(Opts::new("jobs", "Jobs done.")).unwrap();

@@ -314,6 +314,35 @@ fn sync_serves_its_own_metrics() {
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let dir = tempfile::tempdir().unwrap();
+    let (sync, mut stdout, url) = spawn_sync(&server, dir.path());
+    let mut sync_line = String::new();
+    stdout.read_line(&mut sync_line).unwrap();
+    assert!(sync_line.contains("2 written"), "{sync_line}");
+
+    let body = http_get(&url);
+    drop(sync);
+    assert!(body.contains("targets_sync_files 2.0\n"), "{body}");
+    assert!(body.contains("targets_sync_files_applied_total 2.0\n"), "{body}");
+    assert!(body.contains("targets_sync_objects_rejected 0.0\n"), "{body}");
+    assert!(body.contains("targets_sync_errors_total 0.0\n"), "{body}");
+    assert!(
+        body.contains("targets_sync_last_success_timestamp_seconds 1"),
+        "{body}"
+    );
+}
+
+/// Starts `gds-metrics-targets sync` with its metrics listener; returns it and the
+/// metrics URL.
+fn sync_with_metrics(server: &S3Server, dir: &Path) -> (ChildGuard, String) {
+    let (sync, mut stdout, url) = spawn_sync(server, dir);
+    // Keep reading its reports: a closed pipe would end the sync at its next line.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (sync, url)
+}
+
+/// Starts the sync with its metrics listener; returns it, its stdout after the first line,
+/// and the metrics URL that line names.
+fn spawn_sync(server: &S3Server, dir: &Path) -> (ChildGuard, BufReader<std::process::ChildStdout>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gds-metrics-targets"))
         .args([
             "sync",
@@ -323,7 +352,7 @@ fn sync_serves_its_own_metrics() {
             "0",
             "s3://targets/prod/active",
         ])
-        .arg(dir.path())
+        .arg(dir)
         .envs(server.env())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -333,21 +362,102 @@ fn sync_serves_its_own_metrics() {
     let mut first_line = String::new();
     stdout.read_line(&mut first_line).unwrap();
     let url = first_line.trim().rsplit(' ').next().unwrap().to_owned();
-    let mut sync_line = String::new();
-    stdout.read_line(&mut sync_line).unwrap();
-    assert!(sync_line.contains("2 written"), "{sync_line}");
+    (ChildGuard(child), stdout, url)
+}
 
-    let body = http_get(&url);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(body.contains("targets_sync_files 2.0\n"), "{body}");
-    assert!(body.contains("targets_sync_files_applied_total 2.0\n"), "{body}");
-    assert!(body.contains("targets_sync_objects_rejected 0.0\n"), "{body}");
-    assert!(body.contains("targets_sync_errors_total 0.0\n"), "{body}");
+/// Kills the process when the test ends, passed or failed.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url.strip_prefix("http://")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The resident memory of a process, from `/proc`.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_client_sending_its_request_head_slowly_keeps_no_one_else_from_the_metrics() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    let (_sync, url) = sync_with_metrics(&server, dir.path());
+    let mut slow = TcpStream::connect(host_of(&url)).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let dribbler = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            for byte in b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ".iter().cycle() {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) || slow.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let response = http_get(&url);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    dribbler.join().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.contains("targets_sync_errors_total"), "{response}");
+}
+
+#[test]
+fn many_idle_connections_do_not_starve_the_metrics() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    let (_sync, url) = sync_with_metrics(&server, dir.path());
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(host_of(&url)).unwrap())
+        .collect();
+    let response = http_get(&url);
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    drop(idle);
+}
+
+#[test]
+fn a_huge_request_line_is_refused_without_growing_the_process() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    let (sync, url) = sync_with_metrics(&server, dir.path());
+    let before = resident_kib(sync.0.id());
+    let mut stream = TcpStream::connect(host_of(&url)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    let _ = stream.write_all(b"GET /");
+    // The server stops reading (and closes) long before 64 MiB; a refused write ends it.
+    let sent = (0..64).take_while(|_| stream.write_all(&chunk).is_ok()).count();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let after = resident_kib(sync.0.id());
+    assert!(sent < 64, "the server read a 64 MiB request line");
+    let answer = String::from_utf8_lossy(&response);
     assert!(
-        body.contains("targets_sync_last_success_timestamp_seconds 1"),
-        "{body}"
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
     );
+    assert!(
+        after < before + 8 * 1024,
+        "resident memory grew from {before} KiB to {after} KiB"
+    );
+    assert!(http_get(&url).starts_with("HTTP/1.1 200 OK\r\n"));
 }
 
 fn json_files(dir: &Path) -> BTreeSet<AppGuid> {
@@ -361,6 +471,10 @@ fn http_get(url: &str) -> String {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = TcpStream::connect(host).unwrap();
+    // A listener that never answers fails the test rather than hanging it.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
     write!(
         stream,
         "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"

@@ -268,6 +268,12 @@ fn call(registry: &Registry, definition: &Value, call: &Value) -> Result<(), gds
         ("gauge", "set") => registry
             .gauge(opts)?
             .with(&labels, |g| g.set(amount(&call["amount"]))),
+        ("histogram", "observe") => registry
+            .histogram(opts, None)?
+            .with(&labels, |h| h.observe(amount(&call["amount"])))?,
+        ("summary", "observe") => registry
+            .summary(opts)?
+            .with(&labels, |s| s.observe(amount(&call["amount"])))?,
         (kind, op) => panic!("no call {op} on a {kind} in the vectors"),
     }
 }
@@ -398,7 +404,7 @@ fn record(declared: &Declared, call: &Value) -> Result<(), gds_metrics::Error> {
         (Declared::Counter(counter), "inc", None) => counter.inc_by_f64(value),
         (Declared::Counter(counter), "inc", Some(labels)) => counter.inc_with_exemplar(value, &labels),
         (Declared::Histogram(histogram), "observe", None) => {
-            histogram.observe(value);
+            histogram.observe(value).unwrap();
             Ok(())
         }
         (Declared::Histogram(histogram), "observe", Some(labels)) => {

@@ -472,22 +472,26 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(
 
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserve(
-    _: JNIEnv,
+    mut env: JNIEnv,
     _: JClass,
     series: jlong,
     v: jdouble,
 ) {
-    unsafe { borrow::<Histogram>(series) }.observe(v);
+    // SAFETY: the Java caller passes a live histogram series handle.
+    let histogram = unsafe { borrow::<Histogram>(series) };
+    guard(&mut env, (), |_| Ok(histogram.observe(v)?));
 }
 
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_summaryObserve(
-    _: JNIEnv,
+    mut env: JNIEnv,
     _: JClass,
     series: jlong,
     v: jdouble,
 ) {
-    unsafe { borrow::<Summary>(series) }.observe(v);
+    // SAFETY: the Java caller passes a live summary series handle.
+    let summary = unsafe { borrow::<Summary>(series) };
+    guard(&mut env, (), |_| Ok(summary.observe(v)?));
 }
 
 // Reads for tests and callers that inspect values; not hot.

@@ -493,9 +493,20 @@ impl FamilyEncoder<'_, '_> {
         let inf_exemplar = exemplar(h.bounds.len());
         let count = h.count as f64;
         self.sample_with_exemplar("_bucket", values, Some(("le", "+Inf")), count, inf_exemplar);
-        self.sample("_count", values, None, count);
-        self.sample("_sum", values, None, h.sum);
+        if self.sum_is_counter(h.sum, h.bounds.first().is_some_and(|b| *b < 0.0)) {
+            self.sample("_count", values, None, count);
+            self.sample("_sum", values, None, h.sum);
+        }
         self.created(values, h.created);
+    }
+
+    /// Whether a histogram's or summary's `_sum` may be written. OpenMetrics treats it as
+    /// a counter: a histogram with negative bucket thresholds "MUST NOT" carry one, and no
+    /// sum may be negative, so in OpenMetrics such a series shows its buckets only (a
+    /// histogram's `_count` goes with its `_sum`, as the spec and `prometheus_client`'s
+    /// parser require). The Prometheus formats have no such rule and keep both.
+    fn sum_is_counter(&self, sum: f64, negative_bounds: bool) -> bool {
+        self.enc.format != Format::OpenMetrics || (!negative_bounds && sum >= 0.0)
     }
 
     /// A summary without quantiles: `_count` and `_sum`, as `prometheus_client` writes.
@@ -511,7 +522,9 @@ impl FamilyEncoder<'_, '_> {
             return;
         }
         self.sample("_count", values, None, count as f64);
-        self.sample("_sum", values, None, sum);
+        if self.sum_is_counter(sum, false) {
+            self.sample("_sum", values, None, sum);
+        }
         self.created(values, created);
     }
 

@@ -306,15 +306,18 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// Records one observation.
+    /// Records one observation. NaN is refused ([`Error::NanObservation`]) and recorded
+    /// nowhere, as a NaN counter increment is.
     #[inline]
-    pub fn observe(&self, v: f64) {
+    pub fn observe(&self, v: f64) -> Result<()> {
+        check_observation(&self.desc, v)?;
         let index = self.config.index(v);
         match (&self.native, &self.shared) {
             (None, None) => self.core.observe(index, v),
             (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
             (Some(native), _) => self.observe_native(native, index, v),
         }
+        Ok(())
     }
 
     /// Counts `v` in the native series and, in multi-process mode, mirrors it in the
@@ -361,8 +364,9 @@ impl Histogram {
     /// protobuf. Fails, recording nothing, when the labels exceed the OpenMetrics limit
     /// of 128 characters.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
+        check_observation(&self.desc, v)?;
         let exemplar = Exemplar::new(self.desc.name(), labels, v)?;
-        self.observe(v);
+        self.observe(v)?;
         let index = self.config.index(v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
             crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
@@ -555,6 +559,18 @@ impl Metric for Histogram {
     }
 }
 
+/// NaN is no observation: a histogram's or summary's sum would stay NaN for good.
+/// Infinities are counted (in `+Inf`, or the lowest bucket), as Prometheus clients do.
+#[inline]
+fn check_observation(desc: &Descriptor, v: f64) -> Result<()> {
+    if v.is_nan() {
+        return Err(Error::NanObservation {
+            metric: desc.name().to_owned(),
+        });
+    }
+    Ok(())
+}
+
 thread_local! {
     /// Reused bucket and exemplar buffers, so rendering a histogram allocates nothing in
     /// the steady state.
@@ -569,12 +585,15 @@ pub struct Summary {
     core: Arc<Core>,
     /// In multi-process mode: count, then sum.
     shared: Option<Slots>,
+    /// The family, for errors that name it.
+    desc: Arc<Descriptor>,
 }
 
 impl Summary {
-    /// Records one observation.
+    /// Records one observation; NaN is refused as [`Histogram::observe`] refuses it.
     #[inline]
-    pub fn observe(&self, v: f64) {
+    pub fn observe(&self, v: f64) -> Result<()> {
+        check_observation(&self.desc, v)?;
         match &self.shared {
             None => self.core.observe(0, v),
             Some(slots) => {
@@ -582,6 +601,7 @@ impl Summary {
                 slots.add_f64(SUMMARY_SUM, v);
             }
         }
+        Ok(())
     }
 
     /// The cells a binding may observe in place (see [`crate::cells`]), one bucket;
@@ -605,17 +625,19 @@ impl Metric for Summary {
     const TYPE: MetricType = MetricType::Summary;
     type Config = ();
 
-    fn new_series(_: &Arc<Descriptor>, _: &()) -> Self {
+    fn new_series(desc: &Arc<Descriptor>, _: &()) -> Self {
         Summary {
             core: Arc::new(Core::new(1)),
             shared: None,
+            desc: desc.clone(),
         }
     }
 
-    fn new_stored_series(_: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
+    fn new_stored_series(desc: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
         Summary {
             core: Arc::new(Core::new(0)),
             shared: Some(slots),
+            desc: desc.clone(),
         }
     }
 
@@ -645,7 +667,7 @@ mod tests {
     fn observations_land_in_the_first_bucket_that_holds_them() {
         let h = histogram(&[1.0, 2.0]);
         for v in [0.5, 1.0, 1.5, 3.0, f64::INFINITY] {
-            h.observe(v);
+            h.observe(v).unwrap();
         }
         let s = h.snapshot();
         assert_eq!(s.cumulative, vec![2, 3, 5]);
@@ -655,9 +677,9 @@ mod tests {
     #[test]
     fn snapshots_repeat_and_keep_history() {
         let h = histogram(&[1.0]);
-        h.observe(0.5);
+        h.observe(0.5).unwrap();
         assert_eq!(h.snapshot().cumulative, vec![1, 1]);
-        h.observe(2.0);
+        h.observe(2.0).unwrap();
         let s = h.snapshot();
         assert_eq!(s.cumulative, vec![1, 2]);
         assert_eq!(s.sum, 2.5);

@@ -18,6 +18,7 @@ pub struct UploadCollector {
     bytes: Descriptor,
     errors: Descriptor,
     success: Descriptor,
+    failures: Descriptor,
     age: Descriptor,
     deadline: Descriptor,
     next_deadline: Descriptor,
@@ -60,6 +61,14 @@ impl UploadCollector {
                 "1 if the last listing of the source succeeded; 0 if it failed, and then no file statistics are exported.",
                 SOURCE,
                 None,
+            )?,
+            failures: Descriptor::new(
+                Opts::new(
+                    "upload_listing_failures",
+                    "Listings of the source that failed, timed out or were cut (past the object bound), since the exporter started.",
+                )
+                .labels(SOURCE.iter().copied()),
+                MetricType::Counter,
             )?,
             age: gauge(
                 "upload_listing_age_seconds",
@@ -121,6 +130,11 @@ impl UploadCollector {
                 (vec![watched.label.as_str()], success)
             }),
         );
+        let mut failures = encoder.family(&self.failures);
+        for (watched, _) in states {
+            failures.counter(&[watched.label.as_str()], watched.failures() as f64, None);
+        }
+        drop(failures);
         let now = unix_now();
         gauges(
             encoder,
@@ -138,22 +152,22 @@ impl UploadCollector {
         states: &[(&Watched, crate::watch::ListingState)],
     ) {
         let now = jiff::Timestamp::now();
-        let standings: Vec<_> = self
-            .deadlines
-            .iter()
-            .filter_map(|deadline| {
-                let (_, state) = states
-                    .iter()
-                    .find(|(watched, _)| watched.label == deadline.source)?;
-                let listing = state.listing.as_ref()?;
-                let newest = listing
-                    .prefixes
-                    .get(&deadline.prefix)
-                    .and_then(|stats| stats.newest_mtime)
-                    .and_then(|seconds| jiff::Timestamp::from_millisecond((seconds * 1000.0) as i64).ok());
-                Some((deadline, deadline.rule.standing(now, newest)))
-            })
-            .collect();
+        let standings: Vec<_> =
+            self.deadlines
+                .iter()
+                .filter_map(|deadline| {
+                    let (_, state) = states
+                        .iter()
+                        .find(|(watched, _)| watched.label == deadline.source)?;
+                    // Absent while the source cannot be listed; then the newest arrival any
+                    // listing saw, so a processed (deleted) file still counts.
+                    state.listing.as_ref()?;
+                    let newest = state.arrivals.get(&deadline.prefix).and_then(|seconds| {
+                        jiff::Timestamp::from_millisecond((seconds * 1000.0) as i64).ok()
+                    });
+                    Some((deadline, deadline.rule.standing(now, newest)))
+                })
+                .collect();
         fn seconds(t: jiff::Timestamp) -> f64 {
             t.as_millisecond() as f64 / 1000.0
         }
@@ -192,6 +206,7 @@ impl Collector for UploadCollector {
             self.bytes.clone(),
             self.errors.clone(),
             self.success.clone(),
+            self.failures.clone(),
             self.age.clone(),
             self.deadline.clone(),
             self.next_deadline.clone(),

@@ -1,75 +1,76 @@
-//! Runs the upload exporter.
+//! Runs the upload exporter; `upload-exporter --help` lists every option and the
+//! environment variable each one may come from.
 //!
-//! ```text
-//! upload-exporter [--config <file.toml>] [--source <dir|s3://bucket/prefix>]... [--dir <path>]
-//!                 [--refresh-interval <seconds>]
-//! ```
 //! Sources come from `--source` (several allowed), `--dir`, `UPLOAD_DIR` and the
 //! configuration file's `sources`; deadlines and listing limits from the file (see
 //! `config.rs` and the README). S3 endpoint and credentials come from the AWS variables.
-//! The server listens on `BIND_ADDRESS` (default `0.0.0.0`) port `PORT` (default `8080`;
-//! Cloud Foundry sets it). Auth and the metrics path come from the usual gds-metrics
-//! variables (`VCAP_APPLICATION`, `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`).
+//! Auth and the metrics path come from the usual gds-metrics variables
+//! (`VCAP_APPLICATION`, `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`).
 
+use clap::Parser;
+use gds_metrics::serve::{serve, ServerLimits};
 use gds_metrics::targets::aws_settings_from_env;
 use gds_metrics::{Config, Endpoint, Registry};
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use upload_exporter::config::Settings;
 use upload_exporter::source::Source;
-use upload_exporter::watch::{refresh_all, refresh_forever, Watched};
+use upload_exporter::watch::{load_arrivals, refresh_all, refresh_forever, Refresh, Watched};
 use upload_exporter::{app, Prober, UploadCollector};
 
-const USAGE: &str = "usage: upload-exporter [--config <file.toml>] [--source <dir|s3://bucket/prefix>]... \
-                     [--dir <path>] [--refresh-interval <seconds>]";
-
-fn settings() -> Result<Settings, String> {
-    let mut settings = Settings::default();
-    let mut args = std::env::args().skip(1);
-    let mut config_file: Option<PathBuf> = None;
-    let mut refresh: Option<u64> = None;
-    while let Some(arg) = args.next() {
-        let mut value = |what: &str| args.next().ok_or(format!("`{arg}` needs {what}; {USAGE}"));
-        match arg.as_str() {
-            "--config" => config_file = Some(value("a file")?.into()),
-            "--source" | "--dir" => settings.sources.push(value("a location")?),
-            "--refresh-interval" => {
-                let text = value("a number of seconds")?;
-                refresh = Some(text.parse().ok().filter(|n| *n > 0).ok_or(format!(
-                    "`--refresh-interval` must be a whole number of seconds, at least 1, got `{text}`"
-                ))?);
-            }
-            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
-        }
-    }
-    if settings.sources.is_empty() {
-        settings.sources.extend(std::env::var("UPLOAD_DIR").ok());
-    }
-    if let Some(file) = config_file {
-        settings.read_file(&file)?;
-    }
-    if let Some(seconds) = refresh {
-        settings.refresh_interval = Duration::from_secs(seconds);
-    }
-    settings.finish()
+/// A Prometheus exporter for files that must arrive by a deadline, in local directories
+/// and S3 prefixes; `/probe` answers like s3_exporter.
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "Also read: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, \
+                  AWS_ALLOW_HTTP (S3); VCAP_APPLICATION, METRICS_BASIC_AUTH, PROMETHEUS_METRICS_PATH \
+                  (auth and the metrics path, as every gds-metrics app)."
+)]
+struct Args {
+    /// A TOML file with sources, deadlines and listing limits.
+    #[arg(long, value_name = "FILE", env = "UPLOAD_EXPORTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// A location to watch: a directory or s3://bucket/prefix (repeat for several).
+    #[arg(long, visible_alias = "dir", value_name = "DIR|s3://BUCKET/PREFIX")]
+    source: Vec<String>,
+    /// A directory to watch when no --source is given.
+    #[arg(long = "upload-dir", value_name = "DIR", env = "UPLOAD_DIR")]
+    upload_dir: Option<String>,
+    /// Seconds between listings (overrides the configuration file).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    refresh_interval: Option<u64>,
+    /// The port to listen on (Cloud Foundry sets PORT).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// The address to listen on.
+    #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
+    bind_address: IpAddr,
+    /// A file that keeps, per prefix, the newest arrival seen, so a file deleted after it
+    /// arrived still counts for its deadline after a restart (memory only without it).
+    #[arg(long, value_name = "FILE", env = "UPLOAD_EXPORTER_STATE_FILE")]
+    state_file: Option<PathBuf>,
 }
 
-fn listen_address() -> Result<SocketAddr, String> {
-    let port = match std::env::var("PORT") {
-        Ok(port) => port
-            .parse::<u16>()
-            .map_err(|_| format!("`PORT` must be a port number, got `{port}`"))?,
-        Err(_) => 8080,
-    };
-    let host = std::env::var("BIND_ADDRESS").unwrap_or_else(|_| "0.0.0.0".to_owned());
-    let ip = host
-        .parse()
-        .map_err(|_| format!("`BIND_ADDRESS` must be an IP address, got `{host}`"))?;
-    Ok(SocketAddr::new(ip, port))
+impl Args {
+    fn settings(&self) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        settings.sources.extend(self.source.iter().cloned());
+        if settings.sources.is_empty() {
+            settings.sources.extend(self.upload_dir.clone());
+        }
+        if let Some(file) = &self.config {
+            settings.read_file(file)?;
+        }
+        if let Some(seconds) = self.refresh_interval {
+            settings.refresh_interval = Duration::from_secs(seconds);
+        }
+        settings.finish()
+    }
 }
 
 fn watched(settings: &Settings, aws: &[(String, String)]) -> Result<Vec<Arc<Watched>>, String> {
@@ -97,7 +98,8 @@ fn endpoint(config: Config, collector: UploadCollector) -> Result<Arc<Endpoint>,
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    match run().await {
+    let args = Args::parse();
+    match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("upload-exporter: {message}");
@@ -106,29 +108,28 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), String> {
-    let settings = settings()?;
-    let addr = listen_address()?;
+async fn run(args: &Args) -> Result<(), String> {
+    let settings = args.settings()?;
+    let addr = SocketAddr::new(args.bind_address, args.port);
     let aws = aws_settings_from_env();
     let watched = watched(&settings, &aws)?;
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let collector =
         UploadCollector::new(watched.clone(), settings.deadlines.clone()).map_err(|e| e.to_string())?;
     let endpoint = endpoint(config.clone(), collector)?;
-    let prober = Arc::new(Prober::new(
-        config,
-        aws,
-        settings.list_timeout,
-        settings.list_concurrency,
-    ));
+    let prober = Prober::new(config, aws, settings.list_timeout, settings.list_concurrency)
+        .map_err(|e| e.to_string())?;
+    let refresh = Refresh {
+        timeout: settings.list_timeout,
+        concurrency: settings.list_concurrency,
+        state_file: args.state_file.clone(),
+    };
+    if let Some(path) = &refresh.state_file {
+        load_arrivals(path, &watched)?;
+    }
     // The first scrape already sees a listing.
-    refresh_all(&watched, settings.list_timeout, settings.list_concurrency).await;
-    tokio::spawn(refresh_forever(
-        watched,
-        settings.refresh_interval,
-        settings.list_timeout,
-        settings.list_concurrency,
-    ));
+    refresh_all(&watched, &refresh).await;
+    tokio::spawn(refresh_forever(watched, settings.refresh_interval, refresh));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -145,10 +146,9 @@ async fn run() -> Result<(), String> {
         }
     );
     let _ = std::io::stdout().flush();
-    axum::serve(listener, app(endpoint, prober))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    let app = app(endpoint, Arc::new(prober));
+    serve(listener, app, ServerLimits::default(), shutdown_signal()).await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what Cloud Foundry sends before stopping an instance).

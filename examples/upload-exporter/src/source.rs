@@ -91,16 +91,35 @@ impl Source {
     }
 }
 
+/// The most objects one listing reads (a thousand pages of a thousand): a server that
+/// keeps answering "more to come" cuts the listing, which then fails and is counted,
+/// instead of running forever.
+pub const MAX_LISTED_OBJECTS: u64 = 1_000_000;
+
+/// Why a listing failed.
+#[derive(Debug)]
+pub enum ListFailure {
+    /// The object store answered with an error.
+    Store(object_store::Error),
+    /// The listing went past [`MAX_LISTED_OBJECTS`] and was cut.
+    TooLong,
+}
+
 /// Calls `visit(key, size, mtime)` for every object under the folder `root` (the whole
-/// bucket for `None`), following the listing's pages.
+/// bucket for `None`), following the listing's pages up to [`MAX_LISTED_OBJECTS`].
 pub async fn for_each_object(
     client: &AmazonS3,
     root: Option<&str>,
     mut visit: impl FnMut(&str, u64, f64),
-) -> Result<(), object_store::Error> {
+) -> Result<(), ListFailure> {
     let root = root.filter(|root| !root.is_empty()).map(ObjectPath::from);
     let mut objects = client.list(root.as_ref());
-    while let Some(object) = objects.try_next().await? {
+    let mut seen = 0u64;
+    while let Some(object) = objects.try_next().await.map_err(ListFailure::Store)? {
+        seen += 1;
+        if seen > MAX_LISTED_OBJECTS {
+            return Err(ListFailure::TooLong);
+        }
         let mtime = object.last_modified.timestamp_millis() as f64 / 1000.0;
         visit(object.location.as_ref(), object.size, mtime);
     }
@@ -133,11 +152,15 @@ pub async fn list_s3(client: &AmazonS3, location: &S3Location) -> Result<Listing
     Ok(listing)
 }
 
-pub fn list_error(location: &S3Location, error: object_store::Error) -> String {
+pub fn list_error(location: &S3Location, failure: ListFailure) -> String {
+    let reason = match failure {
+        ListFailure::Store(error) => error.to_string(),
+        ListFailure::TooLong => format!("the listing went past {MAX_LISTED_OBJECTS} objects and was cut"),
+    };
     TargetsError::Remote {
         action: "list",
         location: location.to_string(),
-        reason: error.to_string(),
+        reason,
     }
     .to_string()
 }

@@ -3,6 +3,9 @@
 
 use crate::source::{Listing, Source};
 use futures_util::StreamExt;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +16,8 @@ pub struct Watched {
     /// The `source` label.
     pub label: String,
     state: RwLock<ListingState>,
+    /// Listings that failed, timed out or were cut, since the exporter started.
+    failures: AtomicU64,
 }
 
 /// The outcome of a source's listings so far.
@@ -22,6 +27,9 @@ pub struct ListingState {
     pub listing: Option<Listing>,
     /// When the last successful listing finished, Unix seconds.
     pub last_success: Option<f64>,
+    /// Per prefix, the newest modification time any listing has seen: a file that
+    /// arrived and was then deleted (processed) still counts for its deadline period.
+    pub arrivals: BTreeMap<String, f64>,
 }
 
 impl Watched {
@@ -30,6 +38,24 @@ impl Watched {
             source,
             label,
             state: RwLock::new(ListingState::default()),
+            failures: AtomicU64::new(0),
+        }
+    }
+
+    /// Listings of this source that failed, timed out or were cut.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Relaxed)
+    }
+
+    /// Remembers arrivals read back from a state file (newer ones already seen win).
+    fn remember(&self, arrivals: &BTreeMap<String, f64>) {
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (prefix, seconds) in arrivals {
+            let known = state.arrivals.entry(prefix.clone()).or_insert(*seconds);
+            *known = known.max(*seconds);
         }
     }
 
@@ -53,39 +79,93 @@ impl Watched {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         match result {
             Ok(listing) => {
+                for (prefix, stats) in &listing.prefixes {
+                    if let Some(newest) = stats.newest_mtime {
+                        let known = state.arrivals.entry(prefix.clone()).or_insert(newest);
+                        *known = known.max(newest);
+                    }
+                }
                 state.listing = Some(listing);
                 state.last_success = Some(unix_now());
             }
             Err(error) => {
                 // Never an app GUID or a credential here: the error names the location.
                 eprintln!("upload-exporter: listing {} failed: {error}", self.label);
+                self.failures.fetch_add(1, Relaxed);
                 state.listing = None;
             }
         }
     }
 }
 
-/// Lists every source once, at most `concurrency` at a time.
-pub async fn refresh_all(watched: &[Arc<Watched>], timeout: Duration, concurrency: usize) {
+/// How the sources are listed: timeout, concurrency, and the file that keeps arrivals
+/// across restarts (`None`: kept in memory only).
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub state_file: Option<PathBuf>,
+}
+
+/// Lists every source once, at most `concurrency` at a time, then saves the arrivals.
+pub async fn refresh_all(watched: &[Arc<Watched>], refresh: &Refresh) {
     futures_util::stream::iter(watched)
-        .for_each_concurrent(concurrency, |source| source.refresh(timeout))
+        .for_each_concurrent(refresh.concurrency, |source| source.refresh(refresh.timeout))
         .await;
+    if let Some(path) = &refresh.state_file {
+        if let Err(error) = save_arrivals(path, watched) {
+            eprintln!(
+                "upload-exporter: cannot save arrivals to {}: {error}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Lists every source every `interval`, forever.
-pub async fn refresh_forever(
-    watched: Vec<Arc<Watched>>,
-    interval: Duration,
-    timeout: Duration,
-    concurrency: usize,
-) {
+pub async fn refresh_forever(watched: Vec<Arc<Watched>>, interval: Duration, refresh: Refresh) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {
         ticks.tick().await;
-        refresh_all(&watched, timeout, concurrency).await;
+        refresh_all(&watched, &refresh).await;
     }
+}
+
+/// Arrivals per source label, then per prefix, as the state file holds them (JSON).
+type Arrivals = BTreeMap<String, BTreeMap<String, f64>>;
+
+/// Reads the arrivals a previous run saved into `watched`; a missing file is a first run.
+pub fn load_arrivals(path: &Path, watched: &[Arc<Watched>]) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(format!("cannot read the state file {}: {error}", path.display())),
+    };
+    let saved: Arrivals = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "the state file {} is not valid: {e}; remove it to start afresh",
+            path.display()
+        )
+    })?;
+    for source in watched {
+        if let Some(arrivals) = saved.get(&source.label) {
+            source.remember(arrivals);
+        }
+    }
+    Ok(())
+}
+
+/// Writes every source's arrivals to `path` atomically (a temporary file renamed over it).
+fn save_arrivals(path: &Path, watched: &[Arc<Watched>]) -> std::io::Result<()> {
+    let arrivals: Arrivals = watched
+        .iter()
+        .map(|source| (source.label.clone(), source.state().arrivals))
+        .collect();
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, serde_json::to_vec(&arrivals)?)?;
+    std::fs::rename(&temporary, path)
 }
 
 pub fn unix_now() -> f64 {

@@ -241,13 +241,23 @@ days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 }
 
 #[test]
-fn deadlines_are_exported_and_a_deleted_file_makes_the_prefix_overdue_again() {
+fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_after_a_restart() {
     let server = S3Server::start(&[BUCKET]);
     let dir = tempfile::tempdir().unwrap();
     plant(&server, "incoming/daily-reports/today.csv", 3, now());
     plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
     let config = config_with_deadlines(dir.path());
-    let exporter = start(&server, &["--config", &config, "--refresh-interval", "1"]);
+    let state = dir.path().join("arrivals.json");
+    let state = state.to_str().unwrap();
+    let args = [
+        "--config",
+        &config,
+        "--refresh-interval",
+        "1",
+        "--state-file",
+        state,
+    ];
+    let exporter = start(&server, &args);
 
     let s3 = "source=\"s3://uploads/incoming\"";
     let text = wait_for_line(
@@ -277,9 +287,30 @@ fn deadlines_are_exported_and_a_deleted_file_makes_the_prefix_overdue_again() {
     )));
 
     std::fs::remove_file(server.object_path(BUCKET, "incoming/daily-reports/today.csv")).unwrap();
-    wait_for_line(
-        &exporter,
-        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 1.0"),
+    // The next listing no longer sees the file; its arrival still counts this period.
+    let files = format!("upload_files{{{s3},prefix=\"daily-reports\"}} 1.0");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let (_, text) = get(&exporter.addr, "/metrics");
+        if !has_line(&text, &files) {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the deleted file is still listed:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let on_time = format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0");
+    assert!(has_line(&text, &on_time), "{text}");
+
+    drop(exporter);
+    let restarted = start(&server, &args);
+    let (_, text) = get(&restarted.addr, "/metrics");
+    assert!(has_line(&text, &on_time), "after a restart:\n{text}");
+    assert!(
+        has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
+        "{text}"
     );
 }
 
@@ -294,9 +325,16 @@ fn the_probe_answers_like_s3_exporter() {
     let (status, text) = get(&exporter.addr, "/probe?bucket=uploads&prefix=incoming/2026-1");
     assert_eq!(status, 200, "{text}");
     let labels = "bucket=\"uploads\",prefix=\"incoming/2026-1\"";
+    let with_delimiter = format!("{labels},delimiter=\"\"");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("s3_list_duration_seconds{{{with_delimiter}}} "))),
+        "{text}"
+    );
     for line in [
-        format!("s3_list_success{{{labels}}} 1.0"),
-        format!("s3_objects_total{{{labels}}} 3.0"),
+        format!("s3_list_success{{{with_delimiter}}} 1.0"),
+        format!("s3_objects{{{labels}}} 3.0"),
+        format!("s3_last_modified_object_size_bytes{{{labels}}} 5.0"),
         format!("s3_objects_size_sum_bytes{{{labels}}} 47.0"),
         format!("s3_biggest_object_size_bytes{{{labels}}} 32.0"),
         format!("s3_last_modified_object_date{{{labels}}} 1700009999.0"),
@@ -309,7 +347,7 @@ fn the_probe_answers_like_s3_exporter() {
     assert!(
         has_line(
             &text,
-            "s3_objects_total{bucket=\"uploads\",prefix=\"incoming/2026-11/\"} 2.0"
+            "s3_objects{bucket=\"uploads\",prefix=\"incoming/2026-11/\"} 2.0"
         ),
         "{text}"
     );
@@ -319,13 +357,227 @@ fn the_probe_answers_like_s3_exporter() {
     assert!(
         has_line(
             &text,
-            "s3_list_success{bucket=\"no-such-bucket\",prefix=\"x\"} 0.0"
+            "s3_list_success{bucket=\"no-such-bucket\",prefix=\"x\",delimiter=\"\"} 0.0"
         ),
         "{text}"
     );
-    assert!(!text.contains("s3_objects_total{"), "{text}");
+    assert!(!text.contains("s3_objects{"), "{text}");
 
     let (status, text) = get(&exporter.addr, "/probe?prefix=x");
     assert_eq!(status, 400);
     assert!(text.contains("bucket="), "{text}");
+
+    let (status, text) = get(
+        &exporter.addr,
+        "/probe?bucket=uploads&prefix=incoming/&delimiter=/",
+    );
+    assert_eq!(status, 200, "{text}");
+    let line = "s3_common_prefixes{bucket=\"uploads\",prefix=\"incoming/\",delimiter=\"/\"} 2.0";
+    assert!(has_line(&text, line), "{text}");
+    assert!(!text.contains("s3_objects{"), "{text}");
+}
+
+#[test]
+fn probe_parameters_that_are_not_s3_names_are_a_bad_request() {
+    let server = S3Server::start(&[BUCKET]);
+    let exporter = start(&server, &["--source", "s3://uploads/incoming"]);
+    for query in [
+        "bucket=up%00loads",
+        "bucket=Uploads",
+        "bucket=uploads&prefix=a%0Ab",
+        "bucket=a..b",
+    ] {
+        let (status, text) = get(&exporter.addr, &format!("/probe?{query}"));
+        assert_eq!(status, 400, "{query}: {text}");
+        assert!(
+            text.contains("S3") || text.contains("control characters"),
+            "{query}: {text}"
+        );
+    }
+    let (status, _) = get(&exporter.addr, "/healthz");
+    assert_eq!(status, 200);
+}
+
+/// A TCP server standing in for a hung S3: accepts connections, counts them, never answers.
+fn hung_s3() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (addr, accepted)
+}
+
+/// Starts the exporter with `args` against the S3 server at `s3_addr` (test credentials),
+/// with `env` added.
+fn start_against(s3_addr: &str, args: &[&str], env: &[(&str, String)]) -> Exporter {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
+        .args(args)
+        .args(["--port", "0", "--bind-address", "127.0.0.1"])
+        .env_remove("VCAP_APPLICATION")
+        .env_remove("METRICS_BASIC_AUTH")
+        .env_remove("PROMETHEUS_METRICS_PATH")
+        .env_remove("PORT")
+        .env("AWS_ENDPOINT_URL", format!("http://{s3_addr}"))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    Exporter { child, addr }
+}
+
+#[test]
+fn the_probe_checks_the_token_before_any_s3_call() {
+    let (s3_addr, s3_connections) = hung_s3();
+    let watched = tempfile::tempdir().unwrap();
+    let guid = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
+    let vcap = format!("{{\"application_id\":\"{guid}\"}}");
+    let exporter = start_against(
+        &s3_addr,
+        &["--source", watched.path().to_str().unwrap()],
+        &[("VCAP_APPLICATION", vcap)],
+    );
+    for _ in 0..20 {
+        let (status, _) = get(&exporter.addr, "/probe?bucket=uploads&prefix=x");
+        assert_eq!(status, 401);
+    }
+    let (status, _) = get_with(&exporter.addr, "/probe?bucket=uploads&prefix=x", "Bearer wrong");
+    assert_eq!(status, 403);
+    assert_eq!(s3_connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+fn get_with(addr: &str, path: &str, authorization: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    (text[9..12].parse().unwrap(), text)
+}
+
+#[test]
+fn help_lists_every_option_and_environment_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for word in [
+        "--config",
+        "UPLOAD_EXPORTER_CONFIG",
+        "--source",
+        "--upload-dir",
+        "UPLOAD_DIR",
+        "--refresh-interval",
+        "--port",
+        "PORT",
+        "--bind-address",
+        "BIND_ADDRESS",
+        "--state-file",
+        "UPLOAD_EXPORTER_STATE_FILE",
+        "AWS_ENDPOINT_URL",
+        "VCAP_APPLICATION",
+        "METRICS_BASIC_AUTH",
+        "PROMETHEUS_METRICS_PATH",
+    ] {
+        assert!(help.contains(word), "`{word}` missing from --help:\n{help}");
+    }
+}
+
+/// A server standing in for an S3 whose listing never ends: every ListObjectsV2 page is
+/// empty and says more follow.
+fn endless_s3() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer_pages_forever(stream));
+        }
+    });
+    addr
+}
+
+fn answer_pages_forever(stream: TcpStream) {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+        <ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>uploads</Name>\
+        <Prefix>incoming/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys>\
+        <IsTruncated>true</IsTruncated><NextContinuationToken>more</NextContinuationToken>\
+        </ListBucketResult>";
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        // One request head per page; an empty line ends it.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(body.as_bytes()))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_listing_that_pages_forever_is_cut_and_counted_as_a_failure() {
+    let s3 = endless_s3();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("exporter.toml");
+    std::fs::write(
+        &config,
+        "sources = [\"s3://uploads/incoming\"]\nlist_timeout_seconds = 1\n",
+    )
+    .unwrap();
+    let args = ["--config", config.to_str().unwrap(), "--refresh-interval", "1"];
+    let exporter = start_against(&s3, &args, &[]);
+    let source = "source=\"s3://uploads/incoming\"";
+    let text = wait_for_line(
+        &exporter,
+        &format!("upload_listing_failures_total{{{source}}} 2.0"),
+    );
+    assert!(
+        has_line(&text, &format!("upload_listing_success{{{source}}} 0.0")),
+        "{text}"
+    );
 }

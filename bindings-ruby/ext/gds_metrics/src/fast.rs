@@ -398,15 +398,11 @@ unsafe fn try_observe(args: &[VALUE], metric: VALUE) -> Option<()> {
     let value = plain_number(value)?;
     if let Some((histogram, keys)) = bound::<HistogramFamily>(metric) {
         return update_series(&histogram.0, &histogram.1, keys, labels, |h| {
-            h.observe(value);
-            Some(())
+            h.observe(value).ok()
         });
     }
     let (summary, keys) = bound::<SummaryFamily>(metric)?;
-    update_series(&summary.0, &summary.1, keys, labels, |s| {
-        s.observe(value);
-        Some(())
-    })
+    update_series(&summary.0, &summary.1, keys, labels, |s| s.observe(value).ok())
 }
 
 /// Calls the Ruby implementation `method` with the arguments exactly as given. No Rust

@@ -254,7 +254,7 @@ impl DataTypeFunctions for HistogramFamily {
 
 impl HistogramFamily {
     fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
-        with_series(&self.0, keys, labels, |h| h.observe(value))
+        with_series(&self.0, keys, labels, |h| h.observe(value))?.map_err(raise)
     }
 
     /// As [`HistogramFamily::observe`], keeping `exemplar` (`[[name, value], ...]`) as
@@ -316,7 +316,7 @@ impl DataTypeFunctions for SummaryFamily {
 
 impl SummaryFamily {
     fn observe(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
-        with_series(&self.0, keys, labels, |s| s.observe(value))
+        with_series(&self.0, keys, labels, |s| s.observe(value))?.map_err(raise)
     }
 
     /// `[count, sum]`.

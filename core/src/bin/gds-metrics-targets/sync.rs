@@ -1,12 +1,13 @@
 //! `gds-metrics-targets sync`: the loop around `gds_metrics::targets::sync_to_directory`
-//! and the small HTTP listener that serves the sync's own metrics.
+//! and the HTTP listener that serves the sync's own metrics.
 
 use super::print;
 use clap::Args;
+use gds_metrics::axum::MetricsLayer;
+use gds_metrics::serve::{serve, ServerLimits};
 use gds_metrics::targets::{sync_to_directory, S3Location, S3Store, SyncMetrics, SyncReport, TargetsError};
-use gds_metrics::{Config, Endpoint, Registry, Request};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use gds_metrics::{Config, Endpoint, Registry};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -79,79 +80,37 @@ fn report(source: &str, dir: &Path, result: &Result<SyncReport, TargetsError>) -
 }
 
 /// Serves `registry` on `addr` from a background thread; prints the URL once listening.
+///
+/// The listener is the core's HTTP server ([`gds_metrics::serve`]) around an empty router
+/// behind [`MetricsLayer`], so the metrics path gets the endpoint (negotiation, gzip) and
+/// anything else a counted `404`; a slow or idle client holds only its own connection.
 fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), TargetsError> {
     let config = Config::builder()
         .auth_enabled(false)
         .build()
         .map_err(invalid_setup)?;
-    let endpoint = Endpoint::new(config, registry).map_err(invalid_setup)?;
-    let listener = TcpListener::bind(addr).map_err(|e| remote_setup(addr, e))?;
+    let endpoint = Arc::new(Endpoint::new(config, registry).map_err(invalid_setup)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| remote_setup(addr, e))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .map_err(|e| remote_setup(addr, e))?;
     let bound = listener.local_addr().map_err(|e| remote_setup(addr, e))?;
     print(&format!(
         "gds-metrics-targets: metrics on http://{bound}/metrics\n"
     ))?;
+    let app = axum::Router::new().layer(MetricsLayer::new(endpoint));
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            // One scraper at a time is all this listener serves; a broken client only
-            // loses its own answer.
-            let _ = answer(&endpoint, stream);
-        }
+        runtime.block_on(serve(
+            listener,
+            app,
+            ServerLimits::default(),
+            std::future::pending(),
+        ));
     });
     Ok(())
-}
-
-/// Reads one HTTP/1 request head and writes the endpoint's answer, then closes.
-fn answer(endpoint: &Endpoint, stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() || headers.len() > 100 {
-            break;
-        }
-        if let Some((name, value)) = line.trim_end().split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let request = headers
-        .iter()
-        .fold(Request::new(method, path), |request, (name, value)| {
-            request.header(name, value.as_bytes())
-        });
-    let response = endpoint.handle(&request);
-    let mut stream = stream;
-    write!(
-        stream,
-        "HTTP/1.1 {} {}\r\n",
-        response.status,
-        reason(response.status)
-    )?;
-    for (name, value) in &response.headers {
-        write!(stream, "{name}: {value}\r\n")?;
-    }
-    write!(
-        stream,
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        response.body.len()
-    )?;
-    stream.write_all(&response.body)?;
-    stream.flush()
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        _ => "",
-    }
 }
 
 fn invalid_setup(error: impl std::fmt::Display) -> TargetsError {

@@ -3,6 +3,7 @@ package uk.gov.gds.metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -105,14 +106,14 @@ class CellsTest {
     }
 
     @Test
-    void nanGoesWhereTheCorePutsIt() {
+    void nanIsRefusedByTheCoreAndRecordedNowhere() {
         Histogram h = Histogram.builder().name("h").help("h").labelNames("path").classicUpperBounds(1)
                 .register(registry);
         DistributionDataPoint inJava = h.labelValues("java");
-        inJava.observe(Double.NaN);
-        h.labelValues("core").observeInCore(Double.NaN);
+        assertThrows(IllegalArgumentException.class, () -> inJava.observe(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> h.labelValues("core").observeInCore(Double.NaN));
         assertArrayEquals(buckets(h, "core"), buckets(h, "java"));
-        assertEquals(1, inJava.getCount());
+        assertEquals(0, inJava.getCount());
     }
 
     /** The cumulative counts of the series {@code path} as the core renders them. */

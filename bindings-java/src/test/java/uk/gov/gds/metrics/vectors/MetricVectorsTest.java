@@ -15,6 +15,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import uk.gov.gds.metrics.Counter;
+import uk.gov.gds.metrics.DistributionFamily;
 import uk.gov.gds.metrics.Format;
 import uk.gov.gds.metrics.Gauge;
 import uk.gov.gds.metrics.Histogram;
@@ -104,6 +105,7 @@ class MetricVectorsTest {
         switch (call.get("op").asText()) {
             case "inc" -> ((Counter) family).incLabelled(amount, labels);
             case "set" -> ((Gauge) family).labelValues(labels).set(amount);
+            case "observe" -> ((DistributionFamily) family).labelValues(labels).observe(amount);
             default -> throw new IllegalArgumentException("unknown op in " + call);
         }
     }
