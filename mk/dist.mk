@@ -7,6 +7,11 @@
 #
 #   make dist         build and check dist/
 #   make test-dist    dist, then install and run each artifact (part of `make test`)
+#
+# Cost, measured on two busy cores: from cold caches the wheel takes about 5 CPU-minutes and
+# the Ruby and Java libraries about 4 (zig keeps them in target/ and target/zigbuild/), the
+# first Maven and pip downloads a few minutes; with warm caches `make test-dist` takes about
+# 3 minutes (builds no-ops, Java packaging 20 s, Python suite 25 s, Ruby 5 s, Java apps 30 s).
 
 TEST_TARGETS += test-dist
 
