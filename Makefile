@@ -2,6 +2,7 @@
 #
 #   make test    every test of every language (CI runs exactly this)
 #   make bench   the benchmarks; regenerates BENCHMARKS.md
+#   make dist    every release artifact into dist/, each checked (mk/dist.mk)
 #
 # Each part of the project adds its own targets in mk/<part>.mk, appending to
 # TEST_TARGETS and BENCH_TARGETS, so parts never edit each other's rules.

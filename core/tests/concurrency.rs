@@ -192,7 +192,7 @@ fn scrapes_during_churn_show_each_series_once_and_every_stable_one() {
                 let mut i = 0u64;
                 while !done.load(Ordering::Relaxed) {
                     let key = [format!("churn{t}-{}", i % 5_000)];
-                    if i / 5_000 % 2 == 0 {
+                    if (i / 5_000).is_multiple_of(2) {
                         family.labels(&key).unwrap().inc();
                     } else {
                         family.remove(&key).unwrap();

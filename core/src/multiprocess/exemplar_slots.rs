@@ -59,7 +59,7 @@ pub(crate) fn read(load: &dyn Fn(usize) -> u64, start: usize) -> Option<(usize, 
         fence(Ordering::Acquire);
         let found = read_once(load, start);
         fence(Ordering::Acquire);
-        if before % 2 == 0 && before == load(start + SEQ) {
+        if before.is_multiple_of(2) && before == load(start + SEQ) {
             return found;
         }
         std::hint::spin_loop();

@@ -225,7 +225,7 @@ impl RecordWriter {
     }
 
     fn pad(&mut self) {
-        while self.buf.len() % 8 != 0 {
+        while !self.buf.len().is_multiple_of(8) {
             self.buf.push(0);
         }
     }
@@ -342,7 +342,7 @@ pub(crate) fn check_header(bytes: &[u8], role: Role, complete: bool) -> Result<(
     }
     // SAFETY: the header is in bounds; `bytes` comes from an 8-byte aligned mapping or
     // an aligned buffer (checked below).
-    if bytes.as_ptr() as usize % 8 != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(8) {
         return Err(Malformed("misaligned buffer"));
     }
     let used = unsafe { used_word(bytes.as_ptr()) }.load(Ordering::Acquire) as usize;
@@ -380,7 +380,7 @@ impl Parsed {
         let mut at = self.next_at;
         while at + 8 <= used {
             let len = read_u32(bytes, at).ok_or(Malformed("truncated record"))? as usize;
-            if len < 8 || len % 8 != 0 {
+            if len < 8 || !len.is_multiple_of(8) {
                 return Err(Malformed("bad record length"));
             }
             if at + len > used {
@@ -609,7 +609,7 @@ pub(crate) fn slots<'b>(bytes: &'b [u8], series: &SeriesDef) -> &'b [AtomicU64] 
         .checked_mul(8)
         .and_then(|len| bytes.get(series.slots_at..series.slots_at.checked_add(len)?));
     match in_bounds {
-        Some(region) if region.as_ptr() as usize % 8 == 0 => {
+        Some(region) if (region.as_ptr() as usize).is_multiple_of(8) => {
             // SAFETY: in bounds and 8-byte aligned (both checked); the mapping outlives the
             // borrow of `bytes`, and other processes only ever write the slots atomically.
             unsafe { std::slice::from_raw_parts(region.as_ptr().cast::<AtomicU64>(), series.slot_count) }

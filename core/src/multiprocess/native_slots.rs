@@ -120,7 +120,7 @@ pub(crate) fn read(load: &dyn Fn(usize) -> u64, region: NativeRegion) -> NativeS
         fence(Ordering::Acquire);
         let after = load(region.start + NATIVE_SEQ);
         tries += 1;
-        if (before % 2 == 0 && before == after) || tries >= 1000 {
+        if (before.is_multiple_of(2) && before == after) || tries >= 1000 {
             return snapshot;
         }
         std::hint::spin_loop();

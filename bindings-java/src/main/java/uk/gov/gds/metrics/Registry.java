@@ -28,6 +28,7 @@ public final class Registry {
 
     /** A new, empty registry. */
     public Registry() {
+        Native.ensureLoaded();
         handle = Native.registryNew();
         Handles.freeRegistryWith(this, handle);
     }
@@ -38,6 +39,7 @@ public final class Registry {
      * {@code PrometheusRegistry}), read at each scrape.
      */
     public static Registry defaultRegistry() {
+        Native.ensureLoaded(); // before Default, whose initialisation must not fail
         return Default.REGISTRY;
     }
 

@@ -17,14 +17,23 @@ public final class Native {
     public static final int SUMMARY = 3;
     public static final int INFO = 4;
 
-    static {
-        NativeLibrary.load();
-    }
+    /** Why the library did not load; null once it has. */
+    private static final UnsatisfiedLinkError LOAD_FAILURE = NativeLibrary.tryLoad();
 
     private Native() {}
 
-    /** Loads the library now, so a missing or broken one fails at start-up, not on first use. */
-    public static void ensureLoaded() {}
+    /**
+     * Throws, on every call, why the native library could not be loaded (no library for
+     * this platform in the jar, say), so each use fails with the same message that says what
+     * to do. Every entry point calls it before its first native method.
+     */
+    public static void ensureLoaded() {
+        if (LOAD_FAILURE != null) {
+            UnsatisfiedLinkError failure = new UnsatisfiedLinkError(LOAD_FAILURE.getMessage());
+            failure.initCause(LOAD_FAILURE);
+            throw failure;
+        }
+    }
 
     public static native long liveHandles();
     /** Each metric kind's name ({@code "COUNTER"}, ...) at its native number. */

@@ -12,27 +12,49 @@ import java.util.Locale;
  * Finds the native library inside the jar and loads it, so applications need no
  * {@code java.library.path} set-up.
  *
- * <p>The build puts the library at {@code uk/gov/gds/metrics/native/<platform>/<file>}; the
- * JVM can only load a library from a file, so it is copied to a temporary file first. The
- * system property {@code gds.metrics.native.library} names a library file to load instead
- * (for working on the Rust side without rebuilding the jar).
+ * <p>The build puts the library at {@code uk/gov/gds/metrics/native/<platform>/<file>}, one
+ * directory per platform a release was built on ({@code linux-x86_64}, ...); the JVM can only
+ * load a library from a file, so it is copied to a temporary file first. The system property
+ * {@code gds.metrics.native.library} names a library file to load instead (for working on the
+ * Rust side without rebuilding the jar); {@code gds.metrics.native.platform} names the
+ * platform directory to look in instead of this machine's.
  */
 final class NativeLibrary {
     static final String OVERRIDE_PROPERTY = "gds.metrics.native.library";
+    static final String PLATFORM_PROPERTY = "gds.metrics.native.platform";
 
     private NativeLibrary() {}
 
-    static synchronized void load() {
+    /**
+     * Loads the library, or returns why it could not be loaded (never throws): the caller
+     * keeps the failure and reports it on every use, rather than failing its own class
+     * initialisation once and leaving a {@code NoClassDefFoundError} for every later call.
+     */
+    static synchronized UnsatisfiedLinkError tryLoad() {
+        try {
+            load();
+            return null;
+        } catch (UnsatisfiedLinkError e) {
+            return e;
+        } catch (RuntimeException e) {
+            UnsatisfiedLinkError failure = new UnsatisfiedLinkError(
+                    "gds-metrics could not load its native library: " + e.getMessage());
+            failure.initCause(e);
+            return failure;
+        }
+    }
+
+    private static void load() {
         String override = System.getProperty(OVERRIDE_PROPERTY);
         if (override != null && !override.isEmpty()) {
             System.load(Path.of(override).toAbsolutePath().toString());
             return;
         }
-        String resource = resourcePath(platform(), fileName());
+        String platform = platform();
+        String resource = resourcePath(platform, fileName());
         try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new UnsatisfiedLinkError("gds-metrics has no native library for this platform ("
-                        + platform() + "): " + resource + " is not in the jar; build the jar on this platform");
+                throw new UnsatisfiedLinkError(missingPlatformMessage(platform, resource));
             }
             Path file = Files.createTempFile("gds_metrics_java", fileName());
             file.toFile().deleteOnExit();
@@ -43,12 +65,26 @@ final class NativeLibrary {
         }
     }
 
+    static String missingPlatformMessage(String platform, String resource) {
+        return "gds-metrics has no native library for this platform (" + platform + "): " + resource
+                + " is not in the jar. The released jar carries linux-x86_64 (glibc 2.17 or later);"
+                + " on another platform build the jar there with `mvn package` in bindings-java"
+                + " (needs Rust's cargo), as the README's Platforms section says";
+    }
+
     static String resourcePath(String platform, String fileName) {
         return "/uk/gov/gds/metrics/native/" + platform + "/" + fileName;
     }
 
-    /** The platform directory, named as the Maven profiles of {@code pom.xml} name it. */
+    /**
+     * The platform directory, named as the Maven profiles of {@code pom.xml} name it, or the
+     * {@code gds.metrics.native.platform} property when it is set.
+     */
     static String platform() {
+        String override = System.getProperty(PLATFORM_PROPERTY);
+        if (override != null && !override.isEmpty()) {
+            return override;
+        }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (os.startsWith("mac")) {
@@ -56,7 +92,6 @@ final class NativeLibrary {
         }
         return os.replace(' ', '_') + "-" + cpu(arch);
     }
-
     /** The CPU as the platform directories name it. */
     private static String cpu(String arch) {
         switch (arch) {
