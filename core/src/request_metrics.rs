@@ -15,11 +15,17 @@
 //! - `code`: the status, or `500` when an exception escaped the app.
 //! - `error`: the exception's class name, or its nearest named ancestor's for an anonymous
 //!   class; counted when the exception escaped or the response is a 5xx.
+//!
+//! A request whose W3C `traceparent` is valid and sampled
+//! ([`TraceIds::from_sampled`](crate::traceparent::TraceIds::from_sampled)) also gets its
+//! `trace_id` and `span_id` as the exemplar of its count and of its duration's bucket.
 
 use crate::descriptor::Opts;
 use crate::error::Result;
+use crate::metrics::{unix_now_coarse, Exemplar};
 use crate::metrics::{Counter, Family, Histogram};
 use crate::registry::Registry;
+use crate::traceparent::TraceIds;
 use std::borrow::Cow;
 
 /// The `path` label of a request no route matched.
@@ -98,6 +104,9 @@ pub struct FinishedRequest<'a> {
     pub seconds: f64,
     /// The exception raised while handling it, if any.
     pub exception: Option<RaisedException<'a>>,
+    /// The W3C `traceparent` header as sent (empty when there was none; several headers
+    /// joined by commas, as WSGI and Rack join them, are invalid and give no exemplar).
+    pub traceparent: &'a [u8],
 }
 
 /// The labels the core decided for a request, and the exception class to count, if any.
@@ -176,7 +185,9 @@ impl RequestMetrics {
     /// [`Registry::request_metrics`](crate::Registry::request_metrics) to share them.
     pub(crate) fn register(registry: &Registry) -> Result<RequestMetrics> {
         let requests = registry.counter(
-            Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.").labels(REQUEST_LABELS),
+            Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.")
+                .labels(REQUEST_LABELS)
+                .exemplars_across_processes(),
         )?;
         let durations = registry
             .histogram(
@@ -185,7 +196,8 @@ impl RequestMetrics {
                     "Time taken to handle a request, by route and status.",
                 )
                 .labels(REQUEST_LABELS)
-                .unit("seconds"),
+                .unit("seconds")
+                .exemplars_across_processes(),
                 Some(REQUEST_DURATION_BUCKETS),
             )
             .inspect_err(|_| {
@@ -227,7 +239,8 @@ impl RequestMetrics {
     }
 
     /// Records a finished request: counts it, observes its duration and counts its
-    /// exception when one is to be counted.
+    /// exception when one is to be counted. A sampled `traceparent` is the exemplar of the
+    /// count and of the duration.
     pub fn record(&self, request: &FinishedRequest<'_>, hosts: &HostRule) {
         let labels = Self::labels(request, hosts);
         let mut code = itoa::Buffer::new();
@@ -237,14 +250,27 @@ impl RequestMetrics {
             &labels.path,
             code.format(labels.code),
         ];
-        // The label count is fixed above, so these cannot fail.
-        let _ = self.requests.with(&values, Counter::inc);
         let seconds = if request.seconds.is_finite() {
             request.seconds.max(0.0)
         } else {
             0.0
         };
-        let _ = self.durations.with(&values, |h| h.observe(seconds));
+        // The label count is fixed above, so these cannot fail.
+        match TraceIds::from_sampled(request.traceparent) {
+            None => {
+                let _ = self.requests.with(&values, Counter::inc);
+                let _ = self.durations.with(&values, |h| h.observe(seconds));
+            }
+            Some(ids) => {
+                let now = unix_now_coarse();
+                let _ = self
+                    .requests
+                    .with(&values, |c| c.inc_with(Exemplar::trace(ids, 1.0, now)));
+                let _ = self.durations.with(&values, |h| {
+                    h.observe_with(seconds, Exemplar::trace(ids, seconds, now))
+                });
+            }
+        }
         if let Some(error) = labels.error {
             let _ = self.exceptions.with(&[error], Counter::inc);
         }

@@ -26,6 +26,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     metrics_path: JString,
     instance_index: jlong,
     routes: JObjectArray,
+    trace_exemplars: jint,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let mut builder = Config::builder();
@@ -43,6 +44,9 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
         }
         if !routes.is_null() {
             builder = builder.routes(string_array(env, &routes, "routes")?);
+        }
+        if trace_exemplars >= 0 {
+            builder = builder.trace_exemplars(trace_exemplars != 0);
         }
         let config = builder.build()?;
         // SAFETY: the Java caller passes a live registry handle.
@@ -86,6 +90,20 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabl
     unsafe { borrow::<Endpoint>(endpoint) }
         .config()
         .auth_enabled()
+        .into()
+}
+
+/// Whether a sampled `traceparent` becomes the exemplar of a request's metrics.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTraceExemplars(
+    _: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+) -> jboolean {
+    // SAFETY: the Java caller passes a live endpoint handle.
+    unsafe { borrow::<Endpoint>(endpoint) }
+        .config()
+        .trace_exemplars()
         .into()
 }
 

@@ -10,7 +10,7 @@ session middleware runs:
 
 Settings come from the environment when Django loads the middleware (once per process);
 an optional ``GDS_METRICS = {"metrics_path": ..., "auth_enabled": ..., "application_id":
-...}`` in Django's settings overrides it. Requests for the metrics path, exactly as the
+..., "trace_exemplars": ...}`` in Django's settings overrides it. Requests for the metrics path, exactly as the
 client sent it (``RAW_URI`` or ``REQUEST_URI`` from the WSGI server, below
 ``SCRIPT_NAME``), are answered by the core. Every other request is recorded once its
 response has been sent and closed (so a ``StreamingHttpResponse`` is timed to its end),
@@ -76,4 +76,5 @@ class GDSMetricsMiddleware:
             perf_counter() - started,
             exception,
             False,
+            request.META.get("HTTP_TRACEPARENT"),
         )

@@ -3,6 +3,7 @@
 
 use super::atomic::unix_now;
 use crate::error::{Error, Result};
+use crate::traceparent::{TraceIds, SPAN_ID_LABEL, TRACE_ID_LABEL};
 use parking_lot::Mutex;
 use std::sync::OnceLock;
 
@@ -10,11 +11,26 @@ use std::sync::OnceLock;
 pub const EXEMPLAR_MAX_RUNES: usize = 128;
 
 /// A recorded exemplar: its labels, the value observed and when.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Exemplar {
-    labels: Box<[(Box<str>, Box<str>)]>,
+    labels: Labels,
     value: f64,
     timestamp: f64,
+}
+
+/// Equal when labels, value and timestamp are, however the labels are held.
+impl PartialEq for Exemplar {
+    fn eq(&self, other: &Self) -> bool {
+        self.labels().eq(other.labels()) && self.value == other.value && self.timestamp == other.timestamp
+    }
+}
+
+/// An exemplar's labels: as given, or the ids of a request's trace, held inline so that
+/// recording a traced request allocates nothing.
+#[derive(Debug, Clone)]
+enum Labels {
+    Given(Box<[(Box<str>, Box<str>)]>),
+    Trace(TraceIds),
 }
 
 impl Exemplar {
@@ -50,15 +66,33 @@ impl Exemplar {
             )));
         }
         Ok(Exemplar {
-            labels: labels.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+            labels: Labels::Given(labels.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect()),
             value,
             timestamp,
         })
     }
 
-    /// The labels, in the order given.
-    pub fn labels(&self) -> &[(Box<str>, Box<str>)] {
-        &self.labels
+    /// The exemplar of a traced request: `trace_id` and `span_id` (80 characters, within
+    /// the OpenMetrics limit by construction), recorded at `timestamp`.
+    pub fn trace(ids: TraceIds, value: f64, timestamp: f64) -> Exemplar {
+        Exemplar {
+            labels: Labels::Trace(ids),
+            value,
+            timestamp,
+        }
+    }
+
+    /// The labels, name and value, in the order given (`trace_id` then `span_id` for a
+    /// traced request).
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let (given, trace): (&[(Box<str>, Box<str>)], _) = match &self.labels {
+            Labels::Given(labels) => (labels, None),
+            Labels::Trace(ids) => (&[], Some(ids)),
+        };
+        let trace = trace
+            .into_iter()
+            .flat_map(|ids| [(TRACE_ID_LABEL, ids.trace_id()), (SPAN_ID_LABEL, ids.span_id())]);
+        given.iter().map(|(n, v)| (&**n, &**v)).chain(trace)
     }
 
     /// The observed value (the increment, for a counter).

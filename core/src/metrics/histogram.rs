@@ -362,13 +362,18 @@ impl Histogram {
     /// of 128 characters.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
         let exemplar = Exemplar::new(self.desc.name(), labels, v)?;
+        self.observe_with(v, exemplar);
+        Ok(())
+    }
+
+    /// Records `v` and keeps `exemplar` (of value `v`) as the exemplar of its bucket.
+    pub(crate) fn observe_with(&self, v: f64, exemplar: Exemplar) {
         self.observe(v);
         let index = self.config.index(v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
             crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
         }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
-        Ok(())
     }
 
     /// The cells a binding may observe in place (see [`crate::cells`]): a classic
