@@ -22,7 +22,7 @@
 
 use crate::descriptor::Opts;
 use crate::error::Result;
-use crate::metrics::{unix_now_coarse, Exemplar};
+use crate::metrics::{unix_nanos_coarse, Exemplar};
 use crate::metrics::{Counter, Family, Histogram};
 use crate::registry::Registry;
 use crate::traceparent::TraceIds;
@@ -256,21 +256,19 @@ impl RequestMetrics {
             0.0
         };
         // The label count is fixed above, so these cannot fail.
-        match TraceIds::from_sampled(request.traceparent) {
-            None => {
-                let _ = self.requests.with(&values, Counter::inc);
-                let _ = self.durations.with(&values, |h| h.observe(seconds));
-            }
-            Some(ids) => {
-                let now = unix_now_coarse();
-                let _ = self
-                    .requests
-                    .with(&values, |c| c.inc_with(Exemplar::trace(ids, 1.0, now)));
-                let _ = self.durations.with(&values, |h| {
-                    h.observe_with(seconds, Exemplar::trace(ids, seconds, now))
-                });
-            }
-        }
+        let trace = if request.traceparent.is_empty() {
+            let _ = self.requests.with(&values, Counter::inc);
+            None
+        } else {
+            self.requests
+                .with(&values, |c| count_traced(c, request.traceparent))
+                .ok()
+                .flatten()
+        };
+        let _ = self.durations.with(&values, |h| match trace {
+            None => h.observe(seconds),
+            Some((ids, now)) => h.observe_with(seconds, Exemplar::trace(ids, seconds, now)),
+        });
         if let Some(error) = labels.error {
             let _ = self.exceptions.with(&[error], Counter::inc);
         }
@@ -290,6 +288,28 @@ impl RequestMetrics {
     pub fn exceptions(&self) -> &Family<Counter> {
         &self.exceptions
     }
+}
+
+/// Counts a request that sent a `traceparent` in its series `counter`, with the trace as
+/// exemplar when it is sampled and is the series' first traced request of this clock tick
+/// (a few milliseconds): later ones in the same tick are counted without, so a series
+/// under load pays for one exemplar per tick and for no parsing the rest of the time, as
+/// `client_java` samples its exemplars. Returns the ids and the timestamp given, for the
+/// duration's exemplar.
+fn count_traced(counter: &Counter, traceparent: &[u8]) -> Option<(TraceIds, f64)> {
+    let tick = unix_nanos_coarse();
+    if !counter.claim_trace_tick(tick) {
+        counter.inc();
+        return None;
+    }
+    let Some(ids) = TraceIds::from_sampled(traceparent) else {
+        counter.release_trace_tick(tick);
+        counter.inc();
+        return None;
+    };
+    let now = tick as f64 * 1e-9;
+    counter.inc_with(Exemplar::trace(ids, 1.0, now));
+    Some((ids, now))
 }
 
 fn path_label<'a>(route: Route<'a>, raw_path: &'a str, status: u16) -> Cow<'a, str> {

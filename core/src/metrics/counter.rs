@@ -72,6 +72,17 @@ impl Counter {
         Ok(())
     }
 
+    /// Whether a traced request may set this series' exemplars in clock tick `tick` (see
+    /// [`RequestMetrics::record`](crate::RequestMetrics::record)).
+    pub(crate) fn claim_trace_tick(&self, tick: u64) -> bool {
+        self.0.exemplar.claim_tick(tick)
+    }
+
+    /// Gives back a tick claimed for a request that carried no trace after all.
+    pub(crate) fn release_trace_tick(&self, tick: u64) {
+        self.0.exemplar.release_tick(tick);
+    }
+
     /// Adds one and keeps `exemplar` (of value 1) as the counter's exemplar.
     pub(crate) fn inc_with(&self, exemplar: Exemplar) {
         self.inc();

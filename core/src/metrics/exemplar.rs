@@ -5,6 +5,7 @@ use super::atomic::unix_now;
 use crate::error::{Error, Result};
 use crate::traceparent::{TraceIds, SPAN_ID_LABEL, TRACE_ID_LABEL};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 /// OpenMetrics caps the label names and values of one exemplar at 128 code points.
@@ -107,11 +108,27 @@ impl Exemplar {
 }
 
 /// The newest exemplar of each of `len` slots (one per classic bucket, or one for a
-/// counter), allocated on first use so series without exemplars pay one pointer.
+/// counter), allocated on first use so series without exemplars pay one pointer; and the
+/// clock tick of the last trace exemplar a request gave the series.
 #[derive(Debug, Default)]
-pub(crate) struct ExemplarSlots(OnceLock<Mutex<Vec<Option<Exemplar>>>>);
+pub(crate) struct ExemplarSlots(OnceLock<Mutex<Vec<Option<Exemplar>>>>, AtomicU64);
 
 impl ExemplarSlots {
+    /// Whether a request's trace may be the series' exemplar in clock tick `tick`: the
+    /// first traced request of each tick is, later ones in the same tick are not.
+    pub(crate) fn claim_tick(&self, tick: u64) -> bool {
+        if self.1.load(Relaxed) == tick {
+            return false;
+        }
+        self.1.store(tick, Relaxed);
+        true
+    }
+
+    /// Gives back a claimed tick whose request turned out to carry no trace.
+    pub(crate) fn release_tick(&self, tick: u64) {
+        let _ = self.1.compare_exchange(tick, 0, Relaxed, Relaxed);
+    }
+
     /// Keeps `exemplar` as the newest of slot `index` of `len`.
     pub(crate) fn record(&self, len: usize, index: usize, exemplar: Exemplar) {
         let slots = self.0.get_or_init(|| Mutex::new(vec![None; len]));

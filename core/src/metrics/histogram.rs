@@ -309,7 +309,12 @@ impl Histogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        let index = self.config.index(v);
+        self.observe_at(self.config.index(v), v);
+    }
+
+    /// Records `v`, whose classic bucket is `index`.
+    #[inline]
+    fn observe_at(&self, index: usize, v: f64) {
         match (&self.native, &self.shared) {
             (None, None) => self.core.observe(index, v),
             (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
@@ -368,8 +373,8 @@ impl Histogram {
 
     /// Records `v` and keeps `exemplar` (of value `v`) as the exemplar of its bucket.
     pub(crate) fn observe_with(&self, v: f64, exemplar: Exemplar) {
-        self.observe(v);
         let index = self.config.index(v);
+        self.observe_at(index, v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
             crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
         }
