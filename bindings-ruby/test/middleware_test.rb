@@ -336,6 +336,20 @@ class TraceExemplarsTest < Minitest::Test
   end
 end
 
+# The core's process metrics of this process, with prometheus_client's names.
+class ProcessMetricsTest < Minitest::Test
+  include MiddlewareTests
+
+  def test_the_scrape_has_the_process_metrics_of_this_process
+    samples = scraped("process_").to_h { |line| [line.split.first, Float(line.split.last)] }
+
+    assert_equal %w[process_cpu_seconds_total process_max_fds process_open_fds process_resident_memory_bytes
+                    process_start_time_seconds process_virtual_memory_bytes], samples.keys.sort
+    assert_equal Process.getrlimit(:NOFILE).first.to_f, samples["process_max_fds"]
+    assert_operator samples["process_resident_memory_bytes"], :>, 0
+  end
+end
+
 class PromtoolTest < Minitest::Test
   include MiddlewareTests
 
