@@ -8,6 +8,8 @@ from werkzeug.test import Client
 from gds_metrics import ConfigurationError, Registry
 from gds_metrics.wsgi import ROUTE_KEY, GDSMetricsMiddleware
 
+from conftest import TRACED_FAMILIES, TRACEPARENT, families_traced
+
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 
 
