@@ -119,8 +119,8 @@ fn a_server_exports_the_sum_of_its_master_and_live_workers_and_never_loses_cpu()
     );
     let cpu = |text: &str| sample(text, "process_cpu_seconds_total").unwrap();
     assert!(
-        cpu(&with_workers) >= 0.3,
-        "three workers burnt 0.3 s of CPU: {with_workers}"
+        cpu(&with_workers) >= 0.45,
+        "three workers burnt 0.6 s of CPU: {with_workers}"
     );
     assert_eq!(
         sample(&after_kill, "process_live_workers"),
