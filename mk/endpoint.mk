@@ -22,3 +22,11 @@ BENCH_TARGETS += bench-endpoint
 .PHONY: bench-endpoint
 bench-endpoint:
 	cargo bench -p gds-metrics --bench endpoint
+
+# Recording a request with a sampled traceparent against one without, in instructions
+# (callgrind), which a busy machine does not disturb: prints both and their ratio.
+CALLGRIND_REQUESTS ?= 20000
+.PHONY: bench-endpoint-instructions
+bench-endpoint-instructions:
+	scripts/apt-install valgrind
+	scripts/callgrind-record $(CALLGRIND_REQUESTS)

@@ -80,10 +80,11 @@ fn exception_names(exception: &Bound<'_, PyAny>) -> PyResult<(String, Option<Str
 impl Endpoint {
     /// An endpoint serving `registry` (default: the default registry). Settings given
     /// here win over the environment; the rest comes from `VCAP_APPLICATION`,
-    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH` and `CF_INSTANCE_INDEX`, read now.
-    /// A bad setting is a `ConfigurationError` naming the variable.
+    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`, `CF_INSTANCE_INDEX` and
+    /// `METRICS_TRACE_EXEMPLARS`, read now. A bad setting is a `ConfigurationError` naming
+    /// the variable.
     #[new]
-    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None))]
+    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None, trace_exemplars = None))]
     fn new(
         py: Python<'_>,
         registry: Option<Py<PyRegistry>>,
@@ -91,6 +92,7 @@ impl Endpoint {
         auth_enabled: Option<bool>,
         metrics_path: Option<String>,
         instance_index: Option<u32>,
+        trace_exemplars: Option<bool>,
     ) -> PyResult<Self> {
         let mut builder = Config::builder();
         if let Some(guid) = application_id {
@@ -104,6 +106,9 @@ impl Endpoint {
         }
         if let Some(index) = instance_index {
             builder = builder.instance_index(index);
+        }
+        if let Some(on) = trace_exemplars {
+            builder = builder.trace_exemplars(on);
         }
         let config = builder.build().or_raise()?;
         warn_about(py, &config)?;
@@ -129,6 +134,12 @@ impl Endpoint {
     #[getter]
     fn auth_enabled(&self) -> bool {
         self.inner.config().auth_enabled()
+    }
+
+    /// Whether a request's sampled W3C `traceparent` becomes the exemplar of its metrics.
+    #[getter]
+    fn trace_exemplars(&self) -> bool {
+        self.inner.config().trace_exemplars()
     }
 
     /// The registry the endpoint serves.
@@ -182,9 +193,10 @@ impl Endpoint {
     /// Records one finished request of the app from what the framework knows: the method,
     /// `Host` and path as sent, whether the framework routes requests and the template of
     /// the route that matched (or `None`), the status, the seconds it took, and the
-    /// exception raised while handling it, if any, with whether it escaped the app. The
-    /// core decides every label.
-    #[pyo3(signature = (method, host, raw_path, has_router, route, status, seconds, exception = None, escaped = false))]
+    /// exception raised while handling it, if any, with whether it escaped the app, and
+    /// the `traceparent` header as sent (or `None`). The core decides every label and
+    /// whether the trace becomes an exemplar.
+    #[pyo3(signature = (method, host, raw_path, has_router, route, status, seconds, exception = None, escaped = false, traceparent = None))]
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -197,8 +209,10 @@ impl Endpoint {
         seconds: f64,
         exception: Option<&Bound<'_, PyAny>>,
         escaped: bool,
+        traceparent: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let host = header_bytes(host)?;
+        let traceparent = traceparent.map(header_bytes).transpose()?.unwrap_or_default();
         let names = exception.map(exception_names).transpose()?;
         self.inner.record(&FinishedRequest {
             method,
@@ -212,6 +226,7 @@ impl Endpoint {
                 named_ancestor: ancestor.as_deref(),
                 escaped,
             }),
+            traceparent: &traceparent,
         });
         Ok(())
     }

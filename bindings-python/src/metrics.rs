@@ -126,13 +126,15 @@ static DEFAULT_REGISTRY: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
 /// The process's default registry, created on first use: multi-process when the
 /// environment names a directory (`PROMETHEUS_MULTIPROC_DIR`, `prometheus_multiproc_dir`
 /// or `MMAP_DIRECTORY`), else in-process. The metrics of `prometheus_client`'s default
-/// registry are part of its scrape.
+/// registry are part of its scrape, and so are the core's process metrics (of the whole
+/// server in multi-process mode), which replace `prometheus_client`'s own.
 #[pyfunction]
 pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
     DEFAULT_REGISTRY
         .get_or_try_init(py, || {
             let config = Config::from_env().or_raise()?;
             let registry = Arc::new(new_registry(config.multiprocess_dir())?);
+            gds_metrics::process::register(&registry).or_raise()?;
             let bridge = py
                 .import("gds_metrics._families")?
                 .getattr("prometheus_client_families")?;

@@ -3,9 +3,11 @@ templates from the router, streaming responses timed to their end, exceptions, t
 metrics path, and a lifespan that still runs."""
 
 import re
+import secrets
 
 import pytest
 
+from conftest import OPENMETRICS_ACCEPT, TRACED_FAMILIES, families_traced
 from servers import Uvicorn, raw_request, settled
 
 APP = '''\
@@ -169,3 +171,15 @@ def test_unmatched_requests_are_no_endpoint(server):
     assert settled(lambda: count(scrape(server)), expected) == expected
     after = scrape(server)
     assert "/nothing/here" not in after
+
+
+def test_a_sampled_traceparent_is_the_exemplar_of_the_request(server):
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    headers = [("traceparent", f"00-{trace_id}-{span_id}-01")]
+    assert raw_request(server.port, "GET", "/users/42", headers)[0] == 200
+
+    def traced():
+        _, _, body = raw_request(server.port, "GET", "/metrics", [("Accept", OPENMETRICS_ACCEPT)])
+        return families_traced(body.decode(), "/users/{user_id}", trace_id, span_id)
+
+    assert settled(traced, TRACED_FAMILIES) == TRACED_FAMILIES

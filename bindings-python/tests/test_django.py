@@ -4,12 +4,14 @@ streaming response timed to its end, and only the exact metrics path served."""
 
 import os
 import re
+import secrets
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import OPENMETRICS_ACCEPT, TRACED_FAMILIES, TRACEPARENT, families_traced
 from servers import Gunicorn, raw_request, settled
 
 SITE = Path(__file__).parent / "django_site"
@@ -103,3 +105,26 @@ def test_under_gunicorn_every_worker_is_in_the_scrape(gunicorn):
         return float(found.group(1)) if found else 0.0
 
     assert settled(total, 20.0) == 20.0
+
+
+def test_a_sampled_traceparent_is_the_exemplar_of_the_request(client):
+    client.get("/users/7", HTTP_TRACEPARENT=TRACEPARENT).close()
+    text = client.get("/metrics", HTTP_ACCEPT=OPENMETRICS_ACCEPT).content.decode()
+    assert families_traced(text, "users/<int:user_id>") == TRACED_FAMILIES
+
+
+def test_under_gunicorn_every_worker_shows_the_trace_of_any_worker(gunicorn):
+    """Exemplars live in the multi-process files: whichever worker answers the scrape
+    shows the trace another worker recorded."""
+    traces = [(secrets.token_hex(16), secrets.token_hex(8)) for _ in range(6)]
+    for trace_id, span_id in traces:
+        headers = [("traceparent", f"00-{trace_id}-{span_id}-01")]
+        assert raw_request(gunicorn.port, "GET", "/users/3", headers)[0] == 200
+    trace_id, span_id = traces[-1]
+
+    def traced():
+        _, _, body = raw_request(gunicorn.port, "GET", "/metrics", [("Accept", OPENMETRICS_ACCEPT)])
+        return families_traced(body.decode(), "users/<int:user_id>", trace_id, span_id)
+
+    assert settled(traced, TRACED_FAMILIES) == TRACED_FAMILIES
+    assert [traced() for _ in range(6)] == [TRACED_FAMILIES] * 6

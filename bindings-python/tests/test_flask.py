@@ -7,6 +7,7 @@ from flask import Flask, abort
 
 from gds_metrics import GDSMetrics, Registry
 
+from conftest import TRACED_FAMILIES, TRACEPARENT, families_traced
 
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -260,3 +261,15 @@ def test_custom_metrics_are_served_with_the_request_metrics():
     Counter("emails_sent", "Emails sent.", ["template"], registry=registry).labels("welcome").inc()
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert 'emails_sent_total{template="welcome"} 1.0\n' in text
+
+
+def test_a_sampled_traceparent_is_the_exemplar_of_the_request():
+    app, registry = make_app()
+    app.test_client().get("/users/7", headers={"traceparent": TRACEPARENT})
+    assert families_traced(registry.render(openmetrics=True).decode(), "/users/<int:user_id>") == TRACED_FAMILIES
+
+
+def test_a_scrape_with_a_sampled_traceparent_is_traced_too():
+    app, registry = make_app()
+    app.test_client().get("/metrics", headers={"traceparent": TRACEPARENT})
+    assert families_traced(registry.render(openmetrics=True).decode(), "/metrics") == TRACED_FAMILIES

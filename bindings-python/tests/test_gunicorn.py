@@ -152,3 +152,62 @@ def test_scrape_passes_promtool(servers, tmp_path):
     exposition.write_text(server.get("/metrics"))
     result = subprocess.run([promtool, "check", "metrics"], stdin=exposition.open("rb"), capture_output=True)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+# -- process metrics of the whole server ------------------------------------------------
+
+
+def process_sample(text, name):
+    found = re.search(rf"^{name} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else None
+
+
+def server_processes(server):
+    """The master and its live children, read from /proc."""
+    master = server.process.pid
+    with open(f"/proc/{master}/task/{master}/children") as children:
+        return [master, *(int(pid) for pid in children.read().split())]
+
+
+def resident_bytes(pid):
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def started_at(pid):
+    """A process's start time, from /proc/<pid>/stat and the boot time in /proc/stat."""
+    with open("/proc/stat") as stat:
+        boot = next(float(line.split()[1]) for line in stat if line.startswith("btime "))
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def test_process_metrics_cover_the_master_and_every_live_worker_through_a_kill(servers):
+    server = servers()
+    live = lambda: process_sample(server.get("/metrics"), "process_live_workers")  # noqa: E731
+    assert settled(live, float(WORKERS)) == WORKERS
+    text = server.get("/metrics")
+    assert text.count("# TYPE process_cpu_seconds_total counter") == 1, "one source of process metrics"
+    assert "process_virtual_memory_bytes" not in text, "address spaces overlap after fork: no sum"
+    processes = server_processes(server)
+    assert len(processes) == WORKERS + 1
+    expected_rss = sum(resident_bytes(pid) for pid in processes)
+    assert abs(process_sample(text, "process_resident_memory_bytes") - expected_rss) < 0.2 * expected_rss
+    start = process_sample(text, "process_start_time_seconds")
+    assert abs(start - started_at(server.process.pid)) < 0.05, "the master's start time"
+    cpu = process_sample(text, "process_cpu_seconds_total")
+    assert cpu > 0
+
+    victim = processes[1]
+    os.kill(victim, signal.SIGKILL)
+    server.wait_for_workers(WORKERS + 1)
+    assert settled(live, float(WORKERS)) == WORKERS
+    for _ in range(8):
+        text = server.get("/metrics")
+        assert process_sample(text, "process_start_time_seconds") == start
+        assert process_sample(text, "process_live_workers") == WORKERS
+        now = process_sample(text, "process_cpu_seconds_total")
+        assert now >= cpu, f"the server's CPU went back from {cpu} to {now} after a kill"
+        cpu = now
+    assert victim not in server_processes(server)

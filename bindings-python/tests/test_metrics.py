@@ -511,3 +511,24 @@ def test_fast_methods_keep_the_signatures_and_docs():
     assert "negative amount" in Counter.inc.__doc__
     assert str(inspect.signature(Histogram.observe)) == "(self, /, amount, exemplar=None)"
     assert str(inspect.signature(Counter.labels)) == "(self, /, *args, **kwargs)"
+
+
+def test_the_default_registry_exports_the_process_metrics_once():
+    """The core's process metrics replace prometheus_client's ProcessCollector, which its
+    default registry still holds: one family each, no warning."""
+    import resource
+    import warnings
+
+    import prometheus_client
+
+    from gds_metrics._native import default_registry
+
+    assert any(isinstance(c, prometheus_client.ProcessCollector) for c in prometheus_client.REGISTRY._collector_to_names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = default_registry().render().decode()
+    for family in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                   "process_start_time_seconds", "process_virtual_memory_bytes"):
+        assert text.count(f"# TYPE {family} ") == 1, family
+    max_fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert f"process_max_fds {float(max_fds)}\n" in text

@@ -229,6 +229,36 @@ def test_request_facts_decide_the_labels(monkeypatch, case):
     assert errors == ([f'http_server_exceptions_total{{error="{expect["error"]}"}} 1.0'] if expect["error"] else [])
 
 
+# --- traceparent.json ------------------------------------------------------------------
+
+TRACED_LABELS = 'method="GET",host="app.example",path="/",code="200"'
+
+
+def expected_exemplar_lines(expect):
+    """The count's and the 0.01 s bucket's exemplar lines, up to the exemplar timestamp."""
+    if expect is None:
+        return []
+    exemplar = f'# {{trace_id="{expect["trace_id"]}",span_id="{expect["span_id"]}"}}'
+    return [
+        f"http_server_requests_total{{{TRACED_LABELS}}} 1.0 {exemplar} 1.0 ",
+        f'http_server_request_duration_seconds_bucket{{{TRACED_LABELS},le="0.01"}} 1.0 {exemplar} 0.01 ',
+    ]
+
+
+@pytest.mark.parametrize("case", vectors("traceparent"))
+def test_traceparent_header_decides_the_exemplar(case):
+    registry = Registry()
+    endpoint = Endpoint(registry, **case.get("settings", {}))
+    endpoint.record("GET", "app.example", "/", True, "/", 200, 0.01, traceparent=case["traceparent"])
+    text = registry.render(openmetrics=True).decode()
+    assert f"http_server_requests_total{{{TRACED_LABELS}}} 1.0" in text
+    found = [line for line in text.splitlines() if " # {" in line]
+    expected = expected_exemplar_lines(case["expect"])
+    assert len(found) == len(expected), text
+    for line, prefix in zip(found, expected):
+        assert line.startswith(prefix), (line, prefix)
+
+
 # --- errors.json -----------------------------------------------------------------------
 
 CLASSES = {"counter": Counter, "gauge": Gauge, "histogram": Histogram, "summary": Summary}

@@ -5,8 +5,10 @@ import functools
 import pytest
 from werkzeug.test import Client
 
-from gds_metrics import Registry
+from gds_metrics import ConfigurationError, Registry
 from gds_metrics.wsgi import ROUTE_KEY, GDSMetricsMiddleware
+
+from conftest import TRACED_FAMILIES, TRACEPARENT, families_traced
 
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 
@@ -92,3 +94,38 @@ def test_head_scrape_has_no_body_and_no_length():
     response = client.head("/metrics")
     assert response.status_code == 200
     assert response.get_data() == b""
+
+
+def test_a_sampled_traceparent_is_the_exemplar_of_the_request():
+    client, registry = wrapped()
+    client.get("/orders/17", headers={"traceparent": TRACEPARENT})
+    assert families_traced(registry.render(openmetrics=True).decode(), "/orders/{order_id}") == TRACED_FAMILIES
+
+
+@pytest.mark.parametrize("header", [TRACEPARENT.replace("-01", "-00"), "00-garbage", "x" * 10_000])
+def test_unsampled_or_malformed_traceparent_gives_no_exemplar_and_no_error(header):
+    client, registry = wrapped()
+    assert client.get("/orders/17", headers={"traceparent": header}).status_code == 200
+    text = registry.render(openmetrics=True).decode()
+    assert "trace_id" not in text
+    assert 'http_server_requests_total{method="GET",host="localhost",path="/orders/{order_id}",code="200"} 1.0' in text
+
+
+def test_trace_exemplars_switched_off_in_code(monkeypatch):
+    monkeypatch.setenv("METRICS_TRACE_EXEMPLARS", "true")
+    client, registry = wrapped(trace_exemplars=False)
+    client.get("/orders/17", headers={"traceparent": TRACEPARENT})
+    assert "trace_id" not in registry.render(openmetrics=True).decode()
+
+
+def test_trace_exemplars_switched_off_by_the_environment(monkeypatch):
+    monkeypatch.setenv("METRICS_TRACE_EXEMPLARS", "FALSE")
+    client, registry = wrapped()
+    client.get("/orders/17", headers={"traceparent": TRACEPARENT})
+    assert "trace_id" not in registry.render(openmetrics=True).decode()
+
+
+def test_a_bad_trace_exemplars_switch_is_a_configuration_error_naming_it(monkeypatch):
+    monkeypatch.setenv("METRICS_TRACE_EXEMPLARS", "1")
+    with pytest.raises(ConfigurationError, match="METRICS_TRACE_EXEMPLARS"):
+        wrapped()

@@ -65,10 +65,12 @@ module GDS
       private
 
       # Multi-process when a directory is configured (in code or the environment) or when
-      # puma runs workers, which then share the core's directory for this server.
+      # puma runs workers, which then share the core's directory for this server. The
+      # process metrics are the core's: of this process, or of the whole puma server.
       def new_native_registry
         dir = native_config.multiprocess_dir || PumaServer.directory&.dir
         native = dir ? Native::Registry.multiprocess(dir) : Native::Registry.new
+        native.register_process_metrics
         native.series_limit = Config.instance.series_limit if Config.instance.series_limit
         native
       end

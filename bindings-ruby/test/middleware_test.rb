@@ -278,6 +278,78 @@ class RequestMetricsTest < Minitest::Test
   end
 end
 
+# A sampled W3C traceparent as the exemplar of the request's count and duration.
+class TraceExemplarsTest < Minitest::Test
+  include MiddlewareTests
+
+  TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+  TRACEPARENT = "00-#{TRACE_ID}-00f067aa0ba902b7-01".freeze
+
+  def traced_families
+    header "traceparent", nil
+    header "accept", "application/openmetrics-text;version=1.0.0"
+    get "/metrics"
+    exemplar = %(# {trace_id="#{TRACE_ID}",span_id="00f067aa0ba902b7"})
+    last_response.body.lines.select { |line| line.include?(exemplar) }.map { |line| line[/^[a-z_]+/] }.sort
+  end
+
+  def test_a_sampled_traceparent_is_the_exemplar_of_the_request
+    header "traceparent", TRACEPARENT
+    get "/orders/7"
+
+    assert_equal %w[http_server_request_duration_seconds_bucket http_server_requests_total], traced_families
+  end
+
+  def test_an_unsampled_or_malformed_traceparent_gives_no_exemplar_and_no_error
+    ["00-#{TRACE_ID}-00f067aa0ba902b7-00", "garbage", "\xff".b * 5000].each do |value|
+      header "traceparent", value
+      get "/orders/7"
+      assert_equal 200, last_response.status
+    end
+
+    assert_empty traced_families
+  end
+
+  def test_trace_exemplars_switched_off_in_configure
+    ENV["METRICS_TRACE_EXEMPLARS"] = "true"
+    GDS::Metrics.configure { |config| config.trace_exemplars = false }
+    assert_equal false, GDS::Metrics::Config.instance.trace_exemplars
+    header "traceparent", TRACEPARENT
+    get "/orders/7"
+
+    assert_empty traced_families
+  end
+
+  def test_trace_exemplars_switched_off_by_the_environment
+    ENV["METRICS_TRACE_EXEMPLARS"] = "False"
+    assert_equal false, GDS::Metrics::Config.instance.trace_exemplars
+    header "traceparent", TRACEPARENT
+    get "/orders/7"
+
+    assert_empty traced_families
+  end
+
+  def test_a_bad_trace_exemplars_switch_is_a_configuration_error_naming_it
+    ENV["METRICS_TRACE_EXEMPLARS"] = "yes"
+    error = assert_raises(GDS::Metrics::ConfigurationError) { GDS::Metrics::Config.instance.trace_exemplars }
+    assert_match(/METRICS_TRACE_EXEMPLARS/, error.message)
+  end
+end
+
+# The core's process metrics of this process, with prometheus_client's names.
+class ProcessMetricsTest < Minitest::Test
+  include MiddlewareTests
+
+  def test_the_scrape_has_the_process_metrics_of_this_process
+    samples = scraped("process_").to_h { |line| [line.split.first, Float(line.split.last)] }
+
+    assert_equal %w[process_cpu_seconds_total process_max_fds process_open_fds process_resident_memory_bytes
+                    process_start_time_seconds process_virtual_memory_bytes], samples.keys.sort
+    assert_equal Process.getrlimit(:NOFILE).first.to_f, samples["process_max_fds"]
+    assert_operator samples["process_resident_memory_bytes"], :>, 0
+  end
+end
+
 class PromtoolTest < Minitest::Test
   include MiddlewareTests
 

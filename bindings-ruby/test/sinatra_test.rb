@@ -30,6 +30,18 @@ class SinatraRoutesTest < Minitest::Test
     last_response.body.lines.map(&:chomp).select { |line| line.start_with?(prefix) }
   end
 
+  def test_a_sampled_traceparent_is_the_exemplar_of_the_routed_request
+    header "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    get "/orders/17"
+    header "traceparent", nil
+    header "accept", "application/openmetrics-text;version=1.0.0"
+    get "/metrics"
+
+    traced = last_response.body.lines.grep(/path="\/orders\/:id".*# \{trace_id="4bf92f3577b34da6a3ce929d0e0e4736",span_id="00f067aa0ba902b7"\}/)
+    assert_equal %w[http_server_request_duration_seconds_bucket http_server_requests_total],
+                 traced.map { |line| line[/^[a-z_]+/] }.sort
+  end
+
   def test_the_label_is_the_route_pattern_not_the_path
     get "/orders/17"
     get "/orders/18"

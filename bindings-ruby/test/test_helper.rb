@@ -7,7 +7,8 @@ require "gds_metrics"
 # without the PaaS variables, so tests never depend on each other or on the machine.
 module FreshMetrics
   PAAS_VARIABLES = %w[VCAP_APPLICATION METRICS_BASIC_AUTH PROMETHEUS_METRICS_PATH MMAP_DIRECTORY
-                      PROMETHEUS_MULTIPROC_DIR prometheus_multiproc_dir CF_INSTANCE_INDEX].freeze
+                      PROMETHEUS_MULTIPROC_DIR prometheus_multiproc_dir CF_INSTANCE_INDEX
+                      METRICS_TRACE_EXEMPLARS].freeze
 
   def setup
     super

@@ -67,7 +67,7 @@ class RequestVectorsTest < Minitest::Test
     facts = test_case["facts"]
     exception = facts["exception"]&.values_at("class", "ancestor", "escaped")
     endpoint.record(facts["method"], facts["host"], facts["raw_path"], facts["router"], facts["route"],
-                    facts["status"], 0.01, exception)
+                    facts["status"], 0.01, exception, nil)
     native.render("text")
   end
 
@@ -79,6 +79,42 @@ class RequestVectorsTest < Minitest::Test
       assert_includes text, "http_server_requests_total{#{labels}} 1.0\n"
       errors = text.lines.grep(/^http_server_exceptions_total\{/)
       assert_equal(expect["error"] ? [%(http_server_exceptions_total{error="#{expect["error"]}"} 1.0\n)] : [], errors)
+    end
+  end
+end
+
+# traceparent.json through the native record call the middleware uses: the header in, the
+# exemplars of the request metrics out of an OpenMetrics scrape.
+class TraceparentVectorsTest < Minitest::Test
+  include FreshMetrics
+
+  LABELS = 'method="GET",host="app.example",path="/",code="200"'
+
+  def exemplar_lines(test_case)
+    settings = test_case["settings"] || {}
+    config = GDS::Metrics::Native::Config.new(trace_exemplars: settings["trace_exemplars"])
+    native = GDS::Metrics::Native::Registry.new
+    endpoint = GDS::Metrics::Native::Endpoint.new(config, native)
+    endpoint.record("GET", "app.example", "/", true, "/", 200, 0.01, nil, test_case["traceparent"])
+    text = native.render("openmetrics")
+    assert_includes text, "http_server_requests_total{#{LABELS}} 1.0"
+    text.lines.select { |line| line.include?(" # {") }
+  end
+
+  def expected_lines(expect)
+    return [] if expect.nil?
+
+    exemplar = %(# {trace_id="#{expect["trace_id"]}",span_id="#{expect["span_id"]}"})
+    ["http_server_requests_total{#{LABELS}} 1.0 #{exemplar} 1.0 ",
+     %(http_server_request_duration_seconds_bucket{#{LABELS},le="0.01"} 1.0 #{exemplar} 0.01 )]
+  end
+
+  Vectors.cases("traceparent").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      found = exemplar_lines(test_case)
+      expected = expected_lines(test_case["expect"])
+      assert_equal expected.size, found.size, found.inspect
+      found.zip(expected).each { |line, prefix| assert line.start_with?(prefix), "#{line} is not #{prefix}" }
     end
   end
 end

@@ -1,5 +1,6 @@
 //! The endpoint's two hot paths against the official Rust client, `prometheus-client`, in
-//! the same run: recording one request in the default request metrics, and answering one
+//! the same run: recording one request in the default request metrics (without and with a
+//! sampled W3C `traceparent`, whose ids become the exemplars), and answering one
 //! authenticated, gzip-compressed OpenMetrics scrape.
 //!
 //! The peer does what a binding built on it would have to do: build owned label sets per
@@ -12,6 +13,7 @@ use flate2::Compression;
 use gds_metrics::request_metrics::REQUEST_DURATION_BUCKETS;
 use gds_metrics::{Config, Endpoint, FinishedRequest, Registry, Request, Route};
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use std::hint::black_box;
@@ -43,12 +45,17 @@ const ROUTES: [&str; 20] = [
     "/admin/audit",
 ];
 const STATUSES: [u16; 5] = [200, 201, 302, 404, 500];
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+type Labels = Vec<(String, String)>;
 
 /// The peer's request metrics, as a binding would hold them.
 struct PeerMetrics {
     registry: prometheus_client::registry::Registry,
     requests: Family<Vec<(String, String)>, Counter>,
     durations: Family<Vec<(String, String)>, Histogram>,
+    traced_requests: Family<Labels, CounterWithExemplar<Labels>>,
+    traced_durations: Family<Labels, HistogramWithExemplars<Labels>>,
 }
 
 impl PeerMetrics {
@@ -64,22 +71,60 @@ impl PeerMetrics {
             "Request time.",
             durations.clone(),
         );
+        let traced_requests = Family::<Labels, CounterWithExemplar<Labels>>::default();
+        let traced_durations = Family::<Labels, HistogramWithExemplars<Labels>>::new_with_constructor(|| {
+            HistogramWithExemplars::new(REQUEST_DURATION_BUCKETS.iter().copied())
+        });
         Self {
             registry,
             requests,
             durations,
+            traced_requests,
+            traced_durations,
         }
     }
 
-    fn record(&self, method: &str, host: &str, route: &str, status: u16, seconds: f64) {
-        let labels = vec![
+    fn labels(method: &str, host: &str, route: &str, status: u16) -> Labels {
+        vec![
             ("method".to_owned(), method.to_owned()),
             ("host".to_owned(), host.to_owned()),
             ("path".to_owned(), route.to_owned()),
             ("code".to_owned(), status.to_string()),
-        ];
+        ]
+    }
+
+    fn record(&self, method: &str, host: &str, route: &str, status: u16, seconds: f64) {
+        let labels = Self::labels(method, host, route, status);
         self.requests.get_or_create(&labels).inc();
         self.durations.get_or_create(&labels).observe(seconds);
+    }
+
+    /// What a binding would do with the peer: split the header, check the sampled flag and
+    /// give the ids as exemplar labels (with fewer checks than the spec asks of ours).
+    fn record_traced(
+        &self,
+        method: &str,
+        host: &str,
+        route: &str,
+        status: u16,
+        seconds: f64,
+        traceparent: &str,
+    ) {
+        let labels = Self::labels(method, host, route, status);
+        let fields: Vec<&str> = traceparent.split('-').collect();
+        let exemplar = (fields.len() == 4 && fields[3] == "01").then(|| {
+            vec![
+                ("trace_id".to_owned(), fields[1].to_owned()),
+                ("span_id".to_owned(), fields[2].to_owned()),
+            ]
+        });
+        let now = Some(std::time::SystemTime::now());
+        self.traced_requests
+            .get_or_create(&labels)
+            .inc_by(1, exemplar.clone(), now);
+        self.traced_durations
+            .get_or_create(&labels)
+            .observe(seconds, exemplar, now);
     }
 
     fn scrape(&self, compress: bool) -> Vec<u8> {
@@ -126,30 +171,67 @@ struct Row {
     peer_ns: f64,
 }
 
-fn bench_record(ours: &Endpoint, peer: &PeerMetrics) -> Row {
-    let call = |i: u32| {
-        let route = ROUTES[i as usize % ROUTES.len()];
-        let status = STATUSES[(i as usize / ROUTES.len()) % STATUSES.len()];
-        (route, status, f64::from(i % 1000) / 1000.0)
-    };
-    let ours_ns = median_ns(200_000, |i| {
-        let (route, status, seconds) = call(i);
-        ours.record(&FinishedRequest {
-            method: black_box("GET"),
-            host: b"app.example",
-            raw_path: route,
-            route: Route::Template(route),
-            status,
-            seconds,
-            exception: None,
-        });
+/// The i-th request of a run: its route, status and seconds, spread over 100 series.
+fn nth_request(i: u32) -> (&'static str, u16, f64) {
+    let route = ROUTES[i as usize % ROUTES.len()];
+    let status = STATUSES[(i as usize / ROUTES.len()) % STATUSES.len()];
+    (route, status, f64::from(i % 1000) / 1000.0)
+}
+
+fn record_ours(ours: &Endpoint, i: u32, traceparent: &[u8]) {
+    let (route, status, seconds) = nth_request(i);
+    ours.record(&FinishedRequest {
+        method: black_box("GET"),
+        host: b"app.example",
+        raw_path: route,
+        route: Route::Template(route),
+        status,
+        seconds,
+        exception: None,
+        traceparent: black_box(traceparent),
     });
+}
+
+/// One untraced request, kept out of line so `callgrind --toggle-collect` counts it alone.
+#[inline(never)]
+fn record_untraced(ours: &Endpoint, i: u32) {
+    record_ours(ours, i, b"");
+}
+
+/// One request with a sampled `traceparent`, likewise.
+#[inline(never)]
+fn record_traced(ours: &Endpoint, i: u32) {
+    record_ours(ours, i, TRACEPARENT.as_bytes());
+}
+
+fn bench_record(ours: &Endpoint, peer: &PeerMetrics) -> Row {
+    let ours_ns = median_ns(200_000, |i| record_untraced(ours, i));
     let peer_ns = median_ns(200_000, |i| {
-        let (route, status, seconds) = call(i);
+        let (route, status, seconds) = nth_request(i);
         peer.record(black_box("GET"), "app.example", route, status, seconds);
     });
     Row {
         case: "record one request (counter + histogram, 4 labels, 100 series)",
+        ours_ns,
+        peer_ns,
+    }
+}
+
+fn bench_record_traced(ours: &Endpoint, peer: &PeerMetrics) -> Row {
+    let ours_ns = median_ns(200_000, |i| record_traced(ours, i));
+    let peer_ns = median_ns(200_000, |i| {
+        let (route, status, seconds) = nth_request(i);
+        peer.record_traced(
+            black_box("GET"),
+            "app.example",
+            route,
+            status,
+            seconds,
+            black_box(TRACEPARENT),
+        );
+    });
+    Row {
+        case: "record one request with a sampled `traceparent` (its ids as exemplars of both)",
         ours_ns,
         peer_ns,
     }
@@ -182,7 +264,7 @@ fn bench_scrape(ours: &Endpoint, peer: &PeerMetrics, gzip: bool) -> Row {
     }
 }
 
-fn markdown(rows: &[Row]) -> String {
+fn markdown(rows: &[Row], traced_over_untraced: f64) -> String {
     let mut out = String::from(
         "## Endpoint (Rust core)\n\n\
          Peer: `prometheus-client` (the official Rust client), used as a binding would use it, \
@@ -198,6 +280,10 @@ fn markdown(rows: &[Row]) -> String {
             row.ours_ns / row.peer_ns
         ));
     }
+    out.push_str(&format!(
+        "\nA request with a sampled `traceparent` costs {traced_over_untraced:.2}× one without \
+         (the budget is 1.10×).\n"
+    ));
     out
 }
 
@@ -211,15 +297,38 @@ fn human(ns: f64) -> String {
     }
 }
 
+/// Under `valgrind --tool=callgrind` (`make bench-endpoint-instructions`): the same number
+/// of untraced and traced requests over the same 100 series, nothing else, so the
+/// instruction counts of `record_untraced` and `record_traced` compare them exactly.
+fn record_for_callgrind(requests: u32) {
+    let ours = ours();
+    // Every series and exemplar slot exists before counting: the steady state.
+    for i in 0..1000 {
+        record_ours(&ours, i, TRACEPARENT.as_bytes());
+    }
+    for i in 0..requests {
+        record_untraced(&ours, i);
+        record_traced(&ours, i);
+    }
+}
+
 fn main() {
+    if let Ok(requests) = std::env::var("GDS_BENCH_CALLGRIND_REQUESTS") {
+        record_for_callgrind(requests.parse().expect("a number of requests"));
+        return;
+    }
     let ours = ours();
     let peer = PeerMetrics::new();
+    let untraced = bench_record(&ours, &peer);
+    let traced = bench_record_traced(&ours, &peer);
+    let traced_over_untraced = traced.ours_ns / untraced.ours_ns;
     let rows = [
-        bench_record(&ours, &peer),
+        untraced,
+        traced,
         bench_scrape(&ours, &peer, false),
         bench_scrape(&ours, &peer, true),
     ];
-    let report = markdown(&rows);
+    let report = markdown(&rows, traced_over_untraced);
     print!("{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.build/bench");
     std::fs::create_dir_all(&dir).expect("creating .build/bench");

@@ -113,6 +113,8 @@ struct Pending {
     host: Vec<u8>,
     target: String,
     route: Option<String>,
+    /// The `traceparent` header sent once, else empty (a repeated one is invalid).
+    traceparent: Vec<u8>,
     started: Instant,
 }
 
@@ -126,7 +128,16 @@ impl Pending {
             status,
             seconds: self.started.elapsed().as_secs_f64(),
             exception: None,
+            traceparent: &self.traceparent,
         });
+    }
+}
+
+fn single_traceparent(headers: &http::HeaderMap) -> Vec<u8> {
+    let mut values = headers.get_all("traceparent").iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => value.as_bytes().to_vec(),
+        _ => Vec::new(),
     }
 }
 
@@ -169,6 +180,7 @@ where
                 .extensions()
                 .get::<MatchedPath>()
                 .map(|matched| matched.as_str().to_owned()),
+            traceparent: single_traceparent(request.headers()),
             started: Instant::now(),
         };
         let response = self.inner.call(request);

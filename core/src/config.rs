@@ -14,6 +14,8 @@ pub const VCAP_APPLICATION: &str = "VCAP_APPLICATION";
 pub const METRICS_BASIC_AUTH: &str = "METRICS_BASIC_AUTH";
 /// The path the endpoint is served at.
 pub const PROMETHEUS_METRICS_PATH: &str = "PROMETHEUS_METRICS_PATH";
+/// The switch for trace exemplars on the request metrics (`true` or `false`, default on).
+pub const METRICS_TRACE_EXEMPLARS: &str = "METRICS_TRACE_EXEMPLARS";
 /// The instance index Cloud Foundry sets.
 pub const CF_INSTANCE_INDEX: &str = "CF_INSTANCE_INDEX";
 /// Directory variables for multi-process aggregation, first set wins: `prometheus_client`'s
@@ -49,6 +51,10 @@ pub enum ConfigError {
          unset it to keep auth on"
     )]
     InvalidAuthSwitch { value: String },
+
+    /// A `true`/`false` switch other than the auth switch holds something else.
+    #[error("`{variable}` must be `true` or `false` (any case), got `{value}`; unset it for the default")]
+    InvalidSwitch { variable: &'static str, value: String },
 
     /// The metrics path is not an absolute path without query, fragment or whitespace.
     #[error("{source_name} must {rule}, got `{value}`; use a path such as `/metrics`")]
@@ -101,6 +107,8 @@ pub struct Config {
     multiprocess_dir: Option<PathBuf>,
     /// The app's own routes (`VCAP_APPLICATION.application_uris`), `None` off the PaaS.
     routes: Option<Vec<String>>,
+    /// Whether a sampled `traceparent` becomes the exemplar of a request's metrics.
+    trace_exemplars: bool,
     warnings: Vec<ConfigWarning>,
 }
 
@@ -113,6 +121,7 @@ impl std::fmt::Debug for Config {
             .field("instance_index", &self.instance_index)
             .field("multiprocess_dir", &self.multiprocess_dir)
             .field("routes", &self.routes)
+            .field("trace_exemplars", &self.trace_exemplars)
             .finish()
     }
 }
@@ -161,6 +170,13 @@ impl Config {
         self.routes.as_deref()
     }
 
+    /// Whether a request's sampled W3C `traceparent` becomes the exemplar (`trace_id`,
+    /// `span_id`) of its request metrics: on unless switched off in code or by
+    /// `METRICS_TRACE_EXEMPLARS=false`.
+    pub fn trace_exemplars(&self) -> bool {
+        self.trace_exemplars
+    }
+
     /// The bearer token scrapes must present, when auth is on.
     pub(crate) fn token(&self) -> Option<&str> {
         self.token.as_deref()
@@ -176,6 +192,7 @@ pub struct ConfigBuilder {
     instance_index: Option<u32>,
     multiprocess_dir: Option<PathBuf>,
     routes: Option<Vec<String>>,
+    trace_exemplars: Option<bool>,
 }
 
 impl ConfigBuilder {
@@ -216,6 +233,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// Switches trace exemplars on the request metrics on or off (instead of
+    /// `METRICS_TRACE_EXEMPLARS`; on by default): see [`Config::trace_exemplars`].
+    pub fn trace_exemplars(mut self, on: bool) -> Self {
+        self.trace_exemplars = Some(on);
+        self
+    }
+
     /// The multi-process directory (instead of `PROMETHEUS_MULTIPROC_DIR` and friends).
     pub fn multiprocess_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.multiprocess_dir = Some(dir.into());
@@ -248,12 +272,20 @@ impl ConfigBuilder {
             None => instance_index_from_env(&env, &mut warnings),
         };
         let multiprocess_dir = resolve_multiprocess_dir(self.multiprocess_dir, &env)?;
+        let trace_exemplars = match self.trace_exemplars {
+            Some(on) => on,
+            None => env(METRICS_TRACE_EXEMPLARS)
+                .map(|raw| parse_switch(METRICS_TRACE_EXEMPLARS, &raw))
+                .transpose()?
+                .unwrap_or(true),
+        };
         Ok(Config {
             token,
             metrics_path,
             instance_index,
             multiprocess_dir,
             routes,
+            trace_exemplars,
             warnings,
         })
     }
@@ -369,6 +401,14 @@ pub fn parse_auth_switch(raw: &str) -> Result<bool, ConfigError> {
             value: raw.chars().take(40).collect(),
         })
     }
+}
+
+/// A `true`/`false` switch in `variable`, any case.
+fn parse_switch(variable: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    parse_auth_switch(raw).map_err(|_| ConfigError::InvalidSwitch {
+        variable,
+        value: raw.chars().take(40).collect(),
+    })
 }
 
 fn resolve_metrics_path(

@@ -181,9 +181,18 @@ impl Endpoint {
     }
 
     /// Records one finished request of the app from its facts; the core decides every
-    /// label (see [`request_metrics`](crate::request_metrics)).
+    /// label (see [`request_metrics`](crate::request_metrics)), and, unless the
+    /// configuration switched trace exemplars off, the exemplar from its `traceparent`.
     pub fn record(&self, request: &FinishedRequest<'_>) {
-        self.request_metrics.record(request, &self.hosts);
+        if self.config.trace_exemplars() || request.traceparent.is_empty() {
+            self.request_metrics.record(request, &self.hosts);
+        } else {
+            let untraced = FinishedRequest {
+                traceparent: b"",
+                ..*request
+            };
+            self.request_metrics.record(&untraced, &self.hosts);
+        }
     }
 
     /// The rule this endpoint's configuration gives the `host` label.
@@ -223,6 +232,7 @@ impl Endpoint {
             status: response.status,
             seconds: started.elapsed().as_secs_f64(),
             exception: None,
+            traceparent: single(&request.header_values("traceparent")),
         });
         response
     }
@@ -282,6 +292,15 @@ impl Endpoint {
             headers,
             body,
         }
+    }
+}
+
+/// The value of a header sent once; empty when it was absent or repeated (a repeated
+/// `traceparent` is invalid).
+fn single<'a>(values: &[&'a [u8]]) -> &'a [u8] {
+    match values {
+        [value] => value,
+        _ => b"",
     }
 }
 

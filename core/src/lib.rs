@@ -49,12 +49,14 @@ mod metrics;
 pub mod multiprocess;
 mod name;
 pub mod negotiate;
+pub mod process;
 mod registry;
 pub mod request_metrics;
 mod self_metrics;
 #[cfg(feature = "server")]
 pub mod serve;
 pub mod targets;
+pub mod traceparent;
 
 pub use auth::AuthDecision;
 pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
@@ -71,3 +73,4 @@ pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeM
 pub use name::{LabelName, MetricName, NameValidation};
 pub use registry::{Collector, Registry};
 pub use request_metrics::{collapse_ids, FinishedRequest, HostRule, RaisedException, RequestMetrics, Route};
+pub use traceparent::TraceIds;

@@ -15,11 +15,17 @@
 //! - `code`: the status, or `500` when an exception escaped the app.
 //! - `error`: the exception's class name, or its nearest named ancestor's for an anonymous
 //!   class; counted when the exception escaped or the response is a 5xx.
+//!
+//! A request whose W3C `traceparent` is valid and sampled
+//! ([`TraceIds::from_sampled`](crate::traceparent::TraceIds::from_sampled)) also gets its
+//! `trace_id` and `span_id` as the exemplar of its count and of its duration's bucket.
 
 use crate::descriptor::Opts;
 use crate::error::Result;
+use crate::metrics::{unix_nanos_coarse, Exemplar};
 use crate::metrics::{Counter, Family, Histogram};
 use crate::registry::Registry;
+use crate::traceparent::TraceIds;
 use std::borrow::Cow;
 
 /// The `path` label of a request no route matched.
@@ -98,6 +104,9 @@ pub struct FinishedRequest<'a> {
     pub seconds: f64,
     /// The exception raised while handling it, if any.
     pub exception: Option<RaisedException<'a>>,
+    /// The W3C `traceparent` header as sent (empty when there was none; several headers
+    /// joined by commas, as WSGI and Rack join them, are invalid and give no exemplar).
+    pub traceparent: &'a [u8],
 }
 
 /// The labels the core decided for a request, and the exception class to count, if any.
@@ -176,7 +185,9 @@ impl RequestMetrics {
     /// [`Registry::request_metrics`](crate::Registry::request_metrics) to share them.
     pub(crate) fn register(registry: &Registry) -> Result<RequestMetrics> {
         let requests = registry.counter(
-            Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.").labels(REQUEST_LABELS),
+            Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.")
+                .labels(REQUEST_LABELS)
+                .exemplars_across_processes(),
         )?;
         let durations = registry
             .histogram(
@@ -185,7 +196,8 @@ impl RequestMetrics {
                     "Time taken to handle a request, by route and status.",
                 )
                 .labels(REQUEST_LABELS)
-                .unit("seconds"),
+                .unit("seconds")
+                .exemplars_across_processes(),
                 Some(REQUEST_DURATION_BUCKETS),
             )
             .inspect_err(|_| {
@@ -227,7 +239,8 @@ impl RequestMetrics {
     }
 
     /// Records a finished request: counts it, observes its duration and counts its
-    /// exception when one is to be counted.
+    /// exception when one is to be counted. A sampled `traceparent` is the exemplar of the
+    /// count and of the duration.
     pub fn record(&self, request: &FinishedRequest<'_>, hosts: &HostRule) {
         let labels = Self::labels(request, hosts);
         let mut code = itoa::Buffer::new();
@@ -237,14 +250,29 @@ impl RequestMetrics {
             &labels.path,
             code.format(labels.code),
         ];
-        // The label count is fixed above, so these cannot fail.
-        let _ = self.requests.with(&values, Counter::inc);
         let seconds = if request.seconds.is_finite() {
             request.seconds.max(0.0)
         } else {
             0.0
         };
-        let _ = self.durations.with(&values, |h| h.observe(seconds));
+        // The label count is fixed above, so these cannot fail.
+        let trace = if request.traceparent.is_empty() {
+            let _ = self.requests.with(&values, Counter::inc);
+            None
+        } else {
+            self.requests
+                .with(&values, |c| count_traced(c, request.traceparent))
+                .ok()
+                .flatten()
+        };
+        // `seconds` is finite, so the observation cannot be refused.
+        let _ = self.durations.with(&values, |h| match trace {
+            None => h.observe(seconds),
+            Some((ids, now)) => {
+                h.observe_with(seconds, Exemplar::trace(ids, seconds, now));
+                Ok(())
+            }
+        });
         if let Some(error) = labels.error {
             let _ = self.exceptions.with(&[error], Counter::inc);
         }
@@ -264,6 +292,28 @@ impl RequestMetrics {
     pub fn exceptions(&self) -> &Family<Counter> {
         &self.exceptions
     }
+}
+
+/// Counts a request that sent a `traceparent` in its series `counter`, with the trace as
+/// exemplar when it is sampled and is the series' first traced request of this clock tick
+/// (a few milliseconds): later ones in the same tick are counted without, so a series
+/// under load pays for one exemplar per tick and for no parsing the rest of the time, as
+/// `client_java` samples its exemplars. Returns the ids and the timestamp given, for the
+/// duration's exemplar.
+fn count_traced(counter: &Counter, traceparent: &[u8]) -> Option<(TraceIds, f64)> {
+    let tick = unix_nanos_coarse();
+    if !counter.claim_trace_tick(tick) {
+        counter.inc();
+        return None;
+    }
+    let Some(ids) = TraceIds::from_sampled(traceparent) else {
+        counter.release_trace_tick(tick);
+        counter.inc();
+        return None;
+    };
+    let now = tick as f64 * 1e-9;
+    counter.inc_with(Exemplar::trace(ids, 1.0, now));
+    Some((ids, now))
 }
 
 fn path_label<'a>(route: Route<'a>, raw_path: &'a str, status: u16) -> Cow<'a, str> {

@@ -103,6 +103,7 @@ fn request_metrics_render_with_contract_names_labels_and_buckets() {
         status,
         seconds,
         exception,
+        traceparent: b"",
     };
     endpoint.record(&request(
         "get",

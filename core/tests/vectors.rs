@@ -44,6 +44,9 @@ fn config(settings: &Value) -> Config {
     if settings.get("routes").is_some() {
         builder = builder.routes(str_list(&settings["routes"]));
     }
+    if let Some(on) = settings["trace_exemplars"].as_bool() {
+        builder = builder.trace_exemplars(on);
+    }
     builder
         .build_with_env(|_| None)
         .expect("vector settings are valid")
@@ -206,6 +209,7 @@ fn request_vectors() {
             status: facts["status"].as_u64().unwrap() as u16,
             seconds: 0.01,
             exception: exception(facts),
+            traceparent: b"",
         });
         let text = endpoint.registry().render(Format::Text);
         let expect = &case["expect"];
@@ -226,6 +230,69 @@ fn request_vectors() {
                 "{name}: no exception expected in\n{text}"
             ),
         }
+    }
+}
+
+/// The lines of an OpenMetrics scrape that carry an exemplar.
+fn exemplar_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|line| line.contains(" # {")).collect()
+}
+
+/// The exemplar lines `traceparent.json` expects for a request of 0.01 s: the count's and
+/// its duration bucket's, with the ids and the values 1 and 0.01.
+fn expected_exemplar_lines(expect: &Value) -> Vec<(String, String)> {
+    if expect.is_null() {
+        return Vec::new();
+    }
+    let exemplar = format!(
+        "# {{trace_id=\"{}\",span_id=\"{}\"}}",
+        expect["trace_id"].as_str().unwrap(),
+        expect["span_id"].as_str().unwrap()
+    );
+    let labels = r#"method="GET",host="app.example",path="/",code="200""#;
+    vec![
+        (
+            format!("http_server_requests_total{{{labels}}} 1.0 "),
+            format!("{exemplar} 1.0 "),
+        ),
+        (
+            format!("http_server_request_duration_seconds_bucket{{{labels},le=\"0.01\"}} 1.0 "),
+            format!("{exemplar} 0.01 "),
+        ),
+    ]
+}
+
+#[test]
+fn traceparent_vectors() {
+    for case in vectors("traceparent.json") {
+        let name = case["name"].as_str().unwrap();
+        let endpoint = endpoint(&case["settings"]);
+        endpoint.record(&FinishedRequest {
+            method: "GET",
+            host: b"app.example",
+            raw_path: "/",
+            route: Route::Template("/"),
+            status: 200,
+            seconds: 0.01,
+            exception: None,
+            traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
+        });
+        let text = endpoint.registry().render(Format::OpenMetrics);
+        let found = exemplar_lines(&text);
+        let expected = expected_exemplar_lines(&case["expect"]);
+        assert_eq!(found.len(), expected.len(), "{name}: exemplar lines in\n{text}");
+        for ((sample, exemplar), line) in expected.iter().zip(&found) {
+            assert!(
+                line.starts_with(&format!("{sample}{exemplar}")),
+                "{name}: {line:?} is not {sample}{exemplar}"
+            );
+        }
+        assert!(
+            text.contains(
+                "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"/\",code=\"200\"} 1.0"
+            ),
+            "{name}: counted"
+        );
     }
 }
 
@@ -604,5 +671,60 @@ mod through_axum {
                 "{text}"
             );
         }
+    }
+
+    /// The traceparent vectors through the layer: the header as the client sent it, the
+    /// exemplars of the routed request's count and bucket read back from OpenMetrics.
+    #[tokio::test(flavor = "current_thread")]
+    async fn traceparent_vectors_through_the_layer() {
+        for case in vectors("traceparent.json") {
+            let name = case["name"].as_str().unwrap();
+            let endpoint = endpoint(&case["settings"]);
+            let mut headers = vec![serde_json::json!(["Host", "app.local"])];
+            if let Some(header) = case["traceparent"].as_str() {
+                if http::HeaderValue::from_str(header).is_err() {
+                    continue; // http refuses it before any layer sees it
+                }
+                headers.push(serde_json::json!(["traceparent", header]));
+            }
+            let request =
+                serde_json::json!({"request": {"method": "GET", "target": "/users/7", "headers": headers}});
+            send(app(endpoint.clone()), &request).await;
+            let text = endpoint.registry().render(Format::OpenMetrics);
+            let traced: Vec<&str> = exemplar_lines(&text)
+                .into_iter()
+                .map(|line| line.split('{').next().unwrap())
+                .collect();
+            let expected: &[&str] = match case["expect"].as_object() {
+                Some(ids) => {
+                    let exemplar = format!(
+                        "# {{trace_id=\"{}\",span_id=\"{}\"}}",
+                        ids["trace_id"].as_str().unwrap(),
+                        ids["span_id"].as_str().unwrap()
+                    );
+                    assert!(
+                        exemplar_lines(&text).iter().all(|line| line.contains(&exemplar)),
+                        "{name}: {text}"
+                    );
+                    &[
+                        "http_server_requests_total",
+                        "http_server_request_duration_seconds_bucket",
+                    ]
+                }
+                None => &[],
+            };
+            assert_eq!(traced, expected, "{name}: {text}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_repeated_traceparent_gives_no_exemplar() {
+        let endpoint = endpoint(&Value::Null);
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let request = serde_json::json!({"request": {"method": "GET", "target": "/users/7",
+            "headers": [["traceparent", header], ["traceparent", header]]}});
+        send(app(endpoint.clone()), &request).await;
+        let text = endpoint.registry().render(Format::OpenMetrics);
+        assert_eq!(exemplar_lines(&text), Vec::<&str>::new(), "{text}");
     }
 }

@@ -382,6 +382,40 @@ def test_prometheus_3_stores_the_exemplars_every_example_recorded(demo, kind):
         assert any(math.isclose(float(exemplar["value"]), v, rel_tol=1e-9) for v in values), (exemplar, values)
 
 
+#: Every example app: its request metrics take a request's sampled `traceparent` as
+#: exemplar with no code in the app, on the route each of them answers.
+TRACED_ROUTES = {"flask": "/", "sinatra": "/", "dropwizard": "/", "exporter": "/healthz"}
+
+
+@pytest.mark.parametrize("kind", sorted(TRACED_ROUTES))
+def test_prometheus_3_stores_the_trace_of_a_request_as_exemplar_of_the_request_metrics(demo, kind):
+    """A request sent with a sampled `traceparent` (one per worker at least, so whichever
+    answers the scrape holds it) is the exemplar of its `http_server_request_duration_seconds`
+    bucket, with the request's time as value, and of its `http_server_requests_total` (1),
+    as Prometheus 3.16 stores them: both from OpenMetrics, the histogram from protobuf too."""
+    instance = instance_of(demo, kind)
+    trace = Trace.new()
+    for _ in range(KINDS[kind].workers * 4):
+        reply = demo.via_router(instance, TRACED_ROUTES[kind], {"traceparent": trace.traceparent})
+        assert reply.status == 200, reply.text[:200]
+    untraced = Trace.new()
+    demo.via_router(instance, TRACED_ROUTES[kind], {"traceparent": untraced.traceparent[:-2] + "00"})
+    instance_label = f'instance="{instance.label}"'
+    for replica, selector, value in (
+        (PROMETHEUS3_OPENMETRICS, f"http_server_request_duration_seconds_bucket{{{instance_label}}}", None),
+        (PROMETHEUS3, f"http_server_request_duration_seconds_bucket{{{instance_label}}}", None),
+        (PROMETHEUS3_OPENMETRICS, f"http_server_requests_total{{{instance_label}}}", 1.0),
+    ):
+        found = wait_for_exemplars(demo, replica, selector, [trace])
+        exemplar = found[trace.trace_id]
+        assert exemplar["labels"] == {"trace_id": trace.trace_id, "span_id": trace.span_id}, (replica, selector)
+        if value is None:
+            assert 0.0 < float(exemplar["value"]) < 5.0, (replica, selector, exemplar)
+        else:
+            assert float(exemplar["value"]) == value, (replica, selector, exemplar)
+        assert untraced.trace_id not in found, (replica, selector)
+
+
 @pytest.mark.parametrize("kind", MULTI_PROCESS_KINDS)
 def test_one_scrape_holds_the_exemplars_of_every_worker(demo, kind):
     """With `exemplars_across_processes`, the worker answering a scrape shows the exemplars

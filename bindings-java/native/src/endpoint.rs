@@ -26,6 +26,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     metrics_path: JString,
     instance_index: jlong,
     routes: JObjectArray,
+    trace_exemplars: jint,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let mut builder = Config::builder();
@@ -43,6 +44,9 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
         }
         if !routes.is_null() {
             builder = builder.routes(string_array(env, &routes, "routes")?);
+        }
+        if trace_exemplars >= 0 {
+            builder = builder.trace_exemplars(trace_exemplars != 0);
         }
         let config = builder.build()?;
         // SAFETY: the Java caller passes a live registry handle.
@@ -75,6 +79,12 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointPath<'loc
     })
 }
 
+/// A yes/no setting of the endpoint's configuration, for the Java side.
+fn config_flag(endpoint: jlong, flag: fn(&gds_metrics::Config) -> bool) -> jboolean {
+    // SAFETY: the Java caller passes a live endpoint handle.
+    flag(unsafe { borrow::<Endpoint>(endpoint) }.config()).into()
+}
+
 /// Whether auth is on, so the app can log how it is configured (never the token).
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabled(
@@ -82,11 +92,17 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabl
     _: JClass,
     endpoint: jlong,
 ) -> jboolean {
-    // SAFETY: the Java caller passes a live endpoint handle.
-    unsafe { borrow::<Endpoint>(endpoint) }
-        .config()
-        .auth_enabled()
-        .into()
+    config_flag(endpoint, gds_metrics::Config::auth_enabled)
+}
+
+/// Whether a sampled `traceparent` becomes the exemplar of a request's metrics.
+#[no_mangle]
+pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTraceExemplars(
+    _: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+) -> jboolean {
+    config_flag(endpoint, gds_metrics::Config::trace_exemplars)
 }
 
 /// Configuration warnings (an ignored `CF_INSTANCE_INDEX`), for the Java side to log.

@@ -13,7 +13,8 @@ use jni::JNIEnv;
 /// `host` is the `Host` header as sent (null when absent), `raw_path` the request URI
 /// before decoding, `route` the framework's template or null, `exception_class` the simple
 /// name of the exception raised (null when none, empty for an anonymous class) with its
-/// nearest named ancestor's simple name and whether it escaped the app.
+/// nearest named ancestor's simple name and whether it escaped the app, and the
+/// `traceparent` header as sent (null when absent).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
@@ -30,6 +31,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
     exception_class: JString,
     exception_ancestor: JString,
     escaped: jboolean,
+    traceparent: JString,
 ) {
     guard(&mut env, (), |env| {
         let method = string(env, &method, "method")?;
@@ -38,6 +40,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
         let route = optional_string(env, &route)?;
         let class_name = optional_string(env, &exception_class)?;
         let ancestor = optional_string(env, &exception_ancestor)?;
+        let traceparent = optional_string(env, &traceparent)?.unwrap_or_default();
         let exception = class_name.as_deref().map(|class_name| RaisedException {
             class_name: Some(class_name),
             named_ancestor: ancestor.as_deref(),
@@ -52,6 +55,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
             status: u16::try_from(status).unwrap_or(0),
             seconds,
             exception,
+            traceparent: traceparent.as_bytes(),
         };
         // SAFETY: the Java caller passes a live endpoint handle.
         unsafe { borrow::<Endpoint>(endpoint) }.record(&request);

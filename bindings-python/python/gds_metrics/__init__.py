@@ -47,7 +47,9 @@ class GDSMetrics:
     Settings are read from the environment when the extension is created, for this
     instance only; keyword arguments win over it: ``application_id`` (the bearer token,
     else ``VCAP_APPLICATION``), ``auth_enabled`` (else ``METRICS_BASIC_AUTH``),
-    ``metrics_path`` (else ``PROMETHEUS_METRICS_PATH``). ``registry`` picks the registry
+    ``metrics_path`` (else ``PROMETHEUS_METRICS_PATH``), ``trace_exemplars`` (else
+    ``METRICS_TRACE_EXEMPLARS``; on: a sampled W3C ``traceparent`` becomes the exemplar of
+    the request's metrics). ``registry`` picks the registry
     to serve (default: the one custom metrics join). A bad setting raises
     :class:`ConfigurationError` naming the variable.
     """
@@ -108,6 +110,7 @@ class GDSMetrics:
                 now - started,
                 environ.get(EXCEPTION_KEY),
                 False,
+                environ.get("HTTP_TRACEPARENT"),
             )
         return response
 

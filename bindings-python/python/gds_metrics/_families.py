@@ -43,7 +43,8 @@ def prometheus_client_families() -> List[Family]:
     multi-process directory (``PROMETHEUS_MULTIPROC_DIR`` or
     ``prometheus_multiproc_dir``, read by ``prometheus_client`` when it is imported);
     then the aggregate of every worker's files is served, as ``prometheus_client``'s
-    ``MultiProcessCollector`` computes it.
+    ``MultiProcessCollector`` computes it. Its ``ProcessCollector`` is left out: the
+    core's process metrics take its place.
     """
     try:
         import prometheus_client
@@ -61,6 +62,10 @@ def prometheus_client_families() -> List[Family]:
             collectors = list(registry._collector_to_names)
     families: List[Family] = []
     for collector in collectors:
+        # The core exports the process metrics, of the whole server under gunicorn:
+        # prometheus_client's own (of the one process answering) would repeat them.
+        if isinstance(collector, prometheus_client.ProcessCollector):
+            continue
         try:
             metrics = list(collector.collect())
         except Exception:

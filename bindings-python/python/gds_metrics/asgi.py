@@ -51,12 +51,17 @@ def _host(scope: Scope) -> bytes:
     return next((value for name, value in scope.get("headers", []) if name.lower() == b"host"), b"")
 
 
+def _traceparent(scope: Scope) -> bytes:
+    """Every ``traceparent`` header sent, joined as WSGI joins them (two are invalid)."""
+    return b",".join(value for name, value in scope.get("headers", []) if name.lower() == b"traceparent")
+
+
 class GDSMetricsMiddleware:
     """Serves the metrics endpoint in front of ``app`` and records the app's requests.
 
     Settings are read when the middleware is created; keyword arguments override the
     environment: ``application_id``, ``auth_enabled``, ``metrics_path``,
-    ``instance_index``; ``registry`` picks the registry to serve.
+    ``instance_index``, ``trace_exemplars``; ``registry`` picks the registry to serve.
     """
 
     def __init__(self, app: ASGIApp, *, registry: Optional[Registry] = None, **settings: Any) -> None:
@@ -116,6 +121,7 @@ class GDSMetricsMiddleware:
                 (state["ended"] or perf_counter()) - started,
                 exception,
                 exception is not None,
+                _traceparent(scope),
             )
 
         try:

@@ -10,8 +10,8 @@ session middleware runs:
 
 Settings come from the environment when Django loads the middleware (once per process);
 an optional ``GDS_METRICS = {"metrics_path": ..., "auth_enabled": ..., "application_id":
-...}`` in Django's settings overrides it. Requests for the metrics path, exactly as the
-client sent it (under WSGI ``RAW_URI`` or ``REQUEST_URI`` from the server, below
+..., "trace_exemplars": ...}`` in Django's settings overrides it. Requests for the
+metrics path, exactly as the client sent it (under WSGI ``RAW_URI`` or ``REQUEST_URI`` from the server, below
 ``SCRIPT_NAME``; under ASGI the scope's ``raw_path``, below ``root_path``), are answered
 by the core, so ``/%6detrics`` is the app's under either. Every other request is recorded
 once its response has been sent and closed (so a ``StreamingHttpResponse`` is timed to its
@@ -87,4 +87,5 @@ class GDSMetricsMiddleware:
             perf_counter() - started,
             exception,
             False,
+            request.META.get("HTTP_TRACEPARENT"),
         )

@@ -115,6 +115,7 @@ class Recorder:
                 perf_counter() - started,
                 escaped if escaped is not None else environ.get(EXCEPTION_KEY),
                 escaped is not None,
+                environ.get("HTTP_TRACEPARENT"),
             )
 
         try:
@@ -200,7 +201,7 @@ class GDSMetricsMiddleware(Recorder):
 
     Settings are read when the middleware is created; keyword arguments override the
     environment: ``application_id``, ``auth_enabled``, ``metrics_path``,
-    ``instance_index``; ``registry`` picks the registry to serve (default: the one custom
+    ``instance_index``, ``trace_exemplars``; ``registry`` picks the registry to serve (default: the one custom
     metrics join). A bad setting raises ``gds_metrics.ConfigurationError`` naming it.
     """
 

@@ -5,7 +5,7 @@ module GDS
     # Settings given in code, with the accessors of gds_metrics 0.2.0. A setting left nil is
     # read from the environment by the core (VCAP_APPLICATION, METRICS_BASIC_AUTH,
     # PROMETHEUS_METRICS_PATH, PROMETHEUS_MULTIPROC_DIR / prometheus_multiproc_dir /
-    # MMAP_DIRECTORY), so the rules for parsing and validating them live in one place; a
+    # MMAP_DIRECTORY, METRICS_TRACE_EXEMPLARS), so the rules for parsing and validating them live in one place; a
     # setting given here wins. Each reader answers the effective value, as in 0.2.0.
     class Config
       attr_writer :application_id, :prometheus_metrics_path, :mmap_directory, :use_basic_auth
@@ -14,6 +14,15 @@ module GDS
       # recorded in one series whose labels are all `__overflow__`. Applies to metrics
       # declared after the registry is created; set it in `configure`.
       attr_accessor :series_limit
+
+      # Whether a request's sampled W3C `traceparent` becomes the exemplar (trace_id,
+      # span_id) of its request metrics: given in code, else METRICS_TRACE_EXEMPLARS, on
+      # when neither says.
+      attr_writer :trace_exemplars
+
+      def trace_exemplars
+        @trace_exemplars.nil? ? effective.trace_exemplars? : @trace_exemplars
+      end
 
       def self.instance
         @instance ||= new
@@ -72,6 +81,7 @@ module GDS
           auth_enabled: @use_basic_auth.nil? ? nil : (@use_basic_auth ? true : false),
           metrics_path: @prometheus_metrics_path&.to_s,
           multiprocess_dir: @mmap_directory&.to_s,
+          trace_exemplars: @trace_exemplars.nil? ? nil : (@trace_exemplars ? true : false),
         }
       end
 

@@ -77,7 +77,8 @@ module GDS
 
         seconds = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
         @endpoint.record(env["REQUEST_METHOD"].to_s, env["HTTP_HOST"].to_s, target,
-                         @routes.router?(env), @routes.template(env), status.to_i, seconds, exception)
+                         @routes.router?(env), @routes.template(env), status.to_i, seconds, exception,
+                         env["HTTP_TRACEPARENT"])
       end
     end
 

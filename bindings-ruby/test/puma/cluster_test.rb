@@ -80,6 +80,27 @@ class PumaClusterTest < Minitest::Test
     assert_includes worker_pids.map(&:to_s), last_worker
   end
 
+  # Requests with a sampled traceparent answered by several workers, then one more: whichever
+  # worker answers the scrape, the request count and duration bucket carry that last trace.
+  def test_the_request_metrics_show_the_newest_trace_of_any_worker
+    start_puma("MMAP_DIRECTORY" => File.join(@work_dir, "mmap"), "TEST_PLUGIN" => "1")
+    answered = []
+    60.times do |i|
+      answered << get("/work/#{i}", "traceparent" => traceparent(format("%032x", i + 1))).body
+      break if answered.uniq.size >= 2 && i >= 5
+    end
+    assert_operator answered.uniq.size, :>=, 2, "traced requests reached more than one worker"
+    newest = "feedface" * 4
+    get("/work/newest", "traceparent" => traceparent(newest))
+    exemplar = /# \{trace_id="#{newest}",span_id="00f067aa0ba902b7"\}/
+    wait_until("the newest trace in a scrape") { get_openmetrics("/metrics").body.match?(exemplar) }
+
+    6.times do
+      traced = get_openmetrics("/metrics").body.lines.grep(exemplar).map { |line| line[/^[a-z_]+/] }
+      assert_equal %w[http_server_request_duration_seconds_bucket http_server_requests_total], traced.sort
+    end
+  end
+
   def test_without_a_directory_the_plugin_gives_a_private_directory_removed_at_exit
     start_puma("TEST_PLUGIN" => "1")
 
@@ -151,6 +172,10 @@ class PumaClusterTest < Minitest::Test
 
   def process_files(dir)
     Dir.children(dir).select { |name| name.start_with?("proc-") }
+  end
+
+  def traceparent(trace_id)
+    "00-#{trace_id}-00f067aa0ba902b7-01"
   end
 
   def get_openmetrics(path)

@@ -90,6 +90,22 @@ class RailtieTest < Minitest::Test
     assert_equal 200, last_response.status
   end
 
+  def test_a_sampled_traceparent_is_the_exemplar_of_the_routed_request
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    header "traceparent", "00-#{trace_id}-b7ad6b7169203331-01"
+    get "/users/42"
+    header "traceparent", nil
+    header "accept", "application/openmetrics-text;version=1.0.0"
+    get "/metrics"
+    header "accept", nil
+
+    exemplar = %(# {trace_id="#{trace_id}",span_id="b7ad6b7169203331"})
+    traced = last_response.body.lines.select { |line| line.include?(exemplar) }
+    assert_equal %w[http_server_request_duration_seconds_bucket http_server_requests_total],
+                 traced.map { |line| line[/^[a-z_]+/] }.sort
+    assert(traced.all? { |line| line.include?('path="/users/:id(.:format)"') }, traced.join)
+  end
+
   def test_the_railtie_inserts_the_middleware
     assert_includes Rails.application.middleware.map(&:klass), GDS::Metrics::Middleware
   end

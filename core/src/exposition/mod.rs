@@ -588,8 +588,7 @@ impl FamilyEncoder<'_, '_> {
             let escaping = self.enc.escaping;
             let labels: Vec<(String, &str)> = exemplar
                 .labels()
-                .iter()
-                .map(|(n, v)| (exemplar_label_name(n, escaping), &**v))
+                .map(|(n, v)| (exemplar_label_name(n, escaping), v))
                 .collect();
             write_labels(out, labels.iter().map(|(n, v)| (n.as_str(), *v)), false);
             out.push(b' ');
@@ -620,7 +619,6 @@ fn proto_exemplar(exemplar: &Exemplar) -> proto::Exemplar {
     proto::Exemplar {
         label: exemplar
             .labels()
-            .iter()
             .map(|(name, value)| proto::LabelPair {
                 name: Some(name.to_string()),
                 value: Some(value.to_string()),

@@ -68,11 +68,32 @@ impl Counter {
     pub fn inc_with_exemplar(&self, amount: f64, labels: &[(&str, &str)]) -> Result<()> {
         let exemplar = Exemplar::new(self.0.desc.name(), labels, amount)?;
         self.inc_by_f64(amount)?;
+        self.keep_exemplar(exemplar);
+        Ok(())
+    }
+
+    /// Whether a traced request may set this series' exemplars in clock tick `tick` (see
+    /// [`RequestMetrics::record`](crate::RequestMetrics::record)).
+    pub(crate) fn claim_trace_tick(&self, tick: u64) -> bool {
+        self.0.exemplar.claim_tick(tick)
+    }
+
+    /// Gives back a tick claimed for a request that carried no trace after all.
+    pub(crate) fn release_trace_tick(&self, tick: u64) {
+        self.0.exemplar.release_tick(tick);
+    }
+
+    /// Adds one and keeps `exemplar` (of value 1) as the counter's exemplar.
+    pub(crate) fn inc_with(&self, exemplar: Exemplar) {
+        self.inc();
+        self.keep_exemplar(exemplar);
+    }
+
+    fn keep_exemplar(&self, exemplar: Exemplar) {
         if let (Some(slots), true) = (&self.0.shared, self.0.desc.exemplars_across_processes()) {
             crate::multiprocess::write_exemplar(slots, COUNTER_EXEMPLAR, 0, &exemplar);
         }
         self.0.exemplar.record(1, 0, exemplar);
-        Ok(())
     }
 
     /// The exemplar of the latest increment that carried one.

@@ -3,18 +3,35 @@
 
 use super::atomic::unix_now;
 use crate::error::{Error, Result};
+use crate::traceparent::{TraceIds, SPAN_ID_LABEL, TRACE_ID_LABEL};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 /// OpenMetrics caps the label names and values of one exemplar at 128 code points.
 pub const EXEMPLAR_MAX_RUNES: usize = 128;
 
 /// A recorded exemplar: its labels, the value observed and when.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Exemplar {
-    labels: Box<[(Box<str>, Box<str>)]>,
+    labels: Labels,
     value: f64,
     timestamp: f64,
+}
+
+/// Equal when labels, value and timestamp are, however the labels are held.
+impl PartialEq for Exemplar {
+    fn eq(&self, other: &Self) -> bool {
+        self.labels().eq(other.labels()) && self.value == other.value && self.timestamp == other.timestamp
+    }
+}
+
+/// An exemplar's labels: as given, or the ids of a request's trace, held inline so that
+/// recording a traced request allocates nothing.
+#[derive(Debug, Clone)]
+enum Labels {
+    Given(Box<[(Box<str>, Box<str>)]>),
+    Trace(TraceIds),
 }
 
 impl Exemplar {
@@ -50,15 +67,33 @@ impl Exemplar {
             )));
         }
         Ok(Exemplar {
-            labels: labels.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect(),
+            labels: Labels::Given(labels.iter().map(|(n, v)| ((*n).into(), (*v).into())).collect()),
             value,
             timestamp,
         })
     }
 
-    /// The labels, in the order given.
-    pub fn labels(&self) -> &[(Box<str>, Box<str>)] {
-        &self.labels
+    /// The exemplar of a traced request: `trace_id` and `span_id` (80 characters, within
+    /// the OpenMetrics limit by construction), recorded at `timestamp`.
+    pub fn trace(ids: TraceIds, value: f64, timestamp: f64) -> Exemplar {
+        Exemplar {
+            labels: Labels::Trace(ids),
+            value,
+            timestamp,
+        }
+    }
+
+    /// The labels, name and value, in the order given (`trace_id` then `span_id` for a
+    /// traced request).
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let (given, trace): (&[(Box<str>, Box<str>)], _) = match &self.labels {
+            Labels::Given(labels) => (labels, None),
+            Labels::Trace(ids) => (&[], Some(ids)),
+        };
+        let trace = trace
+            .into_iter()
+            .flat_map(|ids| [(TRACE_ID_LABEL, ids.trace_id()), (SPAN_ID_LABEL, ids.span_id())]);
+        given.iter().map(|(n, v)| (&**n, &**v)).chain(trace)
     }
 
     /// The observed value (the increment, for a counter).
@@ -73,11 +108,27 @@ impl Exemplar {
 }
 
 /// The newest exemplar of each of `len` slots (one per classic bucket, or one for a
-/// counter), allocated on first use so series without exemplars pay one pointer.
+/// counter), allocated on first use so series without exemplars pay one pointer; and the
+/// clock tick of the last trace exemplar a request gave the series.
 #[derive(Debug, Default)]
-pub(crate) struct ExemplarSlots(OnceLock<Mutex<Vec<Option<Exemplar>>>>);
+pub(crate) struct ExemplarSlots(OnceLock<Mutex<Vec<Option<Exemplar>>>>, AtomicU64);
 
 impl ExemplarSlots {
+    /// Whether a request's trace may be the series' exemplar in clock tick `tick`: the
+    /// first traced request of each tick is, later ones in the same tick are not.
+    pub(crate) fn claim_tick(&self, tick: u64) -> bool {
+        if self.1.load(Relaxed) == tick {
+            return false;
+        }
+        self.1.store(tick, Relaxed);
+        true
+    }
+
+    /// Gives back a claimed tick whose request turned out to carry no trace.
+    pub(crate) fn release_tick(&self, tick: u64) {
+        let _ = self.1.compare_exchange(tick, 0, Relaxed, Relaxed);
+    }
+
     /// Keeps `exemplar` as the newest of slot `index` of `len`.
     pub(crate) fn record(&self, len: usize, index: usize, exemplar: Exemplar) {
         let slots = self.0.get_or_init(|| Mutex::new(vec![None; len]));

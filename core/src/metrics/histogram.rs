@@ -311,13 +311,18 @@ impl Histogram {
     #[inline]
     pub fn observe(&self, v: f64) -> Result<()> {
         check_observation(&self.desc, v)?;
-        let index = self.config.index(v);
+        self.observe_at(self.config.index(v), v);
+        Ok(())
+    }
+
+    /// Records `v`, whose classic bucket is `index`.
+    #[inline]
+    fn observe_at(&self, index: usize, v: f64) {
         match (&self.native, &self.shared) {
             (None, None) => self.core.observe(index, v),
             (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
             (Some(native), _) => self.observe_native(native, index, v),
         }
-        Ok(())
     }
 
     /// Counts `v` in the native series and, in multi-process mode, mirrors it in the
@@ -366,13 +371,18 @@ impl Histogram {
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<()> {
         check_observation(&self.desc, v)?;
         let exemplar = Exemplar::new(self.desc.name(), labels, v)?;
-        self.observe(v)?;
+        self.observe_with(v, exemplar);
+        Ok(())
+    }
+
+    /// Records `v` and keeps `exemplar` (of value `v`) as the exemplar of its bucket.
+    pub(crate) fn observe_with(&self, v: f64, exemplar: Exemplar) {
         let index = self.config.index(v);
+        self.observe_at(index, v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
             crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
         }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
-        Ok(())
     }
 
     /// The cells a binding may observe in place (see [`crate::cells`]): a classic

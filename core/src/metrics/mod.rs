@@ -10,6 +10,7 @@ mod info;
 mod native;
 mod series_table;
 
+pub(crate) use atomic::unix_nanos_coarse;
 pub use counter::Counter;
 pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
 pub(crate) use family::SeriesLimit;

@@ -26,7 +26,7 @@ pub(crate) const EXEMPLAR_LEN: usize = BYTES + EXEMPLAR_BYTES / 8;
 fn encode_labels(exemplar: &Exemplar) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(64);
     for (name, value) in exemplar.labels() {
-        for part in [&**name, &**value] {
+        for part in [name, value] {
             bytes.extend_from_slice(&(part.len() as u16).to_le_bytes());
             bytes.extend_from_slice(part.as_bytes());
         }

@@ -27,6 +27,12 @@ const GROW_STEP: usize = 64 << 10;
 pub(crate) const PROCESS_PREFIX: &str = "proc-";
 pub(crate) const SUFFIX: &str = ".gdsm";
 
+/// The pid in a process file's name (`proc-<pid>-<nonce>.gdsm`).
+pub(crate) fn pid_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(PROCESS_PREFIX)?.strip_suffix(SUFFIX)?;
+    rest.split_once('-')?.0.parse().ok()
+}
+
 pub(crate) struct ProcessFile {
     dir: PathBuf,
     base: *mut u8,

@@ -171,6 +171,33 @@ impl MultiProcess {
         self.warnings.seen.lock().clone()
     }
 
+    /// The pids of the processes with a live file in the directory, this one's included:
+    /// a file whose lock is held belongs to a running process (see [`liveness`]).
+    pub fn live_pids(&self) -> Vec<u32> {
+        let own = std::process::id();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return vec![own];
+        };
+        let mut pids: Vec<u32> = entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let name = entry.file_name().into_string().ok()?;
+                let pid = mapped::pid_of(&name)?;
+                if pid == own {
+                    return None;
+                }
+                let file =
+                    liveness::open_regular(&entry.path(), std::fs::OpenOptions::new().read(true)).ok()?;
+                // Taken: the owner is gone (dropping the file releases it for the folder).
+                liveness::try_lock(&file).is_err().then_some(pid)
+            })
+            .collect();
+        pids.push(own);
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
     /// Where series of the family `desc` are stored in this process's file.
     pub(crate) fn family_store(
         self: &Arc<Self>,

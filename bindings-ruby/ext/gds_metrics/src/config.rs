@@ -21,7 +21,8 @@ fn setting<T: TryConvert>(settings: RHash, name: &str) -> Result<Option<T>, Erro
 
 impl NativeConfig {
     /// Settings: `application_id`, `auth_enabled`, `metrics_path`, `multiprocess_dir`,
-    /// `routes` (the app's own hosts); nil or absent ones come from the environment.
+    /// `routes` (the app's own hosts), `trace_exemplars`; nil or absent ones come from the
+    /// environment.
     fn new(settings: RHash) -> Result<Self, Error> {
         let mut builder = Config::builder();
         if let Some(guid) = setting::<String>(settings, "application_id")? {
@@ -39,6 +40,9 @@ impl NativeConfig {
         if let Some(routes) = setting::<Vec<String>>(settings, "routes")? {
             builder = builder.routes(routes);
         }
+        if let Some(on) = setting::<bool>(settings, "trace_exemplars")? {
+            builder = builder.trace_exemplars(on);
+        }
         // Warnings are returned to Ruby (`warnings`), which writes them with `warn`.
         builder.build_with_env(env_var).map(Self).map_err(raise)
     }
@@ -49,6 +53,10 @@ impl NativeConfig {
 
     fn auth_enabled(&self) -> bool {
         self.0.auth_enabled()
+    }
+
+    fn trace_exemplars(&self) -> bool {
+        self.0.trace_exemplars()
     }
 
     fn instance_index(&self) -> Option<u32> {
@@ -100,6 +108,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("metrics_path", method!(NativeConfig::metrics_path, 0))?;
     class.define_method("auth_enabled?", method!(NativeConfig::auth_enabled, 0))?;
     class.define_method("instance_index", method!(NativeConfig::instance_index, 0))?;
+    class.define_method("trace_exemplars?", method!(NativeConfig::trace_exemplars, 0))?;
     class.define_method("multiprocess_dir", method!(NativeConfig::multiprocess_dir, 0))?;
     class.define_method("warnings", method!(NativeConfig::warnings, 0))?;
     class.define_method("inspect", method!(NativeConfig::inspect, 0))?;

@@ -136,8 +136,9 @@ impl NativeEndpoint {
 
     /// Records one finished request of the app from its facts: the method, `Host` and
     /// target as sent, whether the framework routes and the template that matched (or
-    /// nil), the status, the seconds taken, and the exception facts (or nil). The core
-    /// decides every label.
+    /// nil), the status, the seconds taken, the exception facts (or nil) and the
+    /// `traceparent` header as sent (or nil). The core decides every label and whether the
+    /// trace becomes an exemplar.
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -149,8 +150,10 @@ impl NativeEndpoint {
         status: u16,
         seconds: f64,
         exception: Option<RArray>,
+        traceparent: Option<RString>,
     ) -> Result<(), Error> {
         let (method, host, raw_path) = (lossy(method), bytes(host), lossy(raw_path));
+        let traceparent = traceparent.map(bytes).unwrap_or_default();
         let template = template.map(lossy);
         let exception = exception.map(ExceptionFacts::from_array).transpose()?;
         self.0.record(&FinishedRequest {
@@ -161,6 +164,7 @@ impl NativeEndpoint {
             status,
             seconds,
             exception: exception.as_ref().map(ExceptionFacts::raised),
+            traceparent: &traceparent,
         });
         Ok(())
     }
@@ -176,7 +180,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_singleton_method("new", function!(NativeEndpoint::new, 2))?;
     class.define_method("matches?", method!(NativeEndpoint::matches, 2))?;
     class.define_method("call", method!(NativeEndpoint::call, 4))?;
-    class.define_method("record", method!(NativeEndpoint::record, 8))?;
+    class.define_method("record", method!(NativeEndpoint::record, 9))?;
     class.define_method("metrics_path", method!(NativeEndpoint::metrics_path, 0))?;
     Ok(())
 }

@@ -61,6 +61,12 @@ impl NativeRegistry {
         Ok(Self(Arc::new(Registry::multiprocess(store))))
     }
 
+    /// Adds the core's process metrics: of this process, or of the whole server (the
+    /// master and its live workers) for a multi-process registry.
+    fn register_process_metrics(&self) -> Result<(), Error> {
+        gds_metrics::process::register(&self.0).map_err(raise)
+    }
+
     /// The shared directory, or nil for a single-process registry.
     fn multiprocess_dir(&self) -> Option<String> {
         let store = self.0.multiprocess_store()?;
@@ -227,6 +233,10 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_singleton_method("new", function!(NativeRegistry::new, 0))?;
     class.define_singleton_method("multiprocess", function!(NativeRegistry::multiprocess, 1))?;
     class.define_method("multiprocess_dir", method!(NativeRegistry::multiprocess_dir, 0))?;
+    class.define_method(
+        "register_process_metrics",
+        method!(NativeRegistry::register_process_metrics, 0),
+    )?;
     class.define_method("fold_dead", method!(NativeRegistry::fold_dead, 0))?;
     class.define_singleton_method("validate", function!(NativeRegistry::validate, 3))?;
     class.define_method("series_limit=", method!(NativeRegistry::set_series_limit, 1))?;

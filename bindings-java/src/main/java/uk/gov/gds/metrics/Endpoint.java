@@ -36,7 +36,8 @@ public final class Endpoint {
     public static Endpoint create(Registry registry, MetricsConfig config) {
         long handle = Native.endpointNew(registry.handle(), config.applicationId,
                 config.authEnabled == null ? -1 : config.authEnabled ? 1 : 0, config.metricsPath,
-                config.instanceIndex == null ? -1 : config.instanceIndex, config.routes);
+                config.instanceIndex == null ? -1 : config.instanceIndex, config.routes,
+                config.traceExemplars == null ? -1 : config.traceExemplars ? 1 : 0);
         registry.keepAlive();
         Endpoint endpoint = new Endpoint(registry, handle);
         for (String warning : Native.endpointWarnings(handle)) {
@@ -59,6 +60,15 @@ public final class Endpoint {
     public String metricsPath() {
         try {
             return Native.endpointPath(handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Whether a request's sampled W3C {@code traceparent} becomes the exemplar of its metrics. */
+    public boolean traceExemplars() {
+        try {
+            return Native.endpointTraceExemplars(handle);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -125,8 +135,20 @@ public final class Endpoint {
      */
     public void record(String method, String host, String rawPath, boolean hasRouter, String route, int status,
             double seconds, Throwable exception, boolean escaped) {
+        record(method, host, rawPath, hasRouter, route, status, seconds, exception, escaped, null);
+    }
+
+    /**
+     * {@link #record(String, String, String, boolean, String, int, double, Throwable, boolean)}
+     * with the request's {@code traceparent} header as sent (null when absent; several
+     * headers joined by commas, which the core treats as invalid): the core decides whether
+     * its trace becomes the exemplar of the request's metrics.
+     */
+    public void record(String method, String host, String rawPath, boolean hasRouter, String route, int status,
+            double seconds, Throwable exception, boolean escaped, String traceparent) {
         Native.recordRequest(handle, method, host, rawPath, hasRouter, route, status, seconds,
-                exception == null ? null : exception.getClass().getSimpleName(), namedAncestor(exception), escaped);
+                exception == null ? null : exception.getClass().getSimpleName(), namedAncestor(exception), escaped,
+                traceparent);
         Reference.reachabilityFence(this);
     }
 

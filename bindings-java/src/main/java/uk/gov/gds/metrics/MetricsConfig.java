@@ -4,7 +4,8 @@ package uk.gov.gds.metrics;
  * Settings given in code. Every setting left unset is read from the environment when the
  * {@link Endpoint} is created, as on Cloud Foundry: {@code VCAP_APPLICATION} (the app GUID
  * is the bearer token), {@code METRICS_BASIC_AUTH} (auth on unless {@code false}),
- * {@code PROMETHEUS_METRICS_PATH} (default {@code /metrics}) and {@code CF_INSTANCE_INDEX}.
+ * {@code PROMETHEUS_METRICS_PATH} (default {@code /metrics}), {@code CF_INSTANCE_INDEX} and
+ * {@code METRICS_TRACE_EXEMPLARS} (trace exemplars on unless {@code false}).
  * A setting given here wins over the environment.
  */
 public final class MetricsConfig {
@@ -13,8 +14,10 @@ public final class MetricsConfig {
     final String metricsPath;
     final Integer instanceIndex;
     final String[] routes;
+    final Boolean traceExemplars;
 
     private MetricsConfig(Builder b) {
+        traceExemplars = b.traceExemplars;
         routes = b.routes;
         applicationId = b.applicationId;
         authEnabled = b.authEnabled;
@@ -38,6 +41,7 @@ public final class MetricsConfig {
         private String metricsPath;
         private Integer instanceIndex;
         private String[] routes;
+        private Boolean traceExemplars;
 
         private Builder() {}
 
@@ -60,6 +64,16 @@ public final class MetricsConfig {
         /** Switches bearer-token auth on or off. */
         public Builder authEnabled(boolean on) {
             this.authEnabled = on;
+            return this;
+        }
+
+        /**
+         * Switches trace exemplars on or off (on by default): a request whose W3C
+         * {@code traceparent} header is valid and sampled gets its {@code trace_id} and
+         * {@code span_id} as the exemplar of its request count and duration.
+         */
+        public Builder traceExemplars(boolean on) {
+            this.traceExemplars = on;
             return this;
         }
 

@@ -15,7 +15,7 @@ public final class EndpointFacts {
             String route, int status, double seconds, String exceptionClass, String exceptionAncestor,
             boolean escaped) {
         Native.recordRequest(endpoint.handle(), method, host, rawPath, hasRouter, route, status, seconds,
-                exceptionClass, exceptionAncestor, escaped);
+                exceptionClass, exceptionAncestor, escaped, null);
         Reference.reachabilityFence(endpoint);
     }
 }

@@ -91,17 +91,18 @@ public final class Native {
     // Endpoint and request metrics
     public static native long endpointNew(
             long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex,
-            String[] routes);
+            String[] routes, int traceExemplars);
     public static native void endpointFree(long endpoint);
     public static native String endpointPath(long endpoint);
     public static native boolean endpointAuthEnabled(long endpoint);
+    public static native boolean endpointTraceExemplars(long endpoint);
     public static native String[] endpointWarnings(long endpoint);
     public static native boolean endpointMatches(long endpoint, String mount, String target);
     public static native Object endpointHandle(
             long endpoint, String method, String mount, String target, String[] headers);
     public static native void recordRequest(long endpoint, String method, String host, String rawPath,
             boolean hasRouter, String route, int status, double seconds,
-            String exceptionClass, String exceptionAncestor, boolean escaped);
+            String exceptionClass, String exceptionAncestor, boolean escaped, String traceparent);
 
     // Families computed at scrape time outside the core (Dropwizard's metrics)
     public static native long foreignNew(long registry);

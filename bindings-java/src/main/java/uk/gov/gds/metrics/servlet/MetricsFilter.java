@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import uk.gov.gds.metrics.Endpoint;
@@ -129,7 +130,24 @@ public class MetricsFilter implements Filter {
         endpoint.record(request.getMethod(), request.getHeader("Host"), request.getRequestURI(),
                 Boolean.TRUE.equals(request.getAttribute(ROUTED_ATTRIBUTE)),
                 route instanceof String ? (String) route : null, response.getStatus(),
-                (System.nanoTime() - start) / 1e9, exception, escaped != null);
+                (System.nanoTime() - start) / 1e9, exception, escaped != null, traceparent(request));
+    }
+
+    /** Every {@code traceparent} header sent, joined by commas (two are invalid), or null. */
+    private static String traceparent(HttpServletRequest request) {
+        Enumeration<String> values = request.getHeaders("traceparent");
+        if (values == null || !values.hasMoreElements()) {
+            return null;
+        }
+        String first = values.nextElement();
+        if (!values.hasMoreElements()) {
+            return first;
+        }
+        StringBuilder joined = new StringBuilder(first);
+        while (values.hasMoreElements()) {
+            joined.append(',').append(values.nextElement());
+        }
+        return joined.toString();
     }
 
     /** A servlet container wraps what the app threw; the app's own exception is the cause. */

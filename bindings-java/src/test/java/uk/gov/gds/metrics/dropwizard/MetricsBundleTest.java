@@ -190,6 +190,24 @@ class MetricsBundleTest {
         assertTrue(containsAll(text, count, durations), text);
     }
 
+    /** A sampled W3C traceparent is the exemplar of the request's count and duration bucket. */
+    @Test
+    void aSampledTraceparentIsTheExemplarOfTheRequest() throws IOException {
+        get("/users/3", h("Host: traced.test"),
+                h("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        get("/users/4", h("Host: traced.test"), h("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
+        String text = scrape(h("Accept: application/openmetrics-text;version=1.0.0")).text();
+        List<String> traced = text.lines()
+                .filter(line -> line.contains("host=\"traced.test\"") && line.contains(
+                        " # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"}"))
+                .map(line -> line.substring(0, line.indexOf('{')))
+                .sorted()
+                .toList();
+        assertEquals(List.of("http_server_request_duration_seconds_bucket", "http_server_requests_total"), traced, text);
+        assertTrue(text.lines().filter(line -> line.contains("host=\"traced.test\"") && line.contains(" # {"))
+                .count() == 2, text);
+    }
+
     @Test
     void unmatchedRequestsAreCountedAsNoEndpoint() throws IOException {
         assertEquals(404, get("/no/such/page/123", h("Host: unmatched.test")).status());

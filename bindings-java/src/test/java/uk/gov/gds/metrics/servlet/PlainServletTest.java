@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.EnumSet;
+import java.util.List;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.servlet.FilterHolder;
@@ -114,6 +115,27 @@ class PlainServletTest {
         String exception = "http_server_exceptions_total{error=\"IllegalStateException\"} 1.0\n";
         String text = scrapeText();
         assertTrue(text.contains(exception), text);
+    }
+
+    /** A request's sampled W3C traceparent is the exemplar of its count and duration bucket. */
+    @Test
+    void aSampledTraceparentIsTheExemplarOfTheRequest() throws IOException, InterruptedException {
+        HttpRequest traced = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders/traced"))
+                .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                .build();
+        assertEquals(200, CLIENT.send(traced, HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpRequest scrape = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .header("Accept", "application/openmetrics-text;version=1.0.0")
+                .build();
+        String text = CLIENT.send(scrape, HttpResponse.BodyHandlers.ofString()).body();
+        List<String> families = text.lines()
+                .filter(line -> line.contains("path=\"/orders/traced\"") && line.contains(
+                        " # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"}"))
+                .map(line -> line.substring(0, line.indexOf('{')))
+                .sorted()
+                .toList();
+        assertEquals(List.of("http_server_request_duration_seconds_bucket", "http_server_requests_total"), families,
+                text);
     }
 
     /** Each request is in a scrape made the moment its response is read, every time. */

@@ -65,6 +65,9 @@ final class Vectors {
         if (settings.has("routes")) {
             builder.routes(strings(settings.get("routes")));
         }
+        if (settings.hasNonNull("trace_exemplars")) {
+            builder.traceExemplars(settings.get("trace_exemplars").asBoolean());
+        }
         return builder.build();
     }
 
