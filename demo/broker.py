@@ -52,6 +52,11 @@ def cf_app(app: App) -> dict:
     }
 
 
+def named_ports(ports: list[int]) -> dict[str, int]:
+    """The three ports the service side is given, by what listens there."""
+    return dict(zip(("cf_api", "broker", "updater"), ports, strict=True))
+
+
 class ServiceSide:
     """The stand-in, the broker and the updater, started under the demo's supervisor."""
 
@@ -74,7 +79,7 @@ class ServiceSide:
         s3_env: dict[str, str],
         location: str = "s3://targets",
     ) -> None:
-        self.ports = dict(zip(("cf_api", "broker", "updater"), ports))
+        self.ports = named_ports(ports)
         apps_file = self.run_dir / "cf-apps.json"
         apps_file.write_text(json.dumps([cf_app(app) for app in apps], indent=2))
         cf_api = supervisor.start(

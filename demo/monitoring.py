@@ -10,7 +10,8 @@
 - The dead man's switch stand-in (`deadman.py`): Alertmanager sends it the always-firing
   alert; when it stops hearing it, it posts `/deadmansswitch-missing` to the receiver.
 - The rule packs, and the self-scrape jobs every Prometheus adds: `prometheus` (all four
-  servers), `alertmanager` (the three members), `targets-sync` (the four syncs).
+  servers), `alertmanager` (the three members), `targets-sync` (the four syncs), `broker`
+  and `updater` (`gds-prometheus-broker` and its updater, demo/broker.py).
 
 The committed files are used as they are, except every value with a `# demo: X` comment,
 which becomes X (short `for`, `group_wait`, ... so alerts arrive within seconds), and the
@@ -50,7 +51,7 @@ MEMBERS = 3
 #: Ports the cluster needs: web and gossip per member, the webhook receiver, the stand-in.
 PORTS = 2 * MEMBERS + 2
 #: The self-scrape jobs the service rules rely on (service/monitoring/rules/service.yml).
-SELF_JOBS = ("prometheus", "alertmanager", "targets-sync")
+SELF_JOBS = ("prometheus", "alertmanager", "targets-sync", "broker", "updater")
 INFRA_TIMEOUT = 60.0
 #: Gossip tuned for a test on loopback: peers meet, settle and notice a death in seconds.
 #: `peer-timeout` is how long the second member waits for the first one's notification
@@ -92,9 +93,15 @@ def rule_files(run_dir: Path) -> list[Path]:
     return written
 
 
-def self_scrape_jobs(prometheus_ports: list[int], alertmanager_ports: list[int], sync_ports: list[int]) -> str:
+def self_scrape_jobs(
+    prometheus_ports: list[int],
+    alertmanager_ports: list[int],
+    sync_ports: list[int],
+    broker_port: int,
+    updater_port: int,
+) -> str:
     """The scrape jobs every Prometheus adds for the service itself (YAML, in scrape_configs)."""
-    jobs = zip(SELF_JOBS, (prometheus_ports, alertmanager_ports, sync_ports))
+    jobs = zip(SELF_JOBS, (prometheus_ports, alertmanager_ports, sync_ports, [broker_port], [updater_port]), strict=True)
     return "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: {json.dumps([f'127.0.0.1:{p}' for p in ports])}\n"
         for job, ports in jobs

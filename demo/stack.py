@@ -11,7 +11,7 @@ script, so all three run exactly the same path:
           |   app is bound through `gds-prometheus-broker`, which writes to s3://targets
           |   from the Cloud Controller stand-in, and its updater keeps the files true
           +-- alerts --> three meshed Alertmanagers --> webhook receivers, dead man's switch
-          +-- scrapes itself, the other servers, the Alertmanagers and the syncs (monitoring.py)
+          +-- scrapes itself, the other servers, the Alertmanagers, the syncs, the broker and the updater (monitoring.py)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
 (UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replicas `3`
@@ -48,7 +48,7 @@ from monitoring import AlertmanagerCluster
 from s3 import TARGETS_BUCKET, ObjectStore, sync_argv
 from s3 import available as s3_available
 from s3 import missing_message as s3_missing_message
-from broker import ServiceSide
+from broker import ServiceSide, named_ports
 from targets import TargetsCli
 from web import PrometheusApi, answers, request
 
@@ -336,10 +336,14 @@ class Demo:
         rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
         rules += monitoring.rule_files(self.run_dir)
         rule_lines = "\n".join(f'  - "{path}"' for path in rules if path)
+        # Prometheus starts before the broker and the updater: their targets come up with them.
+        service_ports = named_ports(self.service_ports)
         self_scrape = monitoring.self_scrape_jobs(
             [api.port for api in self.prometheus.values()],
             [member.port for member in self.alerting.members],
             list(self.sync_ports.values()),
+            service_ports["broker"],
+            service_ports["updater"],
         )
         for replica, api in self.prometheus.items():
             config = fill(

@@ -44,9 +44,22 @@ WRONG_GUID = "0badc0de-0000-4000-8000-00000000a1e7"
 FLOODED_QUEUES = 2_050
 DASHBOARDS = monitoring.MONITORING / "dashboards"
 #: Self-scrape jobs and how many targets each has in the demo.
-SELF_TARGETS = {"prometheus": 4, "alertmanager": 3, "targets-sync": 4}
+SELF_TARGETS = {"prometheus": 4, "alertmanager": 3, "targets-sync": 4, "broker": 1, "updater": 1}
 #: Names only an app in trouble exports, checked against the core's declaration instead of
 #: a scrape: no demo app has a collector that fails.
+#: Every name the broker and the updater export (service/broker/src/metrics.rs), as scraped.
+BROKER_NAMES = {
+    "gds_prometheus_broker_requests_total",
+    "gds_prometheus_broker_cloud_controller_errors_total",
+    "gds_prometheus_broker_store_errors_total",
+    "gds_prometheus_updater_last_success_timestamp_seconds",
+    "gds_prometheus_updater_failed_runs_total",
+    "gds_prometheus_updater_apps",
+    "gds_prometheus_updater_files_written_total",
+    "gds_prometheus_updater_files_removed_total",
+    "gds_prometheus_updater_run_duration_seconds",
+    "gds_prometheus_updater_cloud_controller_errors_total",
+}
 DECLARED_IN_CORE = {"gds_metrics_collector_failures_total": ("core/src/self_metrics.rs", "gds_metrics_collector_failures")}
 
 
@@ -88,7 +101,7 @@ def test_both_rule_packs_load_and_evaluate_on_prometheus_2_and_3(demo):
         assert broken == {}, f"prometheus-{replica}"
 
 
-def test_every_prometheus_scrapes_itself_the_others_the_alertmanagers_and_the_syncs(demo):
+def test_every_prometheus_scrapes_itself_the_others_the_alertmanagers_the_syncs_the_broker_and_the_updater(demo):
     def self_targets(replica: str) -> dict[str, list[str]]:
         targets = demo.prometheus[replica].active_targets(scrape_pool=None)
         by_job: dict[str, list[str]] = {}
@@ -381,6 +394,8 @@ def test_every_metric_name_in_the_rules_and_dashboards_is_in_a_real_scrape(demo,
     # A histogram's family name (the native histogram's series) is exported as its buckets.
     missing = {n for n in names - set(DECLARED_IN_CORE) if n not in scraped and f"{n}_bucket" not in scraped}
     assert missing == set()
+    # Every name the broker and the updater export is scraped, whether a rule uses it or not.
+    assert BROKER_NAMES - scraped == set()
     for name, (source, constant) in DECLARED_IN_CORE.items():
         assert name in names
         assert f'"{constant}"' in (ROOT / source).read_text(), f"{name} is no longer declared in {source}"

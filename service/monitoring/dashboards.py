@@ -12,7 +12,8 @@ builder library (grafana-foundation-sdk, installed into .build/monitoring/venv b
   or the native histogram where a Prometheus 3 stores one), scrape refusals, series refused
   by the series limit, scrape health per instance.
 - `service.json`: the Prometheus service: tenant targets per Prometheus, the target-file
-  syncs, alerts firing, Alertmanager notifications and cluster members, Prometheus' alert
+  syncs, the broker and its target updater (time since success, bound apps, requests,
+  errors), alerts firing, Alertmanager notifications and cluster members, Prometheus' alert
   delivery and rule evaluation failures.
 
 Both take the Prometheus data source as the variable `datasource`. Every query is run
@@ -190,6 +191,52 @@ SERVICE_PANELS = (
         "Syncs that could not list S3 or write the folder.",
         "ops",
         (Query(f'sum by (instance) (rate(targets_sync_errors_total{{job="targets-sync"}}{RATE}))', "{{instance}}"),),
+    ),
+    PanelSpec(
+        "Target updater: seconds since success, and run duration",
+        "Since its last run that brought every target file up to date: over 900 for 5 minutes pages "
+        "(BrokerUpdaterNotSucceeding). A run slower than its period means the Cloud Controller is slow.",
+        "s",
+        (
+            Query('time() - gds_prometheus_updater_last_success_timestamp_seconds{job="updater"}', "since success {{instance}}"),
+            Query('gds_prometheus_updater_run_duration_seconds{job="updater"}', "last run {{instance}}"),
+        ),
+    ),
+    PanelSpec(
+        "Bound apps, by state",
+        "What the Cloud Controller said of every bound app in the updater's last successful run.",
+        "none",
+        (Query('sum by (state) (gds_prometheus_updater_apps{job="updater"})', "{{state}}"),),
+    ),
+    PanelSpec(
+        "Broker requests per second, by operation and status",
+        "Open Service Broker calls from the platform; any 5xx is a tenant's failed command (BrokerServerErrors).",
+        "ops",
+        (
+            Query(
+                f'sum by (operation, code) (rate(gds_prometheus_broker_requests_total{{job="broker"}}{RATE}))',
+                "{{operation}} {{code}}",
+            ),
+        ),
+    ),
+    PanelSpec(
+        "Broker and updater errors per second",
+        "Cloud Controller or UAA and target store failures of the broker, and the updater's failed runs.",
+        "ops",
+        (
+            Query(
+                f'sum by (instance) (rate(gds_prometheus_broker_cloud_controller_errors_total{{job="broker"}}{RATE}))',
+                "broker Cloud Controller {{instance}}",
+            ),
+            Query(
+                f'sum by (instance) (rate(gds_prometheus_broker_store_errors_total{{job="broker"}}{RATE}))',
+                "broker store {{instance}}",
+            ),
+            Query(
+                f'sum by (instance) (rate(gds_prometheus_updater_failed_runs_total{{job="updater"}}{RATE}))',
+                "updater failed runs {{instance}}",
+            ),
+        ),
     ),
     PanelSpec(
         "Alerts firing, by name and severity",
