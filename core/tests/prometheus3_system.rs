@@ -4,7 +4,10 @@
 //! expected median, `/api/v1/query_exemplars` returns the recorded exemplars; with its
 //! default protocols it negotiates OpenMetrics with `escaping=allow-utf-8`, and the UTF-8
 //! metric name is queryable as registered. Debian's Prometheus 2.42 scrapes the same
-//! endpoint as text/OpenMetrics. `promtool` 3.16 checks the text outputs.
+//! endpoint as text/OpenMetrics. Names that differ only in characters the escaping
+//! schemes rewrite (`a.b`, `a:b`, `a__b`) are scraped by 3.16 in every format and
+//! escaping and by 2.42 escaped, each target up and every series stored under the name
+//! asked for, while the names the registry refused never appear. `promtool` 3.16 checks the text outputs.
 //!
 //! Runs with `--features system-tests` and fails (never skips) without the binaries.
 #![cfg(feature = "system-tests")]
@@ -76,8 +79,12 @@ struct App {
 
 impl App {
     fn start() -> App {
+        App::serving(app_registry())
+    }
+
+    fn serving(registry: Arc<Registry>) -> App {
         let config = Config::builder().build_with_env(|_| None).unwrap();
-        let endpoint = Endpoint::new(config, app_registry()).unwrap();
+        let endpoint = Endpoint::new(config, registry).unwrap();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let addr = listener.local_addr().unwrap();
         let accepts = Arc::new(Mutex::new(Vec::new()));
@@ -280,4 +287,147 @@ fn url_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Names that differ only in characters the escaping schemes rewrite, accepted because no
+/// scheme writes two of them alike: `a.b` (label `x-y`), `a:b` and `a__b`. Declaring `a-b`
+/// (written `a_b` with `escaping=underscores`, like `a.b`) or the labels `x-y` and `x_y`
+/// together is refused, and the registry keeps only the first three.
+fn near_colliding_registry() -> Arc<Registry> {
+    let registry = Arc::new(Registry::new());
+    let dotted = registry
+        .counter(Opts::new("a.b", "Dotted.").labels(["x-y"]))
+        .unwrap();
+    dotted.labels(&["1"]).unwrap().inc_by(3);
+    registry
+        .counter(Opts::new("a:b", "Coloned."))
+        .unwrap()
+        .get()
+        .unwrap()
+        .inc_by(5);
+    registry
+        .gauge(Opts::new("a__b", "Doubled."))
+        .unwrap()
+        .get()
+        .unwrap()
+        .set(7.0);
+    let dashed = registry.counter(Opts::new("a-b", "Dashed.")).map(|_| ());
+    assert!(
+        matches!(&dashed, Err(gds_metrics::Error::NameCollision { other, .. }) if other == "a.b"),
+        "{dashed:?}"
+    );
+    let labels = registry
+        .counter(Opts::new("c", "Labels alike.").labels(["x-y", "x_y"]))
+        .map(|_| ());
+    assert!(
+        matches!(labels, Err(gds_metrics::Error::LabelNameCollision { .. })),
+        "{labels:?}"
+    );
+    registry
+}
+
+/// Every series of `job` Prometheus holds, as `name{labels} value` without `job` and
+/// `instance`, sorted; the scrape's own series (`up`, `scrape_*`) and the endpoint's request
+/// metrics (`http_server_*` in any escaping) left out.
+fn stored_series(prometheus: &Prometheus, job: &str) -> Vec<String> {
+    let data = prometheus.api("query", &[("query", &format!("{{job=\"{job}\"}}"))]);
+    let mut series: Vec<String> = data["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            let metric = r["metric"].as_object().unwrap();
+            let name = metric["__name__"].as_str().unwrap();
+            if name == "up" || name.starts_with("scrape_") || name.starts_with("http_") {
+                return None;
+            }
+            let labels: Vec<String> = metric
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "__name__" | "job" | "instance"))
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                .collect();
+            Some(format!(
+                "{name}{{{}}} {}",
+                labels.join(","),
+                r["value"][1].as_str().unwrap()
+            ))
+        })
+        .collect();
+    series.sort();
+    series
+}
+
+/// The series of [`near_colliding_registry`] as Prometheus stores them, sorted, for the
+/// names a scrape is written with: as declared, or escaped by one scheme.
+fn near_colliding_series(escaping: &str) -> [&'static str; 3] {
+    match escaping {
+        "allow-utf-8" => ["a.b_total{x-y=1} 3", "a:b_total{} 5", "a__b{} 7"],
+        "underscores" => ["a:b_total{} 5", "a__b{} 7", "a_b_total{x_y=1} 3"],
+        "dots" => ["a:b_total{} 5", "a____b{} 7", "a_dot_b_total{x__y=1} 3"],
+        "values" => ["U__a_2e_b_total{U__x_2d_y=1} 3", "a:b_total{} 5", "a__b{} 7"],
+        other => panic!("no escaping {other}"),
+    }
+}
+
+/// One Prometheus 3.16 job per format and escaping scheme. Text 0.0.4 cannot carry UTF-8
+/// names and Prometheus asks for protobuf without an `escaping` parameter, so both arrive
+/// with `escaping=underscores` (the default when none is asked for); the text 1.0.0 and
+/// OpenMetrics scrapes are written with the scheme asked for. Every target is up, and holds
+/// exactly the three accepted families, never one of the refused names.
+#[test]
+fn prometheus_3_scrapes_near_colliding_utf8_names_in_every_format_and_escaping() {
+    let app = App::serving(near_colliding_registry());
+    let protocols = [
+        "PrometheusProto",
+        "OpenMetricsText1.0.0",
+        "PrometheusText1.0.0",
+        "PrometheusText0.0.4",
+    ];
+    let escapings = ["allow-utf-8", "underscores", "dots", "values"];
+    let jobs: Vec<(String, &str, &str)> = protocols
+        .iter()
+        .flat_map(|p| {
+            escapings
+                .iter()
+                .map(move |e| (format!("{}-{e}", p.replace('.', "_")), *p, *e))
+        })
+        .collect();
+    let configs: String = jobs
+        .iter()
+        .map(|(name, protocol, escaping)| {
+            let settings =
+                format!("    scrape_protocols: [{protocol}]\n    metric_name_escaping_scheme: {escaping}\n");
+            scrape_job(name, &app, &settings)
+        })
+        .collect();
+    let prometheus = Prometheus::scraping(&prometheus3(), &configs, &[]);
+    for (job, protocol, escaping) in &jobs {
+        assert_eq!(
+            prometheus.wait_for_value(&format!("up{{job=\"{job}\"}}")),
+            1.0,
+            "{job}"
+        );
+        let written = match *protocol {
+            "PrometheusProto" | "PrometheusText0.0.4" => "underscores",
+            _ => escaping,
+        };
+        assert_eq!(
+            stored_series(&prometheus, job),
+            near_colliding_series(written),
+            "{job}"
+        );
+    }
+}
+
+/// Prometheus 2.42 asks for OpenMetrics without `escaping`: the same families arrive with
+/// underscores, the target up.
+#[test]
+fn prometheus_2_scrapes_near_colliding_utf8_names_escaped() {
+    let app = App::serving(near_colliding_registry());
+    let prometheus = Prometheus::scraping(Path::new("prometheus"), &scrape_job("old", &app, ""), &[]);
+    assert_eq!(prometheus.wait_for_value("up{job=\"old\"}"), 1.0);
+    assert_eq!(
+        stored_series(&prometheus, "old"),
+        near_colliding_series("underscores")
+    );
 }
