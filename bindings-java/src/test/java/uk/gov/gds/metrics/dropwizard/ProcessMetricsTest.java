@@ -7,7 +7,7 @@ import io.dropwizard.core.Configuration;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,9 +21,10 @@ import uk.gov.gds.metrics.Registry;
 /**
  * The binding registers no {@code process_*} metrics of its own: the JVM's come from
  * {@code client_java}'s process collector, exported through the default registry. A real
- * Dropwizard app with the JVM and Dropwizard metrics on, and {@code client_java} 1.x's
- * {@link ProcessMetrics} registered as its docs say, has each {@code process_*} family once,
- * in the text and the OpenMetrics scrape.
+ * Dropwizard app with the bundle's JVM and Dropwizard metrics on, and {@code client_java}
+ * 1.x's {@link JvmMetrics} (which include its process collector) registered as its docs say,
+ * has each {@code process_*} family once, and no family twice, in the text and the
+ * OpenMetrics scrape.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class ProcessMetricsTest {
@@ -41,7 +42,7 @@ class ProcessMetricsTest {
         public DefaultRegistryApp() {
             super(Registry.defaultRegistry(), MetricsConfig.builder().build());
             bundle().withDropwizardMetrics();
-            ProcessMetrics.builder().register();
+            JvmMetrics.builder().register();
         }
     }
 
@@ -58,9 +59,9 @@ class ProcessMetricsTest {
         return response.text();
     }
 
-    /** The names of the {@code # TYPE} lines starting {@code process_}, in scrape order. */
-    private static List<String> processTypeLines(String text) {
-        Matcher m = Pattern.compile("(?m)^# TYPE (process_\\S+) ").matcher(text);
+    /** The names of the {@code # TYPE} lines starting {@code prefix}, in scrape order. */
+    private static List<String> typeLines(String text, String prefix) {
+        Matcher m = Pattern.compile("(?m)^# TYPE (" + Pattern.quote(prefix) + "\\S*) ").matcher(text);
         List<String> names = new ArrayList<>();
         while (m.find()) {
             names.add(m.group(1));
@@ -71,7 +72,7 @@ class ProcessMetricsTest {
     @Test
     void theTextScrapeHasEachProcessFamilyOnce() throws IOException {
         String text = scrape("text/plain;version=0.0.4");
-        assertEquals(PROCESS_FAMILIES, processTypeLines(text).stream().sorted().toList(), text);
+        assertEquals(PROCESS_FAMILIES, typeLines(text, "process_").stream().sorted().toList(), text);
     }
 
     @Test
@@ -81,6 +82,15 @@ class ProcessMetricsTest {
                 .map(name -> name.replaceFirst("_total$", ""))
                 .sorted()
                 .toList();
-        assertEquals(openMetricsNames, processTypeLines(text).stream().sorted().toList(), text);
+        assertEquals(openMetricsNames, typeLines(text, "process_").stream().sorted().toList(), text);
+    }
+
+    @Test
+    void noFamilyIsWrittenTwice() throws IOException {
+        for (String accept : List.of("text/plain;version=0.0.4", "application/openmetrics-text;version=1.0.0")) {
+            String text = scrape(accept);
+            List<String> names = typeLines(text, "");
+            assertEquals(names.stream().distinct().toList(), names, accept + "\n" + text);
+        }
     }
 }
