@@ -141,9 +141,12 @@ class DropwizardKind(Kind):
         return super().available() and any(self.binding.rglob("MetricsBundle.java"))
 
     def build(self, ctx: BuildContext) -> None:
-        # The binding's own tests run in `make test-java`; here it is only installed.
-        ctx.run(["mvn", "-q", "-B", "install", "-DskipTests"], cwd=self.binding)
-        ctx.run(["mvn", "-q", "-B", "package"], cwd=self.example)
+        # The binding's own tests run in `make test-java`; here it is only installed, into
+        # the checkout's own Maven repository (as `make test-java` does), so that another
+        # checkout's install can never be the one the example is packaged with.
+        repo = f"-Dmaven.repo.local={ROOT / '.build' / 'm2'}"
+        ctx.run(["mvn", "-q", "-B", repo, "install", "-DskipTests"], cwd=self.binding)
+        ctx.run(["mvn", "-q", "-B", repo, "package"], cwd=self.example)
 
     def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
         argv = [
