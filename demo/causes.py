@@ -120,17 +120,19 @@ def _walk_one(demo, cause: Cause, log: Callable[[str], None]) -> None:
         log(f"    {cause.alert} reached {cause.receiver} after {time.monotonic() - started:.1f}s")
         firing = _wait_firing_everywhere(demo, cause)
         for replica, instances in firing.items():
-            log(f"    firing on prometheus-{replica}: {cause.alert} {', '.join(instances)}")
+            log(f"    firing on prometheus-{replica}: {cause.alert} {', '.join(i for i in instances if i != '-')}")
         # A group grows as each server notices: wait for the notification naming them all.
         wait_until(
             lambda: _instances(arrived("firing")[-1]) == cause.instances,
             ALERT_TIMEOUT,
             f"{cause.alert} for {', '.join(cause.instances)} at {cause.receiver}",
         )
-        _log_received(alerting, seen_before, log)
+        _log_received(alerting, seen_before, cause.alert, log)
         restored = time.monotonic()
+    log("  put back")
     wait_until(lambda: arrived("resolved"), ALERT_TIMEOUT, f"{cause.alert} resolved at {cause.receiver}")
-    log(f"  put back: {cause.alert} resolved at {cause.receiver} {time.monotonic() - restored:.1f}s later")
+    log(f"    {cause.alert} resolved at {cause.receiver} {time.monotonic() - restored:.1f}s later")
+    _log_received(alerting, seen_before, cause.alert, log, status="resolved")
 
 
 def _wait_firing_everywhere(demo, cause: Cause) -> dict[str, tuple[str, ...]]:
@@ -162,10 +164,15 @@ def _instances(notification: dict, alert: str | None = None) -> tuple[str, ...]:
     )
 
 
-def _log_received(alerting: AlertmanagerCluster, seen_before: int, log: Callable[[str], None]) -> None:
-    """Every notification since the cause was created, by receiver: one per group (and
-    update of a group), although four Prometheus send to three Alertmanagers."""
+def _log_received(
+    alerting: AlertmanagerCluster, seen_before: int, alert: str, log: Callable[[str], None], status: str = "firing"
+) -> None:
+    """Every notification of `alert` with `status` since the cause was created, whichever
+    receiver got it: one per group (and update of a group), although four Prometheus send
+    to three Alertmanagers."""
     for n in alerting.received()[seen_before:]:
         body = n["body"]
+        if body.get("groupLabels", {}).get("alertname") != alert or body.get("status") != status:
+            continue
         group = ", ".join(f"{k}={v}" for k, v in sorted(body.get("groupLabels", {}).items()))
         log(f"    {n['path']} got: {body.get('status')} {{{group}}} with {len(body.get('alerts', []))} alert(s)")
