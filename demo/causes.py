@@ -96,8 +96,10 @@ def walk(demo, log: Callable[[str], None] = print) -> None:
     """Creates each cause in turn, shows its alert firing and resolved; raises TimeoutError
     when an alert does not arrive."""
     log("\nThe service's alerts, each cause created and put back in turn:")
+    started = time.monotonic()
     for cause in causes(demo):
         _walk_one(demo, cause, log)
+    log(f"\n  the three causes, fired and resolved, in {time.monotonic() - started:.1f}s")
 
 
 def _walk_one(demo, cause: Cause, log: Callable[[str], None]) -> None:
@@ -120,7 +122,8 @@ def _walk_one(demo, cause: Cause, log: Callable[[str], None]) -> None:
         log(f"    {cause.alert} reached {cause.receiver} after {time.monotonic() - started:.1f}s")
         firing = _wait_firing_everywhere(demo, cause)
         for replica, instances in firing.items():
-            log(f"    firing on prometheus-{replica}: {cause.alert} {', '.join(i for i in instances if i != '-')}")
+            named = ", ".join(i for i in instances if i != "-")
+            log(f"    firing on prometheus-{replica}: {cause.alert} {named}".rstrip())
         # A group grows as each server notices: wait for the notification naming them all.
         wait_until(
             lambda: _instances(arrived("firing")[-1]) == cause.instances,
