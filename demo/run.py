@@ -20,9 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import causes  # noqa: E402
 import monitoring  # noqa: E402
 from processes import StartupError  # noqa: E402
-from tour import tour
+from tour import tour  # noqa: E402
 from stack import PROMETHEUS3, PROMETHEUS3_OPENMETRICS, Demo, format_table  # noqa: E402
 
 
@@ -56,6 +57,7 @@ def main() -> int:
                 demo.wait_for_notification()
             print_report(demo)
             tour(demo)
+            causes.walk(demo)
             if args.check:
                 demo.verify_rules_loaded()
                 print("check passed: every target up on every Prometheus server", flush=True)

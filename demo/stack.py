@@ -320,10 +320,19 @@ class Demo:
         return self.run_dir / f"prometheus-{replica}-targets"
 
     def start_syncs(self) -> None:
-        for replica, port in self.sync_ports.items():
-            argv = sync_argv(self.targets.binary, self.target_dir(replica), port)
-            process = self.supervisor.start(f"sync-{replica}", argv, self.s3.env())
-            self.supervisor.wait_ready(process, lambda p=port: answers(p, "/metrics"), INFRA_TIMEOUT)
+        for replica in self.sync_ports:
+            self.start_sync(replica)
+
+    def start_sync(self, replica: str) -> None:
+        """Starts `replica`'s sync and waits until it serves its metrics."""
+        port = self.sync_ports[replica]
+        argv = sync_argv(self.targets.binary, self.target_dir(replica), port)
+        process = self.supervisor.start(f"sync-{replica}", argv, self.s3.env())
+        self.supervisor.wait_ready(process, lambda: answers(port, "/metrics"), INFRA_TIMEOUT)
+
+    def stop_sync(self, replica: str) -> None:
+        """Stops `replica`'s sync (its Prometheus keeps the files it last wrote)."""
+        self.supervisor.stop(next(p for p in self.supervisor.processes if p.name == f"sync-{replica}"))
 
     def sync_metrics(self, replica: str) -> dict[str, float]:
         """The sync's own metrics for `replica`, by name (none of them has labels)."""

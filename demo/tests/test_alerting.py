@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,15 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import monitoring  # noqa: E402
 from apps import APPS, ROOT  # noqa: E402
+from causes import ALERT_TIMEOUT, alertmanager_killed, sync_stopped, targets_bucket_emptied  # noqa: E402
 from jobs import job_path  # noqa: E402
 from kinds import KINDS  # noqa: E402
 from processes import wait_until  # noqa: E402
-from s3 import sync_argv  # noqa: E402
-from stack import PROMETHEUS3, REPLICAS, Demo, started_demo  # noqa: E402
-from web import answers  # noqa: E402
+from stack import PROMETHEUS3, REPLICAS, started_demo  # noqa: E402
 
 SCRAPE_INTERVAL = "2s"
-ALERT_TIMEOUT = 90.0
 #: Two peer timeouts (the third member's wait) and a group interval of the demo's values.
 DEDUP_WINDOW_SECONDS = 2 * 2.0 + 2.0 + 2.0
 WRONG_GUID = "0badc0de-0000-4000-8000-00000000a1e7"
@@ -82,10 +79,6 @@ def stays(condition, seconds: float, what: str) -> None:
 
 def alert_names(path: Path) -> set[str]:
     return {rule["alert"] for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"]}
-
-
-def process_named(demo: Demo, name: str):
-    return next(p for p in demo.supervisor.processes if p.name == name)
 
 
 # -- the rules and the self-scrape ----------------------------------------------------------------
@@ -164,11 +157,7 @@ def test_a_silence_created_on_one_member_is_honoured_by_all_and_the_missing_hear
 
 def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertmanagers(demo):
     alerting = demo.alerting
-    replica = REPLICAS[1]
-    sync = process_named(demo, f"sync-{replica}")
-    instance = f"127.0.0.1:{demo.sync_ports[replica]}"
-    demo.supervisor.stop(sync)
-    try:
+    with sync_stopped(demo, REPLICAS[1]) as instance:
         wait_until(
             lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", job="targets-sync"),
             ALERT_TIMEOUT,
@@ -201,11 +190,6 @@ def test_one_notification_per_alert_group_from_four_prometheus_and_three_alertma
         # Routed by severity: neither the pager nor a channel heard of it.
         for path in (monitoring.PAGER, monitoring.SERVICE_SLACK, monitoring.TENANT_SLACK):
             assert alerting.notifications(path, "ServiceTargetDown") == [], path
-    finally:
-        port = demo.sync_ports[replica]
-        argv = sync_argv(demo.targets.binary, demo.target_dir(replica), port)
-        restarted = demo.supervisor.start(f"sync-{replica}", argv, demo.s3.env())
-        demo.supervisor.wait_ready(restarted, lambda: answers(port, "/metrics"), ALERT_TIMEOUT)
     wait_until(
         lambda: alerting.notifications(monitoring.TICKETS, "ServiceTargetDown", "resolved", job="targets-sync"),
         ALERT_TIMEOUT,
@@ -224,10 +208,8 @@ def test_with_one_alertmanager_killed_delivery_goes_on_the_symptoms_are_inhibite
     before = {s for m in alerting.members for s in alerting.active_silences(m)}
     kept = alerting.silence(alerting.members[1], {"alertname": "NothingFiresThis"})
     wait_until(lambda: kept in alerting.active_silences(victim), ALERT_TIMEOUT, "the silence on every member")
-    alerting.stop_member(victim)
-    # Start it afresh later: whatever it knows then came from its peers.
-    shutil.rmtree(alerting.run_dir / f"{victim.name}-data")
-    try:
+    # Started afresh on the way out: whatever it knows then came from its peers.
+    with alertmanager_killed(alerting, victim):
         wait_until(
             lambda: alerting.notifications(monitoring.PAGER, "AlertmanagerReplicasMissing"),
             ALERT_TIMEOUT,
@@ -260,9 +242,6 @@ def test_with_one_alertmanager_killed_delivery_goes_on_the_symptoms_are_inhibite
         )
         told = [n["path"] for n in alerting.received() if any(symptom(a) for a in n["body"].get("alerts", []))]
         assert told == []
-    finally:
-        alerting.start_member(victim)
-    alerting.wait_until_meshed()
     # The restarted member learnt the cluster's silences from its peers.
     assert kept in alerting.active_silences(victim)
     assert before <= alerting.active_silences(victim)
@@ -276,12 +255,7 @@ def test_with_one_alertmanager_killed_delivery_goes_on_the_symptoms_are_inhibite
 
 def test_an_emptied_targets_bucket_pages_for_every_prometheus_without_duplicate_pages(demo):
     alerting = demo.alerting
-    active = demo.targets.active_dir
-    aside = demo.run_dir / "targets-set-aside"
-    aside.mkdir()
-    for path in active.glob("*.json"):
-        path.rename(aside / path.name)
-    try:
+    with targets_bucket_emptied(demo):
         servers = {f"127.0.0.1:{api.port}" for api in demo.prometheus.values()}
 
         def paged_sets() -> list[frozenset[str]]:
@@ -296,11 +270,6 @@ def test_an_emptied_targets_bucket_pages_for_every_prometheus_without_duplicate_
             DEDUP_WINDOW_SECONDS,
             "the same page twice",
         )
-    finally:
-        for path in aside.glob("*.json"):
-            path.rename(active / path.name)
-        aside.rmdir()
-    demo.wait_for_targets(demo.expected_targets())
     wait_until(
         lambda: alerting.notifications(monitoring.PAGER, "PrometheusNoFileDiscoveryTargets", "resolved"),
         ALERT_TIMEOUT,
