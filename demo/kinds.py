@@ -146,7 +146,10 @@ class DropwizardKind(Kind):
         # checkout's install can never be the one the example is packaged with.
         repo = f"-Dmaven.repo.local={ROOT / '.build' / 'm2'}"
         ctx.run(["mvn", "-q", "-B", repo, "install", "-DskipTests"], cwd=self.binding)
-        ctx.run(["mvn", "-q", "-B", repo, "package"], cwd=self.example)
+        # `clean`: otherwise the jar plugin finds the shaded jar of the last build newer
+        # than the classes and keeps it, and the shade plugin re-shades it with its old
+        # copy of the binding ahead of the one just installed.
+        ctx.run(["mvn", "-q", "-B", repo, "clean", "package"], cwd=self.example)
 
     def launch(self, ctx: BuildContext, app: App, index: int, port: int) -> Launch:
         argv = [

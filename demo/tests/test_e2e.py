@@ -495,16 +495,18 @@ def test_unbinding_an_app_removes_its_file_and_drops_its_targets(demo):
 def test_stopping_an_app_moves_its_file_to_inactive_and_starting_brings_it_back(demo):
     app = demo.apps[0]
     others = [a for a in demo.apps if a != app]
+    active = demo.targets.active_dir / f"{app.guid}.json"
+    inactive = demo.targets.inactive_dir / f"{app.guid}.json"
+    # A move writes the new file before it removes the old one (a writer killed between
+    # the two loses nothing), so the test waits for both halves.
     demo.service.cf.change(app, {"action": "stop"})
-    wait_until(lambda: (demo.targets.inactive_dir / f"{app.guid}.json").exists(), CHANGE_TIMEOUT,
+    wait_until(lambda: inactive.exists() and not active.exists(), CHANGE_TIMEOUT,
                "the updater to move the stopped app's file to inactive/")
-    assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(others), CHANGE_TIMEOUT)
 
     demo.service.cf.change(app, {"action": "start"})
-    wait_until(lambda: (demo.targets.active_dir / f"{app.guid}.json").exists(), CHANGE_TIMEOUT,
+    wait_until(lambda: active.exists() and not inactive.exists(), CHANGE_TIMEOUT,
                "the updater to bring the started app's file back")
-    assert not (demo.targets.inactive_dir / f"{app.guid}.json").exists()
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
 
 
