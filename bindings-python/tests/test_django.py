@@ -120,11 +120,15 @@ def test_under_gunicorn_every_worker_shows_the_trace_of_any_worker(gunicorn):
     for trace_id, span_id in traces:
         headers = [("traceparent", f"00-{trace_id}-{span_id}-01")]
         assert raw_request(gunicorn.port, "GET", "/users/3", headers)[0] == 200
-    trace_id, span_id = traces[-1]
 
-    def traced():
+    def shown():
+        """The traces sent that are the exemplar of both request families."""
         _, _, body = raw_request(gunicorn.port, "GET", "/metrics", [("Accept", OPENMETRICS_ACCEPT)])
-        return families_traced(body.decode(), "users/<int:user_id>", trace_id, span_id)
+        text = body.decode()
+        return [t for t in traces if families_traced(text, "users/<int:user_id>", *t) == TRACED_FAMILIES]
 
-    assert settled(traced, TRACED_FAMILIES) == TRACED_FAMILIES
-    assert [traced() for _ in range(6)] == [TRACED_FAMILIES] * 6
+    # A series takes one trace per clock tick, so which of the six is kept depends on
+    # timing; that every worker shows the same one does not.
+    assert settled(lambda: bool(shown()), True), "no trace sent is the exemplar of both families"
+    first = shown()
+    assert [shown() for _ in range(6)] == [first] * 6
