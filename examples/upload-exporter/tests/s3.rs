@@ -55,17 +55,22 @@ fn start(server: &S3Server, args: &[&str]) -> Exporter {
     Exporter { child, addr }
 }
 
-fn get(addr: &str, path: &str) -> (u16, String) {
+/// Sends `GET path` with `headers` (each ending in CRLF); the whole answer as text.
+fn send(addr: &str, path: &str, headers: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let text = send(addr, path, "");
     let status = text[9..12].parse().unwrap();
     let body = text
         .split_once("\r\n\r\n")
@@ -469,16 +474,7 @@ fn the_probe_checks_the_token_before_any_s3_call() {
 }
 
 fn get_with(addr: &str, path: &str, authorization: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    let text = send(addr, path, &format!("Authorization: {authorization}\r\n"));
     (text[9..12].parse().unwrap(), text)
 }
 
