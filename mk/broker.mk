@@ -6,7 +6,7 @@
 TEST_TARGETS += test-broker
 
 .PHONY: test-broker
-test-broker: $(S3S_FS)
+test-broker: s3s-fs
 	scripts/apt-install python3
 	cargo clippy -p gds-prometheus-broker --all-targets -- -D warnings
 	cargo test -p gds-prometheus-broker
