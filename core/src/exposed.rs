@@ -8,9 +8,9 @@
 //! refused when they are declared, never escaped apart at scrape time (which would give a
 //! name Prometheus' own escaping could not map back).
 
-use crate::descriptor::Descriptor;
 use crate::error::{Error, Result};
 use crate::exposition::Escaping;
+use crate::model::Descriptor;
 use crate::self_metrics::RESERVED_PREFIX;
 use std::collections::HashMap;
 
@@ -111,7 +111,7 @@ fn check_label_names(desc: &Descriptor) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::descriptor::{MetricType, Opts};
+    use crate::model::{MetricType, Opts};
 
     fn desc(name: &str, kind: MetricType, labels: &[&str]) -> Descriptor {
         Descriptor::new(Opts::new(name, "h").labels(labels.iter().copied()), kind).unwrap()

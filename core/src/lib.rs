@@ -39,15 +39,14 @@ pub mod auth;
 pub mod axum;
 pub mod cells;
 pub mod config;
-mod descriptor;
 pub mod endpoint;
 mod error;
 mod exposed;
 pub mod exposition;
 mod header;
 mod metrics;
+pub mod model;
 pub mod multiprocess;
-mod name;
 pub mod negotiate;
 pub mod process;
 mod registry;
@@ -60,17 +59,21 @@ pub mod traceparent;
 
 pub use auth::AuthDecision;
 pub use config::{Config, ConfigBuilder, ConfigError, ConfigWarning};
-pub use descriptor::{Descriptor, MetricType, Opts};
 pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, ErrorKind, Result};
-pub use exposition::{Encoder, Escaping, FamilyEncoder, Format, HistogramSample};
+pub use exposition::{Encoder, Escaping, FamilyEncoder, Format};
 pub use metrics::{
-    Buckets, Counter, Exemplar, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric,
-    NativeBuckets, NativeSnapshot, SparseBuckets, Summary, DEFAULT_BUCKETS, DEFAULT_SERIES_LIMIT,
-    EXEMPLAR_MAX_RUNES, OVERFLOW_LABEL_VALUE,
+    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric,
+    NativeBuckets, Summary, DEFAULT_BUCKETS, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE,
+};
+pub use model::{
+    Descriptor, Exemplar, FamilySnapshot, HistogramValue, LabelName, MetricName, MetricType, NameValidation,
+    NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, SummaryValue,
+    EXEMPLAR_MAX_RUNES,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
-pub use name::{LabelName, MetricName, NameValidation};
+#[doc(hidden)]
+pub use registry::render_mapped_file;
 pub use registry::{Collector, Registry};
 pub use request_metrics::{collapse_ids, FinishedRequest, HostRule, RaisedException, RequestMetrics, Route};
 pub use traceparent::TraceIds;

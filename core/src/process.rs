@@ -19,9 +19,9 @@
 //!
 //! No family has a label: nothing grows with worker restarts.
 
-use crate::descriptor::{Descriptor, MetricType, Opts};
 use crate::error::Result;
 use crate::exposition::Encoder;
+use crate::model::{Descriptor, MetricType, Opts, SeriesValue};
 use crate::multiprocess::MultiProcess;
 use crate::registry::{Collector, Registry};
 use std::path::Path;
@@ -322,11 +322,15 @@ fn encode(encoder: &mut Encoder<'_>, descriptors: &[Descriptor], values: &[f64])
         if value.is_nan() {
             continue;
         }
-        let mut family = encoder.family(desc);
-        match desc.kind() {
-            MetricType::Counter => family.counter::<&str>(&[], *value, None),
-            _ => family.gauge::<&str>(&[], None, *value),
-        }
+        let value = match desc.kind() {
+            MetricType::Counter => SeriesValue::Counter {
+                value: *value,
+                created: None,
+                exemplar: None,
+            },
+            _ => SeriesValue::Gauge(*value),
+        };
+        encoder.family(desc).series::<&str>(&[], None, &value);
     }
 }
 

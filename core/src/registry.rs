@@ -1,6 +1,5 @@
 //! The registry: the set of metric families and collectors one endpoint exposes.
 
-use crate::descriptor::{Descriptor, Opts};
 use crate::error::{Error, Result};
 use crate::exposed::{exposed_names, ExposedName};
 use crate::exposition::{Encoder, Escaping, Format};
@@ -8,8 +7,9 @@ use crate::metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, NativeBuckets, SeriesLimit,
     Summary, DEFAULT_SERIES_LIMIT,
 };
-use crate::multiprocess::{GaugeMode, MultiProcess};
-use crate::name::NameValidation;
+use crate::model::name::NameValidation;
+use crate::model::{Descriptor, Opts, SeriesSink};
+use crate::multiprocess::{self, GaugeMode, MultiProcess};
 use crate::request_metrics::RequestMetrics;
 use crate::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use parking_lot::{Mutex, RwLock};
@@ -24,7 +24,8 @@ use std::sync::Arc;
 /// Prometheus asks (files in a directory, rows in a table):
 ///
 /// ```
-/// use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts, Registry};
+/// use gds_metrics::{Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue};
+/// use gds_metrics::{Quantile, Registry, SeriesSnapshot, SeriesValue};
 /// use std::sync::Arc;
 ///
 /// struct Uptime(Descriptor);
@@ -33,13 +34,36 @@ use std::sync::Arc;
 ///         vec![self.0.clone()]
 ///     }
 ///     fn collect(&self, encoder: &mut Encoder<'_>) {
-///         encoder.family(&self.0).gauge::<&str>(&[], None, 42.0);
+///         // A borrowed value, written as it is handed over...
+///         encoder.family(&self.0).series::<&str>(&[], None, &SeriesValue::Gauge(42.0));
+///     }
+/// }
+///
+/// struct Latency(Descriptor);
+/// impl Collector for Latency {
+///     fn descriptors(&self) -> Vec<Descriptor> {
+///         vec![self.0.clone()]
+///     }
+///     fn collect(&self, encoder: &mut Encoder<'_>) {
+///         // ...or a family built whole, as a bridge to another library does.
+///         let median = Quantile { quantile: 0.5, value: 0.2 };
+///         encoder.write(&FamilySnapshot {
+///             descriptor: self.0.clone(),
+///             series: vec![SeriesSnapshot {
+///                 labels: Vec::new(),
+///                 value: OwnedValue::Summary { count: 3, sum: 0.7, created: None, quantiles: vec![median] },
+///             }],
+///         });
 ///     }
 /// }
 ///
 /// let registry = Registry::new();
 /// let desc = Descriptor::new(Opts::new("uptime_seconds", "Seconds since start."), MetricType::Gauge)?;
 /// registry.register(Arc::new(Uptime(desc)))?;
+/// let desc = Descriptor::new(Opts::new("latency_seconds", "Request latency."), MetricType::Summary)?;
+/// registry.register(Arc::new(Latency(desc)))?;
+/// let text = registry.render(gds_metrics::Format::Text);
+/// assert!(text.contains("latency_seconds{quantile=\"0.5\"} 0.2\nlatency_seconds_count 3.0\n"));
 /// # Ok::<(), gds_metrics::Error>(())
 /// ```
 ///
@@ -410,7 +434,9 @@ impl Registry {
             )
         };
         if let Some(store) = &self.store {
-            store.collect(encoder, &|name| local_names.contains(name));
+            store.collect(&|name| local_names.contains(name), &mut |desc, series| {
+                write_family(encoder, desc, series)
+            });
         } else {
             debug_assert!(self.entries.read().iter().all(|e| !e.stored));
         }
@@ -486,4 +512,24 @@ fn claimed_names(descs: &[Descriptor]) -> Result<Vec<String>> {
         names.extend(own);
     }
     Ok(names)
+}
+/// Writes one family a source hands over series by series.
+fn write_family(encoder: &mut Encoder<'_>, desc: &Descriptor, series: &mut dyn FnMut(&mut SeriesSink<'_>)) {
+    let mut out = encoder.family(desc);
+    series(&mut |values, extra, value| out.series(values, extra, value));
+}
+
+/// What a scrape takes from one multi-process file, rendered as text 0.0.4, or why the
+/// file is not a readable gds-metrics file. The entry point of the file reader's fuzz
+/// target (`core/fuzz`): another process's file may hold any bytes, and reading it must
+/// never panic.
+#[doc(hidden)]
+pub fn render_mapped_file(bytes: &[u8]) -> std::result::Result<String, String> {
+    let mut out = Vec::new();
+    let mut encoder = Encoder::new(Format::Text, &mut out);
+    multiprocess::visit_file(bytes, &mut |desc, series| {
+        write_family(&mut encoder, desc, series)
+    })?;
+    encoder.finish();
+    Ok(String::from_utf8(out).expect("the encoder writes UTF-8"))
 }

@@ -20,10 +20,11 @@
 //! ([`TraceIds::from_sampled`](crate::traceparent::TraceIds::from_sampled)) also gets its
 //! `trace_id` and `span_id` as the exemplar of its count and of its duration's bucket.
 
-use crate::descriptor::Opts;
 use crate::error::Result;
-use crate::metrics::{unix_nanos_coarse, Exemplar};
+use crate::metrics::unix_nanos_coarse;
 use crate::metrics::{Counter, Family, Histogram};
+use crate::model::Exemplar;
+use crate::model::Opts;
 use crate::registry::Registry;
 use crate::traceparent::TraceIds;
 use std::borrow::Cow;

@@ -4,9 +4,9 @@
 //! Names starting `gds_metrics_` are reserved for these: [`Registry`](crate::Registry)
 //! refuses a user family with such a name, so a lazily created family can never clash.
 
-use crate::descriptor::{MetricType, Opts};
 use crate::exposition::Encoder;
 use crate::metrics::{Counter, Family};
+use crate::model::{MetricType, Opts};
 use crate::multiprocess::{GaugeMode, MultiProcess};
 use std::sync::{Arc, OnceLock};
 

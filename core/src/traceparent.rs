@@ -21,21 +21,9 @@ pub const TRACEPARENT_LEN: usize = 55;
 /// The longest value read (a later version may append fields; `tracestate`'s own bound).
 pub const MAX_TRACEPARENT_LEN: usize = 512;
 
-/// The exemplar label names of the ids.
-pub const TRACE_ID_LABEL: &str = "trace_id";
-/// See [`TRACE_ID_LABEL`].
-pub const SPAN_ID_LABEL: &str = "span_id";
+pub use crate::model::{TraceIds, SPAN_ID_LABEL, TRACE_ID_LABEL};
 
-const TRACE_ID_HEX: usize = 32;
-const SPAN_ID_HEX: usize = 16;
 const SAMPLED: u8 = 0x01;
-
-/// The ids of a sampled trace, kept as their 48 lower-case hex digits (trace id, then span
-/// id): an exemplar carries them without allocating.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceIds {
-    hex: [u8; TRACE_ID_HEX + SPAN_ID_HEX],
-}
 
 impl TraceIds {
     /// The ids of a `traceparent` header value as sent, when it is valid and its sampled
@@ -66,34 +54,9 @@ impl TraceIds {
         if !(high.lower_hex && low.lower_hex && span.lower_hex) || (high.zeros && low.zeros) || span.zeros {
             return None;
         }
-        let mut hex = [0u8; TRACE_ID_HEX + SPAN_ID_HEX];
-        hex[..TRACE_ID_HEX].copy_from_slice(&value[3..35]);
-        hex[TRACE_ID_HEX..].copy_from_slice(&value[36..52]);
-        Some(TraceIds { hex })
-    }
-
-    /// The trace id: 32 lower-case hex digits.
-    pub fn trace_id(&self) -> &str {
-        self.ascii(..TRACE_ID_HEX)
-    }
-
-    /// The span id (the caller's, the spec's `parent-id`): 16 lower-case hex digits.
-    pub fn span_id(&self) -> &str {
-        self.ascii(TRACE_ID_HEX..)
-    }
-
-    fn ascii(&self, range: impl std::slice::SliceIndex<[u8], Output = [u8]>) -> &str {
-        // Checked to be ASCII hex digits when built.
-        std::str::from_utf8(&self.hex[range]).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for TraceIds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TraceIds")
-            .field("trace_id", &self.trace_id())
-            .field("span_id", &self.span_id())
-            .finish()
+        let trace_id = value[3..35].try_into().expect("32 digits");
+        let span_id = value[36..52].try_into().expect("16 digits");
+        Some(TraceIds::from_checked_hex(trace_id, span_id))
     }
 }
 

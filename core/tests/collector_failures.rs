@@ -4,6 +4,7 @@
 
 use gds_metrics::{
     Collector, Config, Descriptor, Encoder, Endpoint, Error, Format, MetricType, Opts, Registry, Request,
+    SeriesValue,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,9 +32,16 @@ impl Collector for HalfDone {
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
-        encoder.family(&self.written).gauge(&["a"], None, 1.0);
+        encoder
+            .family(&self.written)
+            .series(&["a"], None, &SeriesValue::Gauge(1.0));
         let mut broken = encoder.family(&self.broken);
-        broken.counter(&["a"], 2.0, None);
+        let counter = SeriesValue::Counter {
+            value: 2.0,
+            created: None,
+            exemplar: None,
+        };
+        broken.series(&["a"], None, &counter);
         panic!("the database went away");
     }
 }
@@ -51,7 +59,7 @@ impl Collector for Flaky {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         assert!(!self.failing.load(Ordering::Relaxed), "flaky failed");
-        encoder.family(&self.desc).gauge::<&str>(&[], None, 3.0);
+        encoder.family(&self.desc).series::<&str>(&[], None, &SeriesValue::Gauge(3.0));
     }
 
     fn name(&self) -> String {
@@ -166,7 +174,7 @@ impl Collector for GaveUp {
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
-        encoder.family(&self.0).gauge::<&str>(&[], None, 1.0);
+        encoder.family(&self.0).series::<&str>(&[], None, &SeriesValue::Gauge(1.0));
         encoder.fail();
     }
 

@@ -198,7 +198,7 @@ fn files_the_fuzzer_found_render_without_panicking_and_with_rising_buckets() {
     for entry in std::fs::read_dir(&corpus).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        let Ok(text) = gds_metrics::multiprocess::render_file(&bytes) else {
+        let Ok(text) = gds_metrics::render_mapped_file(&bytes) else {
             continue;
         };
         rendered += 1;

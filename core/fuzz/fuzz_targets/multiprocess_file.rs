@@ -2,7 +2,7 @@
 //! directory by another process: never panics, and what it renders is well-formed text.
 #![no_main]
 
-use gds_metrics::multiprocess::render_file;
+use gds_metrics::render_mapped_file as render_file;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

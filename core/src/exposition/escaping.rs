@@ -2,7 +2,7 @@
 //! the scraper allows UTF-8 and the format can quote, otherwise escaped by the scheme the
 //! scraper negotiated (Prometheus' "UTF-8 metric and label name escaping schemes").
 
-use crate::name::is_legacy_name;
+use crate::model::name::is_legacy_name;
 
 /// The `escaping=` parameter of `Accept` and `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -140,12 +140,7 @@ pub(crate) fn unix_nanos_coarse() -> u64 {
     (unix_now() * 1e3) as u64 * 1_000_000
 }
 
-/// Seconds since the Unix epoch, for `_created` and `set_to_current_time`.
-pub(crate) fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
+pub(crate) use crate::model::unix_now;
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,12 @@
 //! Counters: values that only go up.
 
 use super::atomic::{unix_now, AtomicF64, StripedU64};
-use super::exemplar::{Exemplar, ExemplarSlots};
+use super::exemplar::ExemplarSlots;
 use super::Metric;
 use crate::cells::CellRun;
-use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
-use crate::exposition::FamilyEncoder;
+use crate::model::{Descriptor, MetricType};
+use crate::model::{Exemplar, SeriesValue};
 use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
 
 /// Where a counter's exemplar region starts in its slots (after whole and fraction).
@@ -172,9 +172,13 @@ impl Metric for Counter {
         Counter::with_slots(desc, Some(slots))
     }
 
-    fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
+    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
         let exemplar = self.exemplar();
-        family.counter_with_exemplar(values, self.get(), Some(self.created()), exemplar.as_ref());
+        write(&SeriesValue::Counter {
+            value: self.get(),
+            created: Some(self.created()),
+            exemplar: exemplar.as_ref(),
+        })
     }
 }
 

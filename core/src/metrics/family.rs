@@ -17,9 +17,9 @@
 
 use super::series_table::SeriesTable;
 use super::Metric;
-use crate::descriptor::Descriptor;
 use crate::error::Result;
 use crate::exposition::Encoder;
+use crate::model::Descriptor;
 use crate::multiprocess::FamilyStore;
 use crate::self_metrics::LazyCounter;
 use parking_lot::RwLock;
@@ -304,9 +304,11 @@ impl<M: Metric> Family<M> {
         let config = &self.inner.config;
         let mut family = encoder.family(&self.inner.desc);
         if let Some(series) = &self.inner.solo {
-            series.encode::<&str>(config, &mut family, &[]);
+            series.with_value(config, |value| family.series::<&str>(&[], None, value));
         }
-        self.in_insertion_order(|values, series| series.encode(config, &mut family, values));
+        self.in_insertion_order(|values, series| {
+            series.with_value(config, |value| family.series(values, None, value));
+        });
     }
 
     /// Calls `f` for every labelled series in the order they were added, merging the
@@ -433,7 +435,7 @@ fn shard_of(hash: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::descriptor::MetricType;
+    use crate::model::MetricType;
     use crate::{Counter, Opts};
 
     fn family(labels: &[&str]) -> Family<Counter> {

@@ -3,8 +3,7 @@
 use super::atomic::{unix_now, AtomicF64};
 use super::Metric;
 use crate::cells::CellRun;
-use crate::descriptor::{Descriptor, MetricType};
-use crate::exposition::FamilyEncoder;
+use crate::model::{Descriptor, MetricType, SeriesValue};
 use crate::multiprocess::format_slot::{GAUGE_STAMP, GAUGE_VALUE};
 use crate::multiprocess::Slots;
 use std::sync::Arc;
@@ -105,7 +104,7 @@ impl Metric for Gauge {
         }))
     }
 
-    fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        family.gauge(values, None, self.get());
+    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
+        write(&SeriesValue::Gauge(self.get()))
     }
 }

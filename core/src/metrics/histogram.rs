@@ -8,13 +8,14 @@
 //! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
 
 use super::atomic::{unix_now, AtomicF64};
-use super::exemplar::{Exemplar, ExemplarSlots};
-use super::native::{AfterObserve, NativeBuckets, NativeSnapshot, NativeState};
+use super::exemplar::ExemplarSlots;
+use super::native::{AfterObserve, NativeBuckets, NativeState};
 use super::Metric;
 use crate::cells::{CellRun, DistributionCells, ShardCells};
-use crate::descriptor::{Descriptor, MetricType};
 use crate::error::{Error, Result};
-use crate::exposition::{FamilyEncoder, HistogramSample};
+use crate::model::Exemplar;
+use crate::model::{Descriptor, MetricType};
+use crate::model::{HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
 use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
 use crate::multiprocess::{fork_generation, NativeRegion, Slots};
 use parking_lot::Mutex;
@@ -433,12 +434,11 @@ impl Histogram {
         &self.config
     }
 
-    fn encode_native<V: AsRef<str>>(
+    fn with_native_value<R>(
         &self,
         native: &Mutex<NativeSeries>,
-        family: &mut FamilyEncoder<'_, '_>,
-        values: &[V],
-    ) {
+        write: impl FnOnce(&SeriesValue<'_>) -> R,
+    ) -> R {
         let (count, sum, created, snapshot) = SCRATCH.with_borrow_mut(|(cumulative, _)| {
             let series = native.lock();
             cumulate(&series.classic, cumulative);
@@ -452,19 +452,16 @@ impl Histogram {
         SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
             self.core.exemplars.copy_into(exemplars);
             let classic = !self.config.bounds().is_empty();
-            family.histogram_sample(
-                values,
-                &HistogramSample {
-                    bounds: self.config.bounds(),
-                    cumulative: if classic { cumulative } else { &[] },
-                    count,
-                    sum,
-                    created: Some(created),
-                    exemplars,
-                    native: Some(&snapshot),
-                },
-            );
-        });
+            write(&SeriesValue::Histogram(HistogramValue {
+                bounds: self.config.bounds(),
+                cumulative: if classic { cumulative } else { &[] },
+                count,
+                sum,
+                created: Some(created),
+                exemplars,
+                native: Some(&snapshot),
+            }))
+        })
     }
 }
 
@@ -541,31 +538,23 @@ impl Metric for Histogram {
         config.native.map_or(0, |n| n.capacity() as u32)
     }
 
-    fn encode<V: AsRef<str>>(
-        &self,
-        config: &HistogramConfig,
-        family: &mut FamilyEncoder<'_, '_>,
-        values: &[V],
-    ) {
+    fn with_value<R>(&self, config: &HistogramConfig, write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
         if let (Some(native), None) = (&self.native, &self.shared) {
-            return self.encode_native(native, family, values);
+            return self.with_native_value(native, write);
         }
         SCRATCH.with_borrow_mut(|(cumulative, exemplars)| {
             let sum = self.snapshot_into(cumulative);
             self.core.exemplars.copy_into(exemplars);
-            family.histogram_sample(
-                values,
-                &HistogramSample {
-                    bounds: config.bounds(),
-                    cumulative,
-                    count: cumulative.last().copied().unwrap_or(0),
-                    sum,
-                    created: Some(self.core.created),
-                    exemplars,
-                    native: None,
-                },
-            );
-        });
+            write(&SeriesValue::Histogram(HistogramValue {
+                bounds: config.bounds(),
+                cumulative,
+                count: cumulative.last().copied().unwrap_or(0),
+                sum,
+                created: Some(self.core.created),
+                exemplars,
+                native: None,
+            }))
+        })
     }
 }
 
@@ -651,9 +640,14 @@ impl Metric for Summary {
         }
     }
 
-    fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
+    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
         let (count, sum) = self.get();
-        family.summary(values, count, sum, Some(self.core.created));
+        write(&SeriesValue::Summary(SummaryValue {
+            count,
+            sum,
+            created: Some(self.core.created),
+            quantiles: &[],
+        }))
     }
 }
 

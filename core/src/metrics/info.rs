@@ -1,8 +1,7 @@
 //! Info metrics: a constant `1` whose labels carry facts (a version, a build).
 
 use super::Metric;
-use crate::descriptor::{Descriptor, MetricType};
-use crate::exposition::FamilyEncoder;
+use crate::model::{Descriptor, MetricType, SeriesValue};
 use std::sync::Arc;
 
 /// One info series. The facts are its label values; create it with
@@ -18,7 +17,7 @@ impl Metric for Info {
         Info
     }
 
-    fn encode<V: AsRef<str>>(&self, _: &(), family: &mut FamilyEncoder<'_, '_>, values: &[V]) {
-        family.info(values);
+    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
+        write(&SeriesValue::Info)
     }
 }

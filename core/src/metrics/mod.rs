@@ -12,16 +12,14 @@ mod series_table;
 
 pub(crate) use atomic::unix_nanos_coarse;
 pub use counter::Counter;
-pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
 pub(crate) use family::SeriesLimit;
 pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};
 pub use gauge::Gauge;
 pub use histogram::{Buckets, Histogram, HistogramConfig, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
 pub use info::Info;
-pub use native::{NativeBuckets, NativeSnapshot, SparseBuckets};
+pub use native::NativeBuckets;
 
-use crate::descriptor::{Descriptor, MetricType};
-use crate::exposition::FamilyEncoder;
+use crate::model::{Descriptor, MetricType, SeriesValue};
 use crate::multiprocess::Slots;
 use std::sync::Arc;
 
@@ -60,6 +58,7 @@ pub trait Metric: Clone + Send + Sync + 'static {
         0
     }
 
-    /// Writes this series' samples.
-    fn encode<V: AsRef<str>>(&self, config: &Self::Config, family: &mut FamilyEncoder<'_, '_>, values: &[V]);
+    /// Hands this series' value to `write`, borrowed for the call (bucket counts in a
+    /// reused buffer), so a scrape allocates nothing per series.
+    fn with_value<R>(&self, config: &Self::Config, write: impl FnOnce(&SeriesValue<'_>) -> R) -> R;
 }

@@ -12,9 +12,8 @@ use super::exemplar_slots;
 use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
 use super::gauge_mode::GaugeMode;
 use super::native_slots::{self, NativeRegion};
-use crate::descriptor::{Descriptor, MetricType, Opts};
-use crate::exposition::{Encoder, HistogramSample};
-use crate::metrics::{Exemplar, NativeSnapshot};
+use crate::model::{Descriptor, MetricType, Opts};
+use crate::model::{Exemplar, FamilySink, HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::collections::BTreeMap;
@@ -382,13 +381,13 @@ impl Aggregate {
         fits.then_some(index)
     }
 
-    /// Writes every family not claimed by `skip` through `encoder`, families by name,
+    /// Hands every family not claimed by `skip` to `write_family`, families by name,
     /// series by label values, so scrapes are stable.
-    pub(crate) fn encode(
+    pub(crate) fn visit(
         &mut self,
-        encoder: &mut Encoder<'_>,
         skip: &dyn Fn(&str) -> bool,
         warn: &mut dyn FnMut(String),
+        write_family: &mut FamilySink<'_>,
     ) {
         self.families.iter_mut().for_each(FamilyAgg::sort);
         let mut cumulative = Vec::new();
@@ -405,47 +404,54 @@ impl Aggregate {
                     continue;
                 }
             };
-            let mut out = encoder.family(&desc);
-            let mut values = Vec::with_capacity(family.def.labels.len());
-            for &series in &family.order {
-                family.values_of(series, &mut values);
-                let exemplars = family.exemplars[series as usize].as_slice();
-                match &family.values[series as usize] {
-                    Value::Counter(v) => out.counter_with_exemplar(
-                        &values,
-                        *v,
-                        None,
-                        exemplars.first().and_then(Option::as_ref),
-                    ),
-                    Value::Gauge { value, .. } => {
-                        let pid = family.series[series as usize].pid.map(|p| pid_text.format(p));
-                        out.gauge(&values, pid.map(|p| ("pid", p)), *value)
-                    }
-                    Value::Histogram { buckets, sum, native } => {
-                        cumulative.clear();
-                        cumulative.extend(buckets.iter().scan(0u64, |acc, n| {
-                            *acc = acc.saturating_add(*n);
-                            Some(*acc)
-                        }));
-                        let count = cumulative.last().copied().unwrap_or(0);
-                        let classic = native.is_none() || !family.def.bounds.is_empty();
-                        out.histogram_sample(
+            write_family(&desc, &mut |write| {
+                let mut values = Vec::with_capacity(family.def.labels.len());
+                for &series in &family.order {
+                    family.values_of(series, &mut values);
+                    let exemplars = family.exemplars[series as usize].as_slice();
+                    let pid = family.series[series as usize].pid.map(|p| pid_text.format(p));
+                    let extra = pid.map(|p| ("pid", p));
+                    match &family.values[series as usize] {
+                        Value::Counter(v) => write(
                             &values,
-                            &HistogramSample {
+                            None,
+                            &SeriesValue::Counter {
+                                value: *v,
+                                created: None,
+                                exemplar: exemplars.first().and_then(Option::as_ref),
+                            },
+                        ),
+                        Value::Gauge { value, .. } => write(&values, extra, &SeriesValue::Gauge(*value)),
+                        Value::Histogram { buckets, sum, native } => {
+                            cumulative.clear();
+                            cumulative.extend(buckets.iter().scan(0u64, |acc, n| {
+                                *acc = acc.saturating_add(*n);
+                                Some(*acc)
+                            }));
+                            let classic = native.is_none() || !family.def.bounds.is_empty();
+                            let histogram = HistogramValue {
                                 bounds: &family.def.bounds,
                                 cumulative: if classic { &cumulative } else { &[] },
-                                count,
+                                count: cumulative.last().copied().unwrap_or(0),
                                 sum: *sum,
                                 created: None,
                                 exemplars,
                                 native: native.as_ref(),
-                            },
-                        )
+                            };
+                            write(&values, None, &SeriesValue::Histogram(histogram))
+                        }
+                        Value::Summary { count, sum } => {
+                            let summary = SummaryValue {
+                                count: *count,
+                                sum: *sum,
+                                ..SummaryValue::default()
+                            };
+                            write(&values, None, &SeriesValue::Summary(summary))
+                        }
+                        Value::Info => write(&values, None, &SeriesValue::Info),
                     }
-                    Value::Summary { count, sum } => out.summary(&values, *count, *sum, None),
-                    Value::Info => out.info(&values),
                 }
-            }
+            });
         }
     }
 
@@ -661,12 +667,15 @@ mod tests {
             let parsed = format::parse(bytes(words), Role::Process, true).unwrap();
             aggregate.add(&parsed, bytes(words), Source::Live, &mut |_| {});
         }
-        let mut out = Vec::new();
-        let mut encoder = Encoder::new(crate::Format::Text, &mut out);
-        aggregate.encode(&mut encoder, &|_| false, &mut |_| {});
-        encoder.finish();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("jobs_total{queue=\"a\"} 3.0\n"), "{text}");
+        let mut seen = Vec::new();
+        aggregate.visit(&|_| false, &mut |_| {}, &mut |desc, series| {
+            series(&mut |values, _, value| {
+                if let SeriesValue::Counter { value, .. } = value {
+                    seen.push((desc.name().to_owned(), values.join(","), *value));
+                }
+            })
+        });
+        assert_eq!(seen, vec![("jobs".to_owned(), "a".to_owned(), 3.0)]);
     }
 
     /// Matching again after new records only adds the new series; reading again sums the

@@ -8,7 +8,7 @@
 //! [`EXEMPLAR_BYTES`] bytes of words.
 
 use super::Slots;
-use crate::metrics::Exemplar;
+use crate::model::Exemplar;
 use std::sync::atomic::{fence, Ordering};
 
 /// 128 code points of labels are at most 512 bytes, plus 4 bytes of lengths per label.

@@ -18,7 +18,7 @@
 //! length and UTF-8 bytes. A file whose magic or version differs is foreign and ignored.
 
 use super::gauge_mode::GaugeMode;
-use crate::descriptor::MetricType;
+use crate::model::MetricType;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) const MAGIC: [u8; 8] = *b"GDSMPROC";

@@ -2,7 +2,8 @@
 //!
 //! Every process writes its series into one memory-mapped file of its own in a shared
 //! directory; any process answering a scrape reads them all and renders one exposition,
-//! through the same [`Encoder`] as single-process mode (CONTRACT section 6).
+//! through the same writers as single-process mode (CONTRACT section 6): the aggregate is
+//! handed over as [`model`](crate::model) values, never written here.
 //!
 //! - [`format`]: the versioned file layout; foreign files are recognised and ignored.
 //! - [`mapped`]: this process's file, mapped once, grown underneath, slots never moving.
@@ -47,8 +48,7 @@ pub(crate) use native_slots::NativeRegion;
 #[doc(hidden)]
 pub use slots::Slots;
 
-use crate::descriptor::{Descriptor, MetricType};
-use crate::exposition::Encoder;
+use crate::model::{Descriptor, FamilySink, MetricType};
 use archive::ScrapeCache;
 use format::FamilyDef;
 use mapped::ProcessFile;
@@ -238,8 +238,9 @@ impl MultiProcess {
         }
     }
 
-    /// Writes the aggregate of the directory, except families `skip` claims.
-    pub(crate) fn collect(&self, encoder: &mut Encoder<'_>, skip: &dyn Fn(&str) -> bool) {
+    /// Hands the aggregate of the directory to `write_family`, except families `skip`
+    /// claims.
+    pub(crate) fn collect(&self, skip: &dyn Fn(&str) -> bool, write_family: &mut FamilySink<'_>) {
         let mut warn = |msg: String| self.warnings.warn(msg);
         // A scrape running in another thread (or one a fork interrupted, whose lock the
         // child inherits held) has the kept files: this one reads the directory afresh.
@@ -253,7 +254,7 @@ impl MultiProcess {
             }
         };
         match archive::scan(&self.dir, &self.file.name(), true, &self.warnings, cache) {
-            Ok(()) => cache.aggregate().encode(encoder, skip, &mut warn),
+            Ok(()) => cache.aggregate().visit(skip, &mut warn, write_family),
             Err(err) => warn(format!(
                 "cannot read multi-process directory {}: {err}",
                 self.dir.display()
@@ -272,12 +273,10 @@ impl Drop for MultiProcess {
     }
 }
 
-/// What a scrape takes from one file found in the directory, rendered as text 0.0.4, or
-/// why the file is not a readable gds-metrics file. The entry point of the file reader's
-/// fuzz target (`core/fuzz`): another process's file may hold any bytes, and reading it
-/// must never panic.
-#[doc(hidden)]
-pub fn render_file(bytes: &[u8]) -> Result<String, String> {
+/// Hands what a scrape takes from one file found in the directory to `write_family`, or
+/// says why the file is not a readable gds-metrics file (see
+/// [`render_mapped_file`](crate::render_mapped_file)).
+pub(crate) fn visit_file(bytes: &[u8], write_family: &mut FamilySink<'_>) -> Result<(), String> {
     use aggregate::{Aggregate, Source};
     use format::Role;
     // Parsing reads slots as 8-byte atomics, so it needs the alignment a mapping has.
@@ -296,11 +295,8 @@ pub fn render_file(bytes: &[u8]) -> Result<String, String> {
     let mut ignore = |_: String| {};
     let mut aggregate = Aggregate::default();
     aggregate.add(&parsed, aligned, source, &mut ignore);
-    let mut out = Vec::new();
-    let mut encoder = Encoder::new(crate::Format::Text, &mut out);
-    aggregate.encode(&mut encoder, &|_| false, &mut ignore);
-    encoder.finish();
-    Ok(String::from_utf8(out).expect("the encoder writes UTF-8"))
+    aggregate.visit(&|_| false, &mut ignore, write_family);
+    Ok(())
 }
 
 /// Where the series of one family go in this process's file.

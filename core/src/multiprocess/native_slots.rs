@@ -7,7 +7,7 @@ use super::format::slot::{
     NATIVE_ZERO_THRESHOLD,
 };
 use super::Slots;
-use crate::metrics::{NativeSnapshot, SparseBuckets};
+use crate::model::{NativeSnapshot, SparseBuckets};
 use std::sync::atomic::{fence, Ordering};
 
 /// Where a series' native region is and how many buckets per sign it holds.

@@ -15,7 +15,7 @@
 //! take `Targets`; nothing this crate writes uses that).
 
 use super::{AppGuid, TargetGroup, TargetsError};
-use crate::name::is_name_byte;
+use crate::model::name::is_name_byte;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! What a metric family is: name, help, unit, type and label names.
 
+use super::name::{LabelName, MetricName, NameValidation};
 use crate::error::{Error, Result};
-use crate::name::{LabelName, MetricName, NameValidation};
 
 /// The type of a metric family, as exposed in `# TYPE` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
