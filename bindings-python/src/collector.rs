@@ -2,8 +2,9 @@
 //!
 //! A [`PyCollector`] is a core [`Collector`] that calls a Python callable when a scrape
 //! renders its registry. The callable returns families as plain tuples (built by
-//! `gds_metrics._families`); this file only checks their shape and hands them to the
-//! core's [`Encoder`], so both exposition formats stay the core's. `prometheus_client`'s
+//! `gds_metrics._families`); this file only checks their shape and builds the core's
+//! [`FamilySnapshot`]s, which the core's [`Encoder`] writes, so every exposition format
+//! stays the core's. `prometheus_client`'s
 //! default registry reaches our scrape this way, as do `Info` and `Enum` metrics.
 //!
 //! A callable that raises, or returns something that is not families, is skipped for
@@ -11,38 +12,11 @@
 //! it never breaks the scrape.
 
 use crate::error::OrRaise;
-use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts, Registry};
+use gds_metrics::{
+    Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Registry, SeriesSnapshot,
+};
 use pyo3::prelude::*;
 use std::sync::{Arc, Weak};
-
-/// The samples of one series, by kind.
-enum Series {
-    Counter {
-        value: f64,
-        created: Option<f64>,
-    },
-    Gauge {
-        value: f64,
-    },
-    Histogram {
-        bounds: Vec<f64>,
-        cumulative: Vec<u64>,
-        sum: f64,
-        created: Option<f64>,
-    },
-    Summary {
-        count: u64,
-        sum: f64,
-        created: Option<f64>,
-    },
-    Info,
-}
-
-/// A family ready to encode: checked descriptor, then label values and samples per series.
-struct Family {
-    descriptor: Descriptor,
-    series: Vec<(Vec<String>, Series)>,
-}
 
 /// Calls `collect` at scrape time; `descriptors` are the families it claims at
 /// registration (so a clash with another metric is an error then), empty for a bridge
@@ -75,7 +49,7 @@ impl PyCollector {
     }
 
     /// Whether the registry writes this family itself; then a `RuntimeWarning` says so.
-    fn taken(&self, py: Python<'_>, family: &Family) -> bool {
+    fn taken(&self, py: Python<'_>, family: &FamilySnapshot) -> bool {
         let name = family.descriptor.name();
         let taken = self
             .yields_to
@@ -128,41 +102,51 @@ fn metric_type(kind: &str) -> PyResult<MetricType> {
     })
 }
 
-fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<(Vec<String>, Series)> {
-    Ok(match kind {
+fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<SeriesSnapshot> {
+    let (labels, value) = match kind {
         MetricType::Counter => {
             let (values, value, created): (Vec<String>, f64, Option<f64>) = raw.extract()?;
-            (values, Series::Counter { value, created })
+            let counter = OwnedValue::Counter {
+                value,
+                created,
+                exemplar: None,
+            };
+            (values, counter)
         }
         MetricType::Gauge | MetricType::Unknown => {
             let (values, value): (Vec<String>, f64) = raw.extract()?;
-            (values, Series::Gauge { value })
+            (values, OwnedValue::Gauge(value))
         }
         MetricType::Histogram => {
             let (values, bounds, cumulative, sum, created) = raw.extract()?;
-            (
-                values,
-                Series::Histogram {
-                    bounds,
-                    cumulative,
-                    sum,
-                    created,
-                },
-            )
+            let histogram = OwnedValue::Histogram {
+                bounds,
+                cumulative,
+                sum,
+                created,
+            };
+            (values, histogram)
         }
         MetricType::Summary => {
             let (values, count, sum, created): (Vec<String>, u64, f64, Option<f64>) = raw.extract()?;
-            (values, Series::Summary { count, sum, created })
+            let summary = OwnedValue::Summary {
+                count,
+                sum,
+                created,
+                quantiles: Vec::new(),
+            };
+            (values, summary)
         }
         MetricType::Info => {
             let (values,): (Vec<String>,) = raw.extract()?;
-            (values, Series::Info)
+            (values, OwnedValue::Info)
         }
-    })
+    };
+    Ok(SeriesSnapshot { labels, value })
 }
 
 /// One family as the callable returns it: `(kind, name, help, unit, labelnames, series)`.
-fn family(raw: &Bound<'_, PyAny>) -> PyResult<Family> {
+fn family(raw: &Bound<'_, PyAny>) -> PyResult<FamilySnapshot> {
     let (kind, name, help, unit, labels, raw_series): (
         String,
         String,
@@ -181,7 +165,11 @@ fn family(raw: &Bound<'_, PyAny>) -> PyResult<Family> {
             "family `{name}`: {what}"
         )))
     };
-    for (values, samples) in &series {
+    for SeriesSnapshot {
+        labels: values,
+        value,
+    } in &series
+    {
         if values.len() != labels.len() {
             return shape_error(format!(
                 "{} label values for {} label names",
@@ -189,40 +177,20 @@ fn family(raw: &Bound<'_, PyAny>) -> PyResult<Family> {
                 labels.len()
             ));
         }
-        if let Series::Histogram {
+        if let OwnedValue::Histogram {
             bounds, cumulative, ..
-        } = samples
+        } = value
         {
             if bounds.len() + 1 != cumulative.len() {
                 return shape_error("a histogram needs one cumulative count per bound plus +Inf".into());
             }
         }
     }
-    Ok(Family { descriptor, series })
-}
-
-fn encode(families: &[Family], encoder: &mut Encoder<'_>) {
-    for family in families {
-        let mut out = encoder.family(&family.descriptor);
-        for (values, samples) in &family.series {
-            match samples {
-                Series::Counter { value, created } => out.counter(values, *value, *created),
-                Series::Gauge { value } => out.gauge(values, None, *value),
-                Series::Histogram {
-                    bounds,
-                    cumulative,
-                    sum,
-                    created,
-                } => out.histogram(values, bounds, cumulative, *sum, *created),
-                Series::Summary { count, sum, created } => out.summary(values, *count, *sum, *created),
-                Series::Info => out.info(values),
-            }
-        }
-    }
+    Ok(FamilySnapshot { descriptor, series })
 }
 
 impl PyCollector {
-    fn families(&self, py: Python<'_>) -> PyResult<Vec<Family>> {
+    fn families(&self, py: Python<'_>) -> PyResult<Vec<FamilySnapshot>> {
         let returned = self.collect.bind(py).call0()?;
         let families = returned
             .try_iter()?
@@ -239,7 +207,7 @@ impl Collector for PyCollector {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         Python::attach(|py| match self.families(py) {
-            Ok(families) => encode(&families, encoder),
+            Ok(families) => families.iter().for_each(|family| encoder.write(family)),
             Err(error) => {
                 error.write_unraisable(py, Some(self.collect.bind(py)));
                 encoder.fail();

@@ -59,7 +59,9 @@ impl Collector for Flaky {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         assert!(!self.failing.load(Ordering::Relaxed), "flaky failed");
-        encoder.family(&self.desc).series::<&str>(&[], None, &SeriesValue::Gauge(3.0));
+        encoder
+            .family(&self.desc)
+            .series::<&str>(&[], None, &SeriesValue::Gauge(3.0));
     }
 
     fn name(&self) -> String {
@@ -174,7 +176,9 @@ impl Collector for GaveUp {
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
-        encoder.family(&self.0).series::<&str>(&[], None, &SeriesValue::Gauge(1.0));
+        encoder
+            .family(&self.0)
+            .series::<&str>(&[], None, &SeriesValue::Gauge(1.0));
         encoder.fail();
     }
 

@@ -1,7 +1,8 @@
 //! Families computed outside the core at scrape time (Dropwizard's own metrics, the
 //! `client_java` registries): the Java side reads them just before each render and hands
-//! over their values, and a [`Collector`] in the registry writes them through the core's
-//! encoder, so they come out in every format the endpoint negotiates.
+//! over their values as the core's [`FamilySnapshot`]s, and a [`Collector`] in the
+//! registry writes them through the core's encoder, so they come out in every format the
+//! endpoint negotiates (a summary's quantiles included).
 //!
 //! The Java side sends three flat streams, read in this order for each family:
 //! - `ints`: kind, label count, series count; then for each series its point count `n`
@@ -16,32 +17,23 @@ use crate::handle::{borrow, free, into_handle};
 use crate::metrics::{COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY};
 use crate::registry::RegistryHandle;
 use crate::strings::string_array;
-use gds_metrics::{Collector, Descriptor, Encoder, MetricType, Opts};
+use gds_metrics::{
+    Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Quantile, SeriesSnapshot,
+};
 use jni::objects::{JClass, JDoubleArray, JIntArray, JObjectArray};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-struct ForeignSeries {
-    labels: Vec<String>,
-    points: usize,
-    values: Vec<f64>,
-}
-
-struct ForeignFamily {
-    desc: Descriptor,
-    series: Vec<ForeignSeries>,
-}
-
 /// The value behind a foreign-families handle: the registry they are written in, and the
 /// families last handed over.
 pub(crate) struct ForeignFamilies {
     registry: RegistryHandle,
-    families: Arc<Mutex<Vec<ForeignFamily>>>,
+    families: Arc<Mutex<Vec<FamilySnapshot>>>,
 }
 
-struct ForeignCollector(Arc<Mutex<Vec<ForeignFamily>>>);
+struct ForeignCollector(Arc<Mutex<Vec<FamilySnapshot>>>);
 
 impl Collector for ForeignCollector {
     /// None declared: the set changes from scrape to scrape (clashes are left out when
@@ -52,27 +44,7 @@ impl Collector for ForeignCollector {
 
     fn collect(&self, encoder: &mut Encoder<'_>) {
         let families = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for family in families.iter() {
-            let mut out = encoder.family(&family.desc);
-            for s in &family.series {
-                let (labels, v, n) = (&s.labels, &s.values, s.points);
-                match family.desc.kind() {
-                    MetricType::Counter => out.counter(labels, v[0], None),
-                    MetricType::Summary => {
-                        for (quantile, value) in v[..n].iter().zip(&v[n..2 * n]) {
-                            out.gauge(labels, Some(("quantile", &quantile.to_string())), *value);
-                        }
-                        out.summary(labels, v[2 * n] as u64, v[2 * n + 1], None);
-                    }
-                    MetricType::Histogram => {
-                        let cumulative: Vec<u64> = v[n..2 * n + 1].iter().map(|c| *c as u64).collect();
-                        out.histogram(labels, &v[..n], &cumulative, v[2 * n + 1], None);
-                    }
-                    MetricType::Info => out.info(labels),
-                    _ => out.gauge(labels, None, v[0]),
-                }
-            }
-        }
+        families.iter().for_each(|family| encoder.write(family));
     }
 }
 
@@ -133,7 +105,9 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignSet(
         while !streams.ints.is_empty() {
             let family = streams.family()?;
             if let Some(family) = family {
-                if !foreign.registry.clashes(&family.desc) && names.insert(family.desc.name().to_owned()) {
+                if !foreign.registry.clashes(&family.descriptor)
+                    && names.insert(family.descriptor.name().to_owned())
+                {
                     families.push(family);
                 }
             }
@@ -155,7 +129,7 @@ struct Streams<'s> {
 
 impl<'s> Streams<'s> {
     /// The next family; `None` if the core refuses its name or labels.
-    fn family(&mut self) -> JResult<Option<ForeignFamily>> {
+    fn family(&mut self) -> JResult<Option<FamilySnapshot>> {
         let [kind, label_count, series_count] = self.take_ints::<3>()?;
         let (kind, width): (MetricType, fn(usize) -> usize) = match kind {
             COUNTER => (MetricType::Counter, |_| 1),
@@ -178,16 +152,14 @@ impl<'s> Streams<'s> {
         for _ in 0..series_count {
             let [points] = self.take_ints::<1>()?;
             let points = usize::try_from(points).map_err(|_| malformed())?;
-            series.push(ForeignSeries {
-                labels: self.take_strings(label_count)?.to_vec(),
-                points,
-                values: self.take_doubles(width(points))?.to_vec(),
-            });
+            let labels = self.take_strings(label_count)?.to_vec();
+            let value = owned_value(kind, points, self.take_doubles(width(points))?);
+            series.push(SeriesSnapshot { labels, value });
         }
         let opts = Opts::new(name.as_str(), help.as_str()).labels(label_names);
         Ok(Descriptor::new(opts, kind)
             .ok()
-            .map(|desc| ForeignFamily { desc, series }))
+            .map(|descriptor| FamilySnapshot { descriptor, series }))
     }
 
     fn take_ints<const N: usize>(&mut self) -> JResult<[jint; N]> {
@@ -206,6 +178,38 @@ impl<'s> Streams<'s> {
         let (head, rest) = split(self.doubles, n)?;
         self.doubles = rest;
         Ok(head)
+    }
+}
+
+/// A series' value from its `n` points and its doubles (laid out as the module docs say).
+fn owned_value(kind: MetricType, n: usize, v: &[f64]) -> OwnedValue {
+    match kind {
+        MetricType::Counter => OwnedValue::Counter {
+            value: v[0],
+            created: None,
+            exemplar: None,
+        },
+        MetricType::Summary => OwnedValue::Summary {
+            count: v[2 * n] as u64,
+            sum: v[2 * n + 1],
+            created: None,
+            quantiles: v[..n]
+                .iter()
+                .zip(&v[n..2 * n])
+                .map(|(quantile, value)| Quantile {
+                    quantile: *quantile,
+                    value: *value,
+                })
+                .collect(),
+        },
+        MetricType::Histogram => OwnedValue::Histogram {
+            bounds: v[..n].to_vec(),
+            cumulative: v[n..2 * n + 1].iter().map(|c| *c as u64).collect(),
+            sum: v[2 * n + 1],
+            created: None,
+        },
+        MetricType::Info => OwnedValue::Info,
+        _ => OwnedValue::Gauge(v[0]),
     }
 }
 

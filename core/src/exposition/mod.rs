@@ -274,4 +274,25 @@ impl FamilyEncoder<'_, '_> {
         }
         .series(value);
     }
+
+    /// A gauge (or unknown-type) series: shorthand for [`FamilyEncoder::series`] with
+    /// [`SeriesValue::Gauge`].
+    pub fn gauge<V: AsRef<str>>(&mut self, values: &[V], extra: ExtraLabel<'_>, value: f64) {
+        self.series(values, extra, &SeriesValue::Gauge(value));
+    }
+
+    /// A counter series without exemplar: shorthand for [`FamilyEncoder::series`] with
+    /// [`SeriesValue::Counter`].
+    pub fn counter<V: AsRef<str>>(&mut self, values: &[V], value: f64, created: Option<f64>) {
+        let exemplar = None;
+        self.series(
+            values,
+            None,
+            &SeriesValue::Counter {
+                value,
+                created,
+                exemplar,
+            },
+        );
+    }
 }
