@@ -35,7 +35,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(metrics::metric_name, module)?)?;
     module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
     module.add_class::<multiprocess::PyServerDirectory>()?;
-    module.add("EXPORTED_VARIABLE", gds_metrics::multiprocess::EXPORTED_VARIABLE)?;
+    module.add("EXPORTED_VARIABLE", gds_metrics::EXPORTED_VARIABLE)?;
     module.add_class::<endpoint::Endpoint>()?;
     module.add_class::<targets::PyTargetStore>()?;
     module.add_function(wrap_pyfunction!(targets::render_target_file, module)?)?;

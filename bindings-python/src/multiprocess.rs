@@ -46,7 +46,7 @@ pub fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
 /// (CONTRACT section 6): the configured directory, else a private one for this run.
 #[pyclass(module = "gds_metrics._native", name = "ServerDirectory", frozen)]
 pub struct PyServerDirectory {
-    inner: gds_metrics::multiprocess::ServerDirectory,
+    inner: gds_metrics::ServerDirectory,
 }
 
 #[pymethods]
@@ -56,7 +56,7 @@ impl PyServerDirectory {
     /// `MMAP_DIRECTORY`; first set wins). A bad directory is a `ConfigurationError`.
     #[staticmethod]
     fn for_server(master_pid: u32) -> PyResult<Self> {
-        let inner = gds_metrics::multiprocess::ServerDirectory::for_server(master_pid).or_raise()?;
+        let inner = gds_metrics::ServerDirectory::for_server(master_pid).or_raise()?;
         Ok(Self { inner })
     }
 

@@ -154,7 +154,7 @@ impl Endpoint {
     /// its own settings); this fails with [`Error::Duplicate`](crate::Error::Duplicate)
     /// only if the app registered a family of the same name itself.
     pub fn new(config: Config, registry: Arc<Registry>) -> Result<Endpoint> {
-        let request_metrics = registry.request_metrics()?;
+        let request_metrics = RequestMetrics::shared(&registry)?;
         let hosts = HostRule::new(config.routes());
         Ok(Endpoint {
             config,

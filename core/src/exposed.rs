@@ -10,8 +10,8 @@
 
 use crate::error::{Error, Result};
 use crate::exposition::Escaping;
+use crate::metrics::self_metrics::RESERVED_PREFIX;
 use crate::model::Descriptor;
-use crate::self_metrics::RESERVED_PREFIX;
 use std::collections::HashMap;
 
 /// The schemes that rewrite names, all of which the endpoint negotiates. The names as

@@ -44,6 +44,7 @@ mod error;
 mod exposed;
 pub mod exposition;
 mod header;
+mod liveness;
 mod metrics;
 pub mod model;
 pub mod multiprocess;
@@ -51,9 +52,9 @@ pub mod negotiate;
 pub mod process;
 mod registry;
 pub mod request_metrics;
-mod self_metrics;
 #[cfg(feature = "server")]
 pub mod serve;
+pub mod server_directory;
 pub mod targets;
 pub mod traceparent;
 
@@ -74,6 +75,7 @@ pub use model::{
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 #[doc(hidden)]
 pub use registry::render_mapped_file;
-pub use registry::{Collector, Registry};
+pub use registry::{Collector, Registry, SharedFamilies};
 pub use request_metrics::{collapse_ids, FinishedRequest, HostRule, RaisedException, RequestMetrics, Route};
+pub use server_directory::{ServerDirectory, EXPORTED_VARIABLE};
 pub use traceparent::TraceIds;

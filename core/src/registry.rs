@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::exposed::{exposed_names, ExposedName};
 use crate::exposition::{Encoder, Escaping, Format};
+use crate::metrics::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use crate::metrics::{
     Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, NativeBuckets, SeriesLimit,
     Summary, DEFAULT_SERIES_LIMIT,
@@ -10,9 +11,8 @@ use crate::metrics::{
 use crate::model::name::NameValidation;
 use crate::model::{Descriptor, Opts, SeriesSink};
 use crate::multiprocess::{self, GaugeMode, MultiProcess};
-use crate::request_metrics::RequestMetrics;
-use crate::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use parking_lot::{Mutex, RwLock};
+use std::any::Any;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
@@ -125,9 +125,31 @@ pub struct Registry {
     refusals: Arc<LazyCounter>,
     /// Failed `collect` calls, by collector name.
     failures: LazyCounter,
-    /// The default request metrics, registered once however many endpoints serve this
-    /// registry (an app factory or a test suite builds many).
-    request_metrics: Mutex<Option<RequestMetrics>>,
+    /// Sets of families registered once and shared by everything serving this registry
+    /// (the default request metrics: an app factory or a test suite builds many
+    /// endpoints), found by type.
+    shared: Mutex<Vec<SharedEntry>>,
+    /// Held while a set of shared families registers, so two endpoints built at once
+    /// share one set (the registration may unregister, which takes `shared`).
+    shared_registration: Mutex<()>,
+}
+
+/// A set of families registered together on first use and then shared by everything that
+/// serves the registry, such as the default request metrics. Found by its type with
+/// [`Registry::shared_families`]; forgotten when one of its families is unregistered, so
+/// the next use registers it again.
+pub trait SharedFamilies: Clone + Send + Sync + 'static {
+    /// Registers the families in `registry`.
+    fn register(registry: &Registry) -> Result<Self>;
+
+    /// The names of the families, so unregistering one of them forgets the set.
+    fn family_names() -> &'static [&'static str];
+}
+
+/// One registered set of [`SharedFamilies`].
+struct SharedEntry {
+    value: Box<dyn Any + Send + Sync>,
+    names: &'static [&'static str],
 }
 
 impl Default for Registry {
@@ -170,7 +192,8 @@ impl Registry {
                 "collector",
                 store.clone(),
             ),
-            request_metrics: Mutex::new(None),
+            shared: Mutex::new(Vec::new()),
+            shared_registration: Mutex::new(()),
         }
     }
 
@@ -185,16 +208,26 @@ impl Registry {
         self.series_limit.load(Relaxed)
     }
 
-    /// The default request metrics of this registry, registered on first use: every
-    /// endpoint serving the registry records into the same families.
-    pub fn request_metrics(&self) -> Result<RequestMetrics> {
-        let mut cached = self.request_metrics.lock();
-        if let Some(metrics) = &*cached {
-            return Ok(metrics.clone());
+    /// The families `T` of this registry, registered on first use: everything serving the
+    /// registry (every endpoint, for the default request metrics) records into the same
+    /// families.
+    pub fn shared_families<T: SharedFamilies>(&self) -> Result<T> {
+        let find = || {
+            let shared = self.shared.lock();
+            shared
+                .iter()
+                .find_map(|entry| entry.value.downcast_ref::<T>().cloned())
+        };
+        let _registering = self.shared_registration.lock();
+        if let Some(found) = find() {
+            return Ok(found);
         }
-        let metrics = RequestMetrics::register(self)?;
-        *cached = Some(metrics.clone());
-        Ok(metrics)
+        let families = T::register(self)?;
+        self.shared.lock().push(SharedEntry {
+            value: Box::new(families.clone()),
+            names: T::family_names(),
+        });
+        Ok(families)
     }
 
     /// A registry for one process of a multi-process server. Families created through
@@ -383,8 +416,8 @@ impl Registry {
         let before = entries.len();
         entries.retain(|e| !e.collector.descriptors().iter().any(|d| d.name() == name));
         let removed = entries.len() != before;
-        if removed && RequestMetrics::is_family_name(name) {
-            *self.request_metrics.lock() = None;
+        if removed {
+            self.shared.lock().retain(|entry| !entry.names.contains(&name));
         }
         removed
     }
@@ -392,7 +425,7 @@ impl Registry {
     /// Removes every collector.
     pub fn clear(&self) {
         self.entries.write().clear();
-        *self.request_metrics.lock() = None;
+        self.shared.lock().clear();
     }
 
     /// Whether OpenMetrics output carries `_created` samples (off by default: they double

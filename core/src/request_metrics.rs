@@ -25,7 +25,7 @@ use crate::metrics::unix_nanos_coarse;
 use crate::metrics::{Counter, Family, Histogram};
 use crate::model::Exemplar;
 use crate::model::Opts;
-use crate::registry::Registry;
+use crate::registry::{Registry, SharedFamilies};
 use crate::traceparent::TraceIds;
 use std::borrow::Cow;
 
@@ -179,12 +179,22 @@ pub struct RequestMetrics {
     exceptions: Family<Counter>,
 }
 
+impl SharedFamilies for RequestMetrics {
+    fn register(registry: &Registry) -> Result<Self> {
+        RequestMetrics::register(registry)
+    }
+
+    fn family_names() -> &'static [&'static str] {
+        &FAMILY_NAMES
+    }
+}
+
 impl RequestMetrics {
     /// Registers `http_server_requests_total`, `http_server_request_duration_seconds` and
     /// `http_server_exceptions_total` in `registry`. Fails with
     /// [`Error::Duplicate`](crate::Error::Duplicate) if any is already there; use
-    /// [`Registry::request_metrics`](crate::Registry::request_metrics) to share them.
-    pub(crate) fn register(registry: &Registry) -> Result<RequestMetrics> {
+    /// [`Registry::shared_families`] to share them.
+    fn register(registry: &Registry) -> Result<RequestMetrics> {
         let requests = registry.counter(
             Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.")
                 .labels(REQUEST_LABELS)
@@ -217,9 +227,10 @@ impl RequestMetrics {
         })
     }
 
-    /// Whether `name` is one of the three families.
-    pub(crate) fn is_family_name(name: &str) -> bool {
-        FAMILY_NAMES.contains(&name)
+    /// The default request metrics of `registry`, registered on first use and shared by
+    /// every endpoint serving it.
+    pub fn shared(registry: &Registry) -> Result<RequestMetrics> {
+        registry.shared_families()
     }
 
     /// The labels the facts of `request` get under `hosts`.

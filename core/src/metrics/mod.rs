@@ -8,6 +8,7 @@ mod gauge;
 mod histogram;
 mod info;
 mod native;
+pub(crate) mod self_metrics;
 mod series_table;
 
 pub(crate) use atomic::unix_nanos_coarse;

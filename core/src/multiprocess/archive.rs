@@ -26,9 +26,9 @@
 
 use super::aggregate::{Aggregate, FilePlan, Source};
 use super::format::{self, Role};
-use super::liveness;
 use super::mapped::{PROCESS_PREFIX, SUFFIX};
 use super::Warnings;
+use crate::liveness;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;

@@ -7,7 +7,7 @@
 //! Appends are serialised by a mutex; updates of existing slots take no lock at all.
 
 use super::format::{self, FamilyDef, Role, HEADER_LEN};
-use super::liveness;
+use crate::liveness;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};

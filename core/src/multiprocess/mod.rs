@@ -7,12 +7,12 @@
 //!
 //! - [`format`]: the versioned file layout; foreign files are recognised and ignored.
 //! - [`mapped`]: this process's file, mapped once, grown underneath, slots never moving.
-//! - [`liveness`]: a lock held for the process's life tells the living from the dead.
+//! - [`liveness`](crate::liveness): a lock held for the process's life tells the living
+//!   from the dead.
 //! - [`archive`]: dead processes folded into one archive, so files stay bounded; the files
 //!   a scrape read kept mapped and matched for the next scrape.
 //! - [`aggregate`]: the rules that combine series, shared by scrapes and folds.
 //! - [`fork`]: a forked child moves onto a file of its own before it can write.
-//! - [`ServerDirectory`]: which directory a server's processes share, and who removes it.
 //!
 //! ```
 //! use gds_metrics::{Format, MultiProcess, Opts, Registry};
@@ -29,17 +29,14 @@
 
 mod aggregate;
 mod archive;
-mod directory;
 mod exemplar_slots;
 mod fork;
 mod format;
 mod gauge_mode;
-pub(crate) mod liveness;
 mod mapped;
 mod native_slots;
 mod slots;
 
-pub use directory::{ServerDirectory, EXPORTED_VARIABLE};
 pub(crate) use exemplar_slots::write as write_exemplar;
 pub(crate) use fork::generation as fork_generation;
 pub(crate) use format::slot as format_slot;
@@ -172,7 +169,7 @@ impl MultiProcess {
     }
 
     /// The pids of the processes with a live file in the directory, this one's included:
-    /// a file whose lock is held belongs to a running process (see [`liveness`]).
+    /// a file whose lock is held belongs to a running process (see [`liveness`](crate::liveness)).
     pub fn live_pids(&self) -> Vec<u32> {
         let own = std::process::id();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
@@ -187,9 +184,10 @@ impl MultiProcess {
                     return None;
                 }
                 let file =
-                    liveness::open_regular(&entry.path(), std::fs::OpenOptions::new().read(true)).ok()?;
+                    crate::liveness::open_regular(&entry.path(), std::fs::OpenOptions::new().read(true))
+                        .ok()?;
                 // Taken: the owner is gone (dropping the file releases it for the folder).
-                liveness::try_lock(&file).is_err().then_some(pid)
+                crate::liveness::try_lock(&file).is_err().then_some(pid)
             })
             .collect();
         pids.push(own);

@@ -17,7 +17,7 @@
 
 use super::records::{RecordFolder, RecordId, RecordKey};
 use super::{AppGuid, TargetsError};
-use crate::multiprocess::liveness;
+use crate::liveness;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};

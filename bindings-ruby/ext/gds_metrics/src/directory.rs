@@ -2,7 +2,7 @@
 //! processes of a pre-fork server (puma cluster mode) share, and its lifecycle.
 
 use crate::error::raise;
-use gds_metrics::multiprocess::{ServerDirectory, EXPORTED_VARIABLE};
+use gds_metrics::{ServerDirectory, EXPORTED_VARIABLE};
 use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 
 /// The directory of one server's processes.
