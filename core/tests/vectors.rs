@@ -728,3 +728,141 @@ mod through_axum {
         assert_eq!(exemplar_lines(&text), Vec::<&str>::new(), "{text}");
     }
 }
+
+/// A scrape-time summary, as an exporter hands one over.
+struct SummaryFamily(gds_metrics::FamilySnapshot);
+
+impl gds_metrics::Collector for SummaryFamily {
+    fn descriptors(&self) -> Vec<gds_metrics::Descriptor> {
+        vec![self.0.descriptor.clone()]
+    }
+
+    fn collect(&self, encoder: &mut gds_metrics::Encoder<'_>) {
+        encoder.write(&self.0);
+    }
+}
+
+fn pairs(value: &Value) -> Vec<(f64, f64)> {
+    let pairs = value.as_array().expect("[a, b] pairs");
+    pairs.iter().map(|p| (amount(&p[0]), amount(&p[1]))).collect()
+}
+
+/// A registry holding the summary of a `summaries.json` case, made as its `source` says.
+fn summary_registry(case: &Value) -> Registry {
+    let registry = Registry::new();
+    let family = &case["family"];
+    let opts = Opts::new(family["name"].as_str().unwrap(), family["help"].as_str().unwrap())
+        .labels(str_list(&family["labels"]));
+    match case["source"].as_str().unwrap() {
+        "observed" => {
+            let summary = registry.summary(opts).unwrap();
+            for observation in case["observations"].as_array().unwrap() {
+                let labels = str_list(&observation["labels"]);
+                summary
+                    .labels(&labels)
+                    .unwrap()
+                    .observe(amount(&observation["amount"]))
+                    .unwrap();
+            }
+        }
+        "scrape_time" => {
+            let descriptor = gds_metrics::Descriptor::new(opts, gds_metrics::MetricType::Summary).unwrap();
+            let series = case["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| gds_metrics::SeriesSnapshot {
+                    labels: str_list(&s["labels"]),
+                    value: gds_metrics::OwnedValue::Summary {
+                        count: s["count"].as_u64().unwrap(),
+                        sum: amount(&s["sum"]),
+                        created: None,
+                        quantiles: pairs(&s["quantiles"])
+                            .into_iter()
+                            .map(|(quantile, value)| gds_metrics::Quantile { quantile, value })
+                            .collect(),
+                    },
+                });
+            let snapshot = gds_metrics::FamilySnapshot {
+                descriptor,
+                series: series.collect(),
+            };
+            registry.register(Arc::new(SummaryFamily(snapshot))).unwrap();
+        }
+        other => panic!("unknown source {other}"),
+    }
+    registry
+}
+
+/// Checks the protobuf scrape with prometheus-client's types, generated from
+/// io.prometheus.client's metrics.proto (not the crate's own encoder structs).
+fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
+    use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::{MetricFamily, MetricType};
+    use prost_decoder::Message;
+    let mut rest = body;
+    let mut families = Vec::new();
+    while !rest.is_empty() {
+        families
+            .push(MetricFamily::decode_length_delimited(&mut rest).unwrap_or_else(|e| panic!("{name}: {e}")));
+    }
+    let family = families
+        .iter()
+        .find(|f| f.name == expect["name"].as_str().unwrap())
+        .unwrap_or_else(|| panic!("{name}: no family {} in {families:?}", expect["name"]));
+    assert_eq!(
+        MetricType::try_from(family.r#type).unwrap().as_str_name(),
+        expect["type"].as_str().unwrap(),
+        "{name}"
+    );
+    let expected = expect["series"].as_array().unwrap();
+    assert_eq!(family.metric.len(), expected.len(), "{name}: {family:?}");
+    for (metric, want) in family.metric.iter().zip(expected) {
+        let labels: Vec<(String, String)> = metric
+            .label
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
+        let want_labels: Vec<(String, String)> = want["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_owned(),
+                    p[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(labels, want_labels, "{name}");
+        assert!(
+            metric.gauge.is_none() && metric.counter.is_none() && metric.untyped.is_none(),
+            "{name}: a summary series carries another kind's message: {metric:?}"
+        );
+        let summary = metric
+            .summary
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: no Summary in {metric:?}"));
+        assert_eq!(
+            summary.sample_count,
+            want["sample_count"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(summary.sample_sum, amount(&want["sample_sum"]), "{name}");
+        let quantiles: Vec<(f64, f64)> = summary.quantile.iter().map(|q| (q.quantile, q.value)).collect();
+        assert_eq!(quantiles, pairs(&want["quantiles"]), "{name}");
+    }
+}
+
+#[test]
+fn summary_vectors() {
+    for case in vectors("summaries.json") {
+        let name = case["name"].as_str().unwrap();
+        let registry = summary_registry(&case);
+        let text = registry.render(Format::Text);
+        let lines = str_list(&case["expect"]["text"]).join("\n") + "\n";
+        assert!(text.contains(&lines), "{name}: expected\n{lines}in\n{text}");
+        let mut body = Vec::new();
+        registry.encode(Format::Protobuf, &mut body);
+        check_summary_protobuf(name, &body, &case["expect"]["protobuf"]);
+    }
+}
