@@ -19,7 +19,7 @@ PY_PEER_VENV := $(BUILD)/venv-python-peer
 $(PY_VENV)/.installed: mk/python.mk
 	scripts/apt-install python3 python3-venv python3-pip prometheus
 	python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest mypy prometheus_client \
+	$(PY) -m pip install -q --upgrade pip maturin flask gunicorn pytest mypy prometheus_client protobuf \
 		uvicorn starlette fastapi django
 	touch $@
 

@@ -8,7 +8,7 @@ BENCH_TARGETS += bench-ruby
 
 RUBY_DIR := bindings-ruby
 RUBY_DEBS := ruby ruby-dev rake ruby-rack ruby-minitest ruby-rack-test puma ruby-sinatra \
-	ruby-railties ruby-actionpack ruby-prometheus-client-mmap libclang-dev prometheus
+	ruby-railties ruby-actionpack ruby-prometheus-client-mmap ruby-google-protobuf libclang-dev prometheus
 
 .PHONY: ruby-deps test-ruby bench-ruby
 ruby-deps:

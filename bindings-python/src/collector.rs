@@ -13,7 +13,8 @@
 
 use crate::error::OrRaise;
 use gds_metrics::{
-    Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Registry, SeriesSnapshot,
+    Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Quantile, Registry,
+    SeriesSnapshot,
 };
 use pyo3::prelude::*;
 use std::sync::{Arc, Weak};
@@ -102,6 +103,10 @@ fn metric_type(kind: &str) -> PyResult<MetricType> {
     })
 }
 
+/// A summary series as the callable returns it: label values, count, sum, created, and
+/// `(quantile, value)` pairs (which may be left out).
+type SummaryTuple = (Vec<String>, u64, f64, Option<f64>, Vec<(f64, f64)>);
+
 fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<SeriesSnapshot> {
     let (labels, value) = match kind {
         MetricType::Counter => {
@@ -128,12 +133,22 @@ fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<SeriesSnapshot> 
             (values, histogram)
         }
         MetricType::Summary => {
-            let (values, count, sum, created): (Vec<String>, u64, f64, Option<f64>) = raw.extract()?;
+            let (values, count, sum, created, quantiles) = match raw.extract::<SummaryTuple>() {
+                Ok(summary) => summary,
+                Err(_) => {
+                    let (values, count, sum, created): (Vec<String>, u64, f64, Option<f64>) =
+                        raw.extract()?;
+                    (values, count, sum, created, Vec::new())
+                }
+            };
             let summary = OwnedValue::Summary {
                 count,
                 sum,
                 created,
-                quantiles: Vec::new(),
+                quantiles: quantiles
+                    .into_iter()
+                    .map(|(quantile, value)| Quantile { quantile, value })
+                    .collect(),
             };
             (values, summary)
         }

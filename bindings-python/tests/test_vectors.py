@@ -392,3 +392,71 @@ def test_native_histograms_and_exemplars(case):
     for prefix in expect["exemplars"]:
         assert any(re.fullmatch(re.escape(prefix) + r"\d+(\.\d+)?", line) for line in lines), (prefix, lines)
     assert sum(" # {" in line for line in lines) == expect["exemplar_lines"]
+
+
+# --- summaries.json ----------------------------------------------------------------------
+
+
+class ScrapeTimeSummary:
+    """A prometheus_client collector handing over one summary family with quantiles."""
+
+    def __init__(self, case):
+        self.case = case
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from prometheus_client.core import Metric
+
+        family = self.case["family"]
+        metric = Metric(family["name"], family["help"], "summary")
+        for series in self.case["series"]:
+            labels = dict(zip(family["labels"], series["labels"]))
+            for quantile, value in series["quantiles"]:
+                metric.add_sample(family["name"], {**labels, "quantile": str(quantile)}, value)
+            metric.add_sample(family["name"] + "_count", labels, series["count"])
+            metric.add_sample(family["name"] + "_sum", labels, series["sum"])
+        yield metric
+
+
+def summary_scrapes(case):
+    """The text and protobuf scrapes of a registry holding the case's summary."""
+    family = case["family"]
+    if case["source"] == "observed":
+        registry = Registry()
+        summary = Summary(family["name"], family["help"], family["labels"], registry=registry)
+        for observation in case["observations"]:
+            summary.labels(*observation["labels"]).observe(observation["amount"])
+        return registry.render().decode(), protobuf_scrape(registry)
+    import prometheus_client
+
+    from gds_metrics._native import default_registry
+
+    collector = ScrapeTimeSummary(case)
+    prometheus_client.REGISTRY.register(collector)
+    try:
+        registry = default_registry()
+        return registry.render().decode(), protobuf_scrape(registry)
+    finally:
+        prometheus_client.REGISTRY.unregister(collector)
+
+
+@pytest.mark.parametrize("case", vectors("summaries"))
+def test_summaries_with_and_without_quantiles(case):
+    from metrics_proto import families, type_name
+
+    text, body = summary_scrapes(case)
+    expect = case["expect"]
+    assert "\n".join(expect["text"]) + "\n" in text
+    wanted = expect["protobuf"]
+    (family,) = [f for f in families(body) if f.name == wanted["name"]]
+    assert type_name(family) == wanted["type"]
+    assert len(family.metric) == len(wanted["series"])
+    for metric, series in zip(family.metric, wanted["series"]):
+        assert [[label.name, label.value] for label in metric.label] == series["labels"]
+        assert not (metric.HasField("gauge") or metric.HasField("counter") or metric.HasField("untyped")), metric
+        assert metric.HasField("summary"), metric
+        assert metric.summary.sample_count == series["sample_count"]
+        assert metric.summary.sample_sum == series["sample_sum"]
+        assert [[q.quantile, q.value] for q in metric.summary.quantile] == series["quantiles"]

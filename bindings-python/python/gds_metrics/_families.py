@@ -3,7 +3,7 @@
 A family is ``(kind, name, documentation, unit, labelnames, series)``; each series is
 ``(labelvalues, ...)`` with, by kind: ``value, created`` (counter), ``value`` (gauge,
 unknown), ``bounds, cumulative_counts, sum, created`` (histogram, ``+Inf`` last in the
-counts), ``count, sum, created`` (summary) or nothing more (info). The core's encoder
+counts), ``count, sum, created, quantiles`` (summary, ``(quantile, value)`` pairs) or nothing more (info). The core's encoder
 writes them in whichever format the scrape negotiated.
 
 :func:`prometheus_client_families` brings ``prometheus_client``'s default registry into
@@ -84,12 +84,12 @@ def _convert(metric: Any) -> Iterable[Family]:
     by_labels: Dict[Tuple[str, ...], Dict[str, Any]] = {}
     for sample in metric.samples:
         values = tuple(str(sample.labels.get(name, "")) for name in names)
-        series = by_labels.setdefault(values, {"buckets": []})
+        series = by_labels.setdefault(values, {"buckets": [], "quantiles": []})
         suffix = sample.name[len(metric.name) :]
         if kind == "histogram" and suffix == "_bucket":
             series["buckets"].append((float(sample.labels["le"]), sample.value))
         elif kind == "summary" and "quantile" in sample.labels:
-            continue  # our summaries expose no quantiles, like prometheus_client's own
+            series["quantiles"].append((float(sample.labels["quantile"]), sample.value))
         else:
             series[suffix] = sample.value
     series_list = [_series(kind, list(values), parts) for values, parts in by_labels.items()]
@@ -116,7 +116,8 @@ def _series(kind: str, values: List[str], parts: Dict[str, Any]) -> Tuple[Any, .
         cumulative = [int(count) for _, count in finite] + [int(total)]
         return (values, [bound for bound, _ in finite], cumulative, parts.get("_sum", 0.0), created)
     if kind == "summary":
-        return (values, int(parts.get("_count", 0)), parts.get("_sum", 0.0), created)
+        quantiles = sorted(parts["quantiles"])
+        return (values, int(parts.get("_count", 0)), parts.get("_sum", 0.0), created, quantiles)
     if kind == "info":
         return (values,)
     return (values, parts.get("", 0.0))

@@ -15,11 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import uk.gov.gds.metrics.Counter;
-import uk.gov.gds.metrics.Endpoint;
-import uk.gov.gds.metrics.EndpointResponse;
 import uk.gov.gds.metrics.Format;
 import uk.gov.gds.metrics.Histogram;
-import uk.gov.gds.metrics.MetricsConfig;
 import uk.gov.gds.metrics.Registry;
 import uk.gov.gds.metrics.internal.Native;
 
@@ -28,9 +25,6 @@ import uk.gov.gds.metrics.internal.Native;
  * endpoint's protobuf scrape, classic buckets and exemplars from the OpenMetrics one.
  */
 class NativeVectorsTest {
-    private static final String PROTOBUF =
-            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
-
     @TestFactory
     Stream<DynamicTest> nativeVectors() {
         return Vectors.tests("native.json", NativeVectorsTest::run);
@@ -53,7 +47,7 @@ class NativeVectorsTest {
             assertEquals(Native.exceptionClassOf(error), thrown.getClass().getName(), String.valueOf(thrown));
         }
         if (expect.has("native")) {
-            checkNative(expect.get("native"), ProtobufWire.nativeHistogram(protobuf(registry), metric.get("name").asText()));
+            checkNative(expect.get("native"), ProtobufWire.nativeHistogram(Vectors.protobuf(registry), metric.get("name").asText()));
         }
         checkOpenMetrics(expect, registry.scrape(Format.OPENMETRICS));
     }
@@ -112,13 +106,6 @@ class NativeVectorsTest {
             out.add(pair.get(1).asText());
         });
         return out.toArray(String[]::new);
-    }
-
-    private static byte[] protobuf(Registry registry) {
-        Endpoint endpoint = Endpoint.create(registry, MetricsConfig.builder().authEnabled(false).build());
-        EndpointResponse response = endpoint.handle("GET", "", "/metrics", List.of(Map.entry("Accept", PROTOBUF)));
-        assertEquals(200, response.status());
-        return response.body();
     }
 
     private static void checkNative(JsonNode expected, ProtobufWire.NativeHistogram decoded) {

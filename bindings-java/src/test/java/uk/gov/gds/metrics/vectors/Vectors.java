@@ -1,5 +1,7 @@
 package uk.gov.gds.metrics.vectors;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -7,10 +9,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.function.ThrowingConsumer;
+import uk.gov.gds.metrics.Endpoint;
+import uk.gov.gds.metrics.EndpointResponse;
 import uk.gov.gds.metrics.MetricsConfig;
+import uk.gov.gds.metrics.Registry;
 
 /** The shared conformance vectors of {@code core/tests/vectors}, one JUnit test per case. */
 final class Vectors {
@@ -101,5 +107,16 @@ final class Vectors {
             out[i] = array.get(i).asDouble();
         }
         return out;
+    }
+
+    private static final String PROTOBUF =
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+
+    /** The body of the endpoint's protobuf scrape of {@code registry}. */
+    static byte[] protobuf(Registry registry) {
+        Endpoint endpoint = Endpoint.create(registry, MetricsConfig.builder().authEnabled(false).build());
+        EndpointResponse response = endpoint.handle("GET", "", "/metrics", List.of(Map.entry("Accept", PROTOBUF)));
+        assertEquals(200, response.status());
+        return response.body();
     }
 }
