@@ -46,7 +46,11 @@ module MetricsProto
     end
   end
 
-  MetricFamily = Google::Protobuf::DescriptorPool.generated_pool.lookup("io.prometheus.client.MetricFamily").msgclass
+  # Each message's class, built now: a repeated field's elements need their class.
+  CLASSES = %w[LabelPair Gauge Counter Untyped Quantile Summary Metric MetricFamily].to_h do |name|
+    [name, Google::Protobuf::DescriptorPool.generated_pool.lookup("io.prometheus.client.#{name}").msgclass]
+  end
+  MetricFamily = CLASSES.fetch("MetricFamily")
 
   # The MetricFamily messages of a delimited protobuf scrape, decoded.
   def self.families(body)

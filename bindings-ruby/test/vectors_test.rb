@@ -300,7 +300,7 @@ class SummaryVectorsTest < Minitest::Test
     refute_nil family, "#{name}: no family #{expected["name"]}"
     assert_equal expected["type"], family.type.to_s, name
     assert_equal expected["series"].size, family.metric.size, name
-    family.metric.zip(expected["series"]).each do |metric, want|
+    family.metric.to_a.zip(expected["series"]).each do |metric, want|
       assert_equal want["labels"], metric.label.map { |l| [l.name, l.value] }, name
       assert_nil metric.gauge, name
       assert_nil metric.counter, name
