@@ -135,7 +135,12 @@ impl<V: AsRef<str>> Lines<'_, V> {
             .iter()
             .map(String::as_str)
             .zip(self.values.iter().map(AsRef::as_ref));
-        write_labels(out, pairs.chain(self.extra).chain(label), names.quoted);
+        // At most one is set in practice (a gauge's `pid`, a bucket's `le`, a quantile), so
+        // the common case iterates one optional label rather than two.
+        match (self.extra, label) {
+            (Some(extra), Some(label)) => write_labels(out, pairs.chain([extra, label]), names.quoted),
+            (extra, label) => write_labels(out, pairs.chain(extra.or(label)), names.quoted),
+        }
         out.push(b' ');
         write_f64(out, value);
         if let (Some(exemplar), Format::OpenMetrics) = (exemplar, self.format) {
