@@ -25,7 +25,6 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
 /// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
 #[pyclass(module = "gds_metrics._native", name = "Registry", frozen)]
@@ -213,25 +212,14 @@ pub fn metric_name(name: &str, namespace: &str, subsystem: &str, unit: &str) -> 
 impl Definition {
     fn opts(self) -> Opts {
         let full_name = metric_name(&self.name, &self.namespace, &self.subsystem, &self.unit);
-        let mut opts = Opts::new(full_name, self.documentation).labels(self.labelnames);
-        if !self.unit.is_empty() {
-            opts = opts.unit(self.unit);
+        let opts = Opts::new(full_name, self.documentation)
+            .labels(self.labelnames)
+            .series_limit(self.series_limit);
+        if self.unit.is_empty() {
+            opts
+        } else {
+            opts.unit(self.unit)
         }
-        match self.series_limit {
-            Some(limit) => opts.series_limit(limit),
-            None => opts,
-        }
-    }
-}
-
-/// `opts` keeping room for exemplars in the multi-process files when asked
-/// (`exemplars_across_processes=True`), so every worker's newest exemplar reaches the
-/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
-fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
-    if across_processes {
-        opts.exemplars_across_processes()
-    } else {
-        opts
     }
 }
 
@@ -467,7 +455,7 @@ impl Counter {
             series_limit,
         }
         .opts();
-        let opts = shared_exemplars(opts, exemplars_across_processes);
+        let opts = opts.exemplars_across_processes(exemplars_across_processes);
         let registry = registry.resolve(py)?;
         let family = registry.counter(opts).or_raise()?;
         Ok(Self(Handle::parent(py, family, &registry)))
@@ -664,7 +652,7 @@ impl Histogram {
             series_limit,
         }
         .opts();
-        let opts = shared_exemplars(opts, exemplars_across_processes);
+        let opts = opts.exemplars_across_processes(exemplars_across_processes);
         let registry = registry.resolve(py)?;
         let family = match native {
             NativeArg::Classic => registry.histogram(opts, buckets.as_deref()),
@@ -695,43 +683,34 @@ impl Histogram {
 
 /// How a histogram keeps native (sparse, exponential) buckets, which Prometheus 3 reads
 /// from protobuf: `Histogram(..., native=NativeBuckets(max_buckets=100))`. The defaults
-/// are `client_java`'s; the core checks the values when the histogram is created.
+/// and the checks are the core's ([`NativeBuckets::from_settings`]).
 #[pyclass(module = "gds_metrics._native", name = "NativeBuckets", frozen)]
 pub struct PyNativeBuckets {
     settings: NativeBuckets,
-    repr: String,
 }
 
 #[pymethods]
 impl PyNativeBuckets {
     /// `schema` from -4 to 8 (default 5, about 2% error), `zero_threshold` (observations
-    /// this close to zero count in the zero bucket), `max_buckets` (0: no limit; past it
-    /// the resolution halves), `reset_after` (seconds: reset instead of halving when this
-    /// long has passed since the last reset).
+    /// this close to zero count in the zero bucket; default 2**-128), `max_buckets` (default
+    /// 160; 0: no limit; past it the resolution halves), `reset_after` (seconds: reset
+    /// instead of halving when this long has passed since the last reset). A setting out
+    /// of range is a `ValueError`.
     #[new]
-    #[pyo3(signature = (*, schema = 5, zero_threshold = 2f64.powi(-128), max_buckets = 160, reset_after = None))]
-    fn new(schema: i32, zero_threshold: f64, max_buckets: usize, reset_after: Option<f64>) -> PyResult<Self> {
-        let mut settings = NativeBuckets::new()
-            .schema(schema)
-            .zero_threshold(zero_threshold)
-            .max_buckets(max_buckets);
-        if let Some(seconds) = reset_after {
-            let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "reset_after must be a number of seconds above zero, got {seconds}"
-                ))
-            })?;
-            settings = settings.reset_after(interval);
-        }
-        let repr = format!(
-            "NativeBuckets(schema={schema}, zero_threshold={zero_threshold:e}, max_buckets={max_buckets}, reset_after={})",
-            reset_after.map_or("None".to_owned(), |s| s.to_string())
-        );
-        Ok(Self { settings, repr })
+    #[pyo3(signature = (*, schema = None, zero_threshold = None, max_buckets = None, reset_after = None))]
+    fn new(
+        schema: Option<i32>,
+        zero_threshold: Option<f64>,
+        max_buckets: Option<usize>,
+        reset_after: Option<f64>,
+    ) -> PyResult<Self> {
+        let settings =
+            NativeBuckets::from_settings(schema, zero_threshold, max_buckets, reset_after).or_raise()?;
+        Ok(Self { settings })
     }
 
-    fn __repr__(&self) -> &str {
-        &self.repr
+    fn __repr__(&self) -> String {
+        format!("NativeBuckets({})", self.settings)
     }
 }
 

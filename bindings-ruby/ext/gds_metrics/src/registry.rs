@@ -11,7 +11,6 @@ use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A registry shared by the Ruby metrics objects and the endpoint.
 #[magnus::wrap(class = "GDS::Metrics::Native::Registry", free_immediately, size)]
@@ -19,22 +18,7 @@ pub struct NativeRegistry(pub Arc<Registry>);
 
 /// A family's options; `series_limit` nil keeps the registry's limit.
 fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<usize>) -> Opts {
-    let opts = Opts::new(name, help).labels(labels);
-    match series_limit {
-        Some(limit) => opts.series_limit(limit),
-        None => opts,
-    }
-}
-
-/// `opts` keeping room for exemplars in the multi-process files when asked
-/// (`exemplars_across_processes: true`), so every worker's newest exemplar reaches the
-/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
-fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
-    if across_processes {
-        opts.exemplars_across_processes()
-    } else {
-        opts
-    }
+    Opts::new(name, help).labels(labels).series_limit(series_limit)
 }
 
 /// The metric type named as the Ruby layer names it.
@@ -103,7 +87,8 @@ impl NativeRegistry {
         series_limit: Option<usize>,
         exemplars_across_processes: bool,
     ) -> Result<CounterFamily, Error> {
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let opts =
+            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
         let family = self.0.counter(opts).map_err(raise)?;
         Ok(CounterFamily::new(family))
     }
@@ -136,7 +121,8 @@ impl NativeRegistry {
         buckets: Option<Vec<f64>>,
         exemplars_across_processes: bool,
     ) -> Result<HistogramFamily, Error> {
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let opts =
+            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
         let family = self.0.histogram(opts, buckets.as_deref()).map_err(raise)?;
         Ok(HistogramFamily::new(family))
     }
@@ -158,25 +144,10 @@ impl NativeRegistry {
         max_buckets: Option<usize>,
         reset_after: Option<f64>,
     ) -> Result<HistogramFamily, Error> {
-        let mut native = NativeBuckets::new();
-        if let Some(schema) = schema {
-            native = native.schema(schema);
-        }
-        if let Some(threshold) = zero_threshold {
-            native = native.zero_threshold(threshold);
-        }
-        if let Some(max) = max_buckets {
-            native = native.max_buckets(max);
-        }
-        if let Some(seconds) = reset_after {
-            let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                argument_error(format!(
-                    "histogram :{name}: reset_after must be a number of seconds above zero, got {seconds}"
-                ))
-            })?;
-            native = native.reset_after(interval);
-        }
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let native =
+            NativeBuckets::from_settings(schema, zero_threshold, max_buckets, reset_after).map_err(raise)?;
+        let opts =
+            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
         let family = self
             .0
             .native_histogram(opts, native, buckets.as_deref())
