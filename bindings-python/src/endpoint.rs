@@ -10,7 +10,8 @@
 
 use crate::error::OrRaise;
 use crate::gil::without_gil;
-use crate::metrics::{default_registry, refresh_functions, PyRegistry};
+use crate::metrics::refresh_functions;
+use crate::registry::{default_registry, PyRegistry};
 use gds_metrics::{Config, FinishedRequest, RaisedException, Request, Route};
 use pyo3::exceptions::{PyRuntimeWarning, PyTypeError};
 use pyo3::prelude::*;
