@@ -21,6 +21,9 @@ fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<us
     Opts::new(name, help).labels(labels).series_limit(series_limit)
 }
 
+/// `[schema, zero_threshold, max_buckets, reset_after]` as the Ruby layer passes them.
+type NativeSettings = (Option<i32>, Option<f64>, Option<usize>, Option<f64>);
+
 /// The metric type named as the Ruby layer names it.
 fn metric_type(kind: &str) -> Result<MetricType, Error> {
     Ok(match kind {
@@ -112,6 +115,11 @@ impl NativeRegistry {
         Ok(GaugeFamily(family))
     }
 
+    /// A histogram with classic buckets (`buckets`, nil for the defaults), or with native
+    /// ones when `native` gives their settings (`[schema, zero_threshold, max_buckets,
+    /// reset_after]`, each nil for the core's default), with classic ones beside them only
+    /// when `buckets` is given.
+    #[allow(clippy::too_many_arguments)]
     fn histogram(
         &self,
         name: String,
@@ -120,38 +128,19 @@ impl NativeRegistry {
         series_limit: Option<usize>,
         buckets: Option<Vec<f64>>,
         exemplars_across_processes: bool,
+        native: Option<NativeSettings>,
     ) -> Result<HistogramFamily, Error> {
         let opts =
             opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
-        let family = self.0.histogram(opts, buckets.as_deref()).map_err(raise)?;
-        Ok(HistogramFamily::new(family))
-    }
-
-    /// A histogram with native buckets (`schema`, `zero_threshold`, `max_buckets`,
-    /// `reset_after` seconds: nil keeps the core's default), and classic ones beside
-    /// them when `buckets` is given.
-    #[allow(clippy::too_many_arguments)]
-    fn native_histogram(
-        &self,
-        name: String,
-        help: String,
-        labels: Vec<String>,
-        series_limit: Option<usize>,
-        buckets: Option<Vec<f64>>,
-        exemplars_across_processes: bool,
-        schema: Option<i32>,
-        zero_threshold: Option<f64>,
-        max_buckets: Option<usize>,
-        reset_after: Option<f64>,
-    ) -> Result<HistogramFamily, Error> {
-        let native =
-            NativeBuckets::from_settings(schema, zero_threshold, max_buckets, reset_after).map_err(raise)?;
-        let opts =
-            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
-        let family = self
-            .0
-            .native_histogram(opts, native, buckets.as_deref())
-            .map_err(raise)?;
+        let family = match native {
+            None => self.0.histogram(opts, buckets.as_deref()),
+            Some((schema, zero_threshold, max_buckets, reset_after)) => {
+                let native = NativeBuckets::from_settings(schema, zero_threshold, max_buckets, reset_after)
+                    .map_err(raise)?;
+                self.0.native_histogram(opts, native, buckets.as_deref())
+            }
+        }
+        .map_err(raise)?;
         Ok(HistogramFamily::new(family))
     }
 
@@ -215,8 +204,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("use_legacy_names", method!(NativeRegistry::use_legacy_names, 0))?;
     class.define_method("counter", method!(NativeRegistry::counter, 5))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
-    class.define_method("histogram", method!(NativeRegistry::histogram, 6))?;
-    class.define_method("native_histogram", method!(NativeRegistry::native_histogram, 10))?;
+    class.define_method("histogram", method!(NativeRegistry::histogram, 7))?;
     class.define_method("summary", method!(NativeRegistry::summary, 4))?;
     class.define_method("unregister", method!(NativeRegistry::unregister, 1))?;
     class.define_method("render", method!(NativeRegistry::render, 1))?;
