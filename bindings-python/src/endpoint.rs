@@ -10,8 +10,9 @@
 
 use crate::error::OrRaise;
 use crate::gil::without_gil;
-use crate::metrics::{default_registry, refresh_functions, PyRegistry};
-use gds_metrics::{Config, FinishedRequest, RaisedException, Request, Route};
+use crate::metrics::refresh_functions;
+use crate::registry::{default_registry, PyRegistry};
+use gds_metrics::{Config, ConfigBuilder, FinishedRequest, RaisedException, Request, Route};
 use pyo3::exceptions::{PyRuntimeWarning, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyType};
@@ -94,23 +95,16 @@ impl Endpoint {
         instance_index: Option<u32>,
         trace_exemplars: Option<bool>,
     ) -> PyResult<Self> {
-        let mut builder = Config::builder();
-        if let Some(guid) = application_id {
-            builder = builder.application_id(guid);
+        let config = ConfigBuilder {
+            application_id,
+            auth_enabled,
+            metrics_path,
+            instance_index,
+            trace_exemplars,
+            ..ConfigBuilder::default()
         }
-        if let Some(on) = auth_enabled {
-            builder = builder.auth_enabled(on);
-        }
-        if let Some(path) = metrics_path {
-            builder = builder.metrics_path(path);
-        }
-        if let Some(index) = instance_index {
-            builder = builder.instance_index(index);
-        }
-        if let Some(on) = trace_exemplars {
-            builder = builder.trace_exemplars(on);
-        }
-        let config = builder.build().or_raise()?;
+        .build()
+        .or_raise()?;
         warn_about(py, &config)?;
         let registry = match registry {
             Some(registry) => registry,

@@ -13,6 +13,7 @@ mod fast_path;
 mod gil;
 mod metrics;
 mod multiprocess;
+mod registry;
 mod targets;
 
 use pyo3::prelude::*;
@@ -24,14 +25,14 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add("ConfigurationError", py.get_type::<error::ConfigurationError>())?;
     module.add("ConflictError", py.get_type::<error::ConflictError>())?;
-    module.add_class::<metrics::PyRegistry>()?;
+    module.add_class::<registry::PyRegistry>()?;
     module.add_class::<metrics::Counter>()?;
     module.add_class::<metrics::Gauge>()?;
     module.add_class::<metrics::Histogram>()?;
     module.add_class::<metrics::PyNativeBuckets>()?;
     module.add_class::<metrics::Summary>()?;
     metrics::install_fast_paths(module)?;
-    module.add_function(wrap_pyfunction!(metrics::default_registry, module)?)?;
+    module.add_function(wrap_pyfunction!(registry::default_registry, module)?)?;
     module.add_function(wrap_pyfunction!(metrics::metric_name, module)?)?;
     module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
     module.add_class::<multiprocess::PyServerDirectory>()?;

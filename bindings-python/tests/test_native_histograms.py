@@ -83,11 +83,22 @@ def test_native_histogram_with_classic_buckets_shows_them_in_openmetrics(registr
     assert 'job_duration_seconds_bucket{queue="mail",le="1.0"} 1.0\n' in text
 
 
+def test_native_settings_left_out_are_the_cores_defaults():
+    assert repr(NativeBuckets()) == (
+        "NativeBuckets(schema=5, zero_threshold=2.938735877055719e-39, max_buckets=160, reset_after=None)"
+    )
+    assert repr(NativeBuckets(max_buckets=50, reset_after=3600)) == (
+        "NativeBuckets(schema=5, zero_threshold=2.938735877055719e-39, max_buckets=50, reset_after=3600)"
+    )
+
+
 def test_bad_native_settings_are_a_value_error(registry):
     with pytest.raises(ValueError, match="the schema must be between -4 and 8"):
         Histogram("a_seconds", "A.", registry=registry, native=NativeBuckets(schema=9))
-    with pytest.raises(ValueError, match="reset_after must be a number of seconds above zero"):
+    with pytest.raises(ValueError, match=r"the reset interval \(reset_after\) must be a number of seconds above zero, got -1"):
         NativeBuckets(reset_after=-1)
+    with pytest.raises(ValueError, match="the zero threshold must be a finite number, 0 or more, got NaN"):
+        NativeBuckets(zero_threshold=float("nan"))
     with pytest.raises(ValueError, match="native must be True, False or"):
         Histogram("b_seconds", "B.", registry=registry, native="yes")
 

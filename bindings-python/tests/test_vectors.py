@@ -394,6 +394,26 @@ def test_native_histograms_and_exemplars(case):
     assert sum(" # {" in line for line in lines) == expect["exemplar_lines"]
 
 
+# --- native_settings.json ----------------------------------------------------------------
+
+
+def native_settings_histogram(registry, settings):
+    return Histogram("job_seconds", "A metric from a vector.", registry=registry, native=NativeBuckets(**settings))
+
+
+@pytest.mark.parametrize("case", vectors("native_settings"))
+def test_native_settings(case):
+    registry = Registry()
+    expect = case["expect"]
+    if expect["error"] is not None:
+        with pytest.raises(EXCEPTION_OF_KIND[expect["error"]]) as raised:
+            native_settings_histogram(registry, case["settings"])
+        assert str(raised.value) == expect["message"]
+        return
+    native_settings_histogram(registry, case["settings"]).observe(1.0)
+    decoded = native_histogram(protobuf_scrape(registry), "job_seconds")
+    assert (decoded["schema"], decoded["zero_threshold"]) == (expect["schema"], expect["zero_threshold"])
+
 # --- summaries.json ----------------------------------------------------------------------
 
 

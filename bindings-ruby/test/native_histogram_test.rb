@@ -65,7 +65,7 @@ class NativeHistogramTest < Minitest::Test
     error = assert_raises(ArgumentError) { registry.histogram(:b_seconds, docstring: "B.", native: { scheme: 3 }) }
     assert_match(/native: must be true or a Hash of schema/, error.message)
     error = assert_raises(ArgumentError) { registry.histogram(:c_seconds, docstring: "C.", native: { reset_after: -1 }) }
-    assert_match(/reset_after must be a number of seconds above zero/, error.message)
+    assert_match(/the reset interval \(reset_after\) must be a number of seconds above zero, got -1/, error.message)
   end
 
   def test_a_histogram_exemplar_appears_in_openmetrics

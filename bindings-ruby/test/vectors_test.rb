@@ -279,6 +279,22 @@ class NativeVectorsTest < Minitest::Test
       assert_openmetrics(expect, name)
     end
   end
+
+  Vectors.cases("native_settings").each_with_index do |test_case, index|
+    define_method("test_settings_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      native = test_case["settings"].transform_keys(&:to_sym)
+      declare = -> { registry.histogram(:job_seconds, docstring: "A vector.", native: native) }
+      expect = test_case["expect"]
+      if expect["error"]
+        error = assert_raises(Vectors::KIND_EXCEPTIONS.fetch(expect["error"])) { declare.call }
+        assert_equal expect["message"], error.message
+      else
+        declare.call.observe(1.0)
+        decoded = ProtobufWire.native_histogram(protobuf_scrape, "job_seconds")
+        assert_equal [expect["schema"], expect["zero_threshold"]], [decoded["schema"], decoded["zero_threshold"]]
+      end
+    end
+  end
 end
 
 # summaries.json through the metric API: the text rendering, and the protobuf scrape of the

@@ -183,16 +183,27 @@ impl Config {
     }
 }
 
-/// Builds a [`Config`]; every setter wins over the corresponding environment variable.
+/// Builds a [`Config`]; every setting given wins over the corresponding environment
+/// variable. The settings are also public fields, so a binding hands over its caller's
+/// optional arguments as data (`None`: read the environment), starting from
+/// `..ConfigBuilder::default()`, and the core decides the rest.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigBuilder {
-    application_id: Option<String>,
-    auth_enabled: Option<bool>,
-    metrics_path: Option<String>,
-    instance_index: Option<u32>,
-    multiprocess_dir: Option<PathBuf>,
-    routes: Option<Vec<String>>,
-    trace_exemplars: Option<bool>,
+    /// The app GUID to require as bearer token (instead of `VCAP_APPLICATION`).
+    pub application_id: Option<String>,
+    /// Auth on or off (instead of `METRICS_BASIC_AUTH`); see [`ConfigBuilder::auth_enabled`].
+    pub auth_enabled: Option<bool>,
+    /// The endpoint's path (instead of `PROMETHEUS_METRICS_PATH`).
+    pub metrics_path: Option<String>,
+    /// The instance index (instead of `CF_INSTANCE_INDEX`).
+    pub instance_index: Option<u32>,
+    /// The multi-process directory (instead of `PROMETHEUS_MULTIPROC_DIR` and friends).
+    pub multiprocess_dir: Option<PathBuf>,
+    /// The app's own routes (instead of `VCAP_APPLICATION.application_uris`).
+    pub routes: Option<Vec<String>>,
+    /// Trace exemplars on the request metrics on or off (instead of
+    /// `METRICS_TRACE_EXEMPLARS`).
+    pub trace_exemplars: Option<bool>,
 }
 
 impl ConfigBuilder {

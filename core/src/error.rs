@@ -86,6 +86,11 @@ pub enum Error {
     #[error("invalid native buckets for histogram `{metric}`: {reason}")]
     InvalidNativeBuckets { metric: String, reason: String },
 
+    /// Native-bucket settings that break a rule, found where a binding's caller wrote
+    /// them (before any histogram is named).
+    #[error("invalid native bucket settings: {reason}")]
+    InvalidNativeSettings { reason: String },
+
     /// Exemplar labels that OpenMetrics cannot carry.
     #[error("invalid exemplar for metric `{metric}`: {reason}")]
     InvalidExemplar { metric: String, reason: String },

@@ -198,7 +198,7 @@ impl RequestMetrics {
         let requests = registry.counter(
             Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.")
                 .labels(REQUEST_LABELS)
-                .exemplars_across_processes(),
+                .exemplars_across_processes(true),
         )?;
         let durations = registry
             .histogram(
@@ -208,7 +208,7 @@ impl RequestMetrics {
                 )
                 .labels(REQUEST_LABELS)
                 .unit("seconds")
-                .exemplars_across_processes(),
+                .exemplars_across_processes(true),
                 Some(REQUEST_DURATION_BUCKETS),
             )
             .inspect_err(|_| {

@@ -308,11 +308,11 @@ fn the_newest_exemplar_per_bucket_of_any_worker_is_shown() {
     let dir = TempDir::new("exemplars");
     let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
     let jobs = registry
-        .counter(Opts::new("jobs", "Jobs.").exemplars_across_processes())
+        .counter(Opts::new("jobs", "Jobs.").exemplars_across_processes(true))
         .unwrap();
     let latency = registry
         .histogram(
-            Opts::new("latency_seconds", "Latency.").exemplars_across_processes(),
+            Opts::new("latency_seconds", "Latency.").exemplars_across_processes(true),
             Some(&[1.0, 2.0]),
         )
         .unwrap();

@@ -601,6 +601,50 @@ fn native_vectors() {
     }
 }
 
+#[test]
+fn native_settings_vectors() {
+    for case in vectors("native_settings.json") {
+        let name = case["name"].as_str().unwrap();
+        let settings = &case["settings"];
+        let declared = NativeBuckets::from_settings(
+            settings["schema"].as_i64().map(|schema| schema as i32),
+            settings["zero_threshold"].as_f64(),
+            settings["max_buckets"].as_u64().map(|max| max as usize),
+            settings["reset_after"].as_f64(),
+        );
+        let expect = &case["expect"];
+        if let Some(kind) = expect["error"].as_str() {
+            let error = declared.expect_err(name);
+            assert_eq!(error.kind().name(), kind, "{name}");
+            assert_eq!(error.to_string(), expect["message"].as_str().unwrap(), "{name}");
+            continue;
+        }
+        let registry = Registry::new();
+        let family = registry
+            .native_histogram(
+                Opts::new("job_seconds", "A metric from a vector."),
+                declared.unwrap(),
+                None,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        family.get().unwrap().observe(1.0).unwrap();
+        let mut body = Vec::new();
+        registry.encode_with(Format::Protobuf, Escaping::AllowUtf8, &mut body);
+        let families = decode_delimited(&body).unwrap();
+        let histogram = families[0].metric[0].histogram.as_ref().unwrap();
+        assert_eq!(
+            i64::from(histogram.schema.unwrap()),
+            expect["schema"].as_i64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            histogram.zero_threshold,
+            expect["zero_threshold"].as_f64(),
+            "{name}"
+        );
+    }
+}
+
 #[cfg(feature = "axum")]
 mod through_axum {
     //! The endpoint vectors through a real axum router with the metrics layer, whose

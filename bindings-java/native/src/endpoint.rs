@@ -5,7 +5,7 @@ use crate::error::{guard, JResult};
 use crate::handle::{borrow, free, into_handle};
 use crate::registry::RegistryHandle;
 use crate::strings::{new_string_array, optional_string, string, string_array};
-use gds_metrics::{Config, Endpoint, Request, Response};
+use gds_metrics::{ConfigBuilder, Endpoint, Request, Response};
 use jni::objects::{JClass, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong, jobject, jobjectArray, JNI_FALSE};
 use jni::JNIEnv;
@@ -29,26 +29,18 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     trace_exemplars: jint,
 ) -> jlong {
     guard(&mut env, 0, |env| {
-        let mut builder = Config::builder();
-        if let Some(guid) = optional_string(env, &application_id)? {
-            builder = builder.application_id(guid);
+        let config = ConfigBuilder {
+            application_id: optional_string(env, &application_id)?,
+            auth_enabled: (auth_enabled >= 0).then_some(auth_enabled != 0),
+            metrics_path: optional_string(env, &metrics_path)?,
+            instance_index: u32::try_from(instance_index).ok(),
+            routes: (!routes.is_null())
+                .then(|| string_array(env, &routes, "routes"))
+                .transpose()?,
+            trace_exemplars: (trace_exemplars >= 0).then_some(trace_exemplars != 0),
+            ..ConfigBuilder::default()
         }
-        if auth_enabled >= 0 {
-            builder = builder.auth_enabled(auth_enabled != 0);
-        }
-        if let Some(path) = optional_string(env, &metrics_path)? {
-            builder = builder.metrics_path(path);
-        }
-        if let Ok(index) = u32::try_from(instance_index) {
-            builder = builder.instance_index(index);
-        }
-        if !routes.is_null() {
-            builder = builder.routes(string_array(env, &routes, "routes")?);
-        }
-        if trace_exemplars >= 0 {
-            builder = builder.trace_exemplars(trace_exemplars != 0);
-        }
-        let config = builder.build()?;
+        .build()?;
         // SAFETY: the Java caller passes a live registry handle.
         let registry = unsafe { borrow::<RegistryHandle>(registry) }.clone();
         Ok(into_handle(Endpoint::new(config, registry)?))

@@ -12,7 +12,6 @@ use gds_metrics::{Counter, Family, Gauge, Histogram, Info, Metric, NativeBuckets
 use jni::objects::{JBooleanArray, JClass, JDoubleArray, JObjectArray, JString};
 use jni::sys::{jboolean, jdouble, jint, jlong, JNI_FALSE};
 use jni::JNIEnv;
-use std::time::Duration;
 
 /// The kinds, numbered as the constants in `Native.java`; `Native.kindNames()` gives
 /// these names by number, and a Java test checks the two agree.
@@ -166,9 +165,8 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
         if let Some(unit) = optional_string(env, &unit)? {
             opts = opts.unit(unit);
         }
-        if has_series_limit != JNI_FALSE {
-            opts = opts.series_limit(series_limit_of(series_limit)?);
-        }
+        let series_limit = (has_series_limit != JNI_FALSE).then(|| series_limit_of(series_limit));
+        opts = opts.series_limit(series_limit.transpose()?);
         let buckets = doubles(env, &buckets)?;
         let native = doubles(env, &native)?.map(|n| native_buckets(&n)).transpose()?;
         // SAFETY: the Java caller passes a live registry handle.
@@ -179,28 +177,26 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
     })
 }
 
-/// `{schema, zero threshold, max buckets, reset after seconds}` from the Java builder, which
-/// has checked that the integers fit.
+/// The native settings from the Java builder: a `{given (1 or 0), value}` pair each for the
+/// schema, zero threshold, bucket limit and reset seconds, in that order (the builder has
+/// checked that the integers fit). A setting not given keeps the core's default.
 fn native_buckets(settings: &[f64]) -> JResult<NativeBuckets> {
-    let &[schema, zero_threshold, max_buckets, reset_after] = settings else {
+    let given: Vec<Option<f64>> = settings
+        .chunks_exact(2)
+        .map(|pair| (pair[0] != 0.0).then_some(pair[1]))
+        .collect();
+    let &[schema, zero_threshold, max_buckets, reset_after] = given.as_slice() else {
         return Err(Thrown::illegal_argument(format!(
-            "native settings are four numbers, got {}",
+            "native settings are four {{given, value}} pairs, got {} numbers",
             settings.len()
         )));
     };
-    let native = NativeBuckets::new()
-        .schema(schema as i32)
-        .zero_threshold(zero_threshold)
-        .max_buckets(max_buckets as usize);
-    if reset_after == 0.0 {
-        return Ok(native);
-    }
-    let interval = Duration::try_from_secs_f64(reset_after).map_err(|_| {
-        Thrown::illegal_argument(format!(
-            "the reset interval must be positive, got {reset_after} seconds"
-        ))
-    })?;
-    Ok(native.reset_after(interval))
+    Ok(NativeBuckets::from_settings(
+        schema.map(|schema| schema as i32),
+        zero_threshold,
+        max_buckets.map(|max| max as usize),
+        reset_after,
+    )?)
 }
 
 /// Exemplar labels given as `name, value, name, value, ...`.

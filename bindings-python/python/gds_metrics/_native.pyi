@@ -120,9 +120,9 @@ class NativeBuckets:
     def __new__(
         cls,
         *,
-        schema: int = 5,
-        zero_threshold: float = ...,
-        max_buckets: int = 160,
+        schema: Optional[int] = None,
+        zero_threshold: Optional[float] = None,
+        max_buckets: Optional[int] = None,
         reset_after: Optional[float] = None,
     ) -> "NativeBuckets": ...
 

@@ -277,14 +277,9 @@ module GDS
 
       def create_family(label_names)
         buckets = @options[:buckets]&.map { |bound| Float(bound) }
-        native = native_settings
+        native = native_settings&.values_at(*NATIVE_SETTINGS)
         across = @options[:exemplars_across_processes] ? true : false
-        unless native
-          return @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets, across)
-        end
-
-        @native_registry.native_histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets, across,
-                                          *native.values_at(*NATIVE_SETTINGS))
+        @native_registry.histogram(@name.to_s, @docstring, label_names, @options[:series_limit], buckets, across, native)
       end
 
       # The settings of `native:` (true or a Hash of them); nil for a classic histogram.

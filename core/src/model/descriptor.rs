@@ -88,9 +88,10 @@ impl Opts {
     /// [`series limit`](crate::Registry::set_series_limit), 2,000 unless changed). Label
     /// sets beyond it are recorded into one overflow series whose every label is
     /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE), so a client sending new values
-    /// cannot grow the scrape without bound.
-    pub fn series_limit(mut self, limit: usize) -> Self {
-        self.series_limit = Some(limit);
+    /// cannot grow the scrape without bound. `None` keeps the registry's limit, so a
+    /// binding passes its caller's optional argument straight through.
+    pub fn series_limit(mut self, limit: impl Into<Option<usize>>) -> Self {
+        self.series_limit = limit.into();
         self
     }
 
@@ -112,9 +113,10 @@ impl Opts {
     /// bytes) for its newest exemplar, so the aggregate of all workers shows exemplars
     /// (newest per bucket wins). Without it, exemplars of a multi-process family stay in
     /// the recording process and are not exposed. No effect in single-process mode, where
-    /// exemplars are always kept.
-    pub fn exemplars_across_processes(mut self) -> Self {
-        self.exemplars_across_processes = true;
+    /// exemplars are always kept. Off unless set; a binding passes its caller's flag
+    /// straight through.
+    pub fn exemplars_across_processes(mut self, across_processes: bool) -> Self {
+        self.exemplars_across_processes = across_processes;
         self
     }
 

@@ -4,7 +4,7 @@
 
 use crate::error::raise;
 use gds_metrics::config::{parse_auth_switch, parse_vcap_application, METRICS_BASIC_AUTH, VCAP_APPLICATION};
-use gds_metrics::Config;
+use gds_metrics::{Config, ConfigBuilder};
 use magnus::{function, method, prelude::*, Error, RHash, RModule, Ruby, Symbol, TryConvert};
 
 /// A parsed, validated configuration.
@@ -24,25 +24,15 @@ impl NativeConfig {
     /// `routes` (the app's own hosts), `trace_exemplars`; nil or absent ones come from the
     /// environment.
     fn new(settings: RHash) -> Result<Self, Error> {
-        let mut builder = Config::builder();
-        if let Some(guid) = setting::<String>(settings, "application_id")? {
-            builder = builder.application_id(guid);
-        }
-        if let Some(on) = setting::<bool>(settings, "auth_enabled")? {
-            builder = builder.auth_enabled(on);
-        }
-        if let Some(path) = setting::<String>(settings, "metrics_path")? {
-            builder = builder.metrics_path(path);
-        }
-        if let Some(dir) = setting::<String>(settings, "multiprocess_dir")? {
-            builder = builder.multiprocess_dir(dir);
-        }
-        if let Some(routes) = setting::<Vec<String>>(settings, "routes")? {
-            builder = builder.routes(routes);
-        }
-        if let Some(on) = setting::<bool>(settings, "trace_exemplars")? {
-            builder = builder.trace_exemplars(on);
-        }
+        let builder = ConfigBuilder {
+            application_id: setting(settings, "application_id")?,
+            auth_enabled: setting(settings, "auth_enabled")?,
+            metrics_path: setting(settings, "metrics_path")?,
+            multiprocess_dir: setting::<String>(settings, "multiprocess_dir")?.map(Into::into),
+            routes: setting(settings, "routes")?,
+            trace_exemplars: setting(settings, "trace_exemplars")?,
+            ..ConfigBuilder::default()
+        };
         // Warnings are returned to Ruby (`warnings`), which writes them with `warn`.
         builder.build_with_env(env_var).map(Self).map_err(raise)
     }

@@ -11,7 +11,6 @@ use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A registry shared by the Ruby metrics objects and the endpoint.
 #[magnus::wrap(class = "GDS::Metrics::Native::Registry", free_immediately, size)]
@@ -19,23 +18,11 @@ pub struct NativeRegistry(pub Arc<Registry>);
 
 /// A family's options; `series_limit` nil keeps the registry's limit.
 fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<usize>) -> Opts {
-    let opts = Opts::new(name, help).labels(labels);
-    match series_limit {
-        Some(limit) => opts.series_limit(limit),
-        None => opts,
-    }
+    Opts::new(name, help).labels(labels).series_limit(series_limit)
 }
 
-/// `opts` keeping room for exemplars in the multi-process files when asked
-/// (`exemplars_across_processes: true`), so every worker's newest exemplar reaches the
-/// scrape; otherwise a multi-process family's exemplars stay in the recording worker.
-fn shared_exemplars(opts: Opts, across_processes: bool) -> Opts {
-    if across_processes {
-        opts.exemplars_across_processes()
-    } else {
-        opts
-    }
-}
+/// `[schema, zero_threshold, max_buckets, reset_after]` as the Ruby layer passes them.
+type NativeSettings = (Option<i32>, Option<f64>, Option<usize>, Option<f64>);
 
 /// The metric type named as the Ruby layer names it.
 fn metric_type(kind: &str) -> Result<MetricType, Error> {
@@ -103,7 +90,8 @@ impl NativeRegistry {
         series_limit: Option<usize>,
         exemplars_across_processes: bool,
     ) -> Result<CounterFamily, Error> {
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
+        let opts =
+            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
         let family = self.0.counter(opts).map_err(raise)?;
         Ok(CounterFamily::new(family))
     }
@@ -127,6 +115,11 @@ impl NativeRegistry {
         Ok(GaugeFamily(family))
     }
 
+    /// A histogram with classic buckets (`buckets`, nil for the defaults), or with native
+    /// ones when `native` gives their settings (`[schema, zero_threshold, max_buckets,
+    /// reset_after]`, each nil for the core's default), with classic ones beside them only
+    /// when `buckets` is given.
+    #[allow(clippy::too_many_arguments)]
     fn histogram(
         &self,
         name: String,
@@ -135,52 +128,19 @@ impl NativeRegistry {
         series_limit: Option<usize>,
         buckets: Option<Vec<f64>>,
         exemplars_across_processes: bool,
+        native: Option<NativeSettings>,
     ) -> Result<HistogramFamily, Error> {
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
-        let family = self.0.histogram(opts, buckets.as_deref()).map_err(raise)?;
-        Ok(HistogramFamily::new(family))
-    }
-
-    /// A histogram with native buckets (`schema`, `zero_threshold`, `max_buckets`,
-    /// `reset_after` seconds: nil keeps the core's default), and classic ones beside
-    /// them when `buckets` is given.
-    #[allow(clippy::too_many_arguments)]
-    fn native_histogram(
-        &self,
-        name: String,
-        help: String,
-        labels: Vec<String>,
-        series_limit: Option<usize>,
-        buckets: Option<Vec<f64>>,
-        exemplars_across_processes: bool,
-        schema: Option<i32>,
-        zero_threshold: Option<f64>,
-        max_buckets: Option<usize>,
-        reset_after: Option<f64>,
-    ) -> Result<HistogramFamily, Error> {
-        let mut native = NativeBuckets::new();
-        if let Some(schema) = schema {
-            native = native.schema(schema);
+        let opts =
+            opts(name, help, labels, series_limit).exemplars_across_processes(exemplars_across_processes);
+        let family = match native {
+            None => self.0.histogram(opts, buckets.as_deref()),
+            Some((schema, zero_threshold, max_buckets, reset_after)) => {
+                let native = NativeBuckets::from_settings(schema, zero_threshold, max_buckets, reset_after)
+                    .map_err(raise)?;
+                self.0.native_histogram(opts, native, buckets.as_deref())
+            }
         }
-        if let Some(threshold) = zero_threshold {
-            native = native.zero_threshold(threshold);
-        }
-        if let Some(max) = max_buckets {
-            native = native.max_buckets(max);
-        }
-        if let Some(seconds) = reset_after {
-            let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                argument_error(format!(
-                    "histogram :{name}: reset_after must be a number of seconds above zero, got {seconds}"
-                ))
-            })?;
-            native = native.reset_after(interval);
-        }
-        let opts = shared_exemplars(opts(name, help, labels, series_limit), exemplars_across_processes);
-        let family = self
-            .0
-            .native_histogram(opts, native, buckets.as_deref())
-            .map_err(raise)?;
+        .map_err(raise)?;
         Ok(HistogramFamily::new(family))
     }
 
@@ -244,8 +204,7 @@ pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("use_legacy_names", method!(NativeRegistry::use_legacy_names, 0))?;
     class.define_method("counter", method!(NativeRegistry::counter, 5))?;
     class.define_method("gauge", method!(NativeRegistry::gauge, 5))?;
-    class.define_method("histogram", method!(NativeRegistry::histogram, 6))?;
-    class.define_method("native_histogram", method!(NativeRegistry::native_histogram, 10))?;
+    class.define_method("histogram", method!(NativeRegistry::histogram, 7))?;
     class.define_method("summary", method!(NativeRegistry::summary, 4))?;
     class.define_method("unregister", method!(NativeRegistry::unregister, 1))?;
     class.define_method("render", method!(NativeRegistry::render, 1))?;

@@ -47,11 +47,11 @@ public final class Histogram extends DistributionFamily {
         private double[] buckets;
         private boolean nativeBuckets;
         private boolean nativeOnly;
-        // client_java's defaults, which are the core's too.
-        private int nativeSchema = 5;
-        private double nativeZeroThreshold = Math.pow(2, -128);
-        private int nativeMaxBuckets = 160;
-        private double nativeResetSeconds;
+        // The native settings given; null keeps the core's default (client_java's).
+        private Integer nativeSchema;
+        private Double nativeZeroThreshold;
+        private Integer nativeMaxBuckets;
+        private Double nativeResetSeconds;
 
         private Builder() {}
 
@@ -76,7 +76,10 @@ public final class Histogram extends DistributionFamily {
             return this;
         }
 
-        /** Observations this close to zero go to the zero bucket; enables native buckets. */
+        /**
+         * Observations this close to zero go to the zero bucket (default 2^-128); enables
+         * native buckets.
+         */
         public Builder nativeMaxZeroThreshold(double threshold) {
             this.nativeBuckets = true;
             this.nativeZeroThreshold = threshold;
@@ -84,8 +87,8 @@ public final class Histogram extends DistributionFamily {
         }
 
         /**
-         * The most populated native buckets (0: no limit); past it the resolution halves.
-         * Enables native buckets.
+         * The most populated native buckets (default 160; 0: no limit); past it the
+         * resolution halves. Enables native buckets.
          */
         public Builder nativeMaxNumberOfBuckets(int max) {
             if (max < 0) {
@@ -98,12 +101,10 @@ public final class Histogram extends DistributionFamily {
 
         /**
          * Reset the histogram instead of halving its resolution when the bucket limit is hit
-         * and this long has passed since the last reset. Enables native buckets.
+         * and this long has passed since the last reset (never unless set); a duration of
+         * zero or less is refused by {@code register}. Enables native buckets.
          */
         public Builder nativeResetDuration(long duration, TimeUnit unit) {
-            if (duration <= 0) {
-                throw new IllegalArgumentException("the native reset duration must be positive, got " + duration);
-            }
             this.nativeBuckets = true;
             this.nativeResetSeconds = unit.toNanos(duration) / 1e9;
             return this;
@@ -120,11 +121,21 @@ public final class Histogram extends DistributionFamily {
             return buckets;
         }
 
+        /**
+         * The settings as {@code Native.registerFamily} takes them: a {given, value} pair each,
+         * so the core applies its own defaults and checks.
+         */
         private double[] nativeSettings() {
             if (!nativeBuckets) {
                 return null;
             }
-            return new double[] {nativeSchema, nativeZeroThreshold, nativeMaxBuckets, nativeResetSeconds};
+            Number[] settings = {nativeSchema, nativeZeroThreshold, nativeMaxBuckets, nativeResetSeconds};
+            double[] pairs = new double[2 * settings.length];
+            for (int i = 0; i < settings.length; i++) {
+                pairs[2 * i] = settings[i] == null ? 0 : 1;
+                pairs[2 * i + 1] = settings[i] == null ? 0 : settings[i].doubleValue();
+            }
+            return pairs;
         }
 
         /** The finite bucket upper bounds, strictly increasing ({@code +Inf} is added for you). */

@@ -106,8 +106,16 @@ class NativeHistogramTest {
         assertTrue(schema.getMessage().contains("the schema must be between -4 and 8"), schema.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> Histogram.builder().name("b_seconds").help("B.").nativeOnly().classicUpperBounds(1).register(registry));
-        assertThrows(IllegalArgumentException.class,
-                () -> Histogram.builder().name("c_seconds").help("C.").nativeResetDuration(0, TimeUnit.SECONDS));
+        IllegalArgumentException reset = assertThrows(IllegalArgumentException.class,
+                () -> Histogram.builder().name("c_seconds").help("C.").nativeResetDuration(0, TimeUnit.SECONDS)
+                        .register(registry));
+        assertEquals("invalid native bucket settings: the reset interval (reset_after) must be a number of seconds"
+                + " above zero, got 0", reset.getMessage());
+        IllegalArgumentException threshold = assertThrows(IllegalArgumentException.class,
+                () -> Histogram.builder().name("d_seconds").help("D.").nativeMaxZeroThreshold(Double.NaN)
+                        .register(registry));
+        assertTrue(threshold.getMessage().contains("the zero threshold must be a finite number, 0 or more, got NaN"),
+                threshold.getMessage());
     }
 
     @Test

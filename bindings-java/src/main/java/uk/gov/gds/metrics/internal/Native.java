@@ -54,6 +54,11 @@ public final class Native {
     public static native void registryUseLegacyNames(long registry);
 
     // Families
+    /**
+     * {@code nativeSettings}: null for classic buckets only, else a {given (1 or 0), value}
+     * pair each for the schema, zero threshold, bucket limit and reset seconds; the core
+     * applies its defaults to the settings not given and checks the rest.
+     */
     public static native long registerFamily(
             long registry, int kind, String name, String help, String unit, String[] labelNames, double[] buckets,
             boolean hasSeriesLimit, long seriesLimit, double[] nativeSettings);

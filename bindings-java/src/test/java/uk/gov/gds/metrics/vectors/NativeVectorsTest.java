@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -21,13 +22,50 @@ import uk.gov.gds.metrics.Registry;
 import uk.gov.gds.metrics.internal.Native;
 
 /**
- * {@code native.json} through the public builders: native buckets read back from the
+ * {@code native.json} and {@code native_settings.json} through the public builders: native buckets read back from the
  * endpoint's protobuf scrape, classic buckets and exemplars from the OpenMetrics one.
  */
 class NativeVectorsTest {
     @TestFactory
     Stream<DynamicTest> nativeVectors() {
         return Vectors.tests("native.json", NativeVectorsTest::run);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> nativeSettingsVectors() {
+        return Vectors.tests("native_settings.json", NativeVectorsTest::runSettings);
+    }
+
+    /** {@code native_settings.json}: each setting given through its builder method, the rest left out. */
+    private static void runSettings(JsonNode vector) {
+        Registry registry = new Registry();
+        JsonNode settings = vector.get("settings");
+        Histogram.Builder builder = Histogram.builder().name("job_seconds").help("A metric from a vector.").nativeOnly();
+        if (settings.has("schema")) {
+            builder.nativeInitialSchema(settings.get("schema").asInt());
+        }
+        if (settings.has("zero_threshold")) {
+            builder.nativeMaxZeroThreshold(settings.get("zero_threshold").asDouble());
+        }
+        if (settings.has("max_buckets")) {
+            builder.nativeMaxNumberOfBuckets(settings.get("max_buckets").asInt());
+        }
+        if (settings.has("reset_after")) {
+            builder.nativeResetDuration(settings.get("reset_after").asLong(), TimeUnit.SECONDS);
+        }
+        JsonNode expect = vector.get("expect");
+        String error = Vectors.textOrNull(expect.get("error"));
+        if (error != null) {
+            Throwable thrown = Vectors.thrownBy(() -> builder.register(registry));
+            assertNotNull(thrown, "expected " + error);
+            assertEquals(Native.exceptionClassOf(error), thrown.getClass().getName(), String.valueOf(thrown));
+            assertEquals(expect.get("message").asText(), thrown.getMessage());
+            return;
+        }
+        builder.register(registry).observe(1.0);
+        ProtobufWire.NativeHistogram decoded = ProtobufWire.nativeHistogram(protobuf(registry), "job_seconds");
+        assertEquals(expect.get("schema").asLong(), decoded.schema(), "schema");
+        assertEquals(expect.get("zero_threshold").asDouble(), decoded.zeroThreshold(), "zero threshold");
     }
 
     private static void run(JsonNode vector) {
