@@ -63,7 +63,7 @@ class NativeVectorsTest {
             return;
         }
         builder.register(registry).observe(1.0);
-        ProtobufWire.NativeHistogram decoded = ProtobufWire.nativeHistogram(protobuf(registry), "job_seconds");
+        ProtobufWire.NativeHistogram decoded = ProtobufWire.nativeHistogram(Vectors.protobuf(registry), "job_seconds");
         assertEquals(expect.get("schema").asLong(), decoded.schema(), "schema");
         assertEquals(expect.get("zero_threshold").asDouble(), decoded.zeroThreshold(), "zero threshold");
     }
