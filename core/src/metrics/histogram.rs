@@ -3,9 +3,10 @@
 //! A histogram keeps classic buckets, native buckets (see [`NativeBuckets`]) or both.
 //! Classic-only observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
 //! `_count`, `_sum` covers exactly the counted observations). It uses the hot/cold scheme of
-//! the Go client: observers add to the "hot" shard and count themselves in a shared word
-//! whose top bit names the hot shard; a scrape flips that bit, waits for the observers
-//! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
+//! the Go client: observers count themselves in a shared word whose top bit names the
+//! "hot" shard, then add to that shard's sum and count their bucket last; a scrape flips
+//! that bit, waits until the now-cold shard's buckets add up to the observations started
+//! before the flip, reads it, then folds it into the new hot shard.
 
 use super::atomic::{add_f64, unix_now};
 use super::exemplar::{Exemplar, ExemplarSlots};
