@@ -282,6 +282,15 @@ fn contended_inc(c: &mut Criterion) {
 // ---------------------------------------------------------------------------------------
 // Case: observe into a histogram with the default buckets, through a handle.
 
+/// Our histogram with the default buckets, as a user registers it.
+fn default_bucket_histogram() -> gds_metrics::Histogram {
+    gds_metrics::Registry::new()
+        .histogram(gds_metrics::Opts::new("h", "h"), None)
+        .unwrap()
+        .get()
+        .unwrap()
+}
+
 fn histogram_observe(c: &mut Criterion) {
     let values = observations();
     let buckets = gds_metrics::DEFAULT_BUCKETS;
@@ -295,12 +304,7 @@ fn histogram_observe(c: &mut Criterion) {
             });
         });
     };
-    let registry = gds_metrics::Registry::new();
-    let ours = registry
-        .histogram(gds_metrics::Opts::new("h", "h"), None)
-        .unwrap()
-        .get()
-        .unwrap();
+    let ours = default_bucket_histogram();
     cycle(&mut group, OURS, &|v| ours.observe(v).unwrap());
     let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
     cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
@@ -596,12 +600,7 @@ mod observe_instructions {
     pub fn run(observations: usize) {
         let values = super::observations();
         let buckets = gds_metrics::DEFAULT_BUCKETS;
-        let registry = gds_metrics::Registry::new();
-        let ours = registry
-            .histogram(gds_metrics::Opts::new("h", "h"), None)
-            .unwrap()
-            .get()
-            .unwrap();
+        let ours = super::default_bucket_histogram();
         let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
         let f = fastmetrics::metrics::histogram::Histogram::new(buckets.iter().copied());
         for i in 0..observations {
