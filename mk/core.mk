@@ -8,7 +8,7 @@ BENCH_TARGETS += bench-core
 CORE_TOOLS_VENV := $(BUILD)/venv-tools
 CORE_BENCH_DATA := $(BUILD)/bench-data
 
-.PHONY: test-core bench-core core-tools
+.PHONY: test-core bench-core core-tools bench-observe-instructions
 
 # promtool, and a venv whose Python has prometheus_client, for the conformance tests.
 core-tools: $(CORE_TOOLS_VENV)/.installed
@@ -31,3 +31,10 @@ bench-core:
 	cargo bench -p gds-metrics --bench peers
 	cargo bench -p gds-metrics --bench memory > $(CORE_BENCH_DATA)/core-memory.json
 	scripts/bench-core-md $(CARGO_TARGET_DIR)/criterion $(CORE_BENCH_DATA)/core-memory.json > $(BUILD)/bench/core.md
+
+# Instructions per histogram observation, ours and the two fastest peers (callgrind), which
+# a busy machine does not disturb: writes .build/bench/observe-instructions.md.
+CALLGRIND_OBSERVATIONS ?= 100000
+bench-observe-instructions:
+	scripts/apt-install valgrind
+	scripts/callgrind-observe $(CALLGRIND_OBSERVATIONS)

@@ -8,7 +8,7 @@
 //! libraries; keep them in step with that script.
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Throughput};
+use criterion::{criterion_group, BenchmarkGroup, Throughput};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -282,6 +282,15 @@ fn contended_inc(c: &mut Criterion) {
 // ---------------------------------------------------------------------------------------
 // Case: observe into a histogram with the default buckets, through a handle.
 
+/// Our histogram with the default buckets, as a user registers it.
+fn default_bucket_histogram() -> gds_metrics::Histogram {
+    gds_metrics::Registry::new()
+        .histogram(gds_metrics::Opts::new("h", "h"), None)
+        .unwrap()
+        .get()
+        .unwrap()
+}
+
 fn histogram_observe(c: &mut Criterion) {
     let values = observations();
     let buckets = gds_metrics::DEFAULT_BUCKETS;
@@ -295,12 +304,7 @@ fn histogram_observe(c: &mut Criterion) {
             });
         });
     };
-    let registry = gds_metrics::Registry::new();
-    let ours = registry
-        .histogram(gds_metrics::Opts::new("h", "h"), None)
-        .unwrap()
-        .get()
-        .unwrap();
+    let ours = default_bucket_histogram();
     cycle(&mut group, OURS, &|v| ours.observe(v).unwrap());
     let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
     cycle(&mut group, PROMETHEUS_CLIENT, &|v| pc.observe(v));
@@ -571,4 +575,52 @@ criterion_group! {
     targets = handle_inc, labelled_inc, contended_inc, histogram_observe, native_histogram_observe,
         render_10k, render_100k, render_1m, protobuf_10k, protobuf_100k
 }
-criterion_main!(benches);
+/// Under `valgrind --tool=callgrind` (`make bench-observe-instructions`): the same
+/// observations into a default-bucket histogram of ours and of the two fastest peers, each
+/// through a function of its own, so `--toggle-collect` counts the instructions of one
+/// library's `observe` alone.
+mod observe_instructions {
+    use std::hint::black_box;
+
+    #[inline(never)]
+    pub fn observe_gds_metrics(h: &gds_metrics::Histogram, v: f64) {
+        h.observe(v).unwrap();
+    }
+
+    #[inline(never)]
+    pub fn observe_prometheus_client(h: &prometheus_client::metrics::histogram::Histogram, v: f64) {
+        h.observe(v);
+    }
+
+    #[inline(never)]
+    pub fn observe_fastmetrics(h: &fastmetrics::metrics::histogram::Histogram, v: f64) {
+        h.observe(v);
+    }
+
+    pub fn run(observations: usize) {
+        let values = super::observations();
+        let buckets = gds_metrics::DEFAULT_BUCKETS;
+        let ours = super::default_bucket_histogram();
+        let pc = prometheus_client::metrics::histogram::Histogram::new(buckets.iter().copied());
+        let f = fastmetrics::metrics::histogram::Histogram::new(buckets.iter().copied());
+        for i in 0..observations {
+            let v = black_box(values[i & 63]);
+            observe_gds_metrics(black_box(&ours), v);
+            observe_prometheus_client(black_box(&pc), v);
+            observe_fastmetrics(black_box(&f), v);
+        }
+        let count = ours.snapshot().count();
+        assert_eq!(count, observations as u64, "every observation counted");
+    }
+}
+
+fn main() {
+    if let Ok(observations) = std::env::var("GDS_BENCH_CALLGRIND_OBSERVATIONS") {
+        observe_instructions::run(observations.parse().expect("a number of observations"));
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

@@ -30,10 +30,11 @@
 //! - Histogram and summary ([`Histogram::cells`](crate::Histogram::cells),
 //!   [`Summary::cells`](crate::Summary::cells)): the hot/cold scheme of `histogram.rs`.
 //!   `n = fetch_add(started_and_hot, 1)` (acquire); the hot shard is `n >> 63`; in it,
-//!   `fetch_add(1)` the bucket of the value (the first bound not below it, `+Inf` last;
-//!   a summary has the one bucket), add the value to `sum` by a compare-and-swap loop on
-//!   its `f64` bits, then `fetch_add(done, 1)` (release). A scrape flips the hot bit and
-//!   waits for `done` to catch up, so it reads every observation whole.
+//!   add the value to `sum` by a compare-and-swap loop on its `f64` bits, then
+//!   `fetch_add(1)` (release) the bucket of the value (the first bound not below it,
+//!   `+Inf` last; a summary has the one bucket), in that order. A scrape flips the hot
+//!   bit and waits for the cold buckets to add up to the observations started before
+//!   it, so it reads every observation whole.
 
 use std::sync::atomic::AtomicU64;
 
@@ -88,8 +89,6 @@ pub struct ShardCells {
     pub buckets: CellRun,
     /// The `f64` bits of the sum.
     pub sum: CellRun,
-    /// Observations finished in this shard.
-    pub done: CellRun,
 }
 
 /// The cells of a histogram or summary series (see the module docs for the protocol).
@@ -156,13 +155,12 @@ mod tests {
     fn observe(cells: &DistributionCells, bucket: usize, v: f64) {
         let n = cell(&cells.started_and_hot, 0).fetch_add(1, Acquire);
         let shard = &cells.shards[(n >> 63) as usize];
-        cell(&shard.buckets, bucket).fetch_add(1, Relaxed);
         cell(&shard.sum, 0)
             .fetch_update(Relaxed, Relaxed, |bits| {
                 Some((f64::from_bits(bits) + v).to_bits())
             })
             .unwrap();
-        cell(&shard.done, 0).fetch_add(1, Release);
+        cell(&shard.buckets, bucket).fetch_add(1, Release);
     }
 
     #[test]

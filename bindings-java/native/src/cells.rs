@@ -73,8 +73,8 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeCell(
     })
 }
 
-/// `distributionCells(kind, series)`: a histogram's or summary's cells as seven buffers,
-/// `{started_and_hot, then per shard: buckets, sum, done}`, or null when it exports none.
+/// `distributionCells(kind, series)`: a histogram's or summary's cells as five buffers,
+/// `{started_and_hot, then per shard: buckets, sum}`, or null when it exports none.
 #[no_mangle]
 pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCells(
     mut env: JNIEnv,
@@ -112,17 +112,9 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCells
 }
 
 /// The runs in the order `DistributionCells.java` reads them.
-fn runs(cells: &DistributionCells) -> [CellRun; 7] {
+fn runs(cells: &DistributionCells) -> [CellRun; 5] {
     let [a, b] = &cells.shards;
-    [
-        cells.started_and_hot,
-        a.buckets,
-        a.sum,
-        a.done,
-        b.buckets,
-        b.sum,
-        b.done,
-    ]
+    [cells.started_and_hot, a.buckets, a.sum, b.buckets, b.sum]
 }
 
 /// `histogramBounds(series)`: the finite classic bounds a histogram series counts by.

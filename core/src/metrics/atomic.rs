@@ -27,13 +27,19 @@ impl AtomicF64 {
 
     #[inline]
     pub(crate) fn add(&self, delta: f64) {
-        let mut current = self.0.load(Relaxed);
-        loop {
-            let next = (f64::from_bits(current) + delta).to_bits();
-            match self.0.compare_exchange_weak(current, next, Relaxed, Relaxed) {
-                Ok(_) => return,
-                Err(actual) => current = actual,
-            }
+        add_f64(&self.0, delta);
+    }
+}
+
+/// Adds `delta` to the `f64` whose bits are in `cell`, by a compare-and-swap loop.
+#[inline(always)]
+pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
+    let mut current = cell.load(Relaxed);
+    loop {
+        let next = (f64::from_bits(current) + delta).to_bits();
+        match cell.compare_exchange_weak(current, next, Relaxed, Relaxed) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
         }
     }
 }

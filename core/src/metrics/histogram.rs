@@ -3,11 +3,12 @@
 //! A histogram keeps classic buckets, native buckets (see [`NativeBuckets`]) or both.
 //! Classic-only observation is lock-free and a scrape always sees a consistent snapshot (`+Inf` equals
 //! `_count`, `_sum` covers exactly the counted observations). It uses the hot/cold scheme of
-//! the Go client: observers add to the "hot" shard and count themselves in a shared word
-//! whose top bit names the hot shard; a scrape flips that bit, waits for the observers
-//! still writing to the now-cold shard, reads it, then folds it into the new hot shard.
+//! the Go client: observers count themselves in a shared word whose top bit names the
+//! "hot" shard, then add to that shard's sum and count their bucket last; a scrape flips
+//! that bit, waits until the now-cold shard's buckets add up to the observations started
+//! before the flip, reads it, then folds it into the new hot shard.
 
-use super::atomic::{unix_now, AtomicF64};
+use super::atomic::{add_f64, unix_now};
 use super::exemplar::ExemplarSlots;
 use super::native::{AfterObserve, NativeBuckets, NativeState};
 use super::Metric;
@@ -30,8 +31,17 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 
 /// The finite upper bounds of a histogram, validated: non-empty, finite, strictly rising.
 /// A trailing `+Inf` is accepted and dropped (the `+Inf` bucket is always there).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Buckets(Arc<[f64]>);
+#[derive(Clone, PartialEq)]
+pub struct Buckets {
+    /// The bounds, then (for up to [`SCANNED`] bounds) `+Inf` up to [`SCANNED`] entries,
+    /// so [`Buckets::index`] compares a fixed-size array.
+    padded: Arc<[f64]>,
+    /// How many of `padded` are bounds.
+    len: usize,
+}
+
+/// Up to this many bounds, finding a bucket compares the value with all of them at once.
+const SCANNED: usize = 16;
 
 impl Buckets {
     /// Validates `bounds` for the histogram `metric`.
@@ -53,29 +63,48 @@ impl Buckets {
         if bounds.windows(2).any(|w| w[0] >= w[1]) {
             return Err(error("bounds must be in strictly increasing order"));
         }
-        Ok(Self(bounds.into()))
+        Ok(Self::from_valid(bounds))
+    }
+
+    fn from_valid(bounds: &[f64]) -> Self {
+        let padding = SCANNED.saturating_sub(bounds.len());
+        let padded = bounds
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(f64::INFINITY, padding));
+        Buckets {
+            padded: padded.collect(),
+            len: bounds.len(),
+        }
     }
 
     /// The finite bounds, ascending.
     pub fn bounds(&self) -> &[f64] {
-        &self.0
+        &self.padded[..self.len]
     }
 
-    /// The index of the bucket `v` falls in (`bounds.len()` for `+Inf`).
+    /// The index of the bucket `v` (not NaN) falls in (`bounds.len()` for `+Inf`).
     #[inline]
     fn index(&self, v: f64) -> usize {
-        let bounds = &self.0;
-        if bounds.len() <= 16 {
-            bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
-        } else {
-            bounds.partition_point(|b| *b < v)
+        match <&[f64; SCANNED]>::try_from(&*self.padded) {
+            // The number of bounds below `v`, the padding never: no branch, and it
+            // vectorises, where a search that stops at the bucket mispredicts whenever
+            // the bucket changes.
+            Ok(scanned) => scanned.iter().filter(|b| **b < v).count(),
+            Err(_) => self.bounds().partition_point(|b| *b < v),
         }
+    }
+}
+
+impl std::fmt::Debug for Buckets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Buckets").field(&self.bounds()).finish()
     }
 }
 
 impl Default for Buckets {
     fn default() -> Self {
-        Self(DEFAULT_BUCKETS.into())
+        Self::from_valid(DEFAULT_BUCKETS)
     }
 }
 
@@ -151,32 +180,20 @@ impl HistogramSnapshot {
     }
 }
 
-#[derive(Debug)]
-struct Shard {
-    /// Per-bucket (not cumulative) counts; the last is `+Inf`.
-    buckets: Box<[AtomicU64]>,
-    sum: AtomicF64,
-    /// Observations finished in this shard.
-    done: AtomicU64,
-}
-
-impl Shard {
-    fn new(len: usize) -> Self {
-        Self {
-            buckets: (0..len).map(|_| AtomicU64::new(0)).collect(),
-            sum: AtomicF64::default(),
-            done: AtomicU64::new(0),
-        }
-    }
-}
-
 const HOT_BIT: u64 = 1 << 63;
 
+/// The cells of a classic histogram or summary, in one allocation, so an observation
+/// computes every address from one pointer loaded before its first atomic:
+/// `[started_and_hot, shard 0: sum, buckets.., shard 1: sum, buckets..]`.
+///
+/// `started_and_hot`: top bit the index of the hot shard, low bits the observations
+/// started. In a shard, `sum` holds the `f64` bits of the sum and the buckets the
+/// per-bucket (not cumulative) counts, `+Inf` last.
 #[derive(Debug)]
 struct Core {
-    /// Top bit: index of the hot shard. Low bits: observations started.
-    started_and_hot: AtomicU64,
-    shards: [Shard; 2],
+    cells: Box<[AtomicU64]>,
+    /// Buckets per shard, `+Inf` included.
+    buckets: usize,
     /// Serialises scrapes of this series (observers never take it).
     scrape: Mutex<()>,
     created: f64,
@@ -184,64 +201,101 @@ struct Core {
     exemplars: ExemplarSlots,
 }
 
+const STARTED_AND_HOT: usize = 0;
+
 impl Core {
-    fn new(len: usize) -> Self {
+    fn new(buckets: usize) -> Self {
         Self {
-            started_and_hot: AtomicU64::new(0),
-            shards: [Shard::new(len), Shard::new(len)],
+            cells: (0..1 + 2 * (1 + buckets)).map(|_| AtomicU64::new(0)).collect(),
+            buckets,
             scrape: Mutex::new(()),
             created: unix_now(),
             exemplars: ExemplarSlots::default(),
         }
     }
 
-    #[inline]
+    /// Where shard `hot` (0 or 1) starts: its sum, then its buckets.
+    #[inline(always)]
+    fn shard_start(buckets: usize, hot: u64) -> usize {
+        1 + hot as usize * (1 + buckets)
+    }
+
+    /// Three atomics: count in as started (which names the hot shard), add to the hot
+    /// shard's sum, then count the bucket with release ordering. The bucket increment is
+    /// also the sign that the observation is whole: a scrape that sees the cold shard's
+    /// buckets add up to the observations started before its flip has seen their sums.
+    #[inline(always)]
     fn observe(&self, index: usize, v: f64) {
-        let n = self.started_and_hot.fetch_add(1, Acquire);
-        let hot = &self.shards[(n >> 63) as usize];
-        hot.buckets[index].fetch_add(1, Relaxed);
-        hot.sum.add(v);
-        hot.done.fetch_add(1, Release);
+        // Every address comes from these, read before the first atomic: none waits for it.
+        let (cells, buckets) = (&self.cells[..], self.buckets);
+        let started_and_hot = &cells[STARTED_AND_HOT];
+        // The hot shard as it was just before: the count's answer then only confirms it
+        // (a scrape flips it rarely), so the processor goes on to the sum on a predicted
+        // branch instead of waiting for the atomic's result to find it.
+        let expected = started_and_hot.load(Relaxed) >> 63;
+        let n = started_and_hot.fetch_add(1, Acquire);
+        if n >> 63 != expected {
+            return Self::add_to_shard(cells, buckets, n >> 63, index, v);
+        }
+        Self::add_to_shard(cells, buckets, expected, index, v);
+    }
+
+    /// The rest of an observation counted in as started while shard `hot` was hot.
+    #[inline(always)]
+    fn add_to_shard(cells: &[AtomicU64], buckets: usize, hot: u64, index: usize, v: f64) {
+        let shard = Self::shard_start(buckets, hot);
+        add_f64(&cells[shard], v);
+        cells[shard + 1 + index].fetch_add(1, Release);
+    }
+
+    /// The sum and buckets of shard `hot`.
+    fn shard(&self, hot: u64) -> (&AtomicU64, &[AtomicU64]) {
+        let start = Self::shard_start(self.buckets, hot);
+        (
+            &self.cells[start],
+            &self.cells[start + 1..start + 1 + self.buckets],
+        )
     }
 
     /// The cells of the hot/cold scheme, for a binding to observe in place.
     fn cells(&self) -> DistributionCells {
-        let shard = |s: &Shard| ShardCells {
-            buckets: CellRun::packed(&s.buckets),
-            sum: CellRun::one(s.sum.cell()),
-            done: CellRun::one(&s.done),
+        let shard = |hot| {
+            let (sum, buckets) = self.shard(hot);
+            ShardCells {
+                buckets: CellRun::packed(buckets),
+                sum: CellRun::one(sum),
+            }
         };
         DistributionCells {
-            started_and_hot: CellRun::one(&self.started_and_hot),
-            shards: [shard(&self.shards[0]), shard(&self.shards[1])],
+            started_and_hot: CellRun::one(&self.cells[STARTED_AND_HOT]),
+            shards: [shard(0), shard(1)],
         }
     }
 
-    /// Reads a consistent snapshot: per-bucket counts into `buckets`, returns the sum.
-    fn snapshot(&self, buckets: &mut Vec<u64>) -> f64 {
+    /// Reads a consistent snapshot: cumulative counts into `cumulative`, returns the sum.
+    fn snapshot(&self, cumulative: &mut Vec<u64>) -> f64 {
         let _guard = self.scrape.lock();
-        let n = self.started_and_hot.fetch_add(HOT_BIT, AcqRel);
+        let n = self.cells[STARTED_AND_HOT].fetch_add(HOT_BIT, AcqRel);
         let started = n & !HOT_BIT;
-        let cold = &self.shards[(n >> 63) as usize];
-        let hot = &self.shards[((n >> 63) ^ 1) as usize];
-        // Every observation that started before the flip wrote to `cold`; wait for the
-        // few still in flight (a handful of instructions each).
-        while cold.done.load(Acquire) != started {
+        let (cold_sum, cold) = self.shard(n >> 63);
+        let (hot_sum, hot) = self.shard((n >> 63) ^ 1);
+        // Every observation that started before the flip counts itself in a cold bucket,
+        // last; wait for the few still in flight (a handful of instructions each). Counts
+        // only grow and add up to `started` once all are in, so a total of `started`
+        // means every count read is final.
+        while cold.iter().map(|b| b.load(Acquire)).sum::<u64>() != started {
             std::hint::spin_loop();
         }
-        buckets.clear();
-        let mut cumulative = 0;
-        for (cold_bucket, hot_bucket) in cold.buckets.iter().zip(hot.buckets.iter()) {
+        cumulative.clear();
+        let mut total = 0;
+        for (cold_bucket, hot_bucket) in cold.iter().zip(hot) {
             let count = cold_bucket.swap(0, Relaxed);
-            hot_bucket.fetch_add(count, Relaxed);
-            cumulative += count;
-            buckets.push(cumulative);
+            hot_bucket.fetch_add(count, Release);
+            total += count;
+            cumulative.push(total);
         }
-        let sum = cold.sum.get();
-        cold.sum.set(0.0);
-        hot.sum.add(sum);
-        let done = cold.done.swap(0, Relaxed);
-        hot.done.fetch_add(done, Release);
+        let sum = f64::from_bits(cold_sum.swap(0f64.to_bits(), Relaxed));
+        add_f64(hot_sum, sum);
         sum
     }
 }
@@ -707,5 +761,22 @@ mod tests {
         assert_eq!(b.index(1.5), 1);
         assert_eq!(b.index(40.0), 39);
         assert_eq!(b.index(41.0), 40);
+    }
+
+    #[test]
+    fn a_short_bucket_list_counts_the_bounds_below_the_value() {
+        let b = Buckets::new("h", &[1.0, 2.0, 4.0]).unwrap();
+        assert_eq!(b.bounds(), &[1.0, 2.0, 4.0]);
+        let indexes: Vec<usize> = [f64::NEG_INFINITY, -1.0, 1.0, 1.5, 2.0, 4.0, 4.5, f64::INFINITY]
+            .into_iter()
+            .map(|v| b.index(v))
+            .collect();
+        assert_eq!(indexes, vec![0, 0, 0, 1, 1, 2, 3, 3]);
+        let full: Vec<f64> = (1..=16).map(f64::from).collect();
+        let b = Buckets::new("h", &full).unwrap();
+        assert_eq!(
+            (b.index(16.0), b.index(16.5), b.index(f64::INFINITY)),
+            (15, 16, 16)
+        );
     }
 }

@@ -116,27 +116,27 @@ public final class Cells {
 
     /**
      * A histogram's or summary's cells in the core's hot/cold scheme: an observer counts
-     * itself in as started (the top bit names the hot shard), adds to the hot shard, then
-     * counts itself as done there; a scrape flips the bit and waits for the cold shard's
-     * {@code done} to catch up, so it reads whole observations only.
+     * itself in as started (the top bit names the hot shard), adds to the hot shard's sum,
+     * then counts its bucket there, last and with release ordering; a scrape flips the bit
+     * and waits for the cold buckets to add up to the observations started before it, so
+     * it reads whole observations only.
      */
     public static final class Distribution {
         private final ByteBuffer startedAndHot;
         private final Shard[] shards;
 
-        /** From the seven buffers of {@code Native.distributionCells}. */
+        /** From the five buffers of {@code Native.distributionCells}. */
         public Distribution(ByteBuffer[] cells) {
             this.startedAndHot = cells[0];
-            this.shards = new Shard[] {new Shard(cells[1], cells[2], cells[3]), new Shard(cells[4], cells[5], cells[6])};
+            this.shards = new Shard[] {new Shard(cells[1], cells[2]), new Shard(cells[3], cells[4])};
         }
 
         /** One observation of {@code value}, counted in classic bucket {@code bucket}. */
         public void observe(int bucket, double value) {
             long started = fetchAdd(startedAndHot, 0, 1L);
             Shard hot = shards[(int) (started >>> 63)];
-            fetchAdd(hot.buckets, bucket << 3, 1L);
             hot.sumBits = addDouble(hot.sum, 0, hot.sumBits, value);
-            fetchAddRelease(hot.done, 0, 1L);
+            fetchAddRelease(hot.buckets, bucket << 3, 1L);
         }
 
         /** How many buckets, {@code +Inf} included. */
@@ -148,14 +148,12 @@ public final class Cells {
     private static final class Shard {
         final ByteBuffer buckets;
         final ByteBuffer sum;
-        final ByteBuffer done;
         /** The sum's bits as this object last wrote them: a racy hint, checked by the compare-and-swap. */
         long sumBits;
 
-        Shard(ByteBuffer buckets, ByteBuffer sum, ByteBuffer done) {
+        Shard(ByteBuffer buckets, ByteBuffer sum) {
             this.buckets = buckets;
             this.sum = sum;
-            this.done = done;
         }
     }
 }
