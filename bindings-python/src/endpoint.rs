@@ -25,7 +25,7 @@ type PyResponse<'py> = (u16, Vec<(&'static str, String)>, Bound<'py, PyBytes>);
 /// created, with keyword arguments winning (CONTRACT section 1). Each endpoint has its own
 /// settings; the request metrics are registered once per registry, by the core.
 #[pyclass(module = "gds_metrics._native", frozen)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     inner: Arc<gds_metrics::Endpoint>,
     registry: Py<PyRegistry>,
 }

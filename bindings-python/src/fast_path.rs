@@ -103,6 +103,7 @@ pub(crate) unsafe fn delegate(
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
     Python::attach(|py| {
+        // SAFETY: CPython passes live objects; `call` keeps the vectorcall contract.
         let call = AssertUnwindSafe(|| unsafe { call(py, original, slf, args, nargs, kwnames) });
         let error = match catch_unwind(call) {
             Ok(Ok(result)) => return result.into_ptr(),
@@ -138,6 +139,7 @@ unsafe fn call<'py>(
         // SAFETY: CPython passes `nargs` positional values and one value per keyword name.
         unsafe { std::slice::from_raw_parts(args, count) }
     };
+    // SAFETY: every pointer comes from CPython's argument vector, alive for the call.
     let value = |ptr: *mut ffi::PyObject| unsafe { Borrowed::from_ptr(py, ptr) };
     let (positional, keyword) = values.split_at(count - keyword_count);
     // SAFETY: `self` is a live object for the duration of the call.

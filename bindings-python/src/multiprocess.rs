@@ -29,7 +29,7 @@ pub(crate) fn new_registry(dir: Option<&Path>) -> PyResult<gds_metrics::Registry
 /// Folds the files of exited processes in `directory` into its totals now (gunicorn's
 /// `child_exit`). Scrapes fold too; this keeps the directory small between them.
 #[pyfunction]
-pub fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
+pub(crate) fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
     without_gil(py, move || {
         let store = MultiProcess::open(&directory)?;
         store.fold_dead()?;
@@ -45,7 +45,7 @@ pub fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
 /// The directory a pre-fork server's processes share, chosen by the core's one rule
 /// (CONTRACT section 6): the configured directory, else a private one for this run.
 #[pyclass(module = "gds_metrics._native", name = "ServerDirectory", frozen)]
-pub struct PyServerDirectory {
+pub(crate) struct PyServerDirectory {
     inner: gds_metrics::ServerDirectory,
 }
 

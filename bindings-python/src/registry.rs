@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// A set of metrics rendered together, like `prometheus_client.CollectorRegistry`.
 #[pyclass(module = "gds_metrics._native", name = "Registry", frozen)]
-pub struct PyRegistry {
+pub(crate) struct PyRegistry {
     pub(crate) inner: Arc<gds_metrics::Registry>,
 }
 
@@ -116,7 +116,7 @@ static DEFAULT_REGISTRY: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
 /// registry are part of its scrape, and so are the core's process metrics (of the whole
 /// server in multi-process mode), which replace `prometheus_client`'s own.
 #[pyfunction]
-pub fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
+pub(crate) fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
     DEFAULT_REGISTRY
         .get_or_try_init(py, || {
             let config = Config::from_env().or_raise()?;

@@ -24,14 +24,14 @@ fn guid(value: &str) -> PyResult<AppGuid> {
 
 /// The target file of one app, from its facts as JSON.
 #[pyfunction]
-pub fn render_target_file(facts_json: &str) -> PyResult<String> {
+pub(crate) fn render_target_file(facts_json: &str) -> PyResult<String> {
     let facts = AppFacts::from_json(facts_json.as_bytes(), "app facts").or_raise()?;
     targets::render_target_file(&facts).or_raise()
 }
 
 /// Reads a target file as strictly as Prometheus; returns its groups re-encoded as JSON.
 #[pyfunction]
-pub fn read_target_file(path: PathBuf) -> PyResult<String> {
+pub(crate) fn read_target_file(path: PathBuf) -> PyResult<String> {
     let groups = targets::read_target_file(&path).or_raise()?;
     Ok(targets::encode_target_groups(&groups))
 }
@@ -39,7 +39,7 @@ pub fn read_target_file(path: PathBuf) -> PyResult<String> {
 /// A place for target files, `active/` (read by Prometheus) and `inactive/`: a local
 /// directory or an S3 location.
 #[pyclass(module = "gds_metrics._native", name = "TargetStore", frozen)]
-pub struct PyTargetStore {
+pub(crate) struct PyTargetStore {
     store: Box<dyn Store>,
     location: String,
 }

@@ -26,7 +26,7 @@ fn buffer<'local>(env: &mut JNIEnv<'local>, run: CellRun) -> JResult<JByteBuffer
 
 /// `counterBase(series)`: the base cell of a counter, added to by compare-and-swap.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterBase(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterBase(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -41,7 +41,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterBase(
 /// `counterStripes(series, countAndStride)`: the stripes of a counter, made now if need
 /// be; their number and the bytes between them go into `countAndStride`.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterStripes(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterStripes(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -59,7 +59,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterStripes(
 /// `gaugeCell(series)`: the cell of a gauge's value bits, or null when the core must see
 /// every write itself.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeCell(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeCell(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -76,16 +76,17 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeCell(
 /// `distributionCells(kind, series)`: a histogram's or summary's cells as five buffers,
 /// `{started_and_hot, then per shard: buckets, sum}`, or null when it exports none.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCells(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCells(
     mut env: JNIEnv,
     _: JClass,
     kind: jint,
     series: jlong,
 ) -> jobjectArray {
     guard(&mut env, std::ptr::null_mut(), |env| {
-        // SAFETY: the Java caller passes a live series handle of `kind`.
         let cells = match kind {
+            // SAFETY: the Java caller passes a live series handle of `kind`.
             HISTOGRAM => unsafe { borrow::<Histogram>(series) }.cells(),
+            // SAFETY: the Java caller passes a live series handle of `kind`.
             SUMMARY => unsafe { borrow::<Summary>(series) }.cells(),
             other => {
                 return Err(Thrown::illegal_argument(format!(
@@ -119,7 +120,7 @@ fn runs(cells: &DistributionCells) -> [CellRun; 5] {
 
 /// `histogramBounds(series)`: the finite classic bounds a histogram series counts by.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramBounds(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramBounds(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,

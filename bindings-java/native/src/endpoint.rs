@@ -17,7 +17,7 @@ const RESPONSE_CONSTRUCTOR: &str = "(I[Ljava/lang/String;[B)V";
 /// environment, as the core reads it. `routes` stands for
 /// `VCAP_APPLICATION.application_uris` (the hosts the `host` label keeps).
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
     mut env: JNIEnv,
     _: JClass,
     registry: jlong,
@@ -48,7 +48,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNew(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointFree(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointFree(
     _: JNIEnv,
     _: JClass,
     endpoint: jlong,
@@ -59,7 +59,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointFree(
 
 /// The configured path, for the Java side to describe the endpoint.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointPath<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointPath<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
     endpoint: jlong,
@@ -79,7 +79,7 @@ fn config_flag(endpoint: jlong, flag: fn(&gds_metrics::Config) -> bool) -> jbool
 
 /// Whether auth is on, so the app can log how it is configured (never the token).
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabled(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabled(
     _: JNIEnv,
     _: JClass,
     endpoint: jlong,
@@ -89,7 +89,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointAuthEnabl
 
 /// Whether a sampled `traceparent` becomes the exemplar of a request's metrics.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTraceExemplars(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTraceExemplars(
     _: JNIEnv,
     _: JClass,
     endpoint: jlong,
@@ -99,7 +99,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTraceExem
 
 /// Configuration warnings (an ignored `CF_INSTANCE_INDEX`), for the Java side to log.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointWarnings<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointWarnings<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
     endpoint: jlong,
@@ -120,7 +120,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointWarnings<
 /// Whether `target`, as the client sent it, is the endpoint's path below `mount` (the
 /// servlet context path).
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointMatches(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointMatches(
     mut env: JNIEnv,
     _: JClass,
     endpoint: jlong,
@@ -141,7 +141,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointMatches(
 /// `mount`. `headers` alternates names and values, one pair per header line as received.
 /// Returns an `EndpointResponse`.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointHandle<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointHandle<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
     endpoint: jlong,

@@ -124,7 +124,7 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
 /// `Native.exceptionClassOf(kind)`: the class a kind's name maps to, so the Java tests run
 /// the shared error vectors against this table rather than a copy of it.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_exceptionClassOf<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_exceptionClassOf<'local>(
     mut env: JNIEnv<'local>,
     _: jni::objects::JClass,
     kind: jni::objects::JString,

@@ -50,7 +50,7 @@ impl Collector for ForeignCollector {
 
 /// Registers a collector of foreign families in `registry`; returns its handle.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignNew(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignNew(
     mut env: JNIEnv,
     _: JClass,
     registry: jlong,
@@ -65,7 +65,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignNew(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignFree(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignFree(
     _: JNIEnv,
     _: JClass,
     handle: jlong,
@@ -79,7 +79,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignFree(
 /// already exposes, or a second family of the same name is left out, so one odd metric
 /// never fails or corrupts a scrape.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignSet(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignSet(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,

@@ -23,7 +23,8 @@ pub(crate) fn into_handle<T>(value: T) -> i64 {
 /// `handle` came from [`into_handle`] with the same `T` and has not been freed.
 #[inline(always)]
 pub(crate) unsafe fn borrow<'a, T>(handle: i64) -> &'a T {
-    &*(handle as *const T)
+    // SAFETY: the caller promises a live handle made by `into_handle` for this `T`.
+    unsafe { &*(handle as *const T) }
 }
 
 /// Drops the value behind a handle.
@@ -32,7 +33,9 @@ pub(crate) unsafe fn borrow<'a, T>(handle: i64) -> &'a T {
 /// `handle` came from [`into_handle`] with the same `T` and is freed only this once.
 pub(crate) unsafe fn free<T>(handle: i64) {
     if handle != 0 {
-        drop(Box::from_raw(handle as *mut T));
+        // SAFETY: the caller promises a live handle made by `into_handle` for this `T`,
+        // freed only this once.
+        drop(unsafe { Box::from_raw(handle as *mut T) });
         LIVE.fetch_sub(1, Relaxed);
     }
 }
@@ -44,7 +47,7 @@ pub(crate) fn live() -> i64 {
 
 /// `Native.liveHandles()`: how many handles are allocated, for lifetime tests.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_liveHandles(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_liveHandles(
     _: jni::JNIEnv,
     _: jni::objects::JClass,
 ) -> jni::sys::jlong {

@@ -30,7 +30,7 @@ const KIND_NAMES: [(jint, &str); 5] = [
 
 /// `Native.kindNames()`: each kind's name at its number.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_kindNames<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_kindNames<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
 ) -> jni::sys::jobjectArray {
@@ -145,7 +145,7 @@ impl AnyFamily {
 /// `buckets` gives them.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registerFamily(
     mut env: JNIEnv,
     _: JClass,
     registry: jlong,
@@ -220,7 +220,7 @@ fn pairs(flat: &[String]) -> Vec<(&str, &str)> {
 /// Adds `amount` and keeps the exemplar; a bad amount or exemplar (over 128 characters)
 /// throws and adds nothing.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncWithExemplar(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncWithExemplar(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -238,7 +238,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncWithExe
 /// Observes `value` and keeps the exemplar for its bucket; a bad exemplar (over 128
 /// characters) throws and records nothing.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserveWithExemplar(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserveWithExemplar(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -264,7 +264,7 @@ fn doubles(env: &mut JNIEnv<'_>, array: &JDoubleArray<'_>) -> JResult<Option<Vec
 
 /// Drops the Java object's share of a family (the registry keeps its own).
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(
     _: JNIEnv,
     _: JClass,
     family: jlong,
@@ -275,7 +275,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyFree(
 
 /// A series handle for the label values; a wrong number of values throws.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyLabels(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyLabels(
     mut env: JNIEnv,
     _: JClass,
     family: jlong,
@@ -293,7 +293,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyLabels(
 
 /// Removes the series for the label values; returns whether it existed.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyRemove(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyRemove(
     mut env: JNIEnv,
     _: JClass,
     family: jlong,
@@ -308,7 +308,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyRemove(
 
 /// Removes the family from the registry it was registered in; returns whether it was there.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyUnregister(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyUnregister(
     mut env: JNIEnv,
     _: JClass,
     registry: jlong,
@@ -323,7 +323,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyUnregister(
 
 /// Removes every labelled series of the family.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(
     mut env: JNIEnv,
     _: JClass,
     family: jlong,
@@ -337,7 +337,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyClear(
 
 /// Drops the Java object's share of a series of `kind`.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_seriesFree(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_seriesFree(
     _: JNIEnv,
     _: JClass,
     kind: jint,
@@ -357,26 +357,28 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_seriesFree(
 }
 
 // Hot paths: primitives only, no JNI environment, nothing that can panic.
-// SAFETY (every function below): the Java caller passes a live series handle of the kind
-// named by the function.
+// Every function below is given a live series handle of the kind its name says by the
+// Java caller.
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterInc(
     _: JNIEnv,
     _: JClass,
     series: jlong,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Counter>(series) }.inc();
 }
 
 /// Adds a whole amount; a negative one throws the core's error and adds nothing.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncLong(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncLong(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
     amount: jlong,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     let counter = unsafe { borrow::<Counter>(series) };
     match u64::try_from(amount) {
         Ok(amount) => counter.inc_by(amount),
@@ -386,12 +388,13 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncLong(
 
 /// Adds `amount`; one negative or not finite throws the core's error and adds nothing.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
     amount: jdouble,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     let counter = unsafe { borrow::<Counter>(series) };
     guard(&mut env, (), |_| Ok(counter.inc_by_f64(amount)?));
 }
@@ -399,7 +402,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterIncDouble(
 /// Adds `amount` to the series for `values`, checked first: a rejected call (a wrong
 /// number of values, a negative or not finite amount) throws and creates no series.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyCounterInc(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyCounterInc(
     mut env: JNIEnv,
     _: JClass,
     family: jlong,
@@ -420,54 +423,59 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_familyCounterInc(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterGet(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_counterGet(
     _: JNIEnv,
     _: JClass,
     series: jlong,
 ) -> jdouble {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Counter>(series) }.get()
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSet(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSet(
     _: JNIEnv,
     _: JClass,
     series: jlong,
     v: jdouble,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Gauge>(series) }.set(v);
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeAdd(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeAdd(
     _: JNIEnv,
     _: JClass,
     series: jlong,
     v: jdouble,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Gauge>(series) }.add(v);
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSetToCurrentTime(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeSetToCurrentTime(
     _: JNIEnv,
     _: JClass,
     series: jlong,
 ) {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Gauge>(series) }.set_to_current_time();
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_gaugeGet(
     _: JNIEnv,
     _: JClass,
     series: jlong,
 ) -> jdouble {
+    // SAFETY: the Java caller passes a live series handle of this kind.
     unsafe { borrow::<Gauge>(series) }.get()
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserve(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserve(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -479,7 +487,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_histogramObserve(
 }
 
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_summaryObserve(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_summaryObserve(
     mut env: JNIEnv,
     _: JClass,
     series: jlong,
@@ -494,7 +502,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_summaryObserve(
 
 /// The observation count of a histogram (`kind` 2) or summary (`kind` 3) series.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCount(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCount(
     _: JNIEnv,
     _: JClass,
     kind: jint,
@@ -505,7 +513,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionCount
 
 /// The sum of observations of a histogram (`kind` 2) or summary (`kind` 3) series.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionSum(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionSum(
     _: JNIEnv,
     _: JClass,
     kind: jint,
@@ -517,9 +525,11 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_distributionSum(
 fn distribution(kind: jint, series: jlong) -> (u64, f64) {
     match kind {
         HISTOGRAM => {
+            // SAFETY: the Java caller passes a live series handle of this kind.
             let snapshot = unsafe { borrow::<Histogram>(series) }.snapshot();
             (snapshot.count(), snapshot.sum)
         }
+        // SAFETY: the Java caller passes a live series handle of this kind.
         SUMMARY => unsafe { borrow::<Summary>(series) }.get(),
         _ => (0, 0.0),
     }

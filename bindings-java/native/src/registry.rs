@@ -14,7 +14,7 @@ pub(crate) type RegistryHandle = Arc<Registry>;
 
 /// A new, empty registry.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryNew(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryNew(
     mut env: JNIEnv,
     _: JClass,
 ) -> jlong {
@@ -25,7 +25,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryNew(
 
 /// Drops the Java object's share of a registry.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(
     _: JNIEnv,
     _: JClass,
     handle: jlong,
@@ -36,7 +36,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryFree(
 
 /// Removes the family `name`; returns whether it was registered.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUnregister(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUnregister(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,
@@ -52,7 +52,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUnregiste
 
 /// The series limit of families registered from now on that set none themselves.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeriesLimit(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeriesLimit(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,
@@ -68,7 +68,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registrySetSeries
 
 /// Families registered from now on accept only the legacy names.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUseLegacyNames(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryUseLegacyNames(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,
@@ -90,7 +90,7 @@ const FORMATS: [(Format, &str); 3] = [
 
 /// `Native.formatNames()`: each format's name at its number.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_formatNames<'local>(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_formatNames<'local>(
     mut env: JNIEnv<'local>,
     _: JClass,
 ) -> jni::sys::jobjectArray {
@@ -103,7 +103,7 @@ pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_formatNames<'loca
 /// The whole exposition as the bytes a scrape in `format` (a `Format` ordinal) is served:
 /// one copy from the core's buffer into the Java array, no text conversion.
 #[no_mangle]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryEncode(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_registryEncode(
     mut env: JNIEnv,
     _: JClass,
     handle: jlong,

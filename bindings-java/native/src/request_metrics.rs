@@ -17,7 +17,7 @@ use jni::JNIEnv;
 /// `traceparent` header as sent (null when absent).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_recordRequest(
     mut env: JNIEnv,
     _: JClass,
     endpoint: jlong,

@@ -22,7 +22,7 @@ pub(super) struct Definition {
 /// name already ends with it.
 #[pyfunction]
 #[pyo3(signature = (name, namespace = "", subsystem = "", unit = ""))]
-pub fn metric_name(name: &str, namespace: &str, subsystem: &str, unit: &str) -> String {
+pub(crate) fn metric_name(name: &str, namespace: &str, subsystem: &str, unit: &str) -> String {
     let mut full_name = [namespace, subsystem, name]
         .into_iter()
         .filter(|part| !part.is_empty())

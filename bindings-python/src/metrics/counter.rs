@@ -12,7 +12,7 @@ use pyo3::sync::PyOnceLock;
 
 /// A counter: a value that only goes up (`prometheus_client.Counter`).
 #[pyclass(module = "gds_metrics._native", frozen)]
-pub struct Counter(Handle<gds_metrics::Counter>);
+pub(crate) struct Counter(Handle<gds_metrics::Counter>);
 
 #[pymethods]
 impl Counter {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 /// A gauge: a value that goes up and down (`prometheus_client.Gauge`).
 #[pyclass(module = "gds_metrics._native", frozen)]
-pub struct Gauge(Handle<gds_metrics::Gauge>);
+pub(crate) struct Gauge(Handle<gds_metrics::Gauge>);
 
 #[pymethods]
 impl Gauge {

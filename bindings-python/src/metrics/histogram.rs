@@ -13,7 +13,7 @@ use pyo3::sync::PyOnceLock;
 
 /// A histogram: observations counted in buckets (`prometheus_client.Histogram`).
 #[pyclass(module = "gds_metrics._native", frozen)]
-pub struct Histogram(Handle<gds_metrics::Histogram>);
+pub(crate) struct Histogram(Handle<gds_metrics::Histogram>);
 
 #[pymethods]
 impl Histogram {

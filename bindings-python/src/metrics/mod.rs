@@ -19,13 +19,13 @@ mod histogram;
 mod native;
 mod summary;
 
-pub use args::metric_name;
-pub use counter::Counter;
+pub(crate) use args::metric_name;
+pub(crate) use counter::Counter;
 pub(crate) use gauge::refresh_functions;
-pub use gauge::Gauge;
-pub use histogram::Histogram;
-pub use native::PyNativeBuckets;
-pub use summary::Summary;
+pub(crate) use gauge::Gauge;
+pub(crate) use histogram::Histogram;
+pub(crate) use native::PyNativeBuckets;
+pub(crate) use summary::Summary;
 
 use pyo3::prelude::*;
 

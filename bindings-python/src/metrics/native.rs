@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 /// from protobuf: `Histogram(..., native=NativeBuckets(max_buckets=100))`. The defaults
 /// and the checks are the core's ([`NativeBuckets::from_settings`]).
 #[pyclass(module = "gds_metrics._native", name = "NativeBuckets", frozen)]
-pub struct PyNativeBuckets {
+pub(crate) struct PyNativeBuckets {
     settings: NativeBuckets,
 }
 

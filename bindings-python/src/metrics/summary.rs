@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 /// A summary: the count and sum of observations (`prometheus_client.Summary`, which
 /// exposes no quantiles either).
 #[pyclass(module = "gds_metrics._native", frozen)]
-pub struct Summary(Handle<gds_metrics::Summary>);
+pub(crate) struct Summary(Handle<gds_metrics::Summary>);
 
 #[pymethods]
 impl Summary {

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const ACCESS_KEY: &str = "gds-metrics-test";
-pub const SECRET_KEY: &str = "gds-metrics-test-secret";
+pub(crate) const ACCESS_KEY: &str = "gds-metrics-test";
+pub(crate) const SECRET_KEY: &str = "gds-metrics-test-secret";
 
-pub struct S3Server {
+pub(crate) struct S3Server {
     child: Child,
     pub addr: SocketAddr,
     pub root: tempfile::TempDir,
@@ -20,7 +20,7 @@ pub struct S3Server {
 
 impl S3Server {
     /// Starts the server with one empty bucket per name in `buckets`.
-    pub fn start(buckets: &[&str]) -> S3Server {
+    pub(crate) fn start(buckets: &[&str]) -> S3Server {
         let root = tempfile::tempdir().unwrap();
         for bucket in buckets {
             std::fs::create_dir(root.path().join(bucket)).unwrap();
@@ -58,7 +58,7 @@ impl S3Server {
     }
 
     /// The AWS variables a client needs to reach this server.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL", format!("http://{}", self.addr)),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_owned()),
@@ -73,12 +73,12 @@ impl S3Server {
 
     /// Where the server keeps `bucket/key` on disk, to plant objects a client would refuse
     /// to write (or to check what a client wrote) without going through S3.
-    pub fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
+    pub(crate) fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
         self.root.path().join(bucket).join(key)
     }
 
     /// Writes an object straight into the server's directory.
-    pub fn plant(&self, bucket: &str, key: &str, contents: &[u8]) {
+    pub(crate) fn plant(&self, bucket: &str, key: &str, contents: &[u8]) {
         let path = self.object_path(bucket, key);
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).unwrap();
         std::fs::write(path, contents).unwrap();

@@ -9,7 +9,7 @@ use magnus::{function, method, prelude::*, Error, RHash, RModule, Ruby, Symbol, 
 
 /// A parsed, validated configuration.
 #[magnus::wrap(class = "GDS::Metrics::Native::Config", free_immediately, size)]
-pub struct NativeConfig(pub Config);
+pub(crate) struct NativeConfig(pub Config);
 
 /// The setting `name` of the Hash, nil when not given in code.
 fn setting<T: TryConvert>(settings: RHash, name: &str) -> Result<Option<T>, Error> {
@@ -92,7 +92,7 @@ fn env_auth_switch() -> Result<Option<bool>, Error> {
 }
 
 /// Defines the config class under `native`.
-pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Config", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeConfig::new, 1))?;
     class.define_method("metrics_path", method!(NativeConfig::metrics_path, 0))?;

@@ -17,7 +17,7 @@ use std::cell::{Cell, Ref, RefCell};
 const SLOTS: usize = 16;
 
 /// What a family object keeps beside its core family for the fast entries.
-pub struct Direct<M: Metric> {
+pub(crate) struct Direct<M: Metric> {
     /// The series of a family without labels.
     solo: Option<M>,
     /// The Hash of each slot (0 when empty), apart from the series so that GC marking
@@ -32,7 +32,7 @@ fn slot(labels: VALUE) -> usize {
 }
 
 impl<M: Metric> Direct<M> {
-    pub fn new(family: &Family<M>) -> Self {
+    pub(crate) fn new(family: &Family<M>) -> Self {
         Self {
             solo: family.get().ok(),
             hashes: std::array::from_fn(|_| Cell::new(0)),
@@ -41,12 +41,12 @@ impl<M: Metric> Direct<M> {
     }
 
     /// The series of a family without labels.
-    pub fn solo(&self) -> Option<&M> {
+    pub(crate) fn solo(&self) -> Option<&M> {
         self.solo.as_ref()
     }
 
     /// The series cached for the frozen labels Hash `labels`.
-    pub fn cached(&self, labels: VALUE) -> Option<Ref<'_, M>> {
+    pub(crate) fn cached(&self, labels: VALUE) -> Option<Ref<'_, M>> {
         let index = slot(labels);
         if self.hashes[index].get() != labels {
             return None;
@@ -57,7 +57,7 @@ impl<M: Metric> Direct<M> {
     /// The series for `values`, kept for the frozen Hash `labels` unless the family refused
     /// the label set into its overflow series: a refusal is never cached, so the core
     /// counts every later use of that label set as a refusal too.
-    pub fn resolve_and_cache<V: AsRef<str>>(
+    pub(crate) fn resolve_and_cache<V: AsRef<str>>(
         &self,
         family: &Family<M>,
         labels: VALUE,
@@ -73,7 +73,7 @@ impl<M: Metric> Direct<M> {
     }
 
     /// Forgets every cached series (the family removed one).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.hashes.iter().for_each(|hash| hash.set(0));
         if let Ok(mut series) = self.series.try_borrow_mut() {
             series.iter_mut().for_each(|entry| *entry = None);
@@ -81,7 +81,7 @@ impl<M: Metric> Direct<M> {
     }
 
     /// Marks the cached Hashes for Ruby's GC (pinning them).
-    pub fn mark(&self) {
+    pub(crate) fn mark(&self) {
         for hash in self.hashes.iter().map(Cell::get).filter(|hash| *hash != 0) {
             // SAFETY: called from the family object's mark function, during GC.
             unsafe { rb_sys::rb_gc_mark(hash) };

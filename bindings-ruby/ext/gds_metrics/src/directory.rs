@@ -7,7 +7,7 @@ use magnus::{function, method, prelude::*, Error, RModule, Ruby};
 
 /// The directory of one server's processes.
 #[magnus::wrap(class = "GDS::Metrics::Native::ServerDirectory", free_immediately, size)]
-pub struct NativeServerDirectory(ServerDirectory);
+pub(crate) struct NativeServerDirectory(ServerDirectory);
 
 impl NativeServerDirectory {
     /// The directory for the server whose master is `master_pid`: the configured one, or a
@@ -32,7 +32,7 @@ impl NativeServerDirectory {
 }
 
 /// Defines the class and `ServerDirectory::EXPORTED_VARIABLE` under `native`.
-pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("ServerDirectory", ruby.class_object())?;
     class.define_singleton_method("for_server", function!(NativeServerDirectory::for_server, 1))?;
     class.define_method("dir", method!(NativeServerDirectory::dir, 0))?;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// One app's endpoint, shared by every thread of the app.
 #[magnus::wrap(class = "GDS::Metrics::Native::Endpoint", free_immediately, size)]
-pub struct NativeEndpoint(Arc<Endpoint>);
+pub(crate) struct NativeEndpoint(Arc<Endpoint>);
 
 /// A request copied out of Ruby strings, so it can be answered without the GVL.
 struct OwnedRequest {
@@ -175,7 +175,7 @@ impl NativeEndpoint {
 }
 
 /// Defines the endpoint class under `native`.
-pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Endpoint", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeEndpoint::new, 2))?;
     class.define_method("matches?", method!(NativeEndpoint::matches, 2))?;

@@ -30,7 +30,7 @@ enum Parent {
 }
 
 /// Defines the exception classes under `metrics` (`GDS::Metrics`).
-pub fn define(ruby: &Ruby, metrics: RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, metrics: RModule) -> Result<(), Error> {
     for (name, parent) in DEFINED {
         let parent = match parent {
             Parent::StandardError => ruby.exception_standard_error(),
@@ -67,7 +67,7 @@ fn exception_class(ruby: &Ruby, kind: ErrorKind) -> ExceptionClass {
 }
 
 /// A core error that knows its kind.
-pub trait Kinded: Display {
+pub(crate) trait Kinded: Display {
     fn error_kind(&self) -> ErrorKind;
 }
 
@@ -101,20 +101,20 @@ impl Kinded for MultiProcessError {
 }
 
 /// The Ruby exception for a core error, by its kind.
-pub fn raise(err: impl Kinded) -> Error {
+pub(crate) fn raise(err: impl Kinded) -> Error {
     let ruby = Ruby::get().expect("called from a Ruby thread");
     Error::new(exception_class(&ruby, err.error_kind()), err.to_string())
 }
 
 /// An `ArgumentError` for a value the binding itself cannot turn into core input (a labels
 /// Hash with other keys, an unknown format name).
-pub fn argument_error(message: impl Display) -> Error {
+pub(crate) fn argument_error(message: impl Display) -> Error {
     let ruby = Ruby::get().expect("called from a Ruby thread");
     Error::new(ruby.exception_arg_error(), message.to_string())
 }
 
 /// A `RuntimeError` for a panic caught in Rust code, which must never unwind into Ruby.
-pub fn internal_error(what: &str) -> Error {
+pub(crate) fn internal_error(what: &str) -> Error {
     let ruby = Ruby::get().expect("called from a Ruby thread");
     Error::new(
         ruby.exception_runtime_error(),

@@ -73,15 +73,18 @@ type Values<'a> = SmallVec<[&'a str; 8]>;
 /// # Safety
 /// `value` is a live Ruby object; the reference lives no longer than the call.
 unsafe fn typed<'a, T: TypedData>(value: VALUE) -> Option<&'a T> {
-    // `DataType` is a transparent wrapper of `rb_data_type_t`.
-    let data_type = T::data_type() as *const magnus::typed_data::DataType;
-    let is_t = is_type(value, ruby_value_type::RUBY_T_DATA)
-        && rb_sys::RTYPEDDATA_P(value)
-        && std::ptr::eq(rb_sys::RTYPEDDATA_TYPE(value), data_type.cast());
-    if !is_t {
-        return None;
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        // `DataType` is a transparent wrapper of `rb_data_type_t`.
+        let data_type = T::data_type() as *const magnus::typed_data::DataType;
+        let is_t = is_type(value, ruby_value_type::RUBY_T_DATA)
+            && rb_sys::RTYPEDDATA_P(value)
+            && std::ptr::eq(rb_sys::RTYPEDDATA_TYPE(value), data_type.cast());
+        if !is_t {
+            return None;
+        }
+        (rb_sys::RTYPEDDATA_GET_DATA(value) as *const T).as_ref()
     }
-    (rb_sys::RTYPEDDATA_GET_DATA(value) as *const T).as_ref()
 }
 
 fn is_type(value: VALUE, kind: ruby_value_type) -> bool {
@@ -105,23 +108,26 @@ fn plain_number(value: VALUE) -> Option<f64> {
 /// `value` is reachable from the caller's arguments, and no Ruby code runs (so nothing
 /// moves or frees it) while the borrow lives.
 unsafe fn borrowed_str<'a>(value: VALUE) -> Option<&'a str> {
-    if !is_type(value, ruby_value_type::RUBY_T_STRING) {
-        return None;
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        if !is_type(value, ruby_value_type::RUBY_T_STRING) {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(
+            rb_sys::RSTRING_PTR(value) as *const u8,
+            rb_sys::RSTRING_LEN(value) as usize,
+        );
+        let names = names();
+        let encoding = encoding_index(value);
+        let ascii = bytes.is_ascii();
+        if ascii && (encoding == names.utf8 || encoding == names.us_ascii || encoding == names.binary) {
+            return Some(std::str::from_utf8_unchecked(bytes));
+        }
+        if encoding == names.utf8 {
+            return std::str::from_utf8(bytes).ok();
+        }
+        None
     }
-    let bytes = std::slice::from_raw_parts(
-        rb_sys::RSTRING_PTR(value) as *const u8,
-        rb_sys::RSTRING_LEN(value) as usize,
-    );
-    let names = names();
-    let encoding = encoding_index(value);
-    let ascii = bytes.is_ascii();
-    if ascii && (encoding == names.utf8 || encoding == names.us_ascii || encoding == names.binary) {
-        return Some(std::str::from_utf8_unchecked(bytes));
-    }
-    if encoding == names.utf8 {
-        return std::str::from_utf8(bytes).ok();
-    }
-    None
 }
 
 /// A String's encoding index, read from its flags as Ruby's `ENCODING_GET` does (the
@@ -130,13 +136,18 @@ unsafe fn borrowed_str<'a>(value: VALUE) -> Option<&'a str> {
 /// # Safety
 /// `value` is a live String.
 unsafe fn encoding_index(value: VALUE) -> c_int {
-    use rb_sys::ruby_encoding_consts::{RUBY_ENCODING_INLINE_MAX, RUBY_ENCODING_MASK, RUBY_ENCODING_SHIFT};
-    let flags = (*(value as *const rb_sys::RBasic)).flags;
-    let inline = ((flags & RUBY_ENCODING_MASK as VALUE) >> RUBY_ENCODING_SHIFT as u32) as c_int;
-    if inline == RUBY_ENCODING_INLINE_MAX as c_int {
-        return rb_sys::rb_enc_get_index(value);
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        use rb_sys::ruby_encoding_consts::{
+            RUBY_ENCODING_INLINE_MAX, RUBY_ENCODING_MASK, RUBY_ENCODING_SHIFT,
+        };
+        let flags = (*(value as *const rb_sys::RBasic)).flags;
+        let inline = ((flags & RUBY_ENCODING_MASK as VALUE) >> RUBY_ENCODING_SHIFT as u32) as c_int;
+        if inline == RUBY_ENCODING_INLINE_MAX as c_int {
+            return rb_sys::rb_enc_get_index(value);
+        }
+        inline
     }
-    inline
 }
 
 /// A label value as text: a String borrowed, a Symbol through its (frozen, interned) name.
@@ -144,10 +155,13 @@ unsafe fn encoding_index(value: VALUE) -> c_int {
 /// # Safety
 /// As for [`borrowed_str`].
 unsafe fn label_text<'a>(value: VALUE) -> Option<&'a str> {
-    if rb_sys::RB_SYMBOL_P(value) {
-        return borrowed_str(rb_sys::rb_sym2str(value));
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        if rb_sys::RB_SYMBOL_P(value) {
+            return borrowed_str(rb_sys::rb_sym2str(value));
+        }
+        borrowed_str(value)
     }
-    borrowed_str(value)
 }
 
 /// The value of `key` in `hash`, or None. Only Symbol keys are looked up: Ruby compares a
@@ -157,9 +171,12 @@ unsafe fn label_text<'a>(value: VALUE) -> Option<&'a str> {
 /// # Safety
 /// `hash` is a live Hash and `key` a Symbol.
 unsafe fn lookup(hash: VALUE, key: VALUE) -> Option<VALUE> {
-    let undefined = rb_sys::special_consts::Qundef as VALUE;
-    let value = rb_sys::rb_hash_lookup2(hash, key, undefined);
-    (value != undefined).then_some(value)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let undefined = rb_sys::special_consts::Qundef as VALUE;
+        let value = rb_sys::rb_hash_lookup2(hash, key, undefined);
+        (value != undefined).then_some(value)
+    }
 }
 
 /// Fills `values` from `labels` (nil or a Hash) in the order of `keys` (the metric's label
@@ -170,25 +187,28 @@ unsafe fn lookup(hash: VALUE, key: VALUE) -> Option<VALUE> {
 /// # Safety
 /// `keys` and `labels` are live objects reachable from the caller's arguments.
 unsafe fn fill<'a>(keys: VALUE, labels: VALUE, values: &mut Values<'a>) -> Option<bool> {
-    let given = match labels {
-        _ if labels == Qnil as VALUE => 0,
-        _ if is_type(labels, ruby_value_type::RUBY_T_HASH) => rb_sys::RHASH_SIZE(labels),
-        _ => return None,
-    };
-    if !is_type(keys, ruby_value_type::RUBY_T_ARRAY) || rb_sys::RARRAY_LEN(keys) as usize != given {
-        return None;
-    }
-    let mut frozen = true;
-    for index in 0..given {
-        let key = rb_sys::rb_ary_entry(keys, index as c_long);
-        if !rb_sys::RB_SYMBOL_P(key) {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let given = match labels {
+            _ if labels == Qnil as VALUE => 0,
+            _ if is_type(labels, ruby_value_type::RUBY_T_HASH) => rb_sys::RHASH_SIZE(labels),
+            _ => return None,
+        };
+        if !is_type(keys, ruby_value_type::RUBY_T_ARRAY) || rb_sys::RARRAY_LEN(keys) as usize != given {
             return None;
         }
-        let value = lookup(labels, key)?;
-        values.push(label_text(value)?);
-        frozen &= rb_sys::RB_SYMBOL_P(value) || is_frozen(value);
+        let mut frozen = true;
+        for index in 0..given {
+            let key = rb_sys::rb_ary_entry(keys, index as c_long);
+            if !rb_sys::RB_SYMBOL_P(key) {
+                return None;
+            }
+            let value = lookup(labels, key)?;
+            values.push(label_text(value)?);
+            frozen &= rb_sys::RB_SYMBOL_P(value) || is_frozen(value);
+        }
+        Some(frozen)
     }
-    Some(frozen)
 }
 
 /// Whether a heap object is frozen, read from its flags as Ruby's `OBJ_FROZEN` does.
@@ -196,8 +216,11 @@ unsafe fn fill<'a>(keys: VALUE, labels: VALUE, values: &mut Values<'a>) -> Optio
 /// # Safety
 /// `value` is a live heap object (not an immediate).
 unsafe fn is_frozen(value: VALUE) -> bool {
-    let flags = (*(value as *const rb_sys::RBasic)).flags;
-    flags & rb_sys::ruby_fl_type::RUBY_FL_FREEZE as VALUE != 0
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let flags = (*(value as *const rb_sys::RBasic)).flags;
+        flags & rb_sys::ruby_fl_type::RUBY_FL_FREEZE as VALUE != 0
+    }
 }
 
 /// Whether `labels` is a frozen Hash (its label values checked once, when it is cached).
@@ -205,7 +228,8 @@ unsafe fn is_frozen(value: VALUE) -> bool {
 /// # Safety
 /// `labels` is a live object.
 unsafe fn frozen_hash(labels: VALUE) -> bool {
-    is_type(labels, ruby_value_type::RUBY_T_HASH) && is_frozen(labels)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe { is_type(labels, ruby_value_type::RUBY_T_HASH) && is_frozen(labels) }
 }
 
 /// The keyword Hash of a call, if the call was given keywords.
@@ -213,8 +237,11 @@ unsafe fn frozen_hash(labels: VALUE) -> bool {
 /// # Safety
 /// `args` are the call's arguments, called from a method entry.
 unsafe fn keywords(args: &[VALUE]) -> Option<VALUE> {
-    let last = *args.last()?;
-    (rb_sys::rb_keyword_given_p() != 0 && is_type(last, ruby_value_type::RUBY_T_HASH)).then_some(last)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let last = *args.last()?;
+        (rb_sys::rb_keyword_given_p() != 0 && is_type(last, ruby_value_type::RUBY_T_HASH)).then_some(last)
+    }
 }
 
 /// The arguments of an entry as a slice.
@@ -222,10 +249,13 @@ unsafe fn keywords(args: &[VALUE]) -> Option<VALUE> {
 /// # Safety
 /// `argv` points at `argc` VALUEs, as Ruby passes them to a method of arity -1.
 unsafe fn arguments<'a>(argc: c_int, argv: *const VALUE) -> &'a [VALUE] {
-    if argc <= 0 || argv.is_null() {
-        return &[];
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        if argc <= 0 || argv.is_null() {
+            return &[];
+        }
+        std::slice::from_raw_parts(argv, argc as usize)
     }
-    std::slice::from_raw_parts(argv, argc as usize)
 }
 
 /// `[labels, by]` of an increment call in the shapes the fast entry takes: none,
@@ -234,27 +264,30 @@ unsafe fn arguments<'a>(argc: c_int, argv: *const VALUE) -> &'a [VALUE] {
 /// # Safety
 /// As for [`keywords`].
 unsafe fn increment_arguments(args: &[VALUE]) -> Option<(VALUE, VALUE)> {
-    let nil = Qnil as VALUE;
-    if let Some(options) = keywords(args) {
-        if args.len() != 1 {
-            return None;
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let nil = Qnil as VALUE;
+        if let Some(options) = keywords(args) {
+            if args.len() != 1 {
+                return None;
+            }
+            let names = names();
+            let labels = lookup(options, names.labels_keyword);
+            let given = rb_sys::RHASH_SIZE(options);
+            // Most calls give `labels:` alone: one lookup tells it.
+            if labels.is_some() && given == 1 {
+                return labels.map(|labels| (labels, nil));
+            }
+            let by = lookup(options, names.by_keyword);
+            let known = labels.is_some() as usize + by.is_some() as usize;
+            return (given == known).then(|| (labels.unwrap_or(nil), by.unwrap_or(nil)));
         }
-        let names = names();
-        let labels = lookup(options, names.labels_keyword);
-        let given = rb_sys::RHASH_SIZE(options);
-        // Most calls give `labels:` alone: one lookup tells it.
-        if labels.is_some() && given == 1 {
-            return labels.map(|labels| (labels, nil));
+        match args {
+            [] => Some((nil, nil)),
+            [labels] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, nil)),
+            [labels, by] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, *by)),
+            _ => None,
         }
-        let by = lookup(options, names.by_keyword);
-        let known = labels.is_some() as usize + by.is_some() as usize;
-        return (given == known).then(|| (labels.unwrap_or(nil), by.unwrap_or(nil)));
-    }
-    match args {
-        [] => Some((nil, nil)),
-        [labels] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, nil)),
-        [labels, by] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, *by)),
-        _ => None,
     }
 }
 
@@ -264,15 +297,18 @@ unsafe fn increment_arguments(args: &[VALUE]) -> Option<(VALUE, VALUE)> {
 /// # Safety
 /// As for [`keywords`].
 unsafe fn observe_arguments(args: &[VALUE]) -> Option<(VALUE, VALUE)> {
-    if let Some(options) = keywords(args) {
-        let [value, _] = args else { return None };
-        let labels = lookup(options, names().labels_keyword)?;
-        return (rb_sys::RHASH_SIZE(options) == 1).then_some((labels, *value));
-    }
-    match args {
-        [value] => Some((Qnil as VALUE, *value)),
-        [labels, value] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, *value)),
-        _ => None,
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        if let Some(options) = keywords(args) {
+            let [value, _] = args else { return None };
+            let labels = lookup(options, names().labels_keyword)?;
+            return (rb_sys::RHASH_SIZE(options) == 1).then_some((labels, *value));
+        }
+        match args {
+            [value] => Some((Qnil as VALUE, *value)),
+            [labels, value] if is_type(*labels, ruby_value_type::RUBY_T_HASH) => Some((*labels, *value)),
+            _ => None,
+        }
     }
 }
 
@@ -282,7 +318,7 @@ unsafe fn observe_arguments(args: &[VALUE]) -> Option<(VALUE, VALUE)> {
 /// copy made by `clone`), the entries hand every call to the Ruby implementation.
 #[derive(Default, magnus::TypedData)]
 #[magnus(class = "GDS::Metrics::Metric", free_immediately, size, mark)]
-pub struct MetricCell {
+pub(crate) struct MetricCell {
     /// `(family object, frozen Array of label-name Symbols)`.
     bound: Cell<Option<(VALUE, VALUE)>>,
 }
@@ -312,8 +348,11 @@ fn bind_fast_entries(cell: &MetricCell, family: Value, keys: RArray) {
 /// # Safety
 /// `metric` is a live object; the family object is marked by it, so it outlives the call.
 unsafe fn bound<'a, T: TypedData>(metric: VALUE) -> Option<(&'a T, VALUE)> {
-    let (family, keys) = typed::<MetricCell>(metric)?.bound.get()?;
-    Some((typed::<T>(family)?, keys))
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let (family, keys) = typed::<MetricCell>(metric)?.bound.get()?;
+        Some((typed::<T>(family)?, keys))
+    }
 }
 
 /// Runs `update` on the series of `family` named by `labels`: the solo series, a frozen
@@ -329,25 +368,28 @@ unsafe fn update_series<M: Metric, R>(
     labels: VALUE,
     update: impl FnOnce(&M) -> Option<R>,
 ) -> Option<R> {
-    if let Some(series) = direct.solo() {
-        let empty = labels == Qnil as VALUE
-            || (is_type(labels, ruby_value_type::RUBY_T_HASH) && rb_sys::RHASH_SIZE(labels) == 0);
-        return if empty { update(series) } else { None };
-    }
-    let frozen = frozen_hash(labels);
-    if frozen {
-        if let Some(series) = direct.cached(labels) {
-            return update(&series);
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        if let Some(series) = direct.solo() {
+            let empty = labels == Qnil as VALUE
+                || (is_type(labels, ruby_value_type::RUBY_T_HASH) && rb_sys::RHASH_SIZE(labels) == 0);
+            return if empty { update(series) } else { None };
         }
-    }
-    let mut values = Values::new();
-    let cacheable = fill(keys, labels, &mut values)? && frozen;
-    if cacheable {
-        if let Some(series) = direct.resolve_and_cache(family, labels, &values) {
-            return update(&series);
+        let frozen = frozen_hash(labels);
+        if frozen {
+            if let Some(series) = direct.cached(labels) {
+                return update(&series);
+            }
         }
+        let mut values = Values::new();
+        let cacheable = fill(keys, labels, &mut values)? && frozen;
+        if cacheable {
+            if let Some(series) = direct.resolve_and_cache(family, labels, &values) {
+                return update(&series);
+            }
+        }
+        family.with(&values, update).ok()?
     }
-    family.with(&values, update).ok()?
 }
 
 /// Adds `by` (nil for one) to `counter`; None when the core refuses the amount or it is not
@@ -378,31 +420,39 @@ fn whole(by: VALUE) -> bool {
 /// # Safety
 /// Called by Ruby as a method of arity -1.
 unsafe fn try_increment(args: &[VALUE], metric: VALUE) -> Option<()> {
-    let (counter, keys) = bound::<CounterFamily>(metric)?;
-    let (labels, by) = increment_arguments(args)?;
-    if whole(by) || counter.1.solo().is_some() || (frozen_hash(labels) && counter.1.cached(labels).is_some())
-    {
-        return update_series(&counter.0, &counter.1, keys, labels, |c| add(c, by));
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let (counter, keys) = bound::<CounterFamily>(metric)?;
+        let (labels, by) = increment_arguments(args)?;
+        if whole(by)
+            || counter.1.solo().is_some()
+            || (frozen_hash(labels) && counter.1.cached(labels).is_some())
+        {
+            return update_series(&counter.0, &counter.1, keys, labels, |c| add(c, by));
+        }
+        // The core checks the amount before it finds the series; a rejection is raised by the
+        // Ruby implementation, which repeats the same check.
+        let mut values = Values::new();
+        fill(keys, labels, &mut values)?;
+        counter.0.inc_by_f64(&values, plain_number(by)?).ok()
     }
-    // The core checks the amount before it finds the series; a rejection is raised by the
-    // Ruby implementation, which repeats the same check.
-    let mut values = Values::new();
-    fill(keys, labels, &mut values)?;
-    counter.0.inc_by_f64(&values, plain_number(by)?).ok()
 }
 
 /// # Safety
 /// Called by Ruby as a method of arity -1.
 unsafe fn try_observe(args: &[VALUE], metric: VALUE) -> Option<()> {
-    let (labels, value) = observe_arguments(args)?;
-    let value = plain_number(value)?;
-    if let Some((histogram, keys)) = bound::<HistogramFamily>(metric) {
-        return update_series(&histogram.0, &histogram.1, keys, labels, |h| {
-            h.observe(value).ok()
-        });
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let (labels, value) = observe_arguments(args)?;
+        let value = plain_number(value)?;
+        if let Some((histogram, keys)) = bound::<HistogramFamily>(metric) {
+            return update_series(&histogram.0, &histogram.1, keys, labels, |h| {
+                h.observe(value).ok()
+            });
+        }
+        let (summary, keys) = bound::<SummaryFamily>(metric)?;
+        update_series(&summary.0, &summary.1, keys, labels, |s| s.observe(value).ok())
     }
-    let (summary, keys) = bound::<SummaryFamily>(metric)?;
-    update_series(&summary.0, &summary.1, keys, labels, |s| s.observe(value).ok())
 }
 
 /// Calls the Ruby implementation `method` with the arguments exactly as given. No Rust
@@ -411,24 +461,31 @@ unsafe fn try_observe(args: &[VALUE], metric: VALUE) -> Option<()> {
 /// # Safety
 /// Called from a method entry with its own arguments.
 unsafe fn in_ruby(metric: VALUE, method: ID, argc: c_int, argv: *const VALUE) -> VALUE {
-    rb_sys::rb_funcallv_kw(metric, method, argc, argv, rb_sys::rb_keyword_given_p())
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe { rb_sys::rb_funcallv_kw(metric, method, argc, argv, rb_sys::rb_keyword_given_p()) }
 }
 
 /// Ruby's entry for `Counter#increment`.
 unsafe extern "C" fn increment(argc: c_int, argv: *const VALUE, metric: VALUE) -> VALUE {
-    let done = std::panic::catch_unwind(|| try_increment(arguments(argc, argv), metric));
-    match done {
-        Ok(Some(())) => Qnil as VALUE,
-        _ => in_ruby(metric, names().increment_in_ruby, argc, argv),
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let done = std::panic::catch_unwind(|| try_increment(arguments(argc, argv), metric));
+        match done {
+            Ok(Some(())) => Qnil as VALUE,
+            _ => in_ruby(metric, names().increment_in_ruby, argc, argv),
+        }
     }
 }
 
 /// Ruby's entry for `Histogram#observe` and `Summary#observe`.
 unsafe extern "C" fn observe(argc: c_int, argv: *const VALUE, metric: VALUE) -> VALUE {
-    let done = std::panic::catch_unwind(|| try_observe(arguments(argc, argv), metric));
-    match done {
-        Ok(Some(())) => Qnil as VALUE,
-        _ => in_ruby(metric, names().observe_in_ruby, argc, argv),
+    // SAFETY: the caller keeps this function's `# Safety` contract, which covers every call below.
+    unsafe {
+        let done = std::panic::catch_unwind(|| try_observe(arguments(argc, argv), metric));
+        match done {
+            Ok(Some(())) => Qnil as VALUE,
+            _ => in_ruby(metric, names().observe_in_ruby, argc, argv),
+        }
     }
 }
 
@@ -464,7 +521,7 @@ fn define_metric_cell(class: RClass) -> Result<(), Error> {
     class.define_private_method("bind_fast_entries", method!(bind_fast_entries, 2))
 }
 
-pub fn define(native: magnus::RModule) -> Result<(), Error> {
+pub(crate) fn define(native: magnus::RModule) -> Result<(), Error> {
     use magnus::{function, prelude::*};
     native.define_singleton_method("define_metric_cell", function!(define_metric_cell, 1))?;
     native.define_singleton_method("define_fast_increment", function!(define_fast_increment, 1))?;

@@ -20,7 +20,7 @@ unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut 
 
 /// Runs `work` without the GVL. `work` must not touch any Ruby object: give it owned Rust
 /// data only. A panic inside is caught and returned as `Err`, never unwound through Ruby.
-pub fn without_gvl<F: FnOnce() -> R, R>(work: F) -> std::thread::Result<R> {
+pub(crate) fn without_gvl<F: FnOnce() -> R, R>(work: F) -> std::thread::Result<R> {
     let mut call = Call {
         work: Some(work),
         result: None,

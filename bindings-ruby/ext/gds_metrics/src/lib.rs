@@ -3,6 +3,9 @@
 //! (keyword arguments, label Hashes, the Rack middleware); this crate only adapts types
 //! and errors, and never decides anything the core decides.
 
+// The only public item is the `Init_` function `magnus::init` generates, which cannot carry docs.
+#![allow(missing_docs)]
+
 mod config;
 mod direct;
 mod directory;
@@ -16,6 +19,7 @@ mod targets;
 
 use magnus::{prelude::*, Error, Ruby};
 
+/// Defines the native classes under `GDS::Metrics` when Ruby loads the extension.
 #[magnus::init(name = "gds_metrics_native")]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     let gds = ruby.define_module("GDS")?;

@@ -103,6 +103,7 @@ fn label_value<'a>(value: Value) -> Result<Cow<'a, str>, Error> {
         // SAFETY: the string is reachable from the caller's labels Hash and no Ruby code
         // runs before the core copies or drops the borrowed values.
         let borrowed: *const str = unsafe { string.as_str()? };
+        // SAFETY: `borrowed` points into the string above, which the same contract keeps alive.
         return Ok(Cow::Borrowed(unsafe { &*borrowed }));
     }
     if let Some(symbol) = Symbol::from_value(value) {
@@ -152,11 +153,11 @@ fn pairs(exemplar: &[(String, String)]) -> Vec<(&str, &str)> {
 /// A counter family: series only go up.
 #[derive(magnus::TypedData)]
 #[magnus(class = "GDS::Metrics::Native::CounterFamily", free_immediately, size, mark)]
-pub struct CounterFamily(pub Family<Counter>, pub Direct<Counter>);
+pub(crate) struct CounterFamily(pub Family<Counter>, pub Direct<Counter>);
 
 impl CounterFamily {
     /// The family object of `family`.
-    pub fn new(family: Family<Counter>) -> Self {
+    pub(crate) fn new(family: Family<Counter>) -> Self {
         let direct = Direct::new(&family);
         Self(family, direct)
     }
@@ -205,7 +206,7 @@ impl CounterFamily {
 
 /// A gauge family: series are set, raised and lowered.
 #[magnus::wrap(class = "GDS::Metrics::Native::GaugeFamily", free_immediately, size)]
-pub struct GaugeFamily(pub Family<Gauge>);
+pub(crate) struct GaugeFamily(pub Family<Gauge>);
 
 impl GaugeFamily {
     fn set(&self, keys: RArray, labels: Option<RHash>, value: f64) -> Result<(), Error> {
@@ -236,11 +237,11 @@ impl GaugeFamily {
 /// A histogram family: observations counted into fixed buckets.
 #[derive(magnus::TypedData)]
 #[magnus(class = "GDS::Metrics::Native::HistogramFamily", free_immediately, size, mark)]
-pub struct HistogramFamily(pub Family<Histogram>, pub Direct<Histogram>);
+pub(crate) struct HistogramFamily(pub Family<Histogram>, pub Direct<Histogram>);
 
 impl HistogramFamily {
     /// The family object of `family`.
-    pub fn new(family: Family<Histogram>) -> Self {
+    pub(crate) fn new(family: Family<Histogram>) -> Self {
         let direct = Direct::new(&family);
         Self(family, direct)
     }
@@ -298,11 +299,11 @@ impl HistogramFamily {
 /// A summary family: count and sum of observations (no quantiles).
 #[derive(magnus::TypedData)]
 #[magnus(class = "GDS::Metrics::Native::SummaryFamily", free_immediately, size, mark)]
-pub struct SummaryFamily(pub Family<Summary>, pub Direct<Summary>);
+pub(crate) struct SummaryFamily(pub Family<Summary>, pub Direct<Summary>);
 
 impl SummaryFamily {
     /// The family object of `family`.
-    pub fn new(family: Family<Summary>) -> Self {
+    pub(crate) fn new(family: Family<Summary>) -> Self {
         let direct = Direct::new(&family);
         Self(family, direct)
     }
@@ -334,7 +335,7 @@ impl SummaryFamily {
 }
 
 /// Defines the family classes under `native`.
-pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     use magnus::method;
     let object = ruby.class_object();
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// A registry shared by the Ruby metrics objects and the endpoint.
 #[magnus::wrap(class = "GDS::Metrics::Native::Registry", free_immediately, size)]
-pub struct NativeRegistry(pub Arc<Registry>);
+pub(crate) struct NativeRegistry(pub Arc<Registry>);
 
 /// A family's options; `series_limit` nil keeps the registry's limit.
 fn opts(name: String, help: String, labels: Vec<String>, series_limit: Option<usize>) -> Opts {
@@ -188,7 +188,7 @@ impl NativeRegistry {
 }
 
 /// Defines the registry class under `native`.
-pub fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
+pub(crate) fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Registry", ruby.class_object())?;
     class.define_singleton_method("new", function!(NativeRegistry::new, 0))?;
     class.define_singleton_method("multiprocess", function!(NativeRegistry::multiprocess, 1))?;

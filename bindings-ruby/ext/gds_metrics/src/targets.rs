@@ -101,7 +101,7 @@ fn list(location: String) -> Result<(Vec<String>, Vec<String>), Error> {
 }
 
 /// Defines the target-file functions under `native`.
-pub fn define(native: RModule) -> Result<(), Error> {
+pub(crate) fn define(native: RModule) -> Result<(), Error> {
     native.define_module_function("targets_render", function!(render, 1))?;
     native.define_module_function("targets_read", function!(read, 1))?;
     native.define_module_function("targets_plan", function!(plan_operations, 2))?;
