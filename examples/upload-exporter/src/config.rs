@@ -25,9 +25,14 @@ use std::time::Duration;
 pub struct Settings {
     /// Locations as given: local directories or `s3://bucket/prefix`.
     pub sources: Vec<String>,
+    /// The `[[deadlines]]` rules, each tied to one source and prefix.
     pub deadlines: Vec<PrefixDeadline>,
+    /// How often every source is listed; scrapes in between are answered from the last
+    /// listing, so the bucket is not listed once per Prometheus server.
     pub refresh_interval: Duration,
+    /// How long one listing (or one probe) may take before it fails.
     pub list_timeout: Duration,
+    /// How many sources are listed at once, and how many probes are answered at once.
     pub list_concurrency: usize,
 }
 
@@ -36,7 +41,9 @@ pub struct Settings {
 pub struct PrefixDeadline {
     /// The source, as in [`Settings::sources`].
     pub source: String,
+    /// The prefix (as in the `prefix` label) whose files must arrive by the deadline.
     pub prefix: String,
+    /// When a file is due: the time of day, time zone and days.
     pub rule: Deadline,
 }
 

@@ -38,8 +38,12 @@ pub struct Prober {
 /// A probe's parameters, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeTarget {
+    /// The bucket to list; required.
     pub bucket: String,
+    /// Only keys under this prefix are counted; empty for the whole bucket.
     pub prefix: String,
+    /// With a delimiter (usually `/`), the keys' common prefixes up to it are counted
+    /// instead of the objects (`s3_common_prefixes`), as in `s3_exporter`; empty for none.
     pub delimiter: String,
 }
 
@@ -130,6 +134,9 @@ impl ProbeResult {
 }
 
 impl Prober {
+    /// A prober that refuses requests the core's `config` refuses (auth, methods), lists
+    /// with `aws_settings`, gives each listing `timeout` and answers at most
+    /// `concurrency` probes at once.
     pub fn new(
         config: Config,
         aws_settings: Vec<(String, String)>,

@@ -23,8 +23,11 @@ pub const ROOT_PREFIX: &str = "/";
 /// What one prefix holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct PrefixStats {
+    /// How many files the prefix holds.
     pub files: u64,
+    /// Their total size in bytes.
     pub bytes: u64,
+    /// The size of the biggest file, in bytes.
     pub biggest: u64,
     /// Modification time of the newest file, Unix seconds; `None` when there is no file.
     pub newest_mtime: Option<f64>,
@@ -42,6 +45,8 @@ impl PrefixStats {
 /// A complete listing of one source.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Listing {
+    /// What each prefix holds, by its `prefix` label ([`ROOT_PREFIX`] for files directly
+    /// under the source).
     pub prefixes: BTreeMap<String, PrefixStats>,
     /// Entries that could not be read (local directories only: permissions, races).
     pub errors: u64,
@@ -50,9 +55,13 @@ pub struct Listing {
 /// A watched location.
 #[derive(Debug, Clone)]
 pub enum Source {
+    /// A local directory, walked on every listing.
     Local(PathBuf),
+    /// A bucket and prefix, listed with the S3 `ListObjectsV2` API.
     S3 {
+        /// The bucket and the prefix under which the partners' folders are.
         location: S3Location,
+        /// The client built once from the AWS variables and shared by every listing.
         client: Arc<AmazonS3>,
     },
 }
@@ -152,6 +161,8 @@ pub async fn list_s3(client: &AmazonS3, location: &S3Location) -> Result<Listing
     Ok(listing)
 }
 
+/// The message for a failed S3 listing, worded like the core's other remote-store
+/// errors; shared with the probe so both report failures alike.
 pub fn list_error(location: &S3Location, failure: ListFailure) -> String {
     let reason = match failure {
         ListFailure::Store(error) => error.to_string(),

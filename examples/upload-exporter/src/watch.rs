@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// One source and what its last listing found.
 #[derive(Debug)]
 pub struct Watched {
+    /// Where the files are listed from.
     pub source: Source,
     /// The `source` label.
     pub label: String,
@@ -33,6 +34,7 @@ pub struct ListingState {
 }
 
 impl Watched {
+    /// A source not listed yet: no listing, no arrivals, no failures.
     pub fn new(source: Source, label: String) -> Watched {
         Watched {
             source,
@@ -102,8 +104,11 @@ impl Watched {
 /// across restarts (`None`: kept in memory only).
 #[derive(Debug, Clone)]
 pub struct Refresh {
+    /// How long one source's listing may take before it counts as failed.
     pub timeout: Duration,
+    /// How many sources are listed at once.
     pub concurrency: usize,
+    /// Where arrivals are saved after every refresh and read back at start.
     pub state_file: Option<PathBuf>,
 }
 
@@ -168,6 +173,8 @@ fn save_arrivals(path: &Path, watched: &[Arc<Watched>]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
+/// The current time in Unix seconds, as Prometheus timestamps are given (0 if the clock
+/// is before 1970).
 pub fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -27,10 +27,14 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-/// The one service and plan this broker offers.
+/// The id of the one service this broker offers; the platform sends it back in every
+/// provision and bind request, and a request naming another service is refused.
 pub const SERVICE_ID: &str = "0f0a5f3d-6b28-4d8e-9a4c-5f2b0b8c1a61";
+/// The service's name in the marketplace (`cf create-service gds-prometheus …`).
 pub const SERVICE_NAME: &str = "gds-prometheus";
+/// The id of the service's one plan, checked like [`SERVICE_ID`].
 pub const PLAN_ID: &str = "8d4d5bd4-8b0a-4f6e-9c0e-2a6c3b1f7e52";
+/// The plan's name in the marketplace.
 pub const PLAN_NAME: &str = "prometheus";
 
 /// `GET /v2/catalog`.
@@ -59,8 +63,12 @@ pub fn catalog() -> Value {
 
 /// The broker: its store, its Cloud Controller client and its metrics.
 pub struct Broker {
+    /// Where instance and binding records and the apps' target files are kept: the
+    /// broker's only state.
     pub store: Box<dyn Store>,
+    /// Reads a bound app's name, space and routes when a binding writes its target file.
     pub cc: Arc<CloudController>,
+    /// The broker's own request and store-failure metrics.
     pub metrics: Arc<BrokerMetrics>,
     /// Serialises this process's changes; other processes are kept out by conditional
     /// writes (S3) or the [`StoreLock`] (a local directory).
@@ -71,14 +79,21 @@ pub struct Broker {
 
 /// A provision or bind request's body, checked.
 pub struct ProvisionRequest {
+    /// The instance as it will be stored, compared with an existing record when the
+    /// platform repeats the provision.
     pub record: InstanceRecord,
 }
 
+/// A bind request's body, checked.
 pub struct BindRequest {
+    /// The binding as it will be stored, compared with an existing record when the
+    /// platform repeats the bind.
     pub record: BindingRecord,
 }
 
 impl Broker {
+    /// A broker on `store`; `runtime` runs the Cloud Controller calls from the broker's
+    /// blocking store operations.
     pub fn new(
         store: Box<dyn Store>,
         cc: Arc<CloudController>,
@@ -106,6 +121,8 @@ impl Broker {
         change()
     }
 
+    /// `PUT /v2/service_instances/:id`: records the instance; 201 when new, 200 when the
+    /// same request is repeated, 409 when the id exists with other attributes.
     pub fn provision(&self, id: &RecordId, request: ProvisionRequest) -> Result<Reply, OsbError> {
         self.exclusive(|| {
             match create_instance(&*self.store, id, &request.record).map_err(|e| self.store_failed(e))? {
@@ -120,6 +137,8 @@ impl Broker {
         })
     }
 
+    /// `DELETE /v2/service_instances/:id`: unbinds whatever the instance still holds, then
+    /// removes its record; 410 when it is already gone.
     pub fn deprovision(&self, id: &RecordId) -> Result<Reply, OsbError> {
         self.exclusive(|| {
             if read_instance(&*self.store, id)
@@ -141,6 +160,7 @@ impl Broker {
         })
     }
 
+    /// `GET /v2/service_instances/:id`: the instance's service, plan and parameters, or 404.
     pub fn get_instance(&self, id: &RecordId) -> Result<Reply, OsbError> {
         match read_instance(&*self.store, id).map_err(|e| self.store_failed(e))? {
             Some(record) => Ok(Reply::new(
@@ -153,6 +173,8 @@ impl Broker {
         }
     }
 
+    /// `PUT /v2/service_instances/:id/service_bindings/:binding_id`: reads the app from
+    /// the Cloud Controller, records the binding, then writes the app's target file.
     pub fn bind(
         &self,
         instance_id: &RecordId,
@@ -210,6 +232,8 @@ impl Broker {
         Ok(Reply::new(200, json!({"credentials": {}})))
     }
 
+    /// `DELETE …/service_bindings/:binding_id`: removes the binding's record, then the
+    /// app's files if no other binding keeps them; 410 when it is already gone.
     pub fn unbind(&self, instance_id: &RecordId, binding_id: &RecordId) -> Result<Reply, OsbError> {
         self.exclusive(
             || match read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))? {
@@ -222,6 +246,8 @@ impl Broker {
         )
     }
 
+    /// `GET …/service_bindings/:binding_id`: the binding's parameters (no credentials:
+    /// Prometheus scrapes the app, the app is given nothing), or 404.
     pub fn get_binding(&self, instance_id: &RecordId, binding_id: &RecordId) -> Result<Reply, OsbError> {
         match read_binding(&*self.store, binding_id).map_err(|e| self.store_failed(e))? {
             Some(record) if &record.instance_id == instance_id => Ok(Reply::new(

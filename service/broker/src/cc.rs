@@ -36,14 +36,20 @@ pub struct CcError(pub String);
 /// What the Cloud Controller says about one app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppState {
+    /// The app's GUID, which also names its target file (and is never logged).
     pub guid: AppGuid,
+    /// The app's name, used in targets' labels and in every message about the app.
     pub name: String,
+    /// Whether the app's desired state is `STARTED`; a stopped app's targets are withdrawn.
     pub started: bool,
+    /// How many instances its `web` process runs: one target per instance.
     pub instances: u32,
     /// The first public HTTP route (`host.domain`, path), in the order the Cloud
     /// Controller lists routes (oldest first); `None` when the app has none.
     pub route: Option<(String, String)>,
+    /// The name of the app's organization, a label on its series.
     pub org: String,
+    /// The name of the app's space, a label on its series (left off an exporter's).
     pub space: String,
 }
 
@@ -97,6 +103,8 @@ pub struct CloudController {
 }
 
 impl CloudController {
+    /// A client for the Cloud Controller and UAA in `settings`. Nothing is requested yet:
+    /// the UAA token is fetched by the first listing.
     pub fn new(settings: CloudControllerSettings) -> Result<CloudController, String> {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)

@@ -27,7 +27,9 @@ impl std::fmt::Debug for CloudControllerSettings {
 /// The platform's credentials for calling the broker (HTTP Basic).
 #[derive(Clone)]
 pub struct BrokerCredentials {
+    /// `BROKER_USERNAME`, the user the platform registered the broker with.
     pub username: String,
+    /// `BROKER_PASSWORD`, compared in constant time and never logged.
     pub password: String,
 }
 
@@ -35,9 +37,12 @@ pub struct BrokerCredentials {
 /// the Cloud Controller.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `BIND_ADDRESS` and `PORT`: where the OSB API (broker mode) or `/metrics` (updater
+    /// mode) listens.
     pub listen: SocketAddr,
     /// `TARGETS_LOCATION`: a directory or `s3://bucket/prefix` (AWS variables as usual).
     pub targets_location: String,
+    /// How to reach the Cloud Controller and UAA for the apps' facts.
     pub cloud_controller: CloudControllerSettings,
 }
 

@@ -12,6 +12,7 @@ pub struct BrokerMetrics {
 }
 
 impl BrokerMetrics {
+    /// Registers the broker's series in `registry`; fails only when a name is taken.
     pub fn register(registry: &Registry) -> gds_metrics::Result<BrokerMetrics> {
         Ok(BrokerMetrics {
             requests: registry.counter(
@@ -36,16 +37,19 @@ impl BrokerMetrics {
         })
     }
 
+    /// Counts one Open Service Broker request by its operation and the status answered.
     pub fn request(&self, operation: &str, code: u16) {
         if let Ok(counter) = self.requests.labels(&[operation, &code.to_string()]) {
             counter.inc();
         }
     }
 
+    /// Counts a bind that the Cloud Controller or UAA failed (answered 502).
     pub fn cloud_controller_error(&self) {
         self.cloud_controller_errors.inc();
     }
 
+    /// Counts a failed read or write of the target store (answered 503).
     pub fn store_error(&self) {
         self.store_errors.inc();
     }
@@ -63,6 +67,7 @@ pub struct UpdaterMetrics {
 }
 
 impl UpdaterMetrics {
+    /// Registers the updater's series in `registry`; fails only when a name is taken.
     pub fn register(registry: &Registry) -> gds_metrics::Result<UpdaterMetrics> {
         Ok(UpdaterMetrics {
             last_success: registry
@@ -108,6 +113,8 @@ impl UpdaterMetrics {
         })
     }
 
+    /// Records a run that brought every target file up to date: its time, the apps by
+    /// state and the files it wrote and removed.
     pub fn success(&self, report: &crate::updater::RunReport) {
         self.last_success.set_to_current_time();
         for (state, count) in report.apps_by_state() {
@@ -119,6 +126,8 @@ impl UpdaterMetrics {
         self.files_removed.inc_by(report.removed as u64);
     }
 
+    /// Counts a failed run, and separately when the Cloud Controller or UAA was the cause
+    /// (then nothing was changed).
     pub fn failure(&self, cloud_controller: bool) {
         self.failed_runs.inc();
         if cloud_controller {
@@ -126,6 +135,7 @@ impl UpdaterMetrics {
         }
     }
 
+    /// Records how long the last run took, whether it succeeded or not.
     pub fn duration(&self, seconds: f64) {
         self.duration.set(seconds);
     }

@@ -32,11 +32,14 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// A reply: a status and a JSON body.
 #[derive(Debug)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
+    /// The JSON body, sent with `content-type: application/json`.
     pub body: Value,
 }
 
 impl Reply {
+    /// A reply with `status` and `body`.
     pub fn new(status: u16, body: Value) -> Reply {
         Reply { status, body }
     }
@@ -61,9 +64,11 @@ impl IntoResponse for Reply {
 /// An error answer: the spec's `{"error", "description"}` JSON.
 #[derive(Debug)]
 pub struct OsbError {
+    /// The HTTP status code the platform is answered with.
     pub status: u16,
     /// The spec's error code (`RequiresApp`, ...) or a CamelCase word naming the problem.
     pub error: &'static str,
+    /// What went wrong and what to do, for the person who ran `cf bind-service`.
     pub description: String,
 }
 
@@ -76,26 +81,32 @@ impl OsbError {
         }
     }
 
+    /// 400: the platform's request is malformed or names another service or plan.
     pub fn bad_request(description: impl Into<String>) -> OsbError {
         OsbError::new(400, "BadRequest", description)
     }
 
+    /// 404: the instance or binding asked for does not exist.
     pub fn not_found(description: impl Into<String>) -> OsbError {
         OsbError::new(404, "NotFound", description)
     }
 
+    /// 409: the id exists with other attributes than the request's.
     pub fn conflict(description: impl Into<String>) -> OsbError {
         OsbError::new(409, "Conflict", description)
     }
 
+    /// 422: the app cannot be bound (unknown to the Cloud Controller, or no public route).
     pub fn unprocessable(description: impl Into<String>) -> OsbError {
         OsbError::new(422, "UnprocessableEntity", description)
     }
 
+    /// 502: the Cloud Controller or UAA failed, so the bind may be retried.
     pub fn bad_gateway(description: impl Into<String>) -> OsbError {
         OsbError::new(502, "CloudControllerUnavailable", description)
     }
 
+    /// 503: the target store failed (or the operation did not finish); retry later.
     pub fn unavailable(description: impl Into<String>) -> OsbError {
         OsbError::new(503, "StoreUnavailable", description)
     }

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 const LOCK_FILE: &str = ".gds-prometheus-broker.lock";
 
+/// The broker's and the updater's exclusive lock on a local target directory (and no
+/// lock at all for an S3 store).
 pub struct StoreLock {
     path: Option<PathBuf>,
 }

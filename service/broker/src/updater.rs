@@ -25,12 +25,19 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunReport {
+    /// Bound apps the Cloud Controller says are started: their targets are scraped.
     pub started: usize,
+    /// Bound apps that are stopped: their targets are withdrawn until they start.
     pub stopped: usize,
+    /// Bound apps the Cloud Controller no longer lists: their files are removed.
     pub deleted: usize,
+    /// Bound apps without a public route: their files are left as they were.
     pub unroutable: usize,
+    /// Target files written because the app's facts changed.
     pub written: usize,
+    /// Target files removed.
     pub removed: usize,
+    /// Target files already up to date, left untouched.
     pub unchanged: usize,
     /// One line per file operation, naming the app and never its GUID (the GUID is the
     /// app's bearer token and stays out of logs): `write active/ for notify-api: written`.
@@ -38,6 +45,7 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The bound apps counted by state, as the `state` label of the updater's apps gauge.
     pub fn apps_by_state(&self) -> [(&'static str, usize); 4] {
         [
             ("started", self.started),
@@ -51,8 +59,10 @@ impl RunReport {
 /// Why a run changed nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The Cloud Controller or UAA failed before any file was touched.
     #[error("the Cloud Controller listing failed, so nothing was changed: {0}")]
     CloudController(#[from] CcError),
+    /// Listing, reading or writing the target store failed.
     #[error("the target store failed: {0}")]
     Store(#[from] TargetsError),
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 #[path = "../../../../core/tests/support/s3_server.rs"]
-pub mod s3_server;
+pub(crate) mod s3_server;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const USERNAME: &str = "platform";
-pub const PASSWORD: &str = "broker-password";
-pub const CLIENT_ID: &str = "prometheus-broker";
-pub const CLIENT_SECRET: &str = "prometheus-broker-secret";
-pub const SERVICE_ID: &str = gds_prometheus_broker::broker::SERVICE_ID;
-pub const PLAN_ID: &str = gds_prometheus_broker::broker::PLAN_ID;
+pub(crate) const USERNAME: &str = "platform";
+pub(crate) const PASSWORD: &str = "broker-password";
+pub(crate) const CLIENT_ID: &str = "prometheus-broker";
+pub(crate) const CLIENT_SECRET: &str = "prometheus-broker-secret";
+pub(crate) const SERVICE_ID: &str = gds_prometheus_broker::broker::SERVICE_ID;
+pub(crate) const PLAN_ID: &str = gds_prometheus_broker::broker::PLAN_ID;
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -49,14 +49,14 @@ fn port_of(line: &str) -> u16 {
 }
 
 /// The Cloud Controller and UAA stand-in, stopped when dropped.
-pub struct CfApi {
+pub(crate) struct CfApi {
     child: Child,
     pub url: String,
     _apps: tempfile::NamedTempFile,
 }
 
 impl CfApi {
-    pub fn start(apps: &Value) -> CfApi {
+    pub(crate) fn start(apps: &Value) -> CfApi {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(apps.to_string().as_bytes()).unwrap();
         let mut child = Command::new("python3")
@@ -76,7 +76,7 @@ impl CfApi {
         }
     }
 
-    pub fn admin(&self, path: &str, body: Value) {
+    pub(crate) fn admin(&self, path: &str, body: Value) {
         let response = http(
             &self.url,
             "POST",
@@ -92,12 +92,12 @@ impl CfApi {
         );
     }
 
-    pub fn change(&self, guid: &str, change: Value) {
+    pub(crate) fn change(&self, guid: &str, change: Value) {
         self.admin(&format!("/admin/apps/{guid}"), change);
     }
 
     /// How many requests each path has had.
-    pub fn requests(&self) -> Value {
+    pub(crate) fn requests(&self) -> Value {
         http(&self.url, "GET", "/admin/requests", &[], b"").json()
     }
 }
@@ -110,21 +110,21 @@ impl Drop for CfApi {
 }
 
 /// Where the targets are kept in a test.
-pub enum Location {
+pub(crate) enum Location {
     Directory(tempfile::TempDir),
     S3(s3_server::S3Server),
 }
 
 impl Location {
-    pub fn directory() -> Location {
+    pub(crate) fn directory() -> Location {
         Location::Directory(tempfile::tempdir().unwrap())
     }
 
-    pub fn s3() -> Location {
+    pub(crate) fn s3() -> Location {
         Location::S3(s3_server::S3Server::start(&["targets"]))
     }
 
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         match self {
             Location::Directory(dir) => vec![("TARGETS_LOCATION".into(), dir.path().display().to_string())],
             Location::S3(server) => {
@@ -136,7 +136,7 @@ impl Location {
     }
 
     /// The root of the store on disk (s3s-fs keeps objects as files).
-    pub fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         match self {
             Location::Directory(dir) => dir.path().to_owned(),
             Location::S3(server) => server.object_path("targets", "prod"),
@@ -145,7 +145,7 @@ impl Location {
 
     /// Every file below the root, relative, sorted, with its contents: what "the store is
     /// untouched" compares. s3s-fs's own metadata files are left out.
-    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+    pub(crate) fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
         let mut files = Vec::new();
         walk(&self.root(), &self.root(), &mut files);
         files.retain(|(name, _)| !name.contains(".s3s") && !name.ends_with(".lock"));
@@ -154,7 +154,7 @@ impl Location {
     }
 
     /// The app GUIDs with a file in `folder`.
-    pub fn guids(&self, folder: &str) -> Vec<String> {
+    pub(crate) fn guids(&self, folder: &str) -> Vec<String> {
         let mut guids: Vec<String> = std::fs::read_dir(self.root().join(folder))
             .map(|entries| {
                 entries
@@ -169,14 +169,14 @@ impl Location {
         guids
     }
 
-    pub fn target(&self, folder: &str, guid: &str) -> Value {
+    pub(crate) fn target(&self, folder: &str, guid: &str) -> Value {
         let bytes = std::fs::read(self.root().join(folder).join(format!("{guid}.json")))
             .unwrap_or_else(|e| panic!("{folder}/{guid}.json: {e}"));
         serde_json::from_slice(&bytes).unwrap()
     }
 
     /// Leftovers of killed writers: temporary files anywhere in the store.
-    pub fn temporaries(&self) -> Vec<String> {
+    pub(crate) fn temporaries(&self) -> Vec<String> {
         let mut files = Vec::new();
         walk(&self.root(), &self.root(), &mut files);
         files
@@ -219,13 +219,13 @@ fn common_env(cf: &CfApi, location: &Location) -> Vec<(String, String)> {
 }
 
 /// A running broker (or updater in `--every` mode), killed when dropped.
-pub struct Process {
+pub(crate) struct Process {
     pub child: Child,
     pub url: String,
 }
 
 impl Process {
-    pub fn broker(cf: &CfApi, location: &Location) -> Process {
+    pub(crate) fn broker(cf: &CfApi, location: &Location) -> Process {
         let mut command = Command::new(binary());
         command
             .envs(common_env(cf, location))
@@ -234,7 +234,7 @@ impl Process {
         Process::spawn(command, "the broker")
     }
 
-    pub fn updater(cf: &CfApi, location: &Location, every: &str) -> Process {
+    pub(crate) fn updater(cf: &CfApi, location: &Location, every: &str) -> Process {
         let mut command = Command::new(binary());
         command
             .args(["update", "--every", every])
@@ -264,7 +264,7 @@ impl Process {
     }
 
     /// SIGKILL: no chance to finish anything.
-    pub fn kill_hard(mut self) {
+    pub(crate) fn kill_hard(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -278,7 +278,7 @@ impl Drop for Process {
 }
 
 /// `gds-prometheus-broker update --once`: its exit status and output.
-pub fn update_once(cf: &CfApi, location: &Location) -> (bool, String) {
+pub(crate) fn update_once(cf: &CfApi, location: &Location) -> (bool, String) {
     let output = Command::new(binary())
         .args(["update", "--once"])
         .envs(common_env(cf, location))
@@ -294,18 +294,18 @@ pub fn update_once(cf: &CfApi, location: &Location) -> (bool, String) {
 
 /// A response: status, headers (lower-case names) and body.
 #[derive(Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub text: String,
 }
 
 impl HttpResponse {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -314,7 +314,13 @@ impl HttpResponse {
 }
 
 /// One HTTP/1.1 request on its own connection (`Connection: close`).
-pub fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+pub(crate) fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let addr = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -367,12 +373,12 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// A platform calling the broker: the credentials and version header on every call.
-pub struct Platform<'a> {
+pub(crate) struct Platform<'a> {
     pub broker: &'a str,
 }
 
 impl Platform<'_> {
-    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
         let auth = format!(
             "Basic {}",
             base64_encode(format!("{USERNAME}:{PASSWORD}").as_bytes())
@@ -385,7 +391,7 @@ impl Platform<'_> {
         http(self.broker, method, path, &headers, bytes.as_bytes())
     }
 
-    pub fn provision(&self, instance: &str) -> HttpResponse {
+    pub(crate) fn provision(&self, instance: &str) -> HttpResponse {
         self.call(
             "PUT",
             &format!("/v2/service_instances/{instance}"),
@@ -393,7 +399,7 @@ impl Platform<'_> {
         )
     }
 
-    pub fn bind(&self, instance: &str, binding: &str, app: &str) -> HttpResponse {
+    pub(crate) fn bind(&self, instance: &str, binding: &str, app: &str) -> HttpResponse {
         self.call(
             "PUT",
             &format!("/v2/service_instances/{instance}/service_bindings/{binding}"),
@@ -401,7 +407,7 @@ impl Platform<'_> {
         )
     }
 
-    pub fn unbind(&self, instance: &str, binding: &str) -> HttpResponse {
+    pub(crate) fn unbind(&self, instance: &str, binding: &str) -> HttpResponse {
         self.call(
             "DELETE",
             &format!(
@@ -412,33 +418,33 @@ impl Platform<'_> {
     }
 }
 
-pub fn provision_body() -> Value {
+pub(crate) fn provision_body() -> Value {
     json!({"service_id": SERVICE_ID, "plan_id": PLAN_ID, "organization_guid": "org-guid", "space_guid": "space-guid"})
 }
 
-pub fn bind_body(app: &str) -> Value {
+pub(crate) fn bind_body(app: &str) -> Value {
     json!({"service_id": SERVICE_ID, "plan_id": PLAN_ID, "bind_resource": {"app_guid": app}})
 }
 
-pub fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// An app for the stand-in's apps file.
-pub fn app(guid: &str, name: &str, instances: u32) -> Value {
+pub(crate) fn app(guid: &str, name: &str, instances: u32) -> Value {
     json!({"guid": guid, "name": name, "state": "STARTED", "instances": instances,
            "routes": [format!("{name}.apps.internal"), format!("{name}.cloudapps.test")],
            "space": "production", "org": "gds"})
 }
 
 /// A GUID whose last digits are `n`.
-pub fn guid(n: u32) -> String {
+pub(crate) fn guid(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
 /// Waits (bounded) until `check` holds.
-pub fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+pub(crate) fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !check() {
         assert!(
