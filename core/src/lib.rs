@@ -55,6 +55,7 @@ pub mod request_metrics;
 #[cfg(feature = "server")]
 pub mod serve;
 pub mod server_directory;
+mod storage;
 pub mod targets;
 pub mod traceparent;
 

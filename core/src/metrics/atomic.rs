@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 use crate::cells::CellRun;
+use crate::storage::add_f64;
 
 /// An `f64` stored as bits in an `AtomicU64`.
 #[derive(Debug, Default)]
@@ -28,19 +29,6 @@ impl AtomicF64 {
     #[inline]
     pub(crate) fn add(&self, delta: f64) {
         add_f64(&self.0, delta);
-    }
-}
-
-/// Adds `delta` to the `f64` whose bits are in `cell`, by a compare-and-swap loop.
-#[inline(always)]
-pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
-    let mut current = cell.load(Relaxed);
-    loop {
-        let next = (f64::from_bits(current) + delta).to_bits();
-        match cell.compare_exchange_weak(current, next, Relaxed, Relaxed) {
-            Ok(_) => return,
-            Err(actual) => current = actual,
-        }
     }
 }
 

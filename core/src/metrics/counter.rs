@@ -7,11 +7,8 @@ use crate::cells::CellRun;
 use crate::error::{Error, Result};
 use crate::model::{Descriptor, MetricType};
 use crate::model::{Exemplar, SeriesValue};
-use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
-
-/// Where a counter's exemplar region starts in its slots (after whole and fraction).
-const COUNTER_EXEMPLAR: usize = 2;
-use crate::multiprocess::Slots;
+use crate::storage::layout::{SeriesLayout, COUNTER_FRACTION, COUNTER_WHOLE};
+use crate::storage::Slots;
 use std::sync::Arc;
 
 /// A monotonic counter. Cloning is cheap and shares the series.
@@ -90,8 +87,14 @@ impl Counter {
     }
 
     fn keep_exemplar(&self, exemplar: Exemplar) {
-        if let (Some(slots), true) = (&self.0.shared, self.0.desc.exemplars_across_processes()) {
-            crate::multiprocess::write_exemplar(slots, COUNTER_EXEMPLAR, 0, &exemplar);
+        let layout = SeriesLayout::new(
+            MetricType::Counter,
+            0,
+            0,
+            self.0.desc.exemplars_across_processes(),
+        );
+        if let (Some(slots), Some(at)) = (&self.0.shared, layout.exemplar_start()) {
+            crate::multiprocess::write_exemplar(slots, at, 0, &exemplar);
         }
         self.0.exemplar.record(1, 0, exemplar);
     }

@@ -4,8 +4,8 @@ use super::atomic::{unix_now, AtomicF64};
 use super::Metric;
 use crate::cells::CellRun;
 use crate::model::{Descriptor, MetricType, SeriesValue};
-use crate::multiprocess::format_slot::{GAUGE_STAMP, GAUGE_VALUE};
-use crate::multiprocess::Slots;
+use crate::storage::layout::{GAUGE_STAMP, GAUGE_VALUE};
+use crate::storage::Slots;
 use std::sync::Arc;
 
 /// A value that can be set, increased and decreased. Cloning is cheap and shares the series.

@@ -1,0 +1,13 @@
+//! Where a series' values are kept: in this process's memory, or in slots of this
+//! process's mapped file (multi-process mode), laid out as the one [`layout`] table says.
+//!
+//! The metric kinds write through this layer; the multi-process aggregate reads the
+//! mapped files through the same table, so the layout is written down once.
+
+mod atomic;
+pub(crate) mod layout;
+mod slots;
+
+pub(crate) use atomic::add_f64;
+#[doc(hidden)]
+pub use slots::Slots;
