@@ -8,7 +8,7 @@
 //! that bit, waits until the now-cold shard's buckets add up to the observations started
 //! before the flip, reads it, then folds it into the new hot shard.
 
-use super::atomic::unix_now;
+use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
 use super::native::{AfterObserve, NativeBuckets, NativeState};
 use super::Metric;
@@ -17,9 +17,9 @@ use crate::error::{Error, Result};
 use crate::model::Exemplar;
 use crate::model::{Descriptor, MetricType};
 use crate::model::{HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
-use crate::multiprocess::{fork_generation, NativeRegion};
+use crate::multiprocess::fork_generation;
 use crate::storage::layout::{SeriesLayout, SUMMARY_COUNT, SUMMARY_SUM};
-use crate::storage::{add_f64, Slots};
+use crate::storage::{add_f64, NativeRegion, Slots};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -455,7 +455,7 @@ impl Histogram {
         let index = self.config.index(v);
         self.observe_at(index, v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
-            crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
+            crate::storage::exemplar_slots::write(slots, at, index, &exemplar);
         }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
     }

@@ -1,6 +1,6 @@
 //! The metric kinds and the labelled family that holds their series.
 
-mod atomic;
+mod clock;
 mod counter;
 mod exemplar;
 mod family;
@@ -11,7 +11,7 @@ mod native;
 pub(crate) mod self_metrics;
 mod series_table;
 
-pub(crate) use atomic::unix_nanos_coarse;
+pub(crate) use clock::unix_nanos_coarse;
 pub use counter::Counter;
 pub(crate) use family::SeriesLimit;
 pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};

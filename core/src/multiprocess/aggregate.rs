@@ -8,13 +8,12 @@
 //! the same bytes), hashed with foldhash, and its values copied once into its family: a
 //! file's series are borrowed from its mapping, never copied per scrape.
 
-use super::exemplar_slots;
 use super::format::{self, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
 use super::gauge_mode::GaugeMode;
-use super::native_slots::{self, NativeRegion};
 use crate::model::{Descriptor, MetricType, Opts};
 use crate::model::{Exemplar, FamilySink, HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
 use crate::storage::layout::{self as slot, SeriesLayout, EXEMPLAR_LEN};
+use crate::storage::{exemplar_slots, native_slots, NativeRegion};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::collections::BTreeMap;

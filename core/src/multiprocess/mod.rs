@@ -29,19 +29,15 @@
 
 mod aggregate;
 mod archive;
-mod exemplar_slots;
 mod fork;
 mod format;
 mod gauge_mode;
 mod mapped;
-mod native_slots;
 
 #[doc(hidden)]
 pub use crate::storage::Slots;
-pub(crate) use exemplar_slots::write as write_exemplar;
 pub(crate) use fork::generation as fork_generation;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
-pub(crate) use native_slots::NativeRegion;
 
 use crate::model::{Descriptor, FamilySink, MetricType};
 use archive::ScrapeCache;

@@ -5,9 +5,16 @@
 //! mapped files through the same table, so the layout is written down once.
 
 mod atomic;
+mod counter;
+pub(crate) mod exemplar_slots;
+mod gauge;
 pub(crate) mod layout;
+pub(crate) mod native_slots;
 mod slots;
 
-pub(crate) use atomic::add_f64;
+pub(crate) use atomic::{add_f64, AtomicF64, StripedU64};
+pub(crate) use counter::CounterStore;
+pub(crate) use gauge::GaugeStore;
+pub(crate) use native_slots::NativeRegion;
 #[doc(hidden)]
 pub use slots::Slots;

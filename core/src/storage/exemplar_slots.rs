@@ -4,12 +4,12 @@
 //!
 //! The region's layout is in [`crate::storage::layout`].
 
+use super::Slots;
 use crate::model::Exemplar;
 use crate::storage::layout::{
     EXEMPLAR_BUCKET as BUCKET, EXEMPLAR_BYTES, EXEMPLAR_LABELS as BYTES, EXEMPLAR_LABELS_LEN as LEN,
     EXEMPLAR_LEN, EXEMPLAR_SEQ as SEQ, EXEMPLAR_TIMESTAMP as TIMESTAMP, EXEMPLAR_VALUE as VALUE,
 };
-use crate::storage::Slots;
 use std::sync::atomic::{fence, Ordering};
 
 fn encode_labels(exemplar: &Exemplar) -> Vec<u8> {
