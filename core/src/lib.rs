@@ -37,7 +37,7 @@
 pub mod auth;
 #[cfg(feature = "axum")]
 pub mod axum;
-pub mod cells;
+pub use storage::cells;
 pub mod config;
 pub mod endpoint;
 mod error;

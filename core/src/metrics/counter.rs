@@ -3,10 +3,10 @@
 use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
 use super::Metric;
-use crate::cells::CellRun;
 use crate::error::{Error, Result};
 use crate::model::{Descriptor, MetricType};
 use crate::model::{Exemplar, SeriesValue};
+use crate::storage::cells::CellRun;
 use crate::storage::{CounterStore, Slots};
 use std::sync::Arc;
 
@@ -105,7 +105,7 @@ impl Counter {
     }
 }
 
-/// The cells a binding may update in place (see [`crate::cells`]).
+/// The cells a binding may update in place (see [`crate::storage::cells`]).
 impl Counter {
     /// The base cell: in-process, add to it by one compare-and-swap and take
     /// [`Counter::stripe_cells`] when that fails; in multi-process mode it is the file slot.

@@ -2,8 +2,8 @@
 
 use super::clock::unix_now;
 use super::Metric;
-use crate::cells::CellRun;
 use crate::model::{Descriptor, MetricType, SeriesValue};
+use crate::storage::cells::CellRun;
 use crate::storage::{GaugeStore, Slots};
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ impl Gauge {
     }
 
     /// The cell holding the value's `f64` bits, for a binding to update in place (see
-    /// [`crate::cells`]); `None` for a multi-process gauge that stamps the time of writes.
+    /// [`crate::storage::cells`]); `None` for a multi-process gauge that stamps the time of writes.
     pub fn value_cell(&self) -> Option<CellRun> {
         self.0.store.value_cell()
     }

@@ -12,12 +12,12 @@ use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
 use super::native::{AfterObserve, NativeBuckets, NativeState};
 use super::Metric;
-use crate::cells::{CellRun, DistributionCells, ShardCells};
 use crate::error::{Error, Result};
 use crate::model::Exemplar;
 use crate::model::{Descriptor, MetricType};
 use crate::model::{HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
 use crate::multiprocess::fork_generation;
+use crate::storage::cells::{CellRun, DistributionCells, ShardCells};
 use crate::storage::layout::{SeriesLayout, SUMMARY_COUNT, SUMMARY_SUM};
 use crate::storage::{add_f64, NativeRegion, Slots};
 use parking_lot::Mutex;
@@ -460,7 +460,7 @@ impl Histogram {
         self.core.exemplars.record(self.config.slots(), index, exemplar);
     }
 
-    /// The cells a binding may observe in place (see [`crate::cells`]): a classic
+    /// The cells a binding may observe in place (see [`crate::storage::cells`]): a classic
     /// in-process histogram's; `None` with native buckets or in multi-process mode.
     pub fn cells(&self) -> Option<DistributionCells> {
         (self.native.is_none() && self.shared.is_none()).then(|| self.core.cells())
@@ -674,7 +674,7 @@ impl Summary {
         Ok(())
     }
 
-    /// The cells a binding may observe in place (see [`crate::cells`]), one bucket;
+    /// The cells a binding may observe in place (see [`crate::storage::cells`]), one bucket;
     /// `None` in multi-process mode.
     pub fn cells(&self) -> Option<DistributionCells> {
         self.shared.is_none().then(|| self.core.cells())

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 
-use crate::cells::CellRun;
+use super::cells::CellRun;
 
 /// An `f64` stored as bits in an `AtomicU64`.
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ impl AtomicF64 {
         self.0.store(v.to_bits(), Relaxed);
     }
 
-    /// The word holding the bits, for [`crate::cells`].
+    /// The word holding the bits, for [`crate::storage::cells`].
     pub(crate) fn cell(&self) -> &AtomicU64 {
         &self.0
     }
@@ -74,12 +74,12 @@ impl StripedU64 {
         stripes[stripe_index()].0.fetch_add(n, Relaxed);
     }
 
-    /// The base word, for [`crate::cells`]: added to by compare-and-swap until contended.
+    /// The base word, for [`crate::storage::cells`]: added to by compare-and-swap until contended.
     pub(crate) fn base_cell(&self) -> CellRun {
         CellRun::one(&self.base)
     }
 
-    /// The stripes, made now if need be, for [`crate::cells`]. They never move once made.
+    /// The stripes, made now if need be, for [`crate::storage::cells`]. They never move once made.
     pub(crate) fn stripe_cells(&self) -> CellRun {
         let stripes = self.stripes.get_or_init(Default::default);
         CellRun::strided(&stripes[0].0, STRIPES, std::mem::size_of::<Padded>())

@@ -1,9 +1,9 @@
 //! Where a counter's total is kept: the only place a counter branches on storage mode.
 
+use super::cells::CellRun;
 use super::exemplar_slots;
 use super::layout::{SeriesLayout, COUNTER_FRACTION, COUNTER_WHOLE};
 use super::{AtomicF64, Slots, StripedU64};
-use crate::cells::CellRun;
 use crate::model::{Exemplar, MetricType};
 
 /// A counter's storage.
@@ -89,7 +89,7 @@ impl CounterStore {
         }
     }
 
-    /// The base cell (see [`crate::cells`]): in memory, add to it by one compare-and-swap
+    /// The base cell (see [`crate::storage::cells`]): in memory, add to it by one compare-and-swap
     /// and take [`CounterStore::stripe_cells`] when that fails; mapped, the file slot.
     pub(crate) fn base_cell(&self) -> CellRun {
         match self {

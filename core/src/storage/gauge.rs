@@ -1,8 +1,8 @@
 //! Where a gauge's value is kept: the only place a gauge branches on storage mode.
 
+use super::cells::CellRun;
 use super::layout::{GAUGE_STAMP, GAUGE_VALUE};
 use super::{AtomicF64, Slots};
-use crate::cells::CellRun;
 use crate::model::unix_now;
 
 /// A gauge's storage.
@@ -59,7 +59,7 @@ impl GaugeStore {
         }
     }
 
-    /// The cell holding the value's `f64` bits (see [`crate::cells`]); `None` when mapped
+    /// The cell holding the value's `f64` bits (see [`crate::storage::cells`]); `None` when mapped
     /// in a mode that stamps the time of writes, which a bare cell write would skip.
     pub(crate) fn value_cell(&self) -> Option<CellRun> {
         match self {

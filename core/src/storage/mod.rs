@@ -5,6 +5,7 @@
 //! mapped files through the same table, so the layout is written down once.
 
 mod atomic;
+pub mod cells;
 mod counter;
 pub(crate) mod exemplar_slots;
 mod gauge;
