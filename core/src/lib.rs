@@ -37,7 +37,7 @@
 pub mod auth;
 #[cfg(feature = "axum")]
 pub mod axum;
-pub mod cells;
+pub use storage::cells;
 pub mod config;
 pub mod endpoint;
 mod error;
@@ -55,6 +55,7 @@ pub mod request_metrics;
 #[cfg(feature = "server")]
 pub mod serve;
 pub mod server_directory;
+mod storage;
 pub mod targets;
 pub mod traceparent;
 

@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first, by top-level module of `core/src`. A module may import its
 /// own layer's modules and any lower layer's, never a higher one's.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("foundation", &["error", "header", "cells", "liveness"]),
+    ("foundation", &["error", "header", "liveness"]),
     ("model", &["model"]),
     ("formats", &["exposition", "negotiate", "traceparent"]),
-    ("storage", &["multiprocess"]),
+    ("storage", &["storage"]),
+    ("multiprocess", &["multiprocess"]),
     ("metrics", &["metrics", "exposed"]),
     ("registry", &["registry", "process"]),
     ("settings", &["config", "server_directory"]),

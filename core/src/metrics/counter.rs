@@ -1,17 +1,13 @@
 //! Counters: values that only go up.
 
-use super::atomic::{unix_now, AtomicF64, StripedU64};
+use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
 use super::Metric;
-use crate::cells::CellRun;
 use crate::error::{Error, Result};
 use crate::model::{Descriptor, MetricType};
 use crate::model::{Exemplar, SeriesValue};
-use crate::multiprocess::format_slot::{COUNTER_FRACTION, COUNTER_WHOLE};
-
-/// Where a counter's exemplar region starts in its slots (after whole and fraction).
-const COUNTER_EXEMPLAR: usize = 2;
-use crate::multiprocess::Slots;
+use crate::storage::cells::CellRun;
+use crate::storage::{CounterStore, Slots};
 use std::sync::Arc;
 
 /// A monotonic counter. Cloning is cheap and shares the series.
@@ -24,11 +20,9 @@ pub struct Counter(Arc<CounterCore>);
 
 #[derive(Debug)]
 struct CounterCore {
-    whole: StripedU64,
-    fraction: AtomicF64,
+    store: CounterStore,
     created: f64,
     desc: Arc<Descriptor>,
-    shared: Option<Slots>,
     /// The exemplar of the latest increment that carried one.
     exemplar: ExemplarSlots,
 }
@@ -43,10 +37,7 @@ impl Counter {
     /// Adds `n`.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        match &self.0.shared {
-            None => self.0.whole.add(n),
-            Some(slots) => slots.add_u64(COUNTER_WHOLE, n),
-        }
+        self.0.store.add(n);
     }
 
     /// Adds `amount`, which must be finite and not negative.
@@ -54,10 +45,8 @@ impl Counter {
         check_increment(&self.0.desc, amount)?;
         if amount.fract() == 0.0 && amount < u64::MAX as f64 {
             self.inc_by(amount as u64);
-        } else if let Some(slots) = &self.0.shared {
-            slots.add_f64(COUNTER_FRACTION, amount);
         } else {
-            self.0.fraction.add(amount);
+            self.0.store.add_fraction(amount);
         }
         Ok(())
     }
@@ -90,9 +79,7 @@ impl Counter {
     }
 
     fn keep_exemplar(&self, exemplar: Exemplar) {
-        if let (Some(slots), true) = (&self.0.shared, self.0.desc.exemplars_across_processes()) {
-            crate::multiprocess::write_exemplar(slots, COUNTER_EXEMPLAR, 0, &exemplar);
-        }
+        self.0.store.share_exemplar(&exemplar);
         self.0.exemplar.record(1, 0, exemplar);
     }
 
@@ -103,10 +90,7 @@ impl Counter {
 
     /// The current total (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
-        match &self.0.shared {
-            None => self.0.whole.get() as f64 + self.0.fraction.get(),
-            Some(slots) => slots.get_u64(COUNTER_WHOLE) as f64 + slots.get_f64(COUNTER_FRACTION),
-        }
+        self.0.store.get()
     }
 
     /// When this series was created, in seconds since the Unix epoch.
@@ -116,45 +100,32 @@ impl Counter {
 
     /// Sets the series back to zero (for tests; Prometheus treats it as a counter reset).
     pub fn reset(&self) {
-        self.0.whole.reset();
-        self.0.fraction.set(0.0);
+        self.0.store.reset();
         self.0.exemplar.clear();
-        if let Some(slots) = &self.0.shared {
-            slots.set_f64(COUNTER_WHOLE, 0.0);
-            slots.set_f64(COUNTER_FRACTION, 0.0);
-        }
     }
 }
 
-/// The cells a binding may update in place (see [`crate::cells`]).
+/// The cells a binding may update in place (see [`crate::storage::cells`]).
 impl Counter {
     /// The base cell: in-process, add to it by one compare-and-swap and take
     /// [`Counter::stripe_cells`] when that fails; in multi-process mode it is the file slot.
     pub fn base_cell(&self) -> CellRun {
-        match &self.0.shared {
-            None => self.0.whole.base_cell(),
-            Some(slots) => CellRun::one(slots.cell(COUNTER_WHOLE)),
-        }
+        self.0.store.base_cell()
     }
 
     /// Cells any of which `fetch_add` may add to, made on first call: the stripes
     /// in-process, the one file slot in multi-process mode.
     pub fn stripe_cells(&self) -> CellRun {
-        match &self.0.shared {
-            None => self.0.whole.stripe_cells(),
-            Some(slots) => CellRun::one(slots.cell(COUNTER_WHOLE)),
-        }
+        self.0.store.stripe_cells()
     }
 }
 
 impl Counter {
     fn with_slots(desc: &Arc<Descriptor>, shared: Option<Slots>) -> Self {
         Counter(Arc::new(CounterCore {
-            whole: StripedU64::default(),
-            fraction: AtomicF64::default(),
+            store: CounterStore::new(shared, desc.exemplars_across_processes()),
             created: unix_now(),
             desc: desc.clone(),
-            shared,
             exemplar: ExemplarSlots::default(),
         }))
     }

@@ -1,11 +1,10 @@
 //! Gauges: values that go up and down.
 
-use super::atomic::{unix_now, AtomicF64};
+use super::clock::unix_now;
 use super::Metric;
-use crate::cells::CellRun;
 use crate::model::{Descriptor, MetricType, SeriesValue};
-use crate::multiprocess::format_slot::{GAUGE_STAMP, GAUGE_VALUE};
-use crate::multiprocess::Slots;
+use crate::storage::cells::CellRun;
+use crate::storage::{GaugeStore, Slots};
 use std::sync::Arc;
 
 /// A value that can be set, increased and decreased. Cloning is cheap and shares the series.
@@ -14,22 +13,14 @@ pub struct Gauge(Arc<GaugeCore>);
 
 #[derive(Debug, Default)]
 struct GaugeCore {
-    value: AtomicF64,
-    /// The value's home in multi-process mode.
-    shared: Option<Slots>,
+    store: GaugeStore,
 }
 
 impl Gauge {
     /// Sets the value.
     #[inline]
     pub fn set(&self, v: f64) {
-        match &self.0.shared {
-            None => self.0.value.set(v),
-            Some(slots) => {
-                slots.set_f64(GAUGE_VALUE, v);
-                stamp(slots);
-            }
-        }
+        self.0.store.set(v);
     }
 
     /// Adds one.
@@ -47,13 +38,7 @@ impl Gauge {
     /// Adds `delta` (negative to subtract).
     #[inline]
     pub fn add(&self, delta: f64) {
-        match &self.0.shared {
-            None => self.0.value.add(delta),
-            Some(slots) => {
-                slots.add_f64(GAUGE_VALUE, delta);
-                stamp(slots);
-            }
-        }
+        self.0.store.add(delta);
     }
 
     /// Sets the value to the current Unix time in seconds.
@@ -62,30 +47,14 @@ impl Gauge {
     }
 
     /// The cell holding the value's `f64` bits, for a binding to update in place (see
-    /// [`crate::cells`]); `None` for a multi-process gauge that stamps the time of writes.
+    /// [`crate::storage::cells`]); `None` for a multi-process gauge that stamps the time of writes.
     pub fn value_cell(&self) -> Option<CellRun> {
-        match &self.0.shared {
-            None => Some(CellRun::one(self.0.value.cell())),
-            Some(slots) if !slots.stamps_time() => Some(CellRun::one(slots.cell(GAUGE_VALUE))),
-            Some(_) => None,
-        }
+        self.0.store.value_cell()
     }
 
     /// The current value (of this process, in multi-process mode).
     pub fn get(&self) -> f64 {
-        match &self.0.shared {
-            None => self.0.value.get(),
-            Some(slots) => slots.get_f64(GAUGE_VALUE),
-        }
-    }
-}
-
-/// Records when a `mostrecent` gauge was written, so the newest write wins across
-/// processes. Other modes skip the clock read.
-#[inline]
-fn stamp(slots: &Slots) {
-    if slots.stamps_time() {
-        slots.set_f64(GAUGE_STAMP, unix_now());
+        self.0.store.get()
     }
 }
 
@@ -99,8 +68,7 @@ impl Metric for Gauge {
 
     fn new_stored_series(_: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
         Gauge(Arc::new(GaugeCore {
-            value: AtomicF64::default(),
-            shared: Some(slots),
+            store: GaugeStore::new(Some(slots)),
         }))
     }
 

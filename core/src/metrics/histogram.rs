@@ -8,17 +8,18 @@
 //! that bit, waits until the now-cold shard's buckets add up to the observations started
 //! before the flip, reads it, then folds it into the new hot shard.
 
-use super::atomic::{add_f64, unix_now};
+use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
 use super::native::{AfterObserve, NativeBuckets, NativeState};
 use super::Metric;
-use crate::cells::{CellRun, DistributionCells, ShardCells};
 use crate::error::{Error, Result};
 use crate::model::Exemplar;
 use crate::model::{Descriptor, MetricType};
 use crate::model::{HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
-use crate::multiprocess::format_slot::{SUMMARY_COUNT, SUMMARY_SUM};
-use crate::multiprocess::{fork_generation, NativeRegion, Slots};
+use crate::multiprocess::fork_generation;
+use crate::storage::cells::{CellRun, DistributionCells, ShardCells};
+use crate::storage::layout::{SeriesLayout, SUMMARY_COUNT, SUMMARY_SUM};
+use crate::storage::{add_f64, NativeRegion, Slots};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -161,6 +162,25 @@ impl HistogramConfig {
     /// Classic buckets including `+Inf`.
     fn slots(&self) -> usize {
         self.bounds().len() + 1
+    }
+
+    /// Where a series of this histogram keeps each value in a multi-process file.
+    #[inline]
+    fn layout(&self, exemplars: bool) -> SeriesLayout {
+        let native_capacity = self.native.map_or(0, |n| n.capacity());
+        SeriesLayout::new(
+            MetricType::Histogram,
+            self.bounds().len(),
+            native_capacity,
+            exemplars,
+        )
+    }
+
+    /// The slot of the sum in a multi-process file (the bucket counts come first, so a
+    /// bucket's index is its slot).
+    #[inline]
+    fn sum_slot(&self) -> usize {
+        self.layout(false).histogram_sum()
     }
 }
 
@@ -375,7 +395,7 @@ impl Histogram {
     fn observe_at(&self, index: usize, v: f64) {
         match (&self.native, &self.shared) {
             (None, None) => self.core.observe(index, v),
-            (None, Some(slots)) => add_classic(slots, self.config.slots(), index, v),
+            (None, Some(slots)) => add_classic(slots, self.config.sum_slot(), index, v),
             (Some(native), _) => self.observe_native(native, index, v),
         }
     }
@@ -401,7 +421,7 @@ impl Histogram {
             self.core.exemplars.clear();
             if let Some(slots) = &self.shared {
                 (0..self.config.slots()).for_each(|i| slots.set_u64(i, 0));
-                slots.set_f64(self.config.slots(), 0.0);
+                slots.set_f64(self.config.sum_slot(), 0.0);
             }
             series.observe(index, v);
             outcome = AfterObserve::Reshaped;
@@ -409,7 +429,7 @@ impl Histogram {
         let (Some(slots), Some(region)) = (&self.shared, &self.region) else {
             return;
         };
-        add_classic(slots, self.config.slots(), index, v);
+        add_classic(slots, self.config.sum_slot(), index, v);
         let mirrored = match outcome {
             AfterObserve::Counted(bucket) => region.add(slots, bucket),
             _ => false,
@@ -435,12 +455,12 @@ impl Histogram {
         let index = self.config.index(v);
         self.observe_at(index, v);
         if let (Some(slots), Some(at)) = (&self.shared, self.exemplar_at) {
-            crate::multiprocess::write_exemplar(slots, at, index, &exemplar);
+            crate::storage::exemplar_slots::write(slots, at, index, &exemplar);
         }
         self.core.exemplars.record(self.config.slots(), index, exemplar);
     }
 
-    /// The cells a binding may observe in place (see [`crate::cells`]): a classic
+    /// The cells a binding may observe in place (see [`crate::storage::cells`]): a classic
     /// in-process histogram's; `None` with native buckets or in multi-process mode.
     pub fn cells(&self) -> Option<DistributionCells> {
         (self.native.is_none() && self.shared.is_none()).then(|| self.core.cells())
@@ -519,11 +539,12 @@ impl Histogram {
     }
 }
 
-/// Adds one observation to the classic buckets and the sum in a multi-process file.
+/// Adds one observation to the classic buckets (slot `index`) and the sum (slot `sum`)
+/// in a multi-process file.
 #[inline]
-fn add_classic(slots: &Slots, buckets: usize, index: usize, v: f64) {
+fn add_classic(slots: &Slots, sum: usize, index: usize, v: f64) {
     slots.add_u64(index, 1);
-    slots.add_f64(buckets, v);
+    slots.add_f64(sum, v);
 }
 
 /// Per-bucket counts to cumulative ones.
@@ -557,18 +578,14 @@ impl Metric for Histogram {
     }
 
     fn new_stored_series(desc: &Arc<Descriptor>, config: &HistogramConfig, slots: Slots) -> Self {
-        let native_len = config
-            .native
-            .map_or(0, |n| crate::multiprocess::format_slot::native_len(n.capacity()));
-        let exemplar_at = desc
-            .exemplars_across_processes()
-            .then_some(config.slots() + 1 + native_len);
+        let layout = config.layout(desc.exemplars_across_processes());
+        let exemplar_at = layout.exemplar_start();
         let native = config
             .native
             .map(|n| Arc::new(Mutex::new(NativeSeries::new(config, n))));
-        let region = config.native.map(|n| NativeRegion {
-            start: config.slots() + 1,
-            capacity: n.capacity(),
+        let region = layout.native_start().map(|start| NativeRegion {
+            start,
+            capacity: layout.native_capacity(),
         });
         if let (Some(native), Some(region)) = (&native, &region) {
             region.write(&slots, &native.lock().native.snapshot);
@@ -657,7 +674,7 @@ impl Summary {
         Ok(())
     }
 
-    /// The cells a binding may observe in place (see [`crate::cells`]), one bucket;
+    /// The cells a binding may observe in place (see [`crate::storage::cells`]), one bucket;
     /// `None` in multi-process mode.
     pub fn cells(&self) -> Option<DistributionCells> {
         self.shared.is_none().then(|| self.core.cells())

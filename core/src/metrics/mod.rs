@@ -1,6 +1,6 @@
 //! The metric kinds and the labelled family that holds their series.
 
-mod atomic;
+mod clock;
 mod counter;
 mod exemplar;
 mod family;
@@ -11,7 +11,7 @@ mod native;
 pub(crate) mod self_metrics;
 mod series_table;
 
-pub(crate) use atomic::unix_nanos_coarse;
+pub(crate) use clock::unix_nanos_coarse;
 pub use counter::Counter;
 pub(crate) use family::SeriesLimit;
 pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};
@@ -21,7 +21,7 @@ pub use info::Info;
 pub use native::NativeBuckets;
 
 use crate::model::{Descriptor, MetricType, SeriesValue};
-use crate::multiprocess::Slots;
+use crate::storage::Slots;
 use std::sync::Arc;
 
 /// A kind of metric series that a [`Family`] can hold.
@@ -38,7 +38,7 @@ pub trait Metric: Clone + Send + Sync + 'static {
     fn new_series(desc: &Arc<Descriptor>, config: &Self::Config) -> Self;
 
     /// A new series whose value lives in `slots` of this process's multi-process file
-    /// (laid out as `multiprocess::format::slot` says for this kind).
+    /// (laid out as `storage::layout` says for this kind).
     #[doc(hidden)]
     fn new_stored_series(desc: &Arc<Descriptor>, config: &Self::Config, slots: Slots) -> Self {
         let _ = slots;

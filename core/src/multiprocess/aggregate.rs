@@ -8,12 +8,12 @@
 //! the same bytes), hashed with foldhash, and its values copied once into its family: a
 //! file's series are borrowed from its mapping, never copied per scrape.
 
-use super::exemplar_slots;
-use super::format::{self, slot, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
+use super::format::{self, FamilyDef, Parsed, RecordWriter, Role, SeriesDef, HEADER_LEN};
 use super::gauge_mode::GaugeMode;
-use super::native_slots::{self, NativeRegion};
 use crate::model::{Descriptor, MetricType, Opts};
 use crate::model::{Exemplar, FamilySink, HistogramValue, NativeSnapshot, SeriesValue, SummaryValue};
+use crate::storage::layout::{self as slot, SeriesLayout, EXEMPLAR_LEN};
+use crate::storage::{exemplar_slots, native_slots, NativeRegion};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::collections::BTreeMap;
@@ -464,9 +464,11 @@ impl Aggregate {
             let family_at = HEADER_LEN + w.family(&family.def);
             for &series in &family.order {
                 let i = series as usize;
-                let mut slots = slot_words(&family.values[i], family.def.native_capacity as usize);
-                if family.def.exemplars {
-                    slots.extend(newest_exemplar_words(&family.exemplars[i]));
+                let layout = family.def.layout();
+                let mut slots = slot_words(&family.values[i], layout);
+                if let Some(start) = layout.exemplar_start() {
+                    slots[start..start + EXEMPLAR_LEN]
+                        .copy_from_slice(&newest_exemplar_words(&family.exemplars[i]));
                 }
                 let pid = family.series[i].pid.unwrap_or(0);
                 w.series_raw(
@@ -496,7 +498,7 @@ fn newest_exemplar_words(exemplars: &[Option<Exemplar>]) -> Vec<u64> {
         .filter_map(|(bucket, e)| Some((bucket, e.as_ref()?)));
     match newest.max_by(|a, b| a.1.timestamp().total_cmp(&b.1.timestamp())) {
         Some((bucket, exemplar)) => exemplar_slots::words(bucket, exemplar),
-        None => vec![0; exemplar_slots::EXEMPLAR_LEN],
+        None => vec![0; EXEMPLAR_LEN],
     }
 }
 
@@ -521,17 +523,17 @@ fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
             stamp: float(slot::GAUGE_STAMP),
         },
         MetricType::Histogram => {
-            let n = def.bounds.len() + 1;
-            let native = (def.native_capacity > 0).then(|| {
+            let layout = def.layout();
+            let native = layout.native_start().map(|start| {
                 let region = NativeRegion {
-                    start: n + 1,
-                    capacity: def.native_capacity as usize,
+                    start,
+                    capacity: layout.native_capacity(),
                 };
                 native_slots::read(&word, region)
             });
             Value::Histogram {
-                buckets: (0..n).map(word).collect(),
-                sum: float(n),
+                buckets: (0..layout.buckets()).map(word).collect(),
+                sum: float(layout.histogram_sum()),
                 native,
             }
         }
@@ -543,23 +545,33 @@ fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
     }
 }
 
-/// The slot words that store `value` in the archive (counters keep their total in the
-/// fraction slot, so one f64 carries it; native buckets are lowered to a schema that fits
-/// the family's capacity).
-fn slot_words(value: &Value, native_capacity: usize) -> Vec<u64> {
+/// The slot words that store `value` in the archive, placed as `layout` says (counters
+/// keep their total in the fraction slot, so one f64 carries it; native buckets are
+/// lowered to a schema that fits the family's capacity). The exemplar region, if any, is
+/// left zero for the caller.
+fn slot_words(value: &Value, layout: SeriesLayout) -> Vec<u64> {
+    let mut words = vec![0; layout.len()];
     match value {
-        Value::Counter(v) => vec![0, v.to_bits()],
-        Value::Gauge { value, stamp } => vec![value.to_bits(), stamp.to_bits()],
-        Value::Histogram { buckets, sum, native } => {
-            let mut words: Vec<u64> = buckets.iter().copied().chain([sum.to_bits()]).collect();
-            if let (Some(native), true) = (native, native_capacity > 0) {
-                words.extend(native_slots::words(native, native_capacity));
-            }
-            words
+        Value::Counter(v) => words[slot::COUNTER_FRACTION] = v.to_bits(),
+        Value::Gauge { value, stamp } => {
+            words[slot::GAUGE_VALUE] = value.to_bits();
+            words[slot::GAUGE_STAMP] = stamp.to_bits();
         }
-        Value::Summary { count, sum } => vec![*count, sum.to_bits()],
-        Value::Info => Vec::new(),
+        Value::Histogram { buckets, sum, native } => {
+            words[..buckets.len()].copy_from_slice(buckets);
+            words[layout.histogram_sum()] = sum.to_bits();
+            if let (Some(native), Some(start)) = (native, layout.native_start()) {
+                let region = native_slots::words(native, layout.native_capacity());
+                words[start..start + region.len()].copy_from_slice(&region);
+            }
+        }
+        Value::Summary { count, sum } => {
+            words[slot::SUMMARY_COUNT] = *count;
+            words[slot::SUMMARY_SUM] = sum.to_bits();
+        }
+        Value::Info => {}
     }
+    words
 }
 
 /// Folds `new` into `into`: sums for counters, histograms and summaries; the gauge mode's
@@ -658,7 +670,7 @@ mod tests {
     /// what must agree): each file's own definition says where its exemplar slots are.
     #[test]
     fn files_with_and_without_exemplar_slots_sum_without_reading_past_a_series() {
-        let mut with_slots = vec![0u64; 2 + exemplar_slots::EXEMPLAR_LEN];
+        let mut with_slots = vec![0u64; 2 + EXEMPLAR_LEN];
         with_slots[slot::COUNTER_WHOLE] = 1;
         let first = file_image(&counter(true), &["a"], &with_slots);
         let second = file_image(&counter(false), &["a"], &[2, 0]);

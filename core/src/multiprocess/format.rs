@@ -19,6 +19,7 @@
 
 use super::gauge_mode::GaugeMode;
 use crate::model::MetricType;
+use crate::storage::layout::SeriesLayout;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) const MAGIC: [u8; 8] = *b"GDSMPROC";
@@ -32,52 +33,11 @@ const TAG_FAMILY: u8 = 1;
 const TAG_SERIES: u8 = 2;
 const TAG_FOLDED: u8 = 3;
 
-/// Slot positions within a series record, per metric kind.
-pub(crate) mod slot {
-    /// Counter: whole increments (u64) and fractional ones (f64 bits).
-    pub(crate) const COUNTER_WHOLE: usize = 0;
-    pub(crate) const COUNTER_FRACTION: usize = 1;
-    /// Gauge: the value and, for `mostrecent` modes, when it was last written.
-    pub(crate) const GAUGE_VALUE: usize = 0;
-    pub(crate) const GAUGE_STAMP: usize = 1;
-    /// Summary: count (u64) and sum (f64 bits). A histogram has one u64 per bucket
-    /// (`+Inf` last) and then its sum.
-    pub(crate) const SUMMARY_COUNT: usize = 0;
-    pub(crate) const SUMMARY_SUM: usize = 1;
-    /// A histogram with native buckets follows its sum with this region (offsets from
-    /// its start): a sequence word, odd while the writer rewrites the region (a seqlock,
-    /// so readers retry rather than see half a schema change), the schema (i64 bits),
-    /// zero threshold (f64 bits), zero count, the number of positive and of negative
-    /// buckets used, then `capacity` (index i64 bits, count) pairs for positive buckets
-    /// and as many for negative ones, ascending by index.
-    pub(crate) const NATIVE_SEQ: usize = 0;
-    pub(crate) const NATIVE_SCHEMA: usize = 1;
-    pub(crate) const NATIVE_ZERO_THRESHOLD: usize = 2;
-    pub(crate) const NATIVE_ZERO_COUNT: usize = 3;
-    pub(crate) const NATIVE_POSITIVE_USED: usize = 4;
-    pub(crate) const NATIVE_NEGATIVE_USED: usize = 5;
-    pub(crate) const NATIVE_PAIRS: usize = 6;
-
-    /// Slots of the native region for `capacity` buckets per sign.
-    pub(crate) fn native_len(capacity: usize) -> usize {
-        NATIVE_PAIRS + 4 * capacity
-    }
-}
-
 /// Whether a file belongs to a running process or is the archive of folded ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
     Process = 1,
     Archive = 2,
-}
-
-/// How many slots a series of `kind` with `bounds` finite buckets needs.
-pub(crate) fn slot_count(kind: MetricType, bounds: usize) -> usize {
-    match kind {
-        MetricType::Counter | MetricType::Gauge | MetricType::Summary => 2,
-        MetricType::Histogram => bounds + 2,
-        MetricType::Info | MetricType::Unknown => 0,
-    }
 }
 
 /// A header for a new file.
@@ -479,35 +439,26 @@ pub(crate) fn zero_slots(image: &mut [u8]) {
     }
 }
 
-/// The slot count of a series of `def`.
-pub(crate) fn slot_count_of(def: &FamilyDef) -> usize {
-    let native = match def.native_capacity {
-        0 => 0,
-        capacity => slot::native_len(capacity as usize),
-    };
-    let exemplar = if def.exemplars {
-        super::exemplar_slots::EXEMPLAR_LEN
-    } else {
-        0
-    };
-    slot_count(def.kind, def.bounds.len()) + native + exemplar
+impl FamilyDef {
+    /// Where each value of a series of this family is in its slots.
+    pub(crate) fn layout(&self) -> SeriesLayout {
+        SeriesLayout::new(
+            self.kind,
+            self.bounds.len(),
+            self.native_capacity as usize,
+            self.exemplars,
+        )
+    }
 }
 
-/// Where a series of `def` keeps its exemplar region, if it has one: after the counter's
-/// two slots, or after a histogram's buckets, sum and native region.
+/// The slot count of a series of `def`.
+pub(crate) fn slot_count_of(def: &FamilyDef) -> usize {
+    def.layout().len()
+}
+
+/// Where a series of `def` keeps its exemplar region, if it has one.
 pub(crate) fn exemplar_start(def: &FamilyDef) -> Option<usize> {
-    if !def.exemplars {
-        return None;
-    }
-    let native = match def.native_capacity {
-        0 => 0,
-        capacity => slot::native_len(capacity as usize),
-    };
-    match def.kind {
-        MetricType::Counter => Some(2),
-        MetricType::Histogram => Some(def.bounds.len() + 2 + native),
-        _ => None,
-    }
+    def.layout().exemplar_start()
 }
 
 fn read_family(r: &mut Reader<'_>, kind: u8, mode: u8) -> Result<FamilyDef, Malformed> {
@@ -660,10 +611,10 @@ mod tests {
             let native = if capacity == 0 {
                 0
             } else {
-                slot::native_len(capacity as usize)
+                crate::storage::layout::native_len(capacity as usize)
             };
             let exemplar = if def.exemplars {
-                super::super::exemplar_slots::EXEMPLAR_LEN
+                crate::storage::layout::EXEMPLAR_LEN
             } else {
                 0
             };

@@ -29,21 +29,15 @@
 
 mod aggregate;
 mod archive;
-mod exemplar_slots;
 mod fork;
 mod format;
 mod gauge_mode;
 mod mapped;
-mod native_slots;
-mod slots;
 
-pub(crate) use exemplar_slots::write as write_exemplar;
-pub(crate) use fork::generation as fork_generation;
-pub(crate) use format::slot as format_slot;
-pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
-pub(crate) use native_slots::NativeRegion;
 #[doc(hidden)]
-pub use slots::Slots;
+pub use crate::storage::Slots;
+pub(crate) use fork::generation as fork_generation;
+pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
 
 use crate::model::{Descriptor, FamilySink, MetricType};
 use archive::ScrapeCache;

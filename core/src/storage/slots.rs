@@ -28,7 +28,7 @@ impl Slots {
         self.stamp_time
     }
 
-    /// Slot `i`, for [`crate::cells`]: valid for the life of the process.
+    /// Slot `i`, for the exported cells: valid for the life of the process.
     pub(crate) fn cell(&self, i: usize) -> &'static AtomicU64 {
         &self.words[i]
     }
@@ -40,15 +40,7 @@ impl Slots {
 
     #[inline]
     pub(crate) fn add_f64(&self, i: usize, delta: f64) {
-        let word = &self.words[i];
-        let mut current = word.load(Relaxed);
-        loop {
-            let next = (f64::from_bits(current) + delta).to_bits();
-            match word.compare_exchange_weak(current, next, Relaxed, Relaxed) {
-                Ok(_) => return,
-                Err(actual) => current = actual,
-            }
-        }
+        super::add_f64(&self.words[i], delta);
     }
 
     #[inline]

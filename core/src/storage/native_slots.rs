@@ -1,13 +1,13 @@
-//! Native histogram buckets in a series' slots (layout in `format::slot`): the writer
+//! Native histogram buckets in a series' slots (layout in [`crate::storage::layout`]): the writer
 //! mirrors its in-memory buckets there under a seqlock, readers of any process take a
 //! consistent copy.
 
-use super::format::slot::{
+use super::Slots;
+use crate::model::{NativeSnapshot, SparseBuckets};
+use crate::storage::layout::{
     NATIVE_NEGATIVE_USED, NATIVE_PAIRS, NATIVE_POSITIVE_USED, NATIVE_SCHEMA, NATIVE_SEQ, NATIVE_ZERO_COUNT,
     NATIVE_ZERO_THRESHOLD,
 };
-use super::Slots;
-use crate::model::{NativeSnapshot, SparseBuckets};
 use std::sync::atomic::{fence, Ordering};
 
 /// Where a series' native region is and how many buckets per sign it holds.
@@ -87,7 +87,7 @@ impl NativeRegion {
 pub(crate) fn words(snapshot: &NativeSnapshot, capacity: usize) -> Vec<u64> {
     let mut snapshot = snapshot.clone();
     snapshot.fit(capacity);
-    let mut words = vec![0; super::format::slot::native_len(capacity)];
+    let mut words = vec![0; super::layout::native_len(capacity)];
     words[NATIVE_SCHEMA] = i64::from(snapshot.schema) as u64;
     words[NATIVE_ZERO_THRESHOLD] = snapshot.zero_threshold.to_bits();
     words[NATIVE_ZERO_COUNT] = snapshot.zero_count;

@@ -2,26 +2,15 @@
 //! `Opts::exemplars_across_processes`), so the aggregate of all workers shows, per bucket,
 //! the newest exemplar any worker recorded.
 //!
-//! Layout from the region's start: a sequence word (odd while written, a seqlock), the
-//! bucket index, the value and the timestamp (f64 bits), the byte length of the labels,
-//! then the labels as `u16` length + UTF-8 bytes for each name and value, in
-//! [`EXEMPLAR_BYTES`] bytes of words.
+//! The region's layout is in [`crate::storage::layout`].
 
 use super::Slots;
 use crate::model::Exemplar;
+use crate::storage::layout::{
+    EXEMPLAR_BUCKET as BUCKET, EXEMPLAR_BYTES, EXEMPLAR_LABELS as BYTES, EXEMPLAR_LABELS_LEN as LEN,
+    EXEMPLAR_LEN, EXEMPLAR_SEQ as SEQ, EXEMPLAR_TIMESTAMP as TIMESTAMP, EXEMPLAR_VALUE as VALUE,
+};
 use std::sync::atomic::{fence, Ordering};
-
-/// 128 code points of labels are at most 512 bytes, plus 4 bytes of lengths per label.
-const EXEMPLAR_BYTES: usize = 768;
-const SEQ: usize = 0;
-const BUCKET: usize = 1;
-const VALUE: usize = 2;
-const TIMESTAMP: usize = 3;
-const LEN: usize = 4;
-const BYTES: usize = 5;
-
-/// Slots of one exemplar region.
-pub(crate) const EXEMPLAR_LEN: usize = BYTES + EXEMPLAR_BYTES / 8;
 
 fn encode_labels(exemplar: &Exemplar) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(64);

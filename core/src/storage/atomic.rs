@@ -1,9 +1,10 @@
-//! Lock-free building blocks shared by the metric kinds.
+//! The in-process backend's building blocks: lock-free words a series keeps in memory,
+//! and the one `f64` addition both backends use.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 
-use crate::cells::CellRun;
+use super::cells::CellRun;
 
 /// An `f64` stored as bits in an `AtomicU64`.
 #[derive(Debug, Default)]
@@ -20,7 +21,7 @@ impl AtomicF64 {
         self.0.store(v.to_bits(), Relaxed);
     }
 
-    /// The word holding the bits, for [`crate::cells`].
+    /// The word holding the bits, for [`crate::storage::cells`].
     pub(crate) fn cell(&self) -> &AtomicU64 {
         &self.0
     }
@@ -28,19 +29,6 @@ impl AtomicF64 {
     #[inline]
     pub(crate) fn add(&self, delta: f64) {
         add_f64(&self.0, delta);
-    }
-}
-
-/// Adds `delta` to the `f64` whose bits are in `cell`, by a compare-and-swap loop.
-#[inline(always)]
-pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
-    let mut current = cell.load(Relaxed);
-    loop {
-        let next = (f64::from_bits(current) + delta).to_bits();
-        match cell.compare_exchange_weak(current, next, Relaxed, Relaxed) {
-            Ok(_) => return,
-            Err(actual) => current = actual,
-        }
     }
 }
 
@@ -86,12 +74,12 @@ impl StripedU64 {
         stripes[stripe_index()].0.fetch_add(n, Relaxed);
     }
 
-    /// The base word, for [`crate::cells`]: added to by compare-and-swap until contended.
+    /// The base word, for [`crate::storage::cells`]: added to by compare-and-swap until contended.
     pub(crate) fn base_cell(&self) -> CellRun {
         CellRun::one(&self.base)
     }
 
-    /// The stripes, made now if need be, for [`crate::cells`]. They never move once made.
+    /// The stripes, made now if need be, for [`crate::storage::cells`]. They never move once made.
     pub(crate) fn stripe_cells(&self) -> CellRun {
         let stripes = self.stripes.get_or_init(Default::default);
         CellRun::strided(&stripes[0].0, STRIPES, std::mem::size_of::<Padded>())
@@ -123,30 +111,18 @@ fn stripe_index() -> usize {
     INDEX.with(|i| *i)
 }
 
-/// The time now to a few milliseconds (the kernel's tick), read without touching the
-/// hardware clock, in nanoseconds since the Unix epoch: the timestamp of a request's
-/// trace exemplar, taken on every traced request, where a millisecond-scale timestamp is
-/// all Prometheus keeps anyway. Its value changes once per tick.
-#[cfg(target_os = "linux")]
-pub(crate) fn unix_nanos_coarse() -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid timespec to write into.
-    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) } != 0 {
-        return (unix_now() * 1e9) as u64;
+/// Adds `delta` to the `f64` whose bits are in `cell`, by a compare-and-swap loop.
+#[inline(always)]
+pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
+    let mut current = cell.load(Relaxed);
+    loop {
+        let next = (f64::from_bits(current) + delta).to_bits();
+        match cell.compare_exchange_weak(current, next, Relaxed, Relaxed) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
     }
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
-
-/// See the Linux version; elsewhere the precise clock, to the millisecond.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn unix_nanos_coarse() -> u64 {
-    (unix_now() * 1e3) as u64 * 1_000_000
-}
-
-pub(crate) use crate::model::unix_now;
 
 #[cfg(test)]
 mod tests {
