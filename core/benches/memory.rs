@@ -30,20 +30,24 @@ fn grew(by: isize) {
     PEAK.fetch_max(live, Relaxed);
 }
 
+// SAFETY: every call is passed on unchanged to the system allocator.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         grew(layout.size() as isize);
-        System.alloc(layout)
+        // SAFETY: the caller keeps `GlobalAlloc`'s contract, which the system allocator needs.
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size() as isize, Relaxed);
-        System.dealloc(ptr, layout)
+        // SAFETY: the caller keeps `GlobalAlloc`'s contract, which the system allocator needs.
+        unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         grew(new_size as isize - layout.size() as isize);
-        System.realloc(ptr, layout, new_size)
+        // SAFETY: the caller keeps `GlobalAlloc`'s contract, which the system allocator needs.
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 

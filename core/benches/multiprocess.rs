@@ -177,6 +177,7 @@ impl Workload {
 /// alive until killed. Returns its pid.
 fn fork_worker(workload: &Workload, seed: u32, linger: bool) -> libc::pid_t {
     let mut fds = [0; 2];
+    // SAFETY: a libc call on descriptors, pids and buffers this test owns.
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     let [ready_r, ready_w] = fds;
     // SAFETY: the bench is single-threaded; the child runs the workload and `_exit`s.
@@ -184,6 +185,7 @@ fn fork_worker(workload: &Workload, seed: u32, linger: bool) -> libc::pid_t {
     assert!(pid >= 0);
     if pid == 0 {
         workload.run(seed);
+        // SAFETY: async-signal-safe libc calls on descriptors and pids this test owns.
         unsafe {
             libc::write(ready_w, [1u8].as_ptr().cast(), 1);
             if linger {
@@ -193,6 +195,7 @@ fn fork_worker(workload: &Workload, seed: u32, linger: bool) -> libc::pid_t {
         }
     }
     let mut b = [0u8; 1];
+    // SAFETY: async-signal-safe libc calls on descriptors and pids this test owns.
     unsafe {
         assert_eq!(libc::read(ready_r, b.as_mut_ptr().cast(), 1), 1);
         libc::close(ready_r);
@@ -294,6 +297,7 @@ fn scrape(dir: &Path, dead: u32) -> ScrapeRow {
     check_totals(&out, dead);
     let files = std::fs::read_dir(dir).unwrap().count();
     for pid in live {
+        // SAFETY: async-signal-safe libc calls on descriptors and pids this test owns.
         unsafe {
             libc::kill(pid, libc::SIGKILL);
             libc::waitpid(pid, std::ptr::null_mut(), 0);

@@ -583,21 +583,21 @@ mod observe_instructions {
     use std::hint::black_box;
 
     #[inline(never)]
-    pub fn observe_gds_metrics(h: &gds_metrics::Histogram, v: f64) {
+    pub(crate) fn observe_gds_metrics(h: &gds_metrics::Histogram, v: f64) {
         h.observe(v).unwrap();
     }
 
     #[inline(never)]
-    pub fn observe_prometheus_client(h: &prometheus_client::metrics::histogram::Histogram, v: f64) {
+    pub(crate) fn observe_prometheus_client(h: &prometheus_client::metrics::histogram::Histogram, v: f64) {
         h.observe(v);
     }
 
     #[inline(never)]
-    pub fn observe_fastmetrics(h: &fastmetrics::metrics::histogram::Histogram, v: f64) {
+    pub(crate) fn observe_fastmetrics(h: &fastmetrics::metrics::histogram::Histogram, v: f64) {
         h.observe(v);
     }
 
-    pub fn run(observations: usize) {
+    pub(crate) fn run(observations: usize) {
         let values = super::observations();
         let buckets = gds_metrics::DEFAULT_BUCKETS;
         let ours = super::default_bucket_histogram();

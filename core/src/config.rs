@@ -31,6 +31,8 @@ pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 
 /// A configuration value that cannot be used. The message names the variable (or the
 /// builder setter), says what is wrong and how to fix it, and never contains the token.
+// Each variant's fields are the facts its message names.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

@@ -98,8 +98,11 @@ fn strip_query(target: &str) -> &str {
 /// and body bytes (already compressed when `content-encoding` says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names and values, in the order they are to be sent.
     pub headers: Vec<(&'static str, String)>,
+    /// The body, compressed when a `content-encoding` header says so.
     pub body: Vec<u8>,
 }
 

@@ -4,6 +4,8 @@
 //! an increment), never at scrape time, so the stack trace points at the caller's code.
 
 /// An error from defining, registering or updating a metric.
+// Each variant's fields are the facts its message names.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -63,8 +63,11 @@ pub struct ProcessSample {
     pub cpu_seconds: f64,
     /// User and system CPU seconds of its children that exited and were waited for.
     pub reaped_children_cpu_seconds: f64,
+    /// Resident memory in bytes.
     pub resident_bytes: f64,
+    /// Virtual memory in bytes.
     pub virtual_bytes: f64,
+    /// Open file descriptors.
     pub open_fds: f64,
     /// The soft limit on open files, when readable.
     pub max_fds: Option<f64>,
@@ -142,7 +145,9 @@ fn max_open_files(dir: &Path) -> Option<f64> {
 /// The server as one scrape sees it: the master and its live workers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSample {
+    /// The process that started the workers (or the only process).
     pub master: ProcessSample,
+    /// The workers alive at the scrape.
     pub workers: Vec<ProcessSample>,
 }
 

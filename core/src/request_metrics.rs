@@ -113,8 +113,11 @@ pub struct FinishedRequest<'a> {
 /// The labels the core decided for a request, and the exception class to count, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestLabels<'a> {
+    /// The `method` label: a known HTTP method, or one word for all others.
     pub method: &'static str,
+    /// The `host` label.
     pub host: Cow<'a, str>,
+    /// The `path` label: the route template where the framework knows it.
     pub path: Cow<'a, str>,
     /// The `code` label, as a number.
     pub code: u16,

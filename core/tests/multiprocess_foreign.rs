@@ -28,6 +28,7 @@ fn promptly<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'st
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     assert_eq!(
+        // SAFETY: a libc call on descriptors, pids and buffers this test owns.
         unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
         0,
         "mkfifo {}",

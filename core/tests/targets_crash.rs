@@ -41,6 +41,7 @@ fn run_writer(store: &TargetStore, versions: &[String]) -> ! {
         }
     });
     // Only reached if writing failed: report it through the exit status.
+    // SAFETY: async-signal-safe libc calls on descriptors and pids this test owns.
     unsafe { libc::_exit(if outcome.is_ok() { 3 } else { 4 }) }
 }
 
@@ -54,6 +55,7 @@ fn kill_writer_after(store: &TargetStore, versions: &[String], delay: Duration) 
     }
     std::thread::sleep(delay);
     let mut status = 0;
+    // SAFETY: async-signal-safe libc calls on descriptors and pids this test owns.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
         assert_eq!(libc::waitpid(pid, &mut status, 0), pid);

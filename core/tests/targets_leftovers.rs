@@ -75,6 +75,7 @@ fn temporaries(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn signal(child: &Child, signal: libc::c_int) {
+    // SAFETY: a libc call on descriptors, pids and buffers this test owns.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
 }
 
@@ -134,6 +135,7 @@ fn writer_stopped_mid_write(dir: &Path) -> Option<(Child, Vec<PathBuf>)> {
         signal(&writer, libc::SIGSTOP);
         let mut status = 0;
         // Until it has really stopped: the signal is delivered asynchronously.
+        // SAFETY: a libc call on descriptors, pids and buffers this test owns.
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) }, pid);
         assert!(libc::WIFSTOPPED(status), "the writer ended instead of stopping");
         let caught: Vec<PathBuf> = temporaries(dir)

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct FastLabels {
+pub(crate) struct FastLabels {
     pub method: &'static str,
     pub path: &'static str,
 }
@@ -27,14 +27,14 @@ impl fastmetrics::encoder::EncodeLabelSet for FastLabels {
 
 #[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
 #[label(set = MeasuredLabelSet)]
-pub struct MeasuredLabels<'a> {
+pub(crate) struct MeasuredLabels<'a> {
     #[label(dynamic_with = paracord::ParaCord)]
     pub method: &'a str,
     #[label(dynamic_with = paracord::ParaCord)]
     pub path: &'a str,
 }
 
-pub fn measured_label_set() -> MeasuredLabelSet {
+pub(crate) fn measured_label_set() -> MeasuredLabelSet {
     MeasuredLabelSet {
         method: paracord::ParaCord::default(),
         path: paracord::ParaCord::default(),
@@ -43,7 +43,7 @@ pub fn measured_label_set() -> MeasuredLabelSet {
 
 /// Our registry with the counter family `requests{method, path}`, one series per label
 /// pair, each incremented once.
-pub fn ours_requests(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
+pub(crate) fn ours_requests(labels: &[(&'static str, &'static str)]) -> gds_metrics::Registry {
     let registry = gds_metrics::Registry::new();
     // Every series is measured: the default limit (2,000) would fold the rest into one.
     registry.set_series_limit(usize::MAX);

@@ -11,15 +11,15 @@ use crate::multiprocess::{GaugeMode, MultiProcess};
 use std::sync::{Arc, OnceLock};
 
 /// The prefix of every family name the library keeps for itself.
-pub const RESERVED_PREFIX: &str = "gds_metrics_";
+pub(crate) const RESERVED_PREFIX: &str = "gds_metrics_";
 
 /// `gds_metrics_series_refused_total{family}`: label sets a family refused because it had
 /// reached its series limit (each was recorded into the overflow series instead).
-pub const SERIES_REFUSED: &str = "gds_metrics_series_refused";
+pub(crate) const SERIES_REFUSED: &str = "gds_metrics_series_refused";
 
 /// `gds_metrics_collector_failures_total{collector}`: collectors that failed (panicked)
 /// during a scrape, whose families were left out of it.
-pub const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
+pub(crate) const COLLECTOR_FAILURES: &str = "gds_metrics_collector_failures";
 
 /// A counter family with one label, created (and, in multi-process mode, given its place in
 /// this process's file) on first use.

@@ -6,11 +6,17 @@ use crate::error::{Error, Result};
 /// The type of a metric family, as exposed in `# TYPE` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MetricType {
+    /// A total that only goes up (exposed with `_total`).
     Counter,
+    /// A value that goes up and down.
     Gauge,
+    /// Observations counted in buckets, with their count and sum.
     Histogram,
+    /// Observations' count and sum, with quantiles when a collector hands them over.
     Summary,
+    /// Constant labels describing the target (exposed with `_info`, value 1).
     Info,
+    /// A value of no declared type (collectors that do not say).
     Unknown,
 }
 

@@ -84,10 +84,15 @@ impl SparseBuckets {
 /// A copy of a histogram's native buckets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NativeSnapshot {
+    /// The resolution: bucket boundaries grow by a factor of `2^(2^-schema)`.
     pub schema: i32,
+    /// Observations whose absolute value is at most this are counted in the zero bucket.
     pub zero_threshold: f64,
+    /// Observations in the zero bucket.
     pub zero_count: u64,
+    /// Buckets of observations above the zero threshold.
     pub positive: SparseBuckets,
+    /// Buckets of observations below minus the zero threshold.
     pub negative: SparseBuckets,
 }
 

@@ -58,7 +58,8 @@ pub(crate) fn header(pid: u32, role: Role) -> [u8; HEADER_LEN] {
 /// `base` must point at a mapped header of at least [`HEADER_LEN`] bytes, 8-byte aligned,
 /// that stays mapped while the reference is used.
 pub(crate) unsafe fn used_word<'a>(base: *const u8) -> &'a AtomicU64 {
-    &*(base.add(USED_OFFSET) as *const AtomicU64)
+    // SAFETY: the caller promises an aligned header that stays mapped.
+    unsafe { &*(base.add(USED_OFFSET) as *const AtomicU64) }
 }
 
 /// Writes `pid` into a header image.
@@ -305,6 +306,7 @@ pub(crate) fn check_header(bytes: &[u8], role: Role, complete: bool) -> Result<(
     if !(bytes.as_ptr() as usize).is_multiple_of(8) {
         return Err(Malformed("misaligned buffer"));
     }
+    // SAFETY: in bounds and aligned, as checked above.
     let used = unsafe { used_word(bytes.as_ptr()) }.load(Ordering::Acquire) as usize;
     let pid = read_u32(bytes, PID_OFFSET).unwrap_or(0);
     if used < HEADER_LEN {

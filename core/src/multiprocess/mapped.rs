@@ -42,6 +42,7 @@ pub(crate) struct ProcessFile {
 // SAFETY: `base` points at a mapping that lives as long as the process; the bytes behind
 // it are only written under `state`'s lock (records) or atomically (slots).
 unsafe impl Send for ProcessFile {}
+// SAFETY: as for `Send`: shared access writes only under the lock or atomically.
 unsafe impl Sync for ProcessFile {}
 
 /// What the region is backed by.
@@ -203,7 +204,8 @@ impl ProcessFile {
     /// # Safety
     /// Only after `lock_for_fork`, on the same thread.
     pub(crate) unsafe fn unlock_after_fork(&self) {
-        self.state.force_unlock();
+        // SAFETY: the caller holds the lock `lock_for_fork` forgot, on this thread.
+        unsafe { self.state.force_unlock() };
     }
 
     /// In a freshly forked child: moves this region onto a new file of the child's own,
@@ -213,13 +215,17 @@ impl ProcessFile {
     /// # Safety
     /// Only in the child of a fork, after `lock_for_fork` ran in the parent.
     pub(crate) unsafe fn move_to_own_file_in_child(&self) {
-        let state = &mut *self.state.data_ptr();
-        let mut image = std::slice::from_raw_parts(self.base, state.used).to_vec();
+        // SAFETY: the forked child has one thread, and the parent's `lock_for_fork` holds
+        // the lock, so nothing else touches the state or the region.
+        let state = unsafe { &mut *self.state.data_ptr() };
+        // SAFETY: `used` bytes from `base` are mapped and written (see `state`).
+        let mut image = unsafe { std::slice::from_raw_parts(self.base, state.used) }.to_vec();
         format::set_pid(&mut image, std::process::id());
         format::zero_slots(&mut image);
         match new_file(&self.dir, &image, state.size) {
             Ok((file, name)) => {
-                self.map_fixed(libc::MAP_SHARED, file.as_raw_fd());
+                // SAFETY: as above, nothing else uses the region while it is replaced.
+                unsafe { self.map_fixed(libc::MAP_SHARED, file.as_raw_fd()) };
                 // Dropping the inherited descriptor leaves the parent's lock in place.
                 state.backing = Backing::File(file);
                 state.name = name;
@@ -230,26 +236,35 @@ impl ProcessFile {
                      its metrics are not aggregated",
                     self.dir.display()
                 );
-                self.map_fixed(libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1);
-                std::ptr::copy_nonoverlapping(image.as_ptr(), self.base, image.len());
+                // SAFETY: as above; the new private mapping is `RESERVED` bytes, more than
+                // the image, and does not overlap the image's own buffer.
+                unsafe {
+                    self.map_fixed(libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1);
+                    std::ptr::copy_nonoverlapping(image.as_ptr(), self.base, image.len());
+                }
                 state.backing = Backing::Private;
                 state.size = RESERVED;
             }
         }
-        self.state.force_unlock();
+        // SAFETY: the lock was taken by `lock_for_fork` in the parent before the fork.
+        unsafe { self.state.force_unlock() };
     }
 
     /// Replaces the whole region in place. If even that fails the child would write into
     /// its parent's file, which must never happen: abort.
     unsafe fn map_fixed(&self, flags: libc::c_int, fd: libc::c_int) {
-        let addr = libc::mmap(
-            self.base as *mut libc::c_void,
-            RESERVED,
-            libc::PROT_READ | libc::PROT_WRITE,
-            flags | libc::MAP_FIXED,
-            fd,
-            0,
-        );
+        // SAFETY: `base` starts our own `RESERVED`-byte mapping, which the caller keeps
+        // unused while it is replaced.
+        let addr = unsafe {
+            libc::mmap(
+                self.base as *mut libc::c_void,
+                RESERVED,
+                libc::PROT_READ | libc::PROT_WRITE,
+                flags | libc::MAP_FIXED,
+                fd,
+                0,
+            )
+        };
         if addr == libc::MAP_FAILED {
             eprintln!("gds-metrics: cannot remap the multi-process region after fork; aborting");
             std::process::abort();

@@ -70,6 +70,8 @@ impl std::fmt::Debug for MultiProcess {
 }
 
 /// A multi-process directory that cannot be used.
+// Each variant's fields are the facts its message names.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MultiProcessError {

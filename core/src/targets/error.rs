@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 
 /// An error from building, reading, planning or writing target files.
+// Each variant's fields are the facts its message names.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetsError {

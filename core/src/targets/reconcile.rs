@@ -67,6 +67,7 @@ pub enum Operation {
     /// Write the app's file into `folder` (skipped by the store if the bytes are equal).
     /// `listed`: the file was in the listing the plan was made from; a shared store (S3)
     /// writes only if that is still so.
+    #[allow(missing_docs)]
     Write {
         folder: Folder,
         guid: AppGuid,
@@ -74,6 +75,7 @@ pub enum Operation {
         listed: bool,
     },
     /// Remove the app's file from `folder`.
+    #[allow(missing_docs)]
     Remove { folder: Folder, guid: AppGuid },
 }
 

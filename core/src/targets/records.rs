@@ -164,12 +164,17 @@ impl RecordFolder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceRecord {
+    /// The catalog's service the instance is of.
     pub service_id: String,
+    /// The catalog's plan the instance is of.
     pub plan_id: String,
+    /// The organization the instance was created in.
     #[serde(default)]
     pub organization_guid: String,
+    /// The space the instance was created in.
     #[serde(default)]
     pub space_guid: String,
+    /// The configuration parameters the platform passed on (`cf create-service -c`).
     #[serde(default)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
     /// The platform user who asked for it (from the originating identity), for audits.
@@ -200,10 +205,15 @@ impl InstanceRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BindingRecord {
+    /// The service instance the app is bound to.
     pub instance_id: RecordId,
+    /// The bound app.
     pub app_guid: AppGuid,
+    /// The catalog's service of the instance.
     pub service_id: String,
+    /// The catalog's plan of the instance.
     pub plan_id: String,
+    /// The configuration parameters the platform passed on (`cf bind-service -c`).
     #[serde(default)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
     /// The platform user who asked for it (from the originating identity), for audits.
@@ -233,7 +243,9 @@ impl BindingRecord {
 /// One binding as a listing shows it: its id and its app.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BoundBinding {
+    /// The binding's id.
     pub binding_id: RecordId,
+    /// The app it binds.
     pub app_guid: AppGuid,
 }
 

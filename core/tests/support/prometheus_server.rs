@@ -10,10 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a system test waits for Prometheus to start or to see what it expects.
-pub const WAIT: Duration = Duration::from_secs(90);
+pub(crate) const WAIT: Duration = Duration::from_secs(90);
 
 /// A Prometheus server, stopped when dropped.
-pub struct PrometheusServer {
+pub(crate) struct PrometheusServer {
     child: Child,
     pub addr: SocketAddr,
     log: PathBuf,
@@ -23,7 +23,7 @@ pub struct PrometheusServer {
 impl PrometheusServer {
     /// Starts `binary` with `config` as its `prometheus.yml` and `args` added, and waits
     /// until it is ready.
-    pub fn start(binary: &Path, config: &str, args: &[String]) -> PrometheusServer {
+    pub(crate) fn start(binary: &Path, config: &str, args: &[String]) -> PrometheusServer {
         let dir = tempfile::tempdir().unwrap();
         let addr = free_loopback_addr();
         let config_file = dir.path().join("prometheus.yml");
@@ -75,7 +75,7 @@ impl PrometheusServer {
     }
 
     /// What the server wrote to standard error, for failure messages.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -88,7 +88,7 @@ impl Drop for PrometheusServer {
 }
 
 /// A loopback address with a port nothing listens on now.
-pub fn free_loopback_addr() -> SocketAddr {
+pub(crate) fn free_loopback_addr() -> SocketAddr {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .unwrap()
         .local_addr()
@@ -96,7 +96,7 @@ pub fn free_loopback_addr() -> SocketAddr {
 }
 
 /// `GET path` over HTTP/1.0: the status and the body.
-pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+pub(crate) fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// The S3 folder to copy, usually the store's `active/`: `s3://bucket/prefix/active`.
     source: String,
     /// The directory Prometheus' `file_sd_configs` reads (`<dir>/*.json`).
@@ -33,7 +33,7 @@ pub struct SyncArgs {
     metrics_address: IpAddr,
 }
 
-pub fn run(args: &SyncArgs) -> Result<ExitCode, TargetsError> {
+pub(crate) fn run(args: &SyncArgs) -> Result<ExitCode, TargetsError> {
     let source = S3Store::from_env(&S3Location::parse(&args.source)?)?;
     let registry = Arc::new(Registry::new());
     let metrics = SyncMetrics::register(&registry).map_err(invalid_setup)?;
