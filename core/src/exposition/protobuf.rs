@@ -70,6 +70,8 @@ pub(super) struct ProtoFamily {
     kind: MetricType,
     /// How many series were written: a family without any is not written at all.
     metrics: usize,
+    /// A histogram's or summary's value field, reused from series to series.
+    scratch: Vec<u8>,
 }
 
 impl ProtoFamily {
@@ -87,6 +89,7 @@ impl ProtoFamily {
             start,
             kind: desc.kind(),
             metrics: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -179,7 +182,9 @@ impl ProtoFamily {
         });
     }
 
-    /// A series whose value is a `prost` message (histograms, summaries) in field `field`.
+    /// A series whose value is a `prost` message (histograms, summaries) in field `field`,
+    /// encoded into `scratch` first: `prost` measures a message as it encodes it, and
+    /// measuring it apart costs as much again.
     fn push_message<'l, M: Message>(
         &mut self,
         out: &mut Vec<u8>,
@@ -187,10 +192,11 @@ impl ProtoFamily {
         field: u32,
         value: &M,
     ) {
-        let len = prost::encoding::message::encoded_len(field, value);
-        self.push(out, labels, len, |out| {
-            prost::encoding::message::encode(field, value, out)
-        });
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        prost::encoding::message::encode(field, value, &mut scratch);
+        self.push(out, labels, scratch.len(), |out| out.extend_from_slice(&scratch));
+        self.scratch = scratch;
     }
 
     /// Appends one `Metric` field to `out`: its label pairs, then the value field that
@@ -416,6 +422,7 @@ mod tests {
             start: 0,
             kind: MetricType::Counter,
             metrics: 0,
+            scratch: Vec::new(),
         };
         let mut written = Vec::new();
         family.series(
