@@ -46,6 +46,18 @@ const COUNTER_CREATED: u32 = 3;
 const TIMESTAMP_SECONDS: u32 = 1;
 /// `Timestamp.nanos`.
 const TIMESTAMP_NANOS: u32 = 2;
+/// `Histogram.sample_count`.
+const HISTOGRAM_COUNT: u32 = 1;
+/// `Histogram.sample_sum`.
+const HISTOGRAM_SUM: u32 = 2;
+/// `Histogram.bucket`.
+const HISTOGRAM_BUCKET: u32 = 3;
+/// `Histogram.created_timestamp`.
+const HISTOGRAM_CREATED: u32 = 15;
+/// `Bucket.cumulative_count`.
+const BUCKET_COUNT: u32 = 1;
+/// `Bucket.upper_bound`.
+const BUCKET_BOUND: u32 = 2;
 /// The size of a `double` field with a one-byte key.
 const DOUBLE_LEN: usize = 9;
 
@@ -116,6 +128,7 @@ impl ProtoFamily {
                 self.gauge(out, labels, field, *value);
             }
             SeriesValue::Info => self.gauge(out, labels, METRIC_GAUGE, 1.0),
+            SeriesValue::Histogram(h) if is_plain_classic(h) => self.classic_histogram(out, labels, h),
             SeriesValue::Histogram(h) => self.push_message(out, labels, METRIC_HISTOGRAM, &histogram(h)),
             SeriesValue::Summary(s) => {
                 let summary = proto::Summary {
@@ -179,6 +192,47 @@ impl ProtoFamily {
             put_key(field, out);
             put_varint(DOUBLE_LEN as u64, out);
             put_double(VALUE, value, out);
+        });
+    }
+
+    /// A histogram with classic buckets only and no exemplars (most histograms), written
+    /// field by field as `prost` writes [`proto::Histogram`]: count, sum, the buckets with
+    /// `+Inf` last, and the created timestamp.
+    fn classic_histogram<'l>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        h: &HistogramValue<'_>,
+    ) {
+        let buckets = || {
+            let finite = h
+                .bounds
+                .iter()
+                .zip(h.cumulative)
+                .map(|(bound, count)| (*bound, *count));
+            finite.chain([(f64::INFINITY, h.count)])
+        };
+        let created = h.created.map(proto::Timestamp::from_unix_seconds);
+        let len = varint_field_len(h.count)
+            + DOUBLE_LEN
+            + buckets()
+                .map(|(_, count)| field_len(bucket_len(count)))
+                .sum::<usize>()
+            + created.map_or(0, |t| field_len(timestamp_len(t)));
+        self.push(out, labels, field_len(len), |out| {
+            put_key(METRIC_HISTOGRAM, out);
+            put_varint(len as u64, out);
+            put_uint(HISTOGRAM_COUNT, h.count, out);
+            put_double(HISTOGRAM_SUM, h.sum, out);
+            for (bound, count) in buckets() {
+                put_key(HISTOGRAM_BUCKET, out);
+                put_varint(bucket_len(count) as u64, out);
+                put_uint(BUCKET_COUNT, count, out);
+                put_double(BUCKET_BOUND, bound, out);
+            }
+            if let Some(created) = created {
+                put_timestamp(HISTOGRAM_CREATED, created, out);
+            }
         });
     }
 
@@ -276,6 +330,28 @@ fn put_varint(mut value: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(&bytes[..=len]);
 }
 
+/// Whether a histogram has classic buckets only and no exemplars, which
+/// [`ProtoFamily::classic_histogram`] writes by hand.
+fn is_plain_classic(h: &HistogramValue<'_>) -> bool {
+    h.native.is_none() && !h.cumulative.is_empty() && h.exemplars.iter().all(Option::is_none)
+}
+
+/// The size of a `Bucket` message without exemplar.
+fn bucket_len(count: u64) -> usize {
+    varint_field_len(count) + DOUBLE_LEN
+}
+
+/// The size of a varint field with a one-byte key.
+fn varint_field_len(value: u64) -> usize {
+    1 + prost::encoding::encoded_len_varint(value)
+}
+
+/// Writes a `uint64` field (wire type 0).
+fn put_uint(field: u32, value: u64, out: &mut Vec<u8>) {
+    put_varint(u64::from(field << 3), out);
+    put_varint(value, out);
+}
+
 /// The size of a `LabelPair` message.
 fn label_len(name: &str, value: &str) -> usize {
     field_len(name.len()) + field_len(value.len())
@@ -308,12 +384,10 @@ fn put_timestamp(field: u32, t: proto::Timestamp, out: &mut Vec<u8>) {
     put_key(field, out);
     put_varint(timestamp_len(t) as u64, out);
     if t.seconds != 0 {
-        put_varint(u64::from(TIMESTAMP_SECONDS << 3), out);
-        put_varint(t.seconds as u64, out);
+        put_uint(TIMESTAMP_SECONDS, t.seconds as u64, out);
     }
     if t.nanos != 0 {
-        put_varint(u64::from(TIMESTAMP_NANOS << 3), out);
-        put_varint(i64::from(t.nanos) as u64, out);
+        put_uint(TIMESTAMP_NANOS, i64::from(t.nanos) as u64, out);
     }
 }
 
@@ -475,6 +549,23 @@ mod tests {
                     let (written, expected) = written_and_expected(&series, metric);
                     assert_eq!(written, expected, "{created:?} {exemplar:?} {value}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn classic_histograms_are_written_as_prost_writes_them() {
+        let bounds = [-1.0, 0.5, 1e300];
+        for (cumulative, sum) in [([0, 0, 0, 0], 0.0), ([1, 200, 300, 1 << 40], -3.5)] {
+            for created in [None, Some(1_700_000_000.5)] {
+                let h = HistogramValue::classic(&bounds, &cumulative, sum, created);
+                let metric = proto::Metric {
+                    label: labels(),
+                    histogram: Some(histogram(&h)),
+                    ..proto::Metric::default()
+                };
+                let (written, expected) = written_and_expected(&SeriesValue::Histogram(h), metric);
+                assert_eq!(written, expected, "{cumulative:?} {created:?}");
             }
         }
     }
