@@ -189,6 +189,10 @@ struct Names {
     quoted: bool,
     /// Each label name as written before `=`: raw, quoted or escaped.
     labels: Vec<String>,
+    /// Text formats: what a sample line writes before each label value, so that a label
+    /// costs two appends rather than six: `{name="` for the first (`,name="` after a
+    /// quoted metric name, which opens the brace), `",name="` for the others.
+    text_labels: Vec<String>,
 }
 
 impl Names {
@@ -201,11 +205,17 @@ impl Names {
             .label_names()
             .iter()
             .map(|label| label_as_written(label, format, escaping))
-            .collect();
+            .collect::<Vec<_>>();
+        let text_labels = if format.is_text() {
+            text::label_prefixes(&labels, quoted)
+        } else {
+            Vec::new()
+        };
         Names {
             metric,
             quoted,
             labels,
+            text_labels,
         }
     }
 
@@ -218,7 +228,10 @@ impl Names {
             out.push(b'"');
         } else {
             out.extend_from_slice(self.metric.as_bytes());
-            out.extend_from_slice(suffix.as_bytes());
+            // Most samples (gauges, untyped, summary quantiles) have no suffix.
+            if !suffix.is_empty() {
+                out.extend_from_slice(suffix.as_bytes());
+            }
         }
     }
 }

@@ -36,6 +36,30 @@ const METRIC_HISTOGRAM: u32 = 7;
 const LABEL_NAME: u32 = 1;
 /// `LabelPair.value`.
 const LABEL_VALUE: u32 = 2;
+/// `Gauge.value`, `Counter.value`.
+const VALUE: u32 = 1;
+/// `Counter.exemplar`.
+const COUNTER_EXEMPLAR: u32 = 2;
+/// `Counter.created_timestamp`.
+const COUNTER_CREATED: u32 = 3;
+/// `Timestamp.seconds`.
+const TIMESTAMP_SECONDS: u32 = 1;
+/// `Timestamp.nanos`.
+const TIMESTAMP_NANOS: u32 = 2;
+/// `Histogram.sample_count`.
+const HISTOGRAM_COUNT: u32 = 1;
+/// `Histogram.sample_sum`.
+const HISTOGRAM_SUM: u32 = 2;
+/// `Histogram.bucket`.
+const HISTOGRAM_BUCKET: u32 = 3;
+/// `Histogram.created_timestamp`.
+const HISTOGRAM_CREATED: u32 = 15;
+/// `Bucket.cumulative_count`.
+const BUCKET_COUNT: u32 = 1;
+/// `Bucket.upper_bound`.
+const BUCKET_BOUND: u32 = 2;
+/// The size of a `double` field with a one-byte key.
+const DOUBLE_LEN: usize = 9;
 
 /// The family-name suffix and protobuf type of a metric type.
 fn family_type(kind: MetricType) -> (&'static str, proto::MetricType) {
@@ -50,14 +74,16 @@ fn family_type(kind: MetricType) -> (&'static str, proto::MetricType) {
 }
 
 /// A `MetricFamily` message being written: the header fields, then one `metric` field
-/// per series, each built in `metric` (one series' worth).
+/// per series, each measured first and then written straight into the output.
 pub(super) struct ProtoFamily {
     /// Where the message starts in the output; its length prefix is inserted there.
     start: usize,
     /// The family's type: a gauge value in an unknown-type family is `untyped`.
     kind: MetricType,
-    metric: Vec<u8>,
+    /// How many series were written: a family without any is not written at all.
     metrics: usize,
+    /// A histogram's or summary's value field, reused from series to series.
+    scratch: Vec<u8>,
 }
 
 impl ProtoFamily {
@@ -74,8 +100,8 @@ impl ProtoFamily {
         ProtoFamily {
             start,
             kind: desc.kind(),
-            metric: Vec::with_capacity(128),
             metrics: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -83,7 +109,7 @@ impl ProtoFamily {
     pub(super) fn series<'l>(
         &mut self,
         out: &mut Vec<u8>,
-        labels: impl Iterator<Item = (&'l str, &'l str)>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
         value: &SeriesValue<'_>,
     ) {
         match value {
@@ -91,14 +117,7 @@ impl ProtoFamily {
                 value,
                 created,
                 exemplar,
-            } => {
-                let counter = proto::Counter {
-                    value: Some(*value),
-                    exemplar: exemplar.map(proto_exemplar),
-                    created_timestamp: created.map(proto::Timestamp::from_unix_seconds),
-                };
-                self.push(out, labels, METRIC_COUNTER, &counter);
-            }
+            } => self.counter(out, labels, *value, *created, *exemplar),
             SeriesValue::Gauge(value) => {
                 // `Gauge` and `Untyped` are both `double value = 1`; only the field differs.
                 let field = if self.kind == MetricType::Unknown {
@@ -106,10 +125,11 @@ impl ProtoFamily {
                 } else {
                     METRIC_GAUGE
                 };
-                self.push(out, labels, field, &proto::Gauge { value: Some(*value) });
+                self.gauge(out, labels, field, *value);
             }
-            SeriesValue::Info => self.push(out, labels, METRIC_GAUGE, &proto::Gauge { value: Some(1.0) }),
-            SeriesValue::Histogram(h) => self.push(out, labels, METRIC_HISTOGRAM, &histogram(h)),
+            SeriesValue::Info => self.gauge(out, labels, METRIC_GAUGE, 1.0),
+            SeriesValue::Histogram(h) if is_plain_classic(h) => self.classic_histogram(out, labels, h),
+            SeriesValue::Histogram(h) => self.push_message(out, labels, METRIC_HISTOGRAM, &histogram(h)),
             SeriesValue::Summary(s) => {
                 let summary = proto::Summary {
                     sample_count: Some(s.count),
@@ -124,30 +144,138 @@ impl ProtoFamily {
                         .collect(),
                     created_timestamp: s.created.map(proto::Timestamp::from_unix_seconds),
                 };
-                self.push(out, labels, METRIC_SUMMARY, &summary);
+                self.push_message(out, labels, METRIC_SUMMARY, &summary);
             }
         }
     }
 
-    /// Appends one `Metric` to `out`: its label pairs, then `value` as field `field`.
-    fn push<'l, M: Message>(
+    /// A counter series. Counters and gauges are most series, so their value messages are
+    /// written field by field (the bytes `prost` writes for [`proto::Counter`] and
+    /// [`proto::Gauge`]) rather than built as structs and measured by `prost` first.
+    fn counter<'l>(
         &mut self,
         out: &mut Vec<u8>,
-        labels: impl Iterator<Item = (&'l str, &'l str)>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        value: f64,
+        created: Option<f64>,
+        exemplar: Option<&Exemplar>,
+    ) {
+        let exemplar = exemplar.map(proto_exemplar);
+        let created = created.map(proto::Timestamp::from_unix_seconds);
+        let len = DOUBLE_LEN
+            + exemplar
+                .as_ref()
+                .map_or(0, |e| prost::encoding::message::encoded_len(COUNTER_EXEMPLAR, e))
+            + created.map_or(0, |t| field_len(timestamp_len(t)));
+        self.push(out, labels, field_len(len), |out| {
+            put_key(METRIC_COUNTER, out);
+            put_varint(len as u64, out);
+            put_double(VALUE, value, out);
+            if let Some(exemplar) = &exemplar {
+                prost::encoding::message::encode(COUNTER_EXEMPLAR, exemplar, out);
+            }
+            if let Some(created) = created {
+                put_timestamp(COUNTER_CREATED, created, out);
+            }
+        });
+    }
+
+    /// A gauge (or untyped, or info) series: `double value = 1` in field `field`.
+    fn gauge<'l>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        field: u32,
+        value: f64,
+    ) {
+        self.push(out, labels, field_len(DOUBLE_LEN), |out| {
+            put_key(field, out);
+            put_varint(DOUBLE_LEN as u64, out);
+            put_double(VALUE, value, out);
+        });
+    }
+
+    /// A histogram with classic buckets only and no exemplars (most histograms), written
+    /// field by field as `prost` writes [`proto::Histogram`]: count, sum, the buckets with
+    /// `+Inf` last, and the created timestamp.
+    fn classic_histogram<'l>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        h: &HistogramValue<'_>,
+    ) {
+        let buckets = || {
+            let finite = h
+                .bounds
+                .iter()
+                .zip(h.cumulative)
+                .map(|(bound, count)| (*bound, *count));
+            finite.chain([(f64::INFINITY, h.count)])
+        };
+        let created = h.created.map(proto::Timestamp::from_unix_seconds);
+        let len = varint_field_len(h.count)
+            + DOUBLE_LEN
+            + buckets()
+                .map(|(_, count)| field_len(bucket_len(count)))
+                .sum::<usize>()
+            + created.map_or(0, |t| field_len(timestamp_len(t)));
+        self.push(out, labels, field_len(len), |out| {
+            put_key(METRIC_HISTOGRAM, out);
+            put_varint(len as u64, out);
+            put_uint(HISTOGRAM_COUNT, h.count, out);
+            put_double(HISTOGRAM_SUM, h.sum, out);
+            for (bound, count) in buckets() {
+                put_key(HISTOGRAM_BUCKET, out);
+                put_varint(bucket_len(count) as u64, out);
+                put_uint(BUCKET_COUNT, count, out);
+                put_double(BUCKET_BOUND, bound, out);
+            }
+            if let Some(created) = created {
+                put_timestamp(HISTOGRAM_CREATED, created, out);
+            }
+        });
+    }
+
+    /// A series whose value is a `prost` message (histograms, summaries) in field `field`,
+    /// encoded into `scratch` first: `prost` measures a message as it encodes it, and
+    /// measuring it apart costs as much again.
+    fn push_message<'l, M: Message>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
         field: u32,
         value: &M,
     ) {
-        let metric = &mut self.metric;
-        metric.clear();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        prost::encoding::message::encode(field, value, &mut scratch);
+        self.push(out, labels, scratch.len(), |out| out.extend_from_slice(&scratch));
+        self.scratch = scratch;
+    }
+
+    /// Appends one `Metric` field to `out`: its label pairs, then the value field that
+    /// `write_value` writes in `value_len` bytes. The length is known before the bytes, so
+    /// the metric is written straight into the output.
+    fn push<'l>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        value_len: usize,
+        write_value: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let labels_len: usize = labels
+            .clone()
+            .map(|(name, value)| field_len(label_len(name, value)))
+            .sum();
+        put_key(FAMILY_METRIC, out);
+        put_varint((labels_len + value_len) as u64, out);
         for (name, value) in labels {
-            let len = field_len(name.len()) + field_len(value.len());
-            prost::encoding::encode_key(METRIC_LABEL, prost::encoding::WireType::LengthDelimited, metric);
-            prost::encoding::encode_varint(len as u64, metric);
-            put_bytes(LABEL_NAME, name.as_bytes(), metric);
-            put_bytes(LABEL_VALUE, value.as_bytes(), metric);
+            put_key(METRIC_LABEL, out);
+            put_varint(label_len(name, value) as u64, out);
+            put_bytes(LABEL_NAME, name.as_bytes(), out);
+            put_bytes(LABEL_VALUE, value.as_bytes(), out);
         }
-        prost::encoding::message::encode(field, value, metric);
-        put_bytes(FAMILY_METRIC, metric, out);
+        write_value(out);
         self.metrics += 1;
     }
 
@@ -160,7 +288,7 @@ impl ProtoFamily {
         }
         let len = out.len() - self.start;
         let mut prefix = Vec::with_capacity(prost::encoding::encoded_len_varint(len as u64));
-        prost::encoding::encode_varint(len as u64, &mut prefix);
+        put_varint(len as u64, &mut prefix);
         out.extend_from_slice(&prefix);
         out.copy_within(self.start..self.start + len, self.start + prefix.len());
         out[self.start..self.start + prefix.len()].copy_from_slice(&prefix);
@@ -169,9 +297,98 @@ impl ProtoFamily {
 
 /// Writes a length-delimited field.
 fn put_bytes(field: u32, bytes: &[u8], out: &mut Vec<u8>) {
-    prost::encoding::encode_key(field, prost::encoding::WireType::LengthDelimited, out);
-    prost::encoding::encode_varint(bytes.len() as u64, out);
+    put_key(field, out);
+    put_varint(bytes.len() as u64, out);
     out.extend_from_slice(bytes);
+}
+
+/// Writes the key of a length-delimited field (wire type 2): one byte for the field
+/// numbers below 16 this writer uses.
+#[inline]
+fn put_key(field: u32, out: &mut Vec<u8>) {
+    put_varint(u64::from(field << 3 | 2), out);
+}
+
+/// Writes `value` as a varint, seven bits a byte, lowest first. `prost`'s encoder appends
+/// byte by byte through `BufMut`, checking capacity each time; most varints written here
+/// (keys and lengths of labels) are one byte, so that case is a single push and longer
+/// ones are gathered on the stack and appended at once.
+#[inline]
+fn put_varint(mut value: u64, out: &mut Vec<u8>) {
+    if value < 0x80 {
+        out.push(value as u8);
+        return;
+    }
+    let mut bytes = [0u8; 10];
+    let mut len = 0;
+    while value >= 0x80 {
+        bytes[len] = value as u8 | 0x80;
+        value >>= 7;
+        len += 1;
+    }
+    bytes[len] = value as u8;
+    out.extend_from_slice(&bytes[..=len]);
+}
+
+/// Whether a histogram has classic buckets only and no exemplars, which
+/// [`ProtoFamily::classic_histogram`] writes by hand.
+fn is_plain_classic(h: &HistogramValue<'_>) -> bool {
+    h.native.is_none() && !h.cumulative.is_empty() && h.exemplars.iter().all(Option::is_none)
+}
+
+/// The size of a `Bucket` message without exemplar.
+fn bucket_len(count: u64) -> usize {
+    varint_field_len(count) + DOUBLE_LEN
+}
+
+/// The size of a varint field with a one-byte key.
+fn varint_field_len(value: u64) -> usize {
+    1 + prost::encoding::encoded_len_varint(value)
+}
+
+/// Writes a `uint64` field (wire type 0).
+fn put_uint(field: u32, value: u64, out: &mut Vec<u8>) {
+    put_varint(u64::from(field << 3), out);
+    put_varint(value, out);
+}
+
+/// The size of a `LabelPair` message.
+fn label_len(name: &str, value: &str) -> usize {
+    field_len(name.len()) + field_len(value.len())
+}
+
+/// Writes a `double` field (wire type 1).
+fn put_double(field: u32, value: f64, out: &mut Vec<u8>) {
+    put_varint(u64::from(field << 3 | 1), out);
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+/// The size of a `Timestamp` message: `prost` leaves out its fields that are zero.
+fn timestamp_len(t: proto::Timestamp) -> usize {
+    let seconds = if t.seconds == 0 {
+        0
+    } else {
+        1 + prost::encoding::encoded_len_varint(t.seconds as u64)
+    };
+    let nanos = if t.nanos == 0 {
+        0
+    } else {
+        1 + prost::encoding::encoded_len_varint(i64::from(t.nanos) as u64)
+    };
+    seconds + nanos
+}
+
+/// Writes a `Timestamp` message field as `prost` does (`int64` and `int32` as varints,
+/// sign-extended, and left out when zero).
+fn put_timestamp(field: u32, t: proto::Timestamp, out: &mut Vec<u8>) {
+    put_key(field, out);
+    put_varint(timestamp_len(t) as u64, out);
+    if t.seconds != 0 {
+        put_uint(TIMESTAMP_SECONDS, t.seconds as u64, out);
+    }
+    if t.nanos != 0 {
+        put_uint(TIMESTAMP_NANOS, i64::from(t.nanos) as u64, out);
+    }
 }
 
 /// The encoded size of a length-delimited field with a one-byte key.
@@ -271,6 +488,100 @@ fn spans_and_deltas(buckets: impl Iterator<Item = (i32, u64)>) -> (Vec<proto::Bu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One series written by this writer, and the `Metric` message `prost` writes for the
+    /// same labels and value, each as a `metric` field.
+    fn written_and_expected(value: &SeriesValue<'_>, expected: proto::Metric) -> (Vec<u8>, Vec<u8>) {
+        let mut family = ProtoFamily {
+            start: 0,
+            kind: MetricType::Counter,
+            metrics: 0,
+            scratch: Vec::new(),
+        };
+        let mut written = Vec::new();
+        family.series(
+            &mut written,
+            [("method", "GET"), ("path", "/a\"b")].into_iter(),
+            value,
+        );
+        let mut expected_bytes = Vec::new();
+        prost::encoding::message::encode(FAMILY_METRIC, &expected, &mut expected_bytes);
+        (written, expected_bytes)
+    }
+
+    fn labels() -> Vec<proto::LabelPair> {
+        [("method", "GET"), ("path", "/a\"b")]
+            .map(|(name, value)| proto::LabelPair {
+                name: Some(name.into()),
+                value: Some(value.into()),
+            })
+            .into()
+    }
+
+    #[test]
+    fn counters_are_written_as_prost_writes_them() {
+        let exemplar = Exemplar::at("m", &[("trace_id", "abc")], 0.5, 1_700_000_000.25).unwrap();
+        let createds = [
+            None,
+            Some(0.0),
+            Some(2.0),
+            Some(0.5),
+            Some(-1.25),
+            Some(1_700_000_000.123),
+        ];
+        for created in createds {
+            for exemplar in [None, Some(&exemplar)] {
+                for value in [0.0, 1.0, 1e300, f64::NAN] {
+                    let series = SeriesValue::Counter {
+                        value,
+                        created,
+                        exemplar,
+                    };
+                    let metric = proto::Metric {
+                        label: labels(),
+                        counter: Some(proto::Counter {
+                            value: Some(value),
+                            exemplar: exemplar.map(proto_exemplar),
+                            created_timestamp: created.map(proto::Timestamp::from_unix_seconds),
+                        }),
+                        ..proto::Metric::default()
+                    };
+                    let (written, expected) = written_and_expected(&series, metric);
+                    assert_eq!(written, expected, "{created:?} {exemplar:?} {value}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn classic_histograms_are_written_as_prost_writes_them() {
+        let bounds = [-1.0, 0.5, 1e300];
+        for (cumulative, sum) in [([0, 0, 0, 0], 0.0), ([1, 200, 300, 1 << 40], -3.5)] {
+            for created in [None, Some(1_700_000_000.5)] {
+                let h = HistogramValue::classic(&bounds, &cumulative, sum, created);
+                let metric = proto::Metric {
+                    label: labels(),
+                    histogram: Some(histogram(&h)),
+                    ..proto::Metric::default()
+                };
+                let (written, expected) = written_and_expected(&SeriesValue::Histogram(h), metric);
+                assert_eq!(written, expected, "{cumulative:?} {created:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn gauges_are_written_as_prost_writes_them() {
+        for value in [0.0, -2.5, f64::INFINITY] {
+            let metric = proto::Metric {
+                label: labels(),
+                gauge: Some(proto::Gauge { value: Some(value) }),
+                ..proto::Metric::default()
+            };
+            let (written, expected) = written_and_expected(&SeriesValue::Gauge(value), metric);
+            assert_eq!(written, expected);
+        }
+    }
 
     #[test]
     fn spans_fill_small_gaps_and_split_large_ones() {

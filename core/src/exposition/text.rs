@@ -130,16 +130,23 @@ impl<V: AsRef<str>> Lines<'_, V> {
             out.push(b'{');
         }
         names.write_metric(out, suffix);
-        let pairs = names
-            .labels
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter().map(AsRef::as_ref));
-        // At most one is set in practice (a gauge's `pid`, a bucket's `le`, a quantile), so
-        // the common case iterates one optional label rather than two.
+        let mut labelled = false;
+        for (prefix, value) in names.text_labels.iter().zip(self.values) {
+            out.extend_from_slice(prefix.as_bytes());
+            escape_into(out, value.as_ref(), true);
+            labelled = true;
+        }
+        if labelled {
+            out.push(b'"');
+        }
+        let open = names.quoted || labelled;
+        // Most samples have no label of their own, and at most one is set in practice (a
+        // gauge's `pid`, a bucket's `le`, a quantile).
         match (self.extra, label) {
-            (Some(extra), Some(label)) => write_labels(out, pairs.chain([extra, label]), names.quoted),
-            (extra, label) => write_labels(out, pairs.chain(extra.or(label)), names.quoted),
+            (None, None) if open => out.push(b'}'),
+            (None, None) => {}
+            (Some(extra), Some(label)) => write_labels(out, [extra, label].into_iter(), open),
+            (extra, label) => write_labels(out, extra.or(label).into_iter(), open),
         }
         out.push(b' ');
         write_f64(out, value);
@@ -148,6 +155,18 @@ impl<V: AsRef<str>> Lines<'_, V> {
         }
         out.push(b'\n');
     }
+}
+
+/// What a sample line writes before each of a family's label values (see
+/// [`Names`]): `labels` are the label names as written, `quoted` whether the brace is
+/// already open.
+pub(super) fn label_prefixes(labels: &[String], quoted: bool) -> Vec<String> {
+    let first = if quoted { "," } else { "{" };
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, name)| format!("{}{name}=\"", if i == 0 { first } else { "\"," }))
+        .collect()
 }
 
 /// Writes `{name="value",...}`, or only `,name="value"...}` when `open` says the brace
@@ -176,15 +195,23 @@ pub(super) fn write_labels<'l>(
 
 /// Escapes `\` and newline, and `"` when `quotes` is set: label values in both formats
 /// and HELP in OpenMetrics escape quotes; HELP in text 0.0.4 does not. Most values need no
-/// escaping, so `memchr` finds the next special byte and the rest is copied in bulk; a
-/// short value (most label values) is checked byte by byte instead, which costs a third of
-/// setting up the vector search.
+/// escaping and are short: their bytes' classes are or-ed together (no branch per byte)
+/// and the value copied at once, inline at the caller. Longer values and those that need
+/// escaping go to [`escape_long_into`].
+#[inline]
 pub(super) fn escape_into(out: &mut Vec<u8>, text: &str, quotes: bool) {
     let special = if quotes { ESCAPED | QUOTE } else { ESCAPED };
-    if text.len() <= SHORT_TEXT && !text.bytes().any(|b| SPECIAL[b as usize] & special != 0) {
+    let classes = || text.bytes().fold(0, |seen, b| seen | SPECIAL[b as usize]);
+    if text.len() <= SHORT_TEXT && classes() & special == 0 {
         out.extend_from_slice(text.as_bytes());
-        return;
+    } else {
+        escape_long_into(out, text, quotes);
     }
+}
+
+/// [`escape_into`] for any text: `memchr` finds the next special byte and the rest is
+/// copied in bulk.
+fn escape_long_into(out: &mut Vec<u8>, text: &str, quotes: bool) {
     let mut rest = text.as_bytes();
     loop {
         let special = if quotes {
