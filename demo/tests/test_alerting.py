@@ -57,7 +57,7 @@ BROKER_NAMES = {
     "gds_prometheus_updater_run_duration_seconds",
     "gds_prometheus_updater_cloud_controller_errors_total",
 }
-DECLARED_IN_CORE = {"gds_metrics_collector_failures_total": ("core/src/self_metrics.rs", "gds_metrics_collector_failures")}
+DECLARED_IN_CORE = {"gds_metrics_collector_failures_total": ("core/src/metrics/self_metrics.rs", "gds_metrics_collector_failures")}
 
 
 @pytest.fixture(scope="module")
