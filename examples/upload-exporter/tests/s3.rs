@@ -7,52 +7,27 @@
 
 #[path = "../../../core/tests/support/s3_server.rs"]
 mod s3_server;
+mod support;
 
 use s3_server::S3Server;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::Exporter;
 
 const BUCKET: &str = "uploads";
 
-struct Exporter {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(server: &S3Server, args: &[&str]) -> Exporter {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
-        .args(args)
-        .env_remove("VCAP_APPLICATION")
-        .env_remove("METRICS_BASIC_AUTH")
-        .env_remove("PROMETHEUS_METRICS_PATH")
-        .env("PORT", "0")
-        .env("BIND_ADDRESS", "127.0.0.1")
-        .envs(server.env())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the exporter starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in `{line}`"))
-        .to_owned();
-    Exporter { child, addr }
+    Exporter::start(
+        Exporter::command()
+            .args(args)
+            .env("PORT", "0")
+            .env("BIND_ADDRESS", "127.0.0.1")
+            .envs(server.env()),
+    )
 }
 
 /// Sends `GET path` with `headers` (each ending in CRLF); the whole answer as text.
@@ -422,35 +397,18 @@ fn hung_s3() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 /// Starts the exporter with `args` against the S3 server at `s3_addr` (test credentials),
 /// with `env` added.
 fn start_against(s3_addr: &str, args: &[&str], env: &[(&str, String)]) -> Exporter {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_upload-exporter"))
-        .args(args)
-        .args(["--port", "0", "--bind-address", "127.0.0.1"])
-        .env_remove("VCAP_APPLICATION")
-        .env_remove("METRICS_BASIC_AUTH")
-        .env_remove("PROMETHEUS_METRICS_PATH")
-        .env_remove("PORT")
-        .env("AWS_ENDPOINT_URL", format!("http://{s3_addr}"))
-        .env("AWS_ALLOW_HTTP", "true")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    Exporter { child, addr }
+    Exporter::start(
+        Exporter::command()
+            .args(args)
+            .args(["--port", "0", "--bind-address", "127.0.0.1"])
+            .env_remove("PORT")
+            .env("AWS_ENDPOINT_URL", format!("http://{s3_addr}"))
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .envs(env.iter().map(|(k, v)| (*k, v))),
+    )
 }
 
 #[test]

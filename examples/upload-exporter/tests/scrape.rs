@@ -1,54 +1,27 @@
 //! Runs the exporter binary on loopback against a temporary upload tree and scrapes it
 //! over HTTP, with and without the app GUID as bearer token.
 
+mod support;
+
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::Exporter;
 
 const GUID: &str = "6b0b3c4e-5c1d-4d3b-9d2a-0c8e1f2a3b4c";
 
-/// The exporter process, killed when the test ends however it ends.
-struct Exporter {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(dir: &Path, env: &[(&str, &str)]) -> Exporter {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_upload-exporter"));
-    command
-        .arg("--dir")
-        .arg(dir)
-        .args(["--refresh-interval", "1"])
-        .env_remove("VCAP_APPLICATION")
-        .env_remove("METRICS_BASIC_AUTH")
-        .env_remove("PROMETHEUS_METRICS_PATH")
-        .env("PORT", "0")
-        .env("BIND_ADDRESS", "127.0.0.1")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped());
-    let mut child = command.spawn().expect("the exporter starts");
-    // Readiness: the exporter prints its address once it is listening.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in `{line}`"))
-        .to_owned();
-    Exporter { child, addr }
+    Exporter::start(
+        Exporter::command()
+            .arg("--dir")
+            .arg(dir)
+            .args(["--refresh-interval", "1"])
+            .env("PORT", "0")
+            .env("BIND_ADDRESS", "127.0.0.1")
+            .envs(env.iter().copied()),
+    )
 }
 
 struct HttpResponse {
