@@ -10,7 +10,7 @@ ENDPOINT_PROPTEST_CASES ?= 512
 .PHONY: test-endpoint
 test-endpoint:
 	scripts/apt-install prometheus prometheus-alertmanager
-	PROPTEST_CASES=$(ENDPOINT_PROPTEST_CASES) cargo test -p gds-metrics --all-features --test parser_properties
+	PROPTEST_CASES=$(ENDPOINT_PROPTEST_CASES) cargo test -p gds-metrics --all-features --test integration parser_properties::
 	cargo test -p upload-exporter
 	cargo clippy -p upload-exporter --all-targets -- -D warnings
 	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml

@@ -1,6 +1,6 @@
 # Prometheus 3.16 and its promtool, built from source once with `go install` (about nine
 # minutes on two cores, then cached in .build/tools/prometheus3) for the system tests of
-# the Prometheus 3 formats (core/tests/prometheus3_system.rs). `make -j` builds it beside
+# the Prometheus 3 formats (core/tests/system/prometheus3_system.rs). `make -j` builds it beside
 # the other tools; `make prometheus3` builds it alone, early.
 
 PROMETHEUS3_VERSION := v0.316.0

@@ -28,4 +28,4 @@ test-exporter-s3: $(S3S_FS)
 
 # Only the core's S3 tests, for working on them (test-core runs them too).
 test-targets-s3: $(S3S_FS)
-	cargo test -p gds-metrics --features cli,s3,system-tests --test targets_s3
+	cargo test -p gds-metrics --features cli,s3,system-tests --test system targets_s3::

@@ -1,5 +1,5 @@
 """Parses an exposition from stdin with the Python prometheus_client parsers and prints
-what they understood as JSON, for the conformance tests in core/tests/conformance.rs.
+what they understood as JSON, for the conformance tests in core/tests/system/conformance.rs.
 
 Usage: parse_exposition.py openmetrics|text
 

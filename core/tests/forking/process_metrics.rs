@@ -3,7 +3,7 @@
 //! killed and finished while the master scrapes.
 #![cfg(target_os = "linux")]
 
-mod mp;
+use crate::mp;
 
 use gds_metrics::{process, Format, MultiProcess, Opts, Registry};
 use mp::{fork_worker, sample, serial, TempDir};

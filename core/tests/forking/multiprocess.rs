@@ -3,7 +3,7 @@
 //! Each test forks workers from the test process itself (`libc::fork`); a worker updates
 //! metrics it inherited, reports through a pipe, and leaves with `_exit`.
 
-mod mp;
+use crate::mp;
 
 use gds_metrics::{Format, GaugeMode, MultiProcess, Opts, Registry};
 use mp::{fork_worker, process_files, sample, serial, TempDir};

@@ -1,7 +1,7 @@
 //! Workers that are killed, come and go by the thousand, race scrapes, or leave junk
 //! behind: totals stay exact and monotonic, files stay bounded, scrapes stay valid.
 
-mod mp;
+use crate::mp;
 
 use gds_metrics::{Format, MultiProcess, Opts, Registry};
 use mp::{entries, fork_worker, process_files, run_worker, sample, serial, TempDir};

@@ -2,7 +2,7 @@
 //! `Accept` / `Accept-Encoding`, `Authorization`, and `VCAP_APPLICATION`.
 //!
 //! `make test` runs the default 256 cases per property; a longer run is
-//! `PROPTEST_CASES=100000 cargo test -p gds-metrics --test parser_properties`.
+//! `PROPTEST_CASES=100000 cargo test -p gds-metrics --test integration parser_properties::`.
 //! The fuzz targets in `core/fuzz/` cover the same entry points with coverage guidance.
 
 use gds_metrics::auth::{authorize, bearer_token, AuthDecision};

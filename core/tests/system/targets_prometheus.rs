@@ -21,8 +21,7 @@ const GUID_A: &str = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8";
 const GUID_B: &str = "0b7c9d2e-1f3a-4b5c-8d6e-7f8a9b0c1d2e";
 const GUID_C: &str = "c0ffee00-1234-4abc-9def-0123456789ab";
 
-#[path = "support/prometheus_server.rs"]
-mod prometheus_server;
+use crate::prometheus_server;
 use prometheus_server::{http_get, PrometheusServer as Prometheus, WAIT};
 
 impl Prometheus {

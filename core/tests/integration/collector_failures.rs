@@ -84,7 +84,10 @@ fn registry_with_healthy_families() -> Registry {
 #[test]
 fn a_panicking_collector_is_left_out_and_counted_and_every_other_family_stays() {
     let registry = registry_with_healthy_families();
-    let failures = "gds_metrics_collector_failures_total{collector=\"collector_failures::HalfDone\"}";
+    let failures = format!(
+        "gds_metrics_collector_failures_total{{collector=\"{}\"}}",
+        std::any::type_name::<HalfDone>()
+    );
     for scrape in 1..=2 {
         let text = registry.render(Format::Text);
         assert!(text.contains("before_total 4.0\n"), "{text}");
@@ -151,7 +154,8 @@ fn a_family_is_named_by_its_metric_and_a_collector_by_its_type() {
     let registry = Registry::new();
     let family = registry.counter(Opts::new("jobs", "Jobs.")).unwrap();
     assert_eq!(family.name(), "jobs");
-    assert_eq!(HalfDone::new().name(), "collector_failures::HalfDone");
+    assert_eq!(HalfDone::new().name(), std::any::type_name::<HalfDone>());
+    assert!(HalfDone::new().name().ends_with("::collector_failures::HalfDone"));
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn no_module_imports_a_higher_layer() {
     for (from, targets) in &graph {
         let from_top = top(from);
         let from_layer = *layer_of.get(from_top).unwrap_or_else(|| {
-            panic!("core/src/{from_top} has no layer: add it to LAYERS in core/tests/layers.rs")
+            panic!("core/src/{from_top} has no layer: add it to LAYERS in core/tests/integration/layers.rs")
         });
         for to in targets {
             let to_layer = layer_of[top(to)];

@@ -2,7 +2,7 @@
 //! hostile copies of ours, FIFOs, symlinks, directories), a scrape and a fold return
 //! promptly and show exactly what the processes counted (CONTRACT section 6).
 
-mod mp;
+use crate::mp;
 
 use gds_metrics::{Format, MultiProcess, Opts, Registry};
 use mp::{entries, run_worker, sample, serial, TempDir};

@@ -6,8 +6,7 @@
 //! `s3s-fs`) and fails (never skips) without the server.
 #![cfg(all(feature = "system-tests", feature = "s3", feature = "cli"))]
 
-#[path = "support/s3_server.rs"]
-mod s3_server;
+use crate::s3_server;
 
 use gds_metrics::targets::{
     plan, reconcile, reconcile_since, render_target_file, AppFacts, AppGuid, BoundApp, Folder, Outcome,

@@ -133,8 +133,7 @@ fn serve(mut stream: TcpStream, endpoint: &Endpoint, accepts: &Mutex<Vec<String>
     let _ = stream.write_all(&response.body);
 }
 
-#[path = "support/prometheus_server.rs"]
-mod prometheus_server;
+use crate::prometheus_server;
 use prometheus_server::{http_get, PrometheusServer as Prometheus, WAIT};
 
 impl Prometheus {
