@@ -1,5 +1,6 @@
 """The causes of the service's alerts, created on a running demo and put back: the targets
-bucket emptied, a target-file sync stopped, an Alertmanager killed.
+bucket emptied, a target-file sync stopped, an Alertmanager killed, the target updater cut
+off from the Cloud Controller; and of a tenant's: an app's collector failing.
 
 Each cause is a context manager: entering creates it, leaving puts things back and waits
 until the stack is whole again. `tests/test_alerting.py` asserts on them; `walk` is what
@@ -13,11 +14,13 @@ import contextlib
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 import monitoring
 from monitoring import AlertmanagerCluster, Member
-from processes import wait_until
+from processes import Process, free_ports, wait_until
+from web import answers
 
 #: Longest wait for an alert to reach a receiver, or for its resolution.
 ALERT_TIMEOUT = 90.0
@@ -62,6 +65,53 @@ def alertmanager_killed(alerting: AlertmanagerCluster, member: Member) -> Iterat
     finally:
         alerting.start_member(member)
     alerting.wait_until_meshed()
+
+
+@contextlib.contextmanager
+def updater_cut_off(demo) -> Iterator[str]:
+    """The target updater restarted with a Cloud Controller URL nothing answers on (as after
+    a redeploy with a wrong `CF_API_URL`): every run fails and it has not succeeded since it
+    started. Yields its scrape instance. Restarted as it was on the way out."""
+    environment = _environment(demo.service.updater)
+    unanswered = free_ports(1)[0]
+    _restart_updater(demo, {**environment, "CF_API_URL": f"http://127.0.0.1:{unanswered}"})
+    try:
+        yield f"127.0.0.1:{demo.service.ports['updater']}"
+    finally:
+        _restart_updater(demo, environment)
+
+
+def _environment(process: Process) -> dict[str, str]:
+    """The environment `process` runs with (the supervisor keeps no copy of it)."""
+    raw = Path(f"/proc/{process.popen.pid}/environ").read_bytes().decode()
+    return dict(entry.split("=", 1) for entry in raw.split("\0") if "=" in entry)
+
+
+def _restart_updater(demo, environment: dict[str, str]) -> None:
+    service, supervisor = demo.service, demo.supervisor
+    argv = list(service.updater.popen.args)
+    supervisor.stop(service.updater)
+    service.updater = supervisor.start("updater", argv, environment)
+    supervisor.wait_ready(service.updater, lambda: answers(service.ports["updater"], "/metrics"), monitoring.INFRA_TIMEOUT)
+
+
+#: Where the Flask example keeps the files its spool collector counts: `spool` in the
+#: instance's temporary directory (examples/flask-app/app.py).
+SPOOL = "spool"
+
+
+@contextlib.contextmanager
+def spool_dir_removed(demo, instance) -> Iterator[Path]:
+    """The spool directory of a Flask `instance` moved aside: its collector raises at every
+    scrape, which counts it in `gds_metrics_collector_failures_total`. Put back on the way
+    out. Yields the directory's path."""
+    spool = demo.instance_tmp_dir(instance) / SPOOL
+    aside = spool.with_name(f"{SPOOL}-set-aside")
+    spool.rename(aside)
+    try:
+        yield spool
+    finally:
+        aside.rename(spool)
 
 
 @dataclass(frozen=True)

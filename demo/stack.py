@@ -252,13 +252,16 @@ class Demo:
         kind = KINDS[instance.app.kind]
         launch = kind.launch(self.ctx, instance.app, instance.index, instance.port)
         name = f"{instance.app.name}-{instance.index}"
-        # Each instance has its own temporary directory, as each has its own container on
-        # the PaaS: the multi-process stores of two instances must never meet.
-        tmp = self.run_dir / "instances" / name / "tmp"
+        tmp = self.instance_tmp_dir(instance)
         tmp.mkdir(parents=True, exist_ok=True)
         self.log(f"starting {name} on 127.0.0.1:{instance.port}")
         env = {**launch.env, "TMPDIR": str(tmp)}
         instance.process = self.supervisor.start(name, launch.argv, env, launch.cwd)
+
+    def instance_tmp_dir(self, instance: Instance) -> Path:
+        """The instance's `TMPDIR`. Each instance has its own, as each has its own container
+        on the PaaS: the multi-process stores of two instances must never meet."""
+        return self.run_dir / "instances" / f"{instance.app.name}-{instance.index}" / "tmp"
 
     def wait_for_instance(self, instance: Instance) -> None:
         token = {"Authorization": f"Bearer {instance.app.guid}"}
