@@ -51,7 +51,7 @@ WRONG_GUID = "0badc0de-0000-4000-8000-00000000a1e7"
 FLOODED_QUEUES = 2_050
 DASHBOARDS = monitoring.MONITORING / "dashboards"
 #: Self-scrape jobs and how many targets each has in the demo.
-SELF_TARGETS = {"prometheus": 4, "alertmanager": 3, "targets-sync": 4, "broker": 1, "updater": 1}
+SELF_TARGETS = {"prometheus": 4, "alertmanager": 3, "targets-sync": 4, "broker": 1, "updater": 1, "node": 1}
 #: The tenant apps of the module's demo: the series limit is flooded on the first, the
 #: collector of the second made to fail.
 TENANT_KINDS = ("dropwizard", "flask")
@@ -120,7 +120,7 @@ def test_both_rule_packs_load_and_evaluate_on_prometheus_2_and_3(demo):
         assert broken == {}, f"prometheus-{replica}"
 
 
-def test_every_prometheus_scrapes_itself_the_others_the_alertmanagers_the_syncs_the_broker_and_the_updater(demo):
+def test_every_prometheus_scrapes_itself_the_others_the_alertmanagers_the_syncs_the_broker_the_updater_and_the_host(demo):
     def self_targets(replica: str) -> dict[str, list[str]]:
         targets = demo.prometheus[replica].active_targets(scrape_pool=None)
         by_job: dict[str, list[str]] = {}
@@ -558,6 +558,7 @@ def test_every_metric_name_in_the_rules_and_dashboards_is_in_a_real_scrape(demo,
     names = referenced_names()
     assert {"up", "http_server_requests_total", "alertmanager_cluster_members", "targets_sync_files"} <= names
     assert {"gds_metrics_collector_failures_total", "gds_metrics_series_refused_total"} <= names
+    assert {"node_filesystem_avail_bytes", "node_filesystem_size_bytes"} <= names
     # A histogram's family name (the native histogram's series) is exported as its buckets.
     missing = {n for n in names if n not in scraped and f"{n}_bucket" not in scraped}
     assert missing == set()
