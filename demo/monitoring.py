@@ -105,8 +105,8 @@ def self_scrape_jobs(
     node_port: int,
 ) -> str:
     """The scrape jobs every Prometheus adds for the service itself (YAML, in scrape_configs)."""
-    ports = (prometheus_ports, alertmanager_ports, sync_ports, [broker_port], [updater_port], [node_port])
-    jobs = zip(SELF_JOBS, ports, strict=True)
+    targets = (prometheus_ports, alertmanager_ports, sync_ports, [broker_port], [updater_port], [node_port])
+    jobs = zip(SELF_JOBS, targets, strict=True)
     return "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: {json.dumps([f'127.0.0.1:{p}' for p in ports])}\n"
         for job, ports in jobs
