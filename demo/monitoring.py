@@ -11,7 +11,8 @@
   alert; when it stops hearing it, it posts `/deadmansswitch-missing` to the receiver.
 - The rule packs, and the self-scrape jobs every Prometheus adds: `prometheus` (all four
   servers), `alertmanager` (the three members), `targets-sync` (the four syncs), `broker`
-  and `updater` (`gds-prometheus-broker` and its updater, demo/broker.py).
+  and `updater` (`gds-prometheus-broker` and its updater, demo/broker.py), and `node`
+  (Debian's node exporter, with only the filesystem collector the disk rule reads).
 
 The committed files are used as they are, except every value with a `# demo: X` comment,
 which becomes X (short `for`, `group_wait`, ... so alerts arrive within seconds), and the
@@ -51,7 +52,9 @@ MEMBERS = 3
 #: Ports the cluster needs: web and gossip per member, the webhook receiver, the stand-in.
 PORTS = 2 * MEMBERS + 2
 #: The self-scrape jobs the service rules rely on (service/monitoring/rules/service.yml).
-SELF_JOBS = ("prometheus", "alertmanager", "targets-sync", "broker", "updater")
+SELF_JOBS = ("prometheus", "alertmanager", "targets-sync", "broker", "updater", "node")
+#: The host's node exporter (Debian's package), with only what PrometheusDiskFillingUp reads.
+NODE_EXPORTER = ("prometheus-node-exporter", "--collector.disable-defaults", "--collector.filesystem")
 INFRA_TIMEOUT = 60.0
 #: Gossip tuned for a test on loopback: peers meet, settle and notice a death in seconds.
 #: `peer-timeout` is how long the second member waits for the first one's notification
@@ -99,9 +102,11 @@ def self_scrape_jobs(
     sync_ports: list[int],
     broker_port: int,
     updater_port: int,
+    node_port: int,
 ) -> str:
     """The scrape jobs every Prometheus adds for the service itself (YAML, in scrape_configs)."""
-    jobs = zip(SELF_JOBS, (prometheus_ports, alertmanager_ports, sync_ports, [broker_port], [updater_port]), strict=True)
+    targets = (prometheus_ports, alertmanager_ports, sync_ports, [broker_port], [updater_port], [node_port])
+    jobs = zip(SELF_JOBS, targets, strict=True)
     return "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: {json.dumps([f'127.0.0.1:{p}' for p in ports])}\n"
         for job, ports in jobs
@@ -125,6 +130,13 @@ def alertmanager_config(webhook_port: int, deadman_port: int, now: datetime | No
     config["receivers"] += [r for r in exporter["receivers"] if r["name"] not in names]
     config["time_intervals"] = exporter["time_intervals"]
     return config
+
+
+def start_node_exporter(supervisor: Supervisor, port: int) -> Process:
+    """The node exporter of the demo's one host, on loopback (job `node`)."""
+    process = supervisor.start("node-exporter", [*NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}"])
+    supervisor.wait_ready(process, lambda: answers(port, "/metrics"), INFRA_TIMEOUT)
+    return process
 
 
 @dataclass

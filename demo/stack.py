@@ -11,7 +11,8 @@ script, so all three run exactly the same path:
           |   app is bound through `gds-prometheus-broker`, which writes to s3://targets
           |   from the Cloud Controller stand-in, and its updater keeps the files true
           +-- alerts --> three meshed Alertmanagers --> webhook receivers, dead man's switch
-          +-- scrapes itself, the other servers, the Alertmanagers, the syncs, the broker and the updater (monitoring.py)
+          +-- scrapes itself, the other servers, the Alertmanagers, the syncs, the broker, the updater
+              and the host's node exporter (monitoring.py)
 
 Replicas `a` and `b` are Debian's Prometheus 2.42, which negotiates OpenMetrics or text
 (UTF-8 names arrive escaped with underscores, histograms as classic buckets). Replicas `3`
@@ -55,7 +56,15 @@ from web import PrometheusApi, answers, request
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 BUILD = ROOT / ".build" / "demo"
-BASE_PACKAGES = ("prometheus", "prometheus-alertmanager", "nginx", "python3-venv", "python3-yaml", "wrk")
+BASE_PACKAGES = (
+    "prometheus",
+    "prometheus-alertmanager",
+    "prometheus-node-exporter",
+    "nginx",
+    "python3-venv",
+    "python3-yaml",
+    "wrk",
+)
 #: Debian's Prometheus 2.42 servers, the two replicas of the shared service.
 REPLICAS = ("a", "b")
 #: Prometheus 3.16 beside them, from `make prometheus3`: scraping protobuf with native
@@ -129,6 +138,8 @@ class Demo:
         self.alerting: AlertmanagerCluster | None = None
         #: Per replica: the folder its sync writes and Prometheus reads, and the sync's metrics port.
         self.sync_ports: dict[str, int] = {}
+        #: The host's node exporter, scraped by every Prometheus (job `node`).
+        self.node_exporter_port = 0
         self.supervisor: Supervisor | None = None
         self._lock = None
         # A round of requests every second while the demo runs, so request rates are live.
@@ -222,7 +233,8 @@ class Demo:
 
     def _allocate_ports(self) -> None:
         count = sum(app.instances for app in self.apps)
-        ports = free_ports(count + 2 + 2 * len(SERVERS) + 1 + monitoring.PORTS + 3)
+        ports = free_ports(count + 2 + 2 * len(SERVERS) + 1 + monitoring.PORTS + 3 + 1)
+        self.node_exporter_port, ports = ports[-1], ports[:-1]
         self.service_ports, ports = ports[-3:], ports[:-3]
         s3_port, alerting_ports = ports[-1], ports[-1 - monitoring.PORTS : -1]
         ports = ports[: -1 - monitoring.PORTS]
@@ -252,13 +264,16 @@ class Demo:
         kind = KINDS[instance.app.kind]
         launch = kind.launch(self.ctx, instance.app, instance.index, instance.port)
         name = f"{instance.app.name}-{instance.index}"
-        # Each instance has its own temporary directory, as each has its own container on
-        # the PaaS: the multi-process stores of two instances must never meet.
-        tmp = self.run_dir / "instances" / name / "tmp"
+        tmp = self.instance_tmp_dir(instance)
         tmp.mkdir(parents=True, exist_ok=True)
         self.log(f"starting {name} on 127.0.0.1:{instance.port}")
         env = {**launch.env, "TMPDIR": str(tmp)}
         instance.process = self.supervisor.start(name, launch.argv, env, launch.cwd)
+
+    def instance_tmp_dir(self, instance: Instance) -> Path:
+        """The instance's `TMPDIR`. Each instance has its own, as each has its own container
+        on the PaaS: the multi-process stores of two instances must never meet."""
+        return self.run_dir / "instances" / f"{instance.app.name}-{instance.index}" / "tmp"
 
     def wait_for_instance(self, instance: Instance) -> None:
         token = {"Authorization": f"Bearer {instance.app.guid}"}
@@ -342,6 +357,7 @@ class Demo:
 
     def start_prometheus(self) -> None:
         self.start_syncs()
+        monitoring.start_node_exporter(self.supervisor, self.node_exporter_port)
         rules = [KINDS[app.kind].alert_rules(self.ctx) for app in self.apps]
         rules += monitoring.rule_files(self.run_dir)
         rule_lines = "\n".join(f'  - "{path}"' for path in rules if path)
@@ -353,6 +369,7 @@ class Demo:
             list(self.sync_ports.values()),
             service_ports["broker"],
             service_ports["updater"],
+            self.node_exporter_port,
         )
         for replica, api in self.prometheus.items():
             config = fill(

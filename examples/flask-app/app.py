@@ -10,15 +10,23 @@ a native histogram (with classic buckets beside it, for Prometheus 2), with the 
 W3C `traceparent` as exemplar, and counts it in `app.jobs.done_total`, a UTF-8 name that
 Prometheus 3 stores as it is. Both are declared with `exemplars_across_processes=True`, so
 a scrape answered by any gunicorn worker shows the newest exemplar of all of them.
+
+`demo_spool_files` is read when Prometheus scrapes, by a collector: the files waiting in the
+instance's spool directory (`SPOOL_DIR`, by default `spool` in the temporary directory).
+When the directory cannot be read (a volume not mounted, a clean-up that removed it) the
+collector raises: the scrape still answers 200 without that family, and the failure is
+counted in `gds_metrics_collector_failures_total`, which the service's
+TenantCollectorFailing alert watches.
 """
 
 import os
 import re
+import tempfile
 import time
 
 from flask import Flask, abort, jsonify, request
 from gds_metrics import GDSMetrics
-from gds_metrics.metrics import Counter, Histogram, NativeBuckets
+from gds_metrics.metrics import REGISTRY, Counter, Histogram, NativeBuckets
 
 app = Flask(__name__)
 GDSMetrics().init_app(app)
@@ -36,6 +44,21 @@ JOBS_DONE = Counter("app.jobs.done", "Jobs done, by queue.", ["queue"], exemplar
 #: A job may take up to this long, so a request cannot hold a worker for longer.
 MAX_JOB_SECONDS = 5.0
 TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+
+SPOOL_DIR = os.environ.get("SPOOL_DIR") or os.path.join(tempfile.gettempdir(), "spool")
+os.makedirs(SPOOL_DIR, exist_ok=True)
+SPOOL_FILES = ("gauge", "demo_spool_files", "Files waiting in the spool directory.", "", [])
+
+
+def spool_families():
+    """`demo_spool_files` now; raises when the spool directory cannot be read."""
+    with os.scandir(SPOOL_DIR) as entries:
+        waiting = sum(1 for entry in entries if entry.is_file())
+    return [(*SPOOL_FILES, [([], float(waiting))])]
+
+
+# Called at every scrape; the claim reserves the name now, so a clash fails at start.
+REGISTRY.register_collector(spool_families, [SPOOL_FILES])
 
 # The load benchmark asks for many custom series to measure scrapes of a realistic size.
 EXTRA_SERIES = int(os.environ.get("DEMO_EXTRA_SERIES", "0"))

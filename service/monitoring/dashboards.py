@@ -341,9 +341,11 @@ def label_variable(name: str, label: str, query: str, include_all: bool) -> Quer
 
 
 def tenant_variables() -> tuple[QueryVariable, ...]:
-    """The app (`job`) and its instances, from the request metrics themselves."""
+    """The app (`job`) and its instances, from the request metrics themselves. Only tenant
+    targets carry `org`: the service's own jobs (broker, updater, syncs) record request
+    metrics too, and are no app to pick."""
     return (
-        label_variable("job", "App", "label_values(http_server_requests_total, job)", include_all=False),
+        label_variable("job", "App", 'label_values(http_server_requests_total{org!=""}, job)', include_all=False),
         label_variable(
             "instance", "Instance", 'label_values(http_server_requests_total{job="$job"}, instance)', include_all=True
         ),
