@@ -24,6 +24,8 @@ use std::sync::{Arc, Weak};
 /// whose families are only known when it runs.
 pub(crate) struct PyCollector {
     collect: Py<PyAny>,
+    /// The `collector` label of the failure counter: what the user wrote (see [`python_name`]).
+    name: String,
     descriptors: Vec<Descriptor>,
     /// For a bridge: the registry whose own families win over same-named ones it returns
     /// (Prometheus refuses a whole scrape that has a family twice).
@@ -31,9 +33,10 @@ pub(crate) struct PyCollector {
 }
 
 impl PyCollector {
-    pub(crate) fn new(collect: Py<PyAny>, descriptors: Vec<Descriptor>) -> Self {
+    pub(crate) fn new(collect: Bound<'_, PyAny>, descriptors: Vec<Descriptor>) -> Self {
         Self {
-            collect,
+            name: python_name(&collect),
+            collect: collect.unbind(),
             descriptors,
             yields_to: None,
         }
@@ -41,9 +44,10 @@ impl PyCollector {
 
     /// A collector of another library's families, each left out when `registry` has a
     /// family of the same name.
-    pub(crate) fn bridge(collect: Py<PyAny>, registry: &Arc<Registry>) -> Self {
+    pub(crate) fn bridge(collect: Bound<'_, PyAny>, registry: &Arc<Registry>) -> Self {
         Self {
-            collect,
+            name: python_name(&collect),
+            collect: collect.unbind(),
             descriptors: Vec::new(),
             yields_to: Some(Arc::downgrade(registry)),
         }
@@ -69,6 +73,25 @@ impl PyCollector {
         }
         taken
     }
+}
+
+/// `collect`'s module and qualified name (`app.spool_files`, `app.Spool.collect`), or its
+/// type's for an object without its own (a `functools.partial`): the name an operator
+/// finds in the app's code when the failure counter names it.
+fn python_name(collect: &Bound<'_, PyAny>) -> String {
+    let attribute = |object: &Bound<'_, PyAny>, name: &str| {
+        object.getattr(name).ok().and_then(|value| value.extract::<String>().ok())
+    };
+    let named = |object: &Bound<'_, PyAny>| {
+        let qualname = attribute(object, "__qualname__")?;
+        Some(match attribute(object, "__module__") {
+            Some(module) => format!("{module}.{qualname}"),
+            None => qualname,
+        })
+    };
+    named(collect)
+        .or_else(|| named(collect.get_type().as_any()))
+        .unwrap_or_else(|| "collector".to_owned())
 }
 
 /// The descriptor of a family definition `(kind, name, help, unit, labelnames)`.
@@ -218,6 +241,10 @@ impl PyCollector {
 impl Collector for PyCollector {
     fn descriptors(&self) -> Vec<Descriptor> {
         self.descriptors.clone()
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
     }
 
     fn collect(&self, encoder: &mut Encoder<'_>) {

@@ -75,7 +75,7 @@ impl PyRegistry {
     #[pyo3(signature = (collect, claims = Vec::new()))]
     fn register_collector(
         &self,
-        collect: Py<PyAny>,
+        collect: Bound<'_, PyAny>,
         claims: Vec<(String, String, String, String, Vec<String>)>,
     ) -> PyResult<()> {
         let descriptors = claims
@@ -126,7 +126,7 @@ pub(crate) fn default_registry(py: Python<'_>) -> PyResult<Py<PyRegistry>> {
                 .import("gds_metrics._families")?
                 .getattr("prometheus_client_families")?;
             registry
-                .register(Arc::new(PyCollector::bridge(bridge.unbind(), &registry)))
+                .register(Arc::new(PyCollector::bridge(bridge, &registry)))
                 .or_raise()?;
             Py::new(py, PyRegistry { inner: registry })
         })

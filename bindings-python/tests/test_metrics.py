@@ -446,7 +446,8 @@ def test_a_scrape_time_collector_that_fails_is_left_out_of_the_scrape(monkeypatc
     assert "kept_total 1.0\n" in text
     assert "No name." not in text and "two{" not in text
     assert [type(report.exc_value) for report in reported] == [error]
-    assert "gds_metrics_collector_failures_total{collector=" in text
+    named = f"{collect.__module__}.{collect.__qualname__}"
+    assert f'gds_metrics_collector_failures_total{{collector="{named}"}} 1.0\n' in text
 
 
 # `inc()`, `labels("a", "b")` and `observe(x)` are answered by fast C functions that pass

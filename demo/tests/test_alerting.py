@@ -449,6 +449,7 @@ def test_a_failing_collector_is_counted_and_fires_tenant_collector_failing_at_th
     instance = first_instance(demo, "flask")
     (collector, failures), *others = collector_failures(instance).items()
     assert others == [] and failures >= 2
+    assert collector == "app.spool_families", "named by the function the app registered"
     # Only while the directory was gone: the spool gauge is back and the count stays put.
     text = request(instance.port, "/metrics", {"Authorization": f"Bearer {instance.app.guid}"}).text
     assert "\ndemo_spool_files 0.0\n" in text
