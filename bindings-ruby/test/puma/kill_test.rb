@@ -89,40 +89,7 @@ class PumaKillTest < Minitest::Test
     assert_operator process_files.size, :<=, WORKERS + 1
   end
 
-  # The process metrics are the whole server's: the master and every live worker, whichever
-  # worker answers; a killed worker is replaced, its CPU time stays counted (puma reaps it,
-  # so the kernel adds it to the master's), the start time stays the master's.
-  def test_process_metrics_are_the_whole_servers_through_a_kill
-    wait_until("#{WORKERS} live workers in the scrape") do
-      answered { process_metrics["process_live_workers"] == WORKERS }
-    end
-    body = get("/metrics").body
-    assert_equal 1, body.scan(/^# TYPE process_cpu_seconds_total counter$/).size
-    refute_match(/^process_virtual_memory_bytes /, body, "address spaces overlap after fork: no sum")
-    start = process_metrics["process_start_time_seconds"]
-    cpu = process_metrics["process_cpu_seconds_total"]
-
-    victim = worker_pids.first
-    Process.kill("KILL", victim)
-    wait_until("a replacement for worker #{victim}") do
-      answered { (worker_pids - [victim]).size == WORKERS && get("/metrics").code == "200" }
-    end
-    wait_until("#{WORKERS} live workers in the scrape again") do
-      answered { process_metrics["process_live_workers"] == WORKERS }
-    end
-    8.times do
-      now = process_metrics
-      assert_equal start, now["process_start_time_seconds"]
-      assert_operator now["process_cpu_seconds_total"], :>=, cpu, "the server's CPU went back after a kill"
-      cpu = now["process_cpu_seconds_total"]
-    end
-  end
-
   private
-
-  def process_metrics
-    get("/metrics").body.scan(/^(process_[a-z_]+) (\S+)$/).to_h { |name, value| [name, Float(value)] }
-  end
 
   def work_done
     response = get("/metrics")

@@ -1,0 +1,151 @@
+# frozen_string_literal: true
+
+# The process metrics under a real puma cluster with the gem's plugin: the whole server's
+# (the master and every live worker, whichever worker answers), with one worker and with
+# several, through a worker killed (reaped at once by puma, or left unreaped by a stopped
+# master). The CPU counter never goes backwards; the start time is the master's. Runs in
+# its own process.
+
+require "minitest/autorun"
+require "etc"
+require "net/http"
+require "tmpdir"
+require "fileutils"
+require_relative "puma_process"
+
+class PumaProcessMetricsTest < Minitest::Test
+  include PumaProcess
+
+  def setup
+    @work_dir = Dir.mktmpdir("gds-metrics-puma-process")
+    @port = free_port
+  end
+
+  def teardown
+    Process.kill("CONT", @puma) if @puma
+    stop_puma
+    FileUtils.rm_rf(@work_dir)
+  end
+
+  # The master holds its file in the directory from the start, so its only worker knows
+  # it from the first scrape on.
+  def test_one_worker_is_seen_as_one_with_the_masters_start_time_through_a_kill
+    start_puma(1)
+    metrics = process_metrics
+    assert_equal 1, metrics["process_live_workers"]
+    start = metrics["process_start_time_seconds"]
+    assert_in_delta started_at(@puma), start, 0.05, "the master's start time"
+    cpu = metrics["process_cpu_seconds_total"]
+
+    victim = worker_pids.first
+    Process.kill("KILL", victim)
+    wait_until("a replacement for worker #{victim}") do
+      answered { (worker_pids - [victim]).size == 1 && get("/metrics").code == "200" }
+    end
+    8.times do
+      now = process_metrics
+      assert_equal 1, now["process_live_workers"]
+      assert_equal start, now["process_start_time_seconds"]
+      assert_operator now["process_cpu_seconds_total"], :>=, cpu, "the server's CPU went back after a kill"
+      cpu = now["process_cpu_seconds_total"]
+    end
+  end
+
+  def test_process_metrics_are_the_whole_servers_through_a_kill
+    start_puma(4)
+    body = get("/metrics").body
+    assert_equal 1, body.scan(/^# TYPE process_cpu_seconds_total counter$/).size
+    refute_match(/^process_virtual_memory_bytes /, body, "address spaces overlap after fork: no sum")
+    metrics = process_metrics
+    assert_equal 4, metrics["process_live_workers"]
+    start = metrics["process_start_time_seconds"]
+    assert_in_delta started_at(@puma), start, 0.05, "the master's start time"
+    cpu = metrics["process_cpu_seconds_total"]
+
+    victim = worker_pids.first
+    Process.kill("KILL", victim)
+    wait_until("a replacement for worker #{victim}") do
+      answered { (worker_pids - [victim]).size == 4 && process_metrics["process_live_workers"] == 4 }
+    end
+    8.times do
+      now = process_metrics
+      assert_equal start, now["process_start_time_seconds"]
+      assert_operator now["process_cpu_seconds_total"], :>=, cpu, "the server's CPU went back after a kill"
+      cpu = now["process_cpu_seconds_total"]
+    end
+  end
+
+  # A stopped master cannot reap: the killed worker stays a zombie, its CPU in neither the
+  # live workers' sum nor the master's children time, and the counter holds.
+  def test_a_worker_dead_but_not_yet_reaped_takes_no_cpu_back
+    start_puma(2)
+    cpu = process_metrics["process_cpu_seconds_total"]
+    victim = worker_pids.first
+    Process.kill("STOP", @puma)
+    Process.kill("KILL", victim)
+    wait_until("worker #{victim} dead and unreaped") { state(victim) == "Z" }
+    8.times do
+      now = process_metrics
+      assert_equal 1, now["process_live_workers"]
+      assert_operator now["process_cpu_seconds_total"], :>=, cpu, "the server's CPU went back while a worker was unreaped"
+      cpu = now["process_cpu_seconds_total"]
+    end
+    Process.kill("CONT", @puma)
+    wait_until("a replacement for worker #{victim}") do
+      answered { (worker_pids - [victim]).size == 2 && process_metrics["process_live_workers"] == 2 }
+    end
+    assert_operator process_metrics["process_cpu_seconds_total"], :>=, cpu
+  end
+
+  private
+
+  def start_puma(workers)
+    @puma = spawn_puma({ "TEST_PLUGIN" => "1" }, args: ["-w", workers.to_s])
+    wait_until("puma to boot #{workers} workers") do
+      answered { worker_pids.size == workers && get("/metrics").code == "200" }
+    end
+  end
+
+  def process_metrics
+    response = get("/metrics")
+    raise IOError, "scrape answered #{response.code}" unless response.code == "200"
+
+    response.body.scan(/^(process_[a-z_]+) (\S+)$/).to_h { |name, value| [name, Float(value)] }
+  end
+
+  def worker_pids
+    File.read("/proc/#{@puma}/task/#{@puma}/children").split.map(&:to_i)
+  rescue Errno::ENOENT
+    []
+  end
+
+  # The fields of /proc/<pid>/stat after the command name.
+  def stat_fields(pid)
+    File.read("/proc/#{pid}/stat").rpartition(")").last.split
+  end
+
+  def state(pid)
+    stat_fields(pid).first
+  end
+
+  # A process's start time, from /proc/<pid>/stat and the boot time in /proc/stat.
+  def started_at(pid)
+    boot = File.foreach("/proc/stat").find { |line| line.start_with?("btime ") }.split[1].to_f
+    boot + (Integer(stat_fields(pid)[19]) / Etc.sysconf(Etc::SC_CLK_TCK).to_f)
+  end
+
+  def get(path)
+    http = Net::HTTP.new("127.0.0.1", @port)
+    http.open_timeout = 2
+    http.read_timeout = 10
+    http.max_retries = 0
+    http.start { |connection| connection.get(path) }
+  end
+
+  # The block's value, or false when a request was refused or cut off.
+  def answered
+    yield
+  rescue SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout, EOFError
+    false
+  end
+end
