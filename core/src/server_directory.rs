@@ -122,9 +122,16 @@ impl ServerDirectory {
             return;
         }
         let canonical = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
-        HELD.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|open| open.dir() != canonical);
+        let released: Vec<Arc<MultiProcess>> = {
+            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            let (released, kept) = std::mem::take(&mut *held)
+                .into_iter()
+                .partition(|open| open.dir() == canonical);
+            *held = kept;
+            released
+        };
+        // Closing folds the master's file, outside the lock.
+        drop(released);
         if self.private {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

@@ -266,6 +266,13 @@ fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_aft
         "upload_next_deadline_timestamp_seconds{{{s3},prefix=\"daily-reports\"}}"
     )));
 
+    processed_file_counts_after_a_restart(&server, exporter, &args);
+}
+
+/// Deletes today's daily report (processed), waits until a listing no longer sees it, and
+/// checks that its arrival still counts, then again in a new exporter started with `args`.
+fn processed_file_counts_after_a_restart(server: &S3Server, exporter: Exporter, args: &[&str]) {
+    let s3 = "source=\"s3://uploads/incoming\"";
     std::fs::remove_file(server.object_path(BUCKET, "incoming/daily-reports/today.csv")).unwrap();
     // The next listing no longer sees the file; its arrival still counts this period.
     let files = format!("upload_files{{{s3},prefix=\"daily-reports\"}} 1.0");
@@ -285,13 +292,64 @@ fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_aft
     assert!(has_line(&text, &on_time), "{text}");
 
     drop(exporter);
-    let restarted = start(&server, &args);
+    let restarted = start(server, args);
     let (_, text) = get(&restarted.addr, "/metrics");
     assert!(has_line(&text, &on_time), "after a restart:\n{text}");
     assert!(
         has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
         "{text}"
     );
+}
+
+/// Inside the watched source, under a folder listings skip.
+const STATE_OBJECT: &str = "incoming/.upload-exporter/arrivals.json";
+
+#[test]
+fn arrivals_kept_in_the_bucket_survive_a_restart_on_a_fresh_disk() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    plant(&server, "incoming/daily-reports/today.csv", 3, now());
+    plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
+    let config = config_with_deadlines(dir.path());
+    let state = format!("s3://{BUCKET}/{STATE_OBJECT}");
+    let args = ["--config", &config, "--refresh-interval", "1", "--state-file", &state];
+    let exporter = start(&server, &args);
+
+    let s3 = "source=\"s3://uploads/incoming\"";
+    let text = wait_for_line(
+        &exporter,
+        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
+    );
+    assert!(!text.contains(".upload-exporter"), "the state is no upload:\n{text}");
+    let saved = std::fs::read_to_string(server.object_path(BUCKET, STATE_OBJECT)).unwrap();
+    assert!(saved.contains("\"daily-reports\""), "{saved}");
+    // Nothing on the exporter's disk: a restart on a fresh one reads the bucket.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the config file");
+    processed_file_counts_after_a_restart(&server, exporter, &args);
+}
+
+#[test]
+fn instances_sharing_the_state_object_merge_their_arrivals() {
+    let server = S3Server::start(&[BUCKET]);
+    plant(&server, "incoming/daily-reports/today.csv", 3, 1_700_000_000);
+    plant(&server, "partner-b/weekly/report.csv", 3, 1_700_000_100);
+    let state = format!("s3://{BUCKET}/.upload-exporter/arrivals.json");
+    let start_on = |source: &str| {
+        start(
+            &server,
+            &["--source", source, "--refresh-interval", "1", "--state-file", &state],
+        )
+    };
+    // Each instance saves as soon as it has listed: the second one finds the object the
+    // first created, so its conditional write fails, and it merges before writing again.
+    let first = start_on("s3://uploads/incoming");
+    let second = start_on("s3://uploads/partner-b");
+    let saved = || {
+        std::fs::read_to_string(server.object_path(BUCKET, ".upload-exporter/arrivals.json")).unwrap()
+    };
+    let both = "{\"s3://uploads/incoming\":{\"daily-reports\":1700000000.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
+    assert_eq!(saved(), both);
+    drop((first, second));
 }
 
 #[test]
