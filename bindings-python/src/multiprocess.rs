@@ -58,7 +58,7 @@ impl PyServerDirectory {
         self.inner.is_private()
     }
 
-    /// In the master: closes its file in the directory and removes a private directory.
+    /// In the master: lets go of the store it held open and removes a private directory.
     /// Does nothing in a worker.
     fn finish(&self) {
         self.inner.finish();

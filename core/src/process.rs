@@ -169,9 +169,7 @@ impl ServerSample {
         let machine = machine()?;
         let own_sample = sample_with(&machine, own)?;
         let parent = own_sample.parent;
-        let parent_sample = (parent > 0)
-            .then(|| sample_with(&machine, parent))
-            .flatten();
+        let parent_sample = (parent > 0).then(|| sample_with(&machine, parent)).flatten();
         let others: Vec<(u32, ProcessSample)> = live
             .iter()
             .filter(|pid| **pid != own && **pid != parent)

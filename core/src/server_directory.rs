@@ -114,9 +114,9 @@ impl ServerDirectory {
         self.private
     }
 
-    /// In the master: closes its file in the directory (folded into the totals) and
-    /// removes a private directory. Does nothing in a worker. Call it when the master
-    /// exits.
+    /// In the master: lets go of the store it held open (its file is folded into the
+    /// totals once the master has exited) and removes a private directory. Does nothing in
+    /// a worker. Call it when the master exits.
     pub fn finish(&self) {
         if !self.in_master() {
             return;
@@ -130,7 +130,7 @@ impl ServerDirectory {
             *held = kept;
             released
         };
-        // Closing folds the master's file, outside the lock.
+        // Dropped outside the lock: closing a store scans the directory.
         drop(released);
         if self.private {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -131,7 +131,11 @@ impl Worker {
         while !std::fs::read_to_string(&stat)
             .is_ok_and(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
         {
-            assert!(std::time::Instant::now() < deadline, "worker {} did not die", self.pid);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "worker {} did not die",
+                self.pid
+            );
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }

@@ -54,7 +54,11 @@ struct Args {
     /// Where to keep, per prefix, the newest arrival seen, so a file deleted after it
     /// arrived still counts for its deadline after a restart (memory only without it): a
     /// local file, or s3://bucket/.folder/arrivals.json, which outlives an ephemeral disk.
-    #[arg(long, value_name = "FILE|s3://BUCKET/.FOLDER/NAME", env = "UPLOAD_EXPORTER_STATE_FILE")]
+    #[arg(
+        long,
+        value_name = "FILE|s3://BUCKET/.FOLDER/NAME",
+        env = "UPLOAD_EXPORTER_STATE_FILE"
+    )]
     state_file: Option<String>,
 }
 

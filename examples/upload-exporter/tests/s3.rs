@@ -312,7 +312,14 @@ fn arrivals_kept_in_the_bucket_survive_a_restart_on_a_fresh_disk() {
     plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
     let config = config_with_deadlines(dir.path());
     let state = format!("s3://{BUCKET}/{STATE_OBJECT}");
-    let args = ["--config", &config, "--refresh-interval", "1", "--state-file", &state];
+    let args = [
+        "--config",
+        &config,
+        "--refresh-interval",
+        "1",
+        "--state-file",
+        &state,
+    ];
     let exporter = start(&server, &args);
 
     let s3 = "source=\"s3://uploads/incoming\"";
@@ -320,11 +327,18 @@ fn arrivals_kept_in_the_bucket_survive_a_restart_on_a_fresh_disk() {
         &exporter,
         &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
     );
-    assert!(!text.contains(".upload-exporter"), "the state is no upload:\n{text}");
+    assert!(
+        !text.contains(".upload-exporter"),
+        "the state is no upload:\n{text}"
+    );
     let saved = std::fs::read_to_string(server.object_path(BUCKET, STATE_OBJECT)).unwrap();
     assert!(saved.contains("\"daily-reports\""), "{saved}");
     // Nothing on the exporter's disk: a restart on a fresh one reads the bucket.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the config file");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the config file"
+    );
     processed_file_counts_after_a_restart(&server, exporter, &args);
 }
 
@@ -337,16 +351,22 @@ fn instances_sharing_the_state_object_merge_their_arrivals() {
     let start_on = |source: &str| {
         start(
             &server,
-            &["--source", source, "--refresh-interval", "1", "--state-file", &state],
+            &[
+                "--source",
+                source,
+                "--refresh-interval",
+                "1",
+                "--state-file",
+                &state,
+            ],
         )
     };
     // Each instance saves as soon as it has listed: the second one finds the object the
     // first created, so its conditional write fails, and it merges before writing again.
     let first = start_on("s3://uploads/incoming");
     let second = start_on("s3://uploads/partner-b");
-    let saved = || {
-        std::fs::read_to_string(server.object_path(BUCKET, ".upload-exporter/arrivals.json")).unwrap()
-    };
+    let saved =
+        || std::fs::read_to_string(server.object_path(BUCKET, ".upload-exporter/arrivals.json")).unwrap();
     let both = "{\"s3://uploads/incoming\":{\"daily-reports\":1700000000.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
     assert_eq!(saved(), both);
     drop((first, second));

@@ -26,7 +26,7 @@ impl NativeServerDirectory {
         self.0.is_private()
     }
 
-    /// In the master: closes its file in the directory and removes a private directory;
+    /// In the master: lets go of the store it held open and removes a private directory;
     /// nothing in a worker.
     fn finish(&self) {
         self.0.finish();
