@@ -98,25 +98,28 @@ impl StateStore {
         }
     }
 
-    /// Saves `arrivals` (skipped when they are what was last saved); returns what the
-    /// state holds now: `arrivals`, with what other instances saved merged in.
+    /// Saves `arrivals` over what was last read or saved (arrivals of sources this
+    /// exporter does not watch are kept); skipped when that adds nothing. Returns what the
+    /// state holds now, with what other instances saved merged in.
     pub async fn save(&self, arrivals: &Arrivals) -> Result<Arrivals, String> {
         let mut saved = self.saved.lock().await;
-        if saved.as_ref() == Some(arrivals) {
-            return Ok(arrivals.clone());
+        let mut merged = saved.clone().unwrap_or_default();
+        merge(&mut merged, arrivals.clone());
+        if saved.as_ref() == Some(&merged) {
+            return Ok(merged);
         }
         let stored = match &self.place {
             Place::File(path) => {
-                write_file(path, arrivals)
+                write_file(path, &merged)
                     .map_err(|e| format!("cannot save arrivals to {}: {e}", path.display()))?;
-                arrivals.clone()
+                merged
             }
             Place::Object {
                 url,
                 client,
                 key,
                 e_tag,
-            } => write_object(client, key, url, &mut *e_tag.lock().await, arrivals.clone()).await?,
+            } => write_object(client, key, url, &mut *e_tag.lock().await, merged).await?,
         };
         *saved = Some(stored.clone());
         Ok(stored)

@@ -361,14 +361,28 @@ fn instances_sharing_the_state_object_merge_their_arrivals() {
             ],
         )
     };
-    // Each instance saves as soon as it has listed: the second one finds the object the
-    // first created, so its conditional write fails, and it merges before writing again.
+    // Each instance saves as soon as it has listed; the second one keeps what the first
+    // saved (read at its start) beside its own arrivals.
     let first = start_on("s3://uploads/incoming");
     let second = start_on("s3://uploads/partner-b");
     let saved =
         || std::fs::read_to_string(server.object_path(BUCKET, ".upload-exporter/arrivals.json")).unwrap();
     let both = "{\"s3://uploads/incoming\":{\"daily-reports\":1700000000.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
     assert_eq!(saved(), both);
+
+    // The first instance's view of the object is now stale: its next write is refused,
+    // and it merges what the second saved before writing again.
+    plant(&server, "incoming/daily-reports/tomorrow.csv", 3, 1_700_086_400);
+    let all = "{\"s3://uploads/incoming\":{\"daily-reports\":1700086400.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while saved() == both {
+        assert!(
+            Instant::now() < deadline,
+            "the first instance never saved its new arrival"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(saved(), all);
     drop((first, second));
 }
 
