@@ -21,7 +21,6 @@ class PumaKillTest < Minitest::Test
   KILL_EVERY_SECONDS = 1.5
   CLIENTS = 4
   LOAD_SECONDS = 8.0
-  CUT_OFF = [SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout, EOFError].freeze
 
   def setup
     @work_dir = Dir.mktmpdir("gds-metrics-puma-kill")
@@ -106,34 +105,11 @@ class PumaKillTest < Minitest::Test
     end
   end
 
-  def worker_pids
-    File.read("/proc/#{@puma}/task/#{@puma}/children").split.map(&:to_i)
-  rescue Errno::ENOENT
-    []
-  end
-
   def process_files
     Dir.children(@dir).select { |name| name.start_with?("proc-") }
   end
 
-  # Without retries: Net::HTTP resends an idempotent request whose connection broke, so a
-  # request cut off by a kill would be counted twice and answered once.
-  def get(path)
-    http = Net::HTTP.new("127.0.0.1", @port)
-    http.open_timeout = 2
-    http.read_timeout = 10
-    http.max_retries = 0
-    http.start { |connection| connection.get(path) }
-  end
-
   def monotonic
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
-  end
-
-  # The block's value, or false when a kill cut its request off.
-  def answered
-    yield
-  rescue *CUT_OFF
-    false
   end
 end

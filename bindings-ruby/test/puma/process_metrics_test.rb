@@ -37,11 +37,7 @@ class PumaProcessMetricsTest < Minitest::Test
     assert_in_delta started_at(@puma), start, 0.05, "the master's start time"
     cpu = metrics["process_cpu_seconds_total"]
 
-    victim = worker_pids.first
-    Process.kill("KILL", victim)
-    wait_until("a replacement for worker #{victim}") do
-      answered { (worker_pids - [victim]).size == 1 && get("/metrics").code == "200" }
-    end
+    kill_a_worker_and_wait_for_its_replacement(1)
     8.times do
       now = process_metrics
       assert_equal 1, now["process_live_workers"]
@@ -65,11 +61,7 @@ class PumaProcessMetricsTest < Minitest::Test
     assert_in_delta started_at(@puma), start, 0.05, "the master's start time"
     cpu = metrics["process_cpu_seconds_total"]
 
-    victim = worker_pids.first
-    Process.kill("KILL", victim)
-    wait_until("a replacement for worker #{victim}") do
-      answered { (worker_pids - [victim]).size == 4 && process_metrics["process_live_workers"] == 4 }
-    end
+    kill_a_worker_and_wait_for_its_replacement(4)
     8.times do
       now = process_metrics
       assert_equal start, now["process_start_time_seconds"]
@@ -109,6 +101,16 @@ class PumaProcessMetricsTest < Minitest::Test
     end
   end
 
+  # Kills a worker with SIGKILL and waits until puma has replaced it and the scrape shows
+  # `workers` live workers again.
+  def kill_a_worker_and_wait_for_its_replacement(workers)
+    victim = worker_pids.first
+    Process.kill("KILL", victim)
+    wait_until("a replacement for worker #{victim}") do
+      answered { (worker_pids - [victim]).size == workers && process_metrics["process_live_workers"] == workers }
+    end
+  end
+
   # Lets a stopped master run again (a test that failed while it was stopped included).
   def resume(pid)
     Process.kill("CONT", pid)
@@ -121,12 +123,6 @@ class PumaProcessMetricsTest < Minitest::Test
     raise IOError, "scrape answered #{response.code}" unless response.code == "200"
 
     response.body.scan(/^(process_[a-z_]+) (\S+)$/).to_h { |name, value| [name, Float(value)] }
-  end
-
-  def worker_pids
-    File.read("/proc/#{@puma}/task/#{@puma}/children").split.map(&:to_i)
-  rescue Errno::ENOENT
-    []
   end
 
   # The fields of /proc/<pid>/stat after the command name.
@@ -142,20 +138,5 @@ class PumaProcessMetricsTest < Minitest::Test
   def started_at(pid)
     boot = File.foreach("/proc/stat").find { |line| line.start_with?("btime ") }.split[1].to_f
     boot + (Integer(stat_fields(pid)[19]) / Etc.sysconf(Etc::SC_CLK_TCK).to_f)
-  end
-
-  def get(path)
-    http = Net::HTTP.new("127.0.0.1", @port)
-    http.open_timeout = 2
-    http.read_timeout = 10
-    http.max_retries = 0
-    http.start { |connection| connection.get(path) }
-  end
-
-  # The block's value, or false when a request was refused or cut off.
-  def answered
-    yield
-  rescue SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout, EOFError
-    false
   end
 end
