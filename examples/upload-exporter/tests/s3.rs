@@ -224,26 +224,10 @@ days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_after_a_restart() {
     let server = S3Server::start(&[BUCKET]);
     let dir = tempfile::tempdir().unwrap();
-    plant(&server, "incoming/daily-reports/today.csv", 3, now());
-    plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
-    let config = config_with_deadlines(dir.path());
     let state = dir.path().join("arrivals.json");
-    let state = state.to_str().unwrap();
-    let args = [
-        "--config",
-        &config,
-        "--refresh-interval",
-        "1",
-        "--state-file",
-        state,
-    ];
-    let exporter = start(&server, &args);
+    let (exporter, args, text) = start_on_daily_reports(&server, dir.path(), state.to_str().unwrap());
 
     let s3 = "source=\"s3://uploads/incoming\"";
-    let text = wait_for_line(
-        &exporter,
-        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
-    );
     assert!(
         has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
         "{text}"
@@ -269,9 +253,38 @@ fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_aft
     processed_file_counts_after_a_restart(&server, exporter, &args);
 }
 
+/// Plants today's daily report and last week's invoice, starts the exporter on them with
+/// its deadlines and `--state-file state`, and waits until the report clears its deadline;
+/// the exporter, its arguments and that scrape.
+fn start_on_daily_reports(server: &S3Server, dir: &Path, state: &str) -> (Exporter, Vec<String>, String) {
+    plant(server, "incoming/daily-reports/today.csv", 3, now());
+    plant(server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
+    let config = config_with_deadlines(dir);
+    let args: Vec<String> = [
+        "--config",
+        &config,
+        "--refresh-interval",
+        "1",
+        "--state-file",
+        state,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let exporter = start(server, &strs(&args));
+    let text = wait_for_line(
+        &exporter,
+        "upload_overdue{source=\"s3://uploads/incoming\",prefix=\"daily-reports\"} 0.0",
+    );
+    (exporter, args, text)
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// Deletes today's daily report (processed), waits until a listing no longer sees it, and
 /// checks that its arrival still counts, then again in a new exporter started with `args`.
-fn processed_file_counts_after_a_restart(server: &S3Server, exporter: Exporter, args: &[&str]) {
+fn processed_file_counts_after_a_restart(server: &S3Server, exporter: Exporter, args: &[String]) {
     let s3 = "source=\"s3://uploads/incoming\"";
     std::fs::remove_file(server.object_path(BUCKET, "incoming/daily-reports/today.csv")).unwrap();
     // The next listing no longer sees the file; its arrival still counts this period.
@@ -292,7 +305,7 @@ fn processed_file_counts_after_a_restart(server: &S3Server, exporter: Exporter, 
     assert!(has_line(&text, &on_time), "{text}");
 
     drop(exporter);
-    let restarted = start(server, args);
+    let restarted = start(server, &strs(args));
     let (_, text) = get(&restarted.addr, "/metrics");
     assert!(has_line(&text, &on_time), "after a restart:\n{text}");
     assert!(
@@ -308,25 +321,8 @@ const STATE_OBJECT: &str = "incoming/.upload-exporter/arrivals.json";
 fn arrivals_kept_in_the_bucket_survive_a_restart_on_a_fresh_disk() {
     let server = S3Server::start(&[BUCKET]);
     let dir = tempfile::tempdir().unwrap();
-    plant(&server, "incoming/daily-reports/today.csv", 3, now());
-    plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
-    let config = config_with_deadlines(dir.path());
     let state = format!("s3://{BUCKET}/{STATE_OBJECT}");
-    let args = [
-        "--config",
-        &config,
-        "--refresh-interval",
-        "1",
-        "--state-file",
-        &state,
-    ];
-    let exporter = start(&server, &args);
-
-    let s3 = "source=\"s3://uploads/incoming\"";
-    let text = wait_for_line(
-        &exporter,
-        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
-    );
+    let (exporter, args, text) = start_on_daily_reports(&server, dir.path(), &state);
     assert!(
         !text.contains(".upload-exporter"),
         "the state is no upload:\n{text}"
