@@ -1,6 +1,7 @@
 # The endpoint: its property tests with a bounded case count, the upload-exporter example
 # (scraped over loopback by its integration test), the example's alerting rules and its
-# Alertmanager routing. Its S3 tests run in test-targets-s3 (mk/s3.mk).
+# Alertmanager routing (checked, and each routing case tested, with amtool). Its S3 tests
+# run in test-exporter-s3 (mk/s3.mk).
 
 TEST_TARGETS += test-endpoint
 
@@ -15,6 +16,7 @@ test-endpoint:
 	cargo clippy -p upload-exporter --all-targets -- -D warnings
 	cd examples/upload-exporter && promtool check rules alerts.yml && promtool test rules alerts_test.yml
 	cd examples/upload-exporter && amtool check-config alertmanager.yml alertmanager-mute.yml
+	examples/upload-exporter/routes_test.sh
 
 BENCH_TARGETS += bench-endpoint
 

@@ -1,19 +1,14 @@
 //! Multi-process mode: the shared directory of a pre-fork server's workers.
 //!
 //! The core keeps one store per directory and process; this file only opens it for
-//! registries and keeps it open for gunicorn's `child_exit` hook, which runs in the
-//! master many times over its life.
+//! registries and for gunicorn's `child_exit` hook, which runs in the master (whose store
+//! the core holds open from `ServerDirectory.for_server` on).
 
 use crate::error::OrRaise;
 use crate::gil::without_gil;
 use gds_metrics::MultiProcess;
 use pyo3::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-
-/// Stores opened by `fold_dead`, kept so that each later call reuses the same one
-/// (opening creates this process's file in the directory).
-static KEPT_OPEN: Mutex<Vec<Arc<MultiProcess>>> = Mutex::new(Vec::new());
 
 /// A registry whose metrics live in `dir` and whose scrapes aggregate every process
 /// writing there; a plain in-process registry without a directory.
@@ -30,16 +25,7 @@ pub(crate) fn new_registry(dir: Option<&Path>) -> PyResult<gds_metrics::Registry
 /// `child_exit`). Scrapes fold too; this keeps the directory small between them.
 #[pyfunction]
 pub(crate) fn fold_dead(py: Python<'_>, directory: PathBuf) -> PyResult<()> {
-    without_gil(py, move || {
-        let store = MultiProcess::open(&directory)?;
-        store.fold_dead()?;
-        let mut kept = KEPT_OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !kept.iter().any(|open| Arc::ptr_eq(open, &store)) {
-            kept.push(store);
-        }
-        Ok::<(), gds_metrics::MultiProcessError>(())
-    })
-    .or_raise()
+    without_gil(py, move || MultiProcess::open(&directory)?.fold_dead()).or_raise()
 }
 
 /// The directory a pre-fork server's processes share, chosen by the core's one rule
@@ -72,8 +58,8 @@ impl PyServerDirectory {
         self.inner.is_private()
     }
 
-    /// Removes a private directory when called in its master; does nothing in a worker or
-    /// for a configured directory.
+    /// In the master: lets go of the store it held open and removes a private directory.
+    /// Does nothing in a worker.
     fn finish(&self) {
         self.inner.finish();
     }

@@ -47,8 +47,8 @@ INDEX_LINE = re.compile(r'^http_server_requests_total\{method="GET",host="[^"]*"
 
 
 class Gunicorn(servers_module.Gunicorn):
-    def __init__(self, workdir, extra_args=()):
-        super().__init__(workdir, WORKERS, extra_args)
+    def __init__(self, workdir, extra_args=(), workers=WORKERS):
+        super().__init__(workdir, workers, extra_args)
 
     def index_total(self) -> float:
         match = INDEX_LINE.search(self.get("/metrics"))
@@ -66,8 +66,8 @@ def workdir(tmp_path):
 def servers(workdir):
     started = []
 
-    def start(*extra_args):
-        server = Gunicorn(workdir, extra_args)
+    def start(*extra_args, workers=WORKERS):
+        server = Gunicorn(workdir, extra_args, workers)
         started.append(server)
         return server
 
@@ -211,3 +211,61 @@ def test_process_metrics_cover_the_master_and_every_live_worker_through_a_kill(s
         assert now >= cpu, f"the server's CPU went back from {cpu} to {now} after a kill"
         cpu = now
     assert victim not in server_processes(server)
+
+
+def wait_until_zombie(pid):
+    """Waits until `pid` has died but is not reaped yet (state Z in /proc/<pid>/stat)."""
+    deadline = time.monotonic() + servers_module.DEADLINE
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not die")
+
+
+def test_one_worker_is_seen_as_one_with_the_masters_start_time_through_a_kill(servers):
+    server = servers(workers=1)
+    # From the first scrape on: the master holds its file from the start.
+    text = server.get("/metrics")
+    assert process_sample(text, "process_live_workers") == 1, text
+    start = process_sample(text, "process_start_time_seconds")
+    assert abs(start - started_at(server.process.pid)) < 0.05, "the master's start time"
+    cpu = process_sample(text, "process_cpu_seconds_total")
+
+    victim = server_processes(server)[1]
+    os.kill(victim, signal.SIGKILL)
+    server.wait_for_workers(2)
+    for _ in range(8):
+        text = server.get("/metrics")
+        assert process_sample(text, "process_live_workers") == 1, text
+        assert process_sample(text, "process_start_time_seconds") == start
+        now = process_sample(text, "process_cpu_seconds_total")
+        assert now >= cpu, f"the server's CPU went back from {cpu} to {now} after a kill"
+        cpu = now
+    assert victim not in server_processes(server)
+
+
+def test_a_worker_dead_but_not_yet_reaped_takes_no_cpu_back(servers):
+    server = servers(workers=2)
+    live = lambda: process_sample(server.get("/metrics"), "process_live_workers")  # noqa: E731
+    assert settled(live, 2.0) == 2.0
+    master, victim, _survivor = server_processes(server)
+    cpu = process_sample(server.get("/metrics"), "process_cpu_seconds_total")
+    # A stopped master cannot reap: the killed worker stays a zombie, its CPU in neither
+    # the live workers' sum nor the master's children time.
+    os.kill(master, signal.SIGSTOP)
+    try:
+        os.kill(victim, signal.SIGKILL)
+        wait_until_zombie(victim)
+        for _ in range(8):
+            text = server.get("/metrics")
+            assert process_sample(text, "process_live_workers") == 1, text
+            now = process_sample(text, "process_cpu_seconds_total")
+            assert now >= cpu, f"the server's CPU went back from {cpu} to {now} while a worker was unreaped"
+            cpu = now
+    finally:
+        os.kill(master, signal.SIGCONT)
+    server.wait_for_workers(3)
+    assert settled(live, 2.0) == 2.0
+    assert process_sample(server.get("/metrics"), "process_cpu_seconds_total") >= cpu

@@ -4,12 +4,16 @@
 //! In a single process they describe that process. Under a pre-fork server (gunicorn,
 //! puma cluster mode) a scrape answered by one worker would describe only that worker, so
 //! with a multi-process store they describe the whole server instead: the master and
-//! every live worker of the directory, read when the scrape is made. What each family
-//! means then:
+//! every live worker of the directory, read when the scrape is made. The master is known
+//! from the start when it holds a live file in the directory: the gunicorn hook and the
+//! puma plugin open it in the master when the server starts
+//! ([`ServerDirectory::for_server`](crate::ServerDirectory::for_server)), so a server with
+//! one worker is seen as one. A master that never opened the directory is only recognised
+//! as the parent of two or more live workers. What each family means then:
 //!
 //! | family | single process | whole server |
 //! |---|---|---|
-//! | `process_cpu_seconds_total` | user + system CPU | the sum over the master and live workers, plus the CPU of workers that have exited and been reaped by the master (the kernel adds it to the master's children time), so it never goes backwards when a worker dies |
+//! | `process_cpu_seconds_total` | user + system CPU | the sum over the master and live workers, plus the CPU of workers that have exited and been reaped by the master (the kernel adds it to the master's children time); never less than any process reported for the same server run before (a mark kept in the directory), so a worker that died but is not yet reaped, in neither sum for that moment, holds the counter where it was instead of taking it back |
 //! | `process_resident_memory_bytes` | resident set | the sum over the processes (pages shared after `fork` are counted in each: an upper bound, as `ps` sums it) |
 //! | `process_open_fds` | open file descriptors | the sum |
 //! | `process_max_fds` | the soft limit on open files | the lowest limit of any process (each process hits its own limit: a sum means nothing) |
@@ -22,7 +26,7 @@
 use crate::error::Result;
 use crate::exposition::Encoder;
 use crate::model::{Descriptor, MetricType, Opts, SeriesValue};
-use crate::multiprocess::MultiProcess;
+use crate::multiprocess::{MultiProcess, ServerRun};
 use crate::registry::{Collector, Registry};
 use std::path::Path;
 use std::sync::Arc;
@@ -145,7 +149,9 @@ fn max_open_files(dir: &Path) -> Option<f64> {
 /// The server as one scrape sees it: the master and its live workers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSample {
-    /// The process that started the workers (or the only process).
+    /// The pid of the process that started the workers (or of the only process).
+    pub master_pid: u32,
+    /// That process.
     pub master: ProcessSample,
     /// The workers alive at the scrape.
     pub workers: Vec<ProcessSample>,
@@ -153,28 +159,39 @@ pub struct ServerSample {
 
 impl ServerSample {
     /// The server of the processes `live` (the pids with a live file in the directory,
-    /// this process's included): the master is the parent they share, when one of them
-    /// has a parent that is also the parent of another or is itself in `live`; otherwise
-    /// the processes have no master in the directory and `own` is taken as the master.
+    /// this process's included), seen from `own` (see `master_of` for which process is the
+    /// master).
+    ///
+    /// The master is read before the workers: a worker reaped in between is then counted
+    /// in neither (a dip the CPU mark holds back) rather than in both (a jump the mark
+    /// would keep).
     pub fn read(own: u32, live: &[u32]) -> Option<ServerSample> {
         let machine = machine()?;
-        let samples: Vec<(u32, ProcessSample)> = live
+        let own_sample = sample_with(&machine, own)?;
+        let parent = own_sample.parent;
+        let parent_sample = (parent > 0).then(|| sample_with(&machine, parent)).flatten();
+        let others: Vec<(u32, ProcessSample)> = live
             .iter()
+            .filter(|pid| **pid != own && **pid != parent)
             .filter_map(|pid| Some((*pid, sample_with(&machine, *pid)?)))
             .collect();
-        let own_sample = sample_with(&machine, own)?;
-        let master_pid = master_of(own, own_sample.parent, &samples);
-        let master = if master_pid == own {
-            own_sample
+        let master_pid = master_of(own, parent, live, &others);
+        let (master, mut workers) = if master_pid == own {
+            (own_sample, Vec::new())
         } else {
-            sample_with(&machine, master_pid)?
+            (parent_sample?, vec![own_sample])
         };
-        let workers = samples
-            .into_iter()
-            .filter(|(pid, s)| *pid != master_pid && s.parent == master_pid)
-            .map(|(_, s)| s)
-            .collect();
-        Some(ServerSample { master, workers })
+        workers.extend(
+            others
+                .into_iter()
+                .filter(|(_, s)| s.parent == master_pid)
+                .map(|(_, s)| s),
+        );
+        Some(ServerSample {
+            master_pid,
+            master,
+            workers,
+        })
     }
 
     /// The master's CPU, its reaped children's and its live workers'.
@@ -189,16 +206,17 @@ impl ServerSample {
     }
 }
 
-/// The master of a server whose processes in the directory are `samples`, seen from
-/// `own` (whose parent is `parent`): the parent, when it has another child among them or
-/// is one of them itself (a preloading master); else `own`.
-fn master_of(own: u32, parent: u32, samples: &[(u32, ProcessSample)]) -> u32 {
-    let siblings = samples
-        .iter()
-        .filter(|(pid, s)| *pid != own && s.parent == parent)
-        .count();
-    let parent_in_directory = samples.iter().any(|(pid, _)| *pid == parent);
-    if parent > 1 && (siblings > 0 || parent_in_directory) {
+/// The master of the server `own` belongs to, `own`'s parent being `parent`, `live` the
+/// pids with a live file in the directory and `others` the samples of those that are
+/// neither `own` nor `parent`: the parent when it holds a live file itself (a master that
+/// opened the directory when the server started, as the gunicorn hook and the puma plugin
+/// do, or that preloaded the app), or else when it has another child among them (a
+/// master that never opened the directory: it is found only once it has two workers);
+/// otherwise `own`.
+fn master_of(own: u32, parent: u32, live: &[u32], others: &[(u32, ProcessSample)]) -> u32 {
+    let parent_in_directory = parent != own && live.contains(&parent);
+    let has_sibling = parent > 1 && others.iter().any(|(_, s)| s.parent == parent);
+    if parent_in_directory || has_sibling {
         parent
     } else {
         own
@@ -268,18 +286,22 @@ pub fn encode_process(encoder: &mut Encoder<'_>) {
     encode(encoder, &descriptors(false), &values);
 }
 
-/// Writes the server's metrics, the server being `own` and the processes `live`; nothing
-/// where `/proc` is not available.
-pub fn encode_server(encoder: &mut Encoder<'_>, own: u32, live: &[u32]) {
-    let Some(server) = ServerSample::read(own, live) else {
+/// Writes the metrics of the server whose processes share `store`'s directory, as this
+/// process sees it; nothing where `/proc` is not available.
+pub fn encode_server(encoder: &mut Encoder<'_>, store: &MultiProcess) {
+    let Some(server) = ServerSample::read(std::process::id(), &store.live_pids()) else {
         return;
+    };
+    let run = ServerRun {
+        master_pid: server.master_pid,
+        started: server.master.start_time_seconds,
     };
     let max_fds = server
         .all()
         .filter_map(|s| s.max_fds)
         .fold(f64::INFINITY, f64::min);
     let values = [
-        server.cpu_seconds(),
+        store.server_cpu_seconds(run, server.cpu_seconds()),
         server.all().map(|s| s.resident_bytes).sum(),
         server.all().map(|s| s.open_fds).sum(),
         if max_fds.is_finite() { max_fds } else { f64::NAN },
@@ -313,7 +335,7 @@ impl Collector for ProcessCollector {
     fn collect(&self, encoder: &mut Encoder<'_>) {
         match &self.store {
             None => encode_process(encoder),
-            Some(store) => encode_server(encoder, std::process::id(), &store.live_pids()),
+            Some(store) => encode_server(encoder, store),
         }
     }
 
@@ -352,9 +374,8 @@ mod tests {
         assert_eq!(own.parent, std::os::unix::process::parent_id());
     }
 
-    #[test]
-    fn a_process_without_siblings_or_a_parent_in_the_directory_is_its_own_master() {
-        let child = |parent| ProcessSample {
+    fn child_of(parent: u32) -> ProcessSample {
+        ProcessSample {
             parent,
             cpu_seconds: 0.0,
             reaped_children_cpu_seconds: 0.0,
@@ -363,9 +384,25 @@ mod tests {
             open_fds: 0.0,
             max_fds: None,
             start_time_seconds: 0.0,
-        };
-        assert_eq!(master_of(10, 5, &[(10, child(5))]), 10);
-        assert_eq!(master_of(10, 5, &[(10, child(5)), (11, child(5))]), 5);
-        assert_eq!(master_of(10, 5, &[(10, child(5)), (5, child(1))]), 5);
+        }
+    }
+
+    #[test]
+    fn a_process_without_siblings_or_a_parent_in_the_directory_is_its_own_master() {
+        assert_eq!(master_of(10, 5, &[10], &[]), 10);
+        assert_eq!(master_of(10, 5, &[10, 11], &[(11, child_of(5))]), 5);
+    }
+
+    #[test]
+    fn a_parent_holding_a_live_file_is_the_master_of_its_only_worker() {
+        assert_eq!(master_of(10, 5, &[5, 10], &[]), 5);
+    }
+
+    #[test]
+    fn a_master_running_as_pid_1_is_found_by_its_live_file() {
+        // A container's first process: gunicorn or puma as `CMD`.
+        assert_eq!(master_of(10, 1, &[1, 10], &[]), 1);
+        // Orphans adopted by init share no master.
+        assert_eq!(master_of(10, 1, &[10, 11], &[(11, child_of(1))]), 10);
     }
 }

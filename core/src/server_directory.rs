@@ -9,10 +9,16 @@
 //!   restarted server starts its counters from zero (a counter reset, which Prometheus
 //!   handles). The master removes it when it exits; directories of masters that died
 //!   without exiting are removed by the next server start.
+//!
+//! Either way the master opens the directory when the server starts and holds its own
+//! live file there until it exits, so every worker knows its master from the first
+//! scrape on (the whole server's [`process`](crate::process) metrics, even with one
+//! worker). The fork hooks give each worker a file of its own.
 
 use crate::config::{resolve_multiprocess_dir, ConfigError};
+use crate::multiprocess::MultiProcess;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The variable a server exports so that its workers (forked or exec'd) find the directory.
 pub const EXPORTED_VARIABLE: &str = "PROMETHEUS_MULTIPROC_DIR";
@@ -21,13 +27,17 @@ pub const EXPORTED_VARIABLE: &str = "PROMETHEUS_MULTIPROC_DIR";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerDirectory {
     dir: PathBuf,
-    /// The master's pid when the directory is private to this server run.
-    private_to: Option<u32>,
+    master_pid: u32,
+    /// Whether the directory is private to this server run (not configured).
+    private: bool,
 }
 
 /// Private directories this process has emptied already, so that a second call in the
 /// master (or a worker forked from it) never empties a directory in use.
 static PREPARED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The stores a master opened in its servers' directories, held until [`ServerDirectory::finish`].
+static HELD: Mutex<Vec<Arc<MultiProcess>>> = Mutex::new(Vec::new());
 
 impl ServerDirectory {
     /// The directory for the server whose master is `master_pid`, from the process
@@ -43,12 +53,22 @@ impl ServerDirectory {
         master_pid: u32,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<ServerDirectory, ConfigError> {
-        if let Some(dir) = resolve_multiprocess_dir(None, &env)? {
-            return Ok(ServerDirectory {
+        let server = match resolve_multiprocess_dir(None, &env)? {
+            Some(dir) => ServerDirectory {
                 dir,
-                private_to: None,
-            });
+                master_pid,
+                private: false,
+            },
+            None => Self::private(master_pid)?,
+        };
+        if server.in_master() {
+            server.hold_open()?;
         }
+        Ok(server)
+    }
+
+    /// `<temp dir>/gds-metrics-<uid>/<master pid>`, emptied on the master's first call.
+    fn private(master_pid: u32) -> Result<ServerDirectory, ConfigError> {
         let base = private_base();
         let dir = base.join(master_pid.to_string());
         let invalid = |reason: String| ConfigError::InvalidMultiprocessDir {
@@ -61,8 +81,27 @@ impl ServerDirectory {
         prepare_once(&dir, master_pid).map_err(|e| invalid(format!("cannot be prepared ({e})")))?;
         Ok(ServerDirectory {
             dir,
-            private_to: Some(master_pid),
+            master_pid,
+            private: true,
         })
+    }
+
+    fn in_master(&self) -> bool {
+        self.master_pid == std::process::id()
+    }
+
+    /// Opens the directory in the master, creating its live file, and keeps it open.
+    fn hold_open(&self) -> Result<(), ConfigError> {
+        let store = MultiProcess::open(&self.dir).map_err(|e| ConfigError::InvalidMultiprocessDir {
+            source_name: "the multi-process directory",
+            path: self.dir.clone(),
+            reason: format!("cannot be opened ({e})"),
+        })?;
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if !held.iter().any(|open| Arc::ptr_eq(open, &store)) {
+            held.push(store);
+        }
+        Ok(())
     }
 
     /// The directory.
@@ -72,13 +111,28 @@ impl ServerDirectory {
 
     /// Whether the directory is private to this server run (not configured).
     pub fn is_private(&self) -> bool {
-        self.private_to.is_some()
+        self.private
     }
 
-    /// Removes a private directory when called in its master; does nothing in a worker
-    /// or for a configured directory. Call it when the master exits.
+    /// In the master: lets go of the store it held open (its file is folded into the
+    /// totals once the master has exited) and removes a private directory. Does nothing in
+    /// a worker. Call it when the master exits.
     pub fn finish(&self) {
-        if self.private_to == Some(std::process::id()) {
+        if !self.in_master() {
+            return;
+        }
+        let canonical = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        let released: Vec<Arc<MultiProcess>> = {
+            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            let (released, kept) = std::mem::take(&mut *held)
+                .into_iter()
+                .partition(|open| open.dir() == canonical);
+            *held = kept;
+            released
+        };
+        // Dropped outside the lock: closing a store scans the directory.
+        drop(released);
+        if self.private {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

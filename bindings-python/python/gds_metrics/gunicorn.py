@@ -17,7 +17,9 @@ picks it (CONTRACT section 6):
   when it exits, so a restarted server starts its counters from zero.
 
 Either way the directory is exported to the workers as ``PROMETHEUS_MULTIPROC_DIR``, which
-``prometheus_client`` reads too, so its metrics are aggregated across workers as well.
+``prometheus_client`` reads too, so its metrics are aggregated across workers as well, and
+the master holds a file of its own there from the start, so every worker knows its master
+from the first scrape: the process metrics are the whole server's even with ``-w 1``.
 
 ``child_exit`` is gunicorn's hook for a worker that has exited: the worker's numbers are
 folded into the directory's totals right away, so counters never go backwards and the

@@ -18,7 +18,9 @@ module GDS
 
         # Runs in the master when puma starts (the plugin): checks the settings, so a bad
         # one stops puma with the variable named instead of failing in every worker it
-        # boots, and in cluster mode prepares the directory and exports it to the workers.
+        # boots, and in cluster mode prepares the directory, exports it to the workers and
+        # (the core) opens the master's file there, so every worker knows its master from
+        # the first scrape (the whole server's process metrics, even with one worker).
         def start(workers)
           Native::Config.new(Config.instance.to_native)
           return unless workers.positive?

@@ -168,12 +168,6 @@ class PumaClusterTest < Minitest::Test
     end
   end
 
-  def worker_pids
-    File.read("/proc/#{@puma}/task/#{@puma}/children").split.map(&:to_i)
-  rescue Errno::ENOENT
-    []
-  end
-
   def process_files(dir)
     Dir.children(dir).select { |name| name.start_with?("proc-") }
   end

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "net/http"
 require "rbconfig"
 require "socket"
 
@@ -9,6 +10,8 @@ module PumaProcess
   HERE = __dir__
   LIB = File.expand_path("../../lib", HERE)
   BOOT_SECONDS = 90
+  # What a client sees when the worker holding its request is killed or gone.
+  CUT_OFF = [SystemCallError, IOError, Net::OpenTimeout, Net::ReadTimeout, EOFError].freeze
 
   # Starts puma with test/puma/puma.rb, `args` (which win over it) and `rackup`; returns
   # its pid.
@@ -48,5 +51,29 @@ module PumaProcess
     server.addr[1]
   ensure
     server&.close
+  end
+
+  # The master's children, read from /proc.
+  def worker_pids
+    File.read("/proc/#{@puma}/task/#{@puma}/children").split.map(&:to_i)
+  rescue Errno::ENOENT
+    []
+  end
+
+  # Without retries: Net::HTTP resends an idempotent request whose connection broke, so a
+  # request cut off by a kill would be counted twice and answered once.
+  def get(path)
+    http = Net::HTTP.new("127.0.0.1", @port)
+    http.open_timeout = 2
+    http.read_timeout = 10
+    http.max_retries = 0
+    http.start { |connection| connection.get(path) }
+  end
+
+  # The block's value, or false when a kill cut its request off.
+  def answered
+    yield
+  rescue *CUT_OFF
+    false
   end
 end

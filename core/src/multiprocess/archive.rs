@@ -8,7 +8,7 @@
 //! counting them twice. There is no fsync: the directory guards against processes dying,
 //! not the machine (after a reboot the app starts from zero, which Prometheus reads as a
 //! counter reset), and a scrape must not wait for a disk. The number of files is therefore bounded by the live
-//! processes plus the archive and its lock.
+//! processes plus the archive, its lock and the server's CPU mark ([`high_water`](super::high_water)).
 //!
 //! Anyone who can write to the directory can put anything in it. Every entry is opened
 //! with `O_NOFOLLOW | O_NONBLOCK` and checked to be a regular file before it is read,
@@ -185,7 +185,7 @@ fn list(
             ));
             continue;
         };
-        if name == ARCHIVE || name == LOCK {
+        if name == ARCHIVE || name == LOCK || name == super::high_water::FILE {
             continue;
         }
         if !entry.file_type().is_ok_and(|t| t.is_file()) {

@@ -12,6 +12,8 @@
 //! - [`archive`]: dead processes folded into one archive, so files stay bounded; the files
 //!   a scrape read kept mapped and matched for the next scrape.
 //! - [`aggregate`]: the rules that combine series, shared by scrapes and folds.
+//! - [`high_water`]: the server's CPU seconds as last reported, so the counter of the
+//!   whole server never goes backwards whichever process answers.
 //! - [`fork`]: a forked child moves onto a file of its own before it can write.
 //!
 //! ```
@@ -32,12 +34,14 @@ mod archive;
 mod fork;
 mod format;
 mod gauge_mode;
+mod high_water;
 mod mapped;
 
 #[doc(hidden)]
 pub use crate::storage::Slots;
 pub(crate) use fork::generation as fork_generation;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
+pub(crate) use high_water::ServerRun;
 
 use crate::model::{Descriptor, FamilySink, MetricType};
 use archive::ScrapeCache;
@@ -190,6 +194,20 @@ impl MultiProcess {
         pids.sort_unstable();
         pids.dedup();
         pids
+    }
+
+    /// The CPU seconds of the server run `run`, `seconds` as read now, never less than
+    /// any process of the directory reported for the same run before (see
+    /// [`high_water`]); `seconds` when the mark cannot be kept (the reason warned once).
+    pub(crate) fn server_cpu_seconds(&self, run: ServerRun, seconds: f64) -> f64 {
+        high_water::raise(&self.dir, run, seconds).unwrap_or_else(|err| {
+            self.warnings.warn(format!(
+                "cannot keep the server's CPU seconds in {}: {err}; process_cpu_seconds_total \
+                 may dip while a dead worker is not yet reaped",
+                self.dir.join(high_water::FILE).display()
+            ));
+            seconds
+        })
     }
 
     /// Where series of the family `desc` are stored in this process's file.

@@ -120,6 +120,33 @@ impl Worker {
         self.reap();
     }
 
+    /// Kills the worker with SIGKILL and waits until it is a zombie: dead, its files
+    /// closed, not yet reaped (as a master that has not yet handled SIGCHLD leaves it).
+    /// Reap it with [`Worker::reap_killed`].
+    pub(crate) fn kill_unreaped(&self) {
+        // SAFETY: a libc call on a pid this test owns.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        let stat = format!("/proc/{}/stat", self.pid);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !std::fs::read_to_string(&stat)
+            .is_ok_and(|s| s.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "worker {} did not die",
+                self.pid
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// Reaps a worker killed by [`Worker::kill_unreaped`].
+    pub(crate) fn reap_killed(self) {
+        // SAFETY: a libc call on a descriptor this test owns.
+        unsafe { libc::close(self.release) };
+        assert_eq!(self.reap(), None, "worker {} was not killed", self.pid);
+    }
+
     /// The exit code, or `None` if it was killed.
     fn reap(&self) -> Option<i32> {
         let mut status = 0;

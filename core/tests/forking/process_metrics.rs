@@ -5,7 +5,7 @@
 
 use crate::mp;
 
-use gds_metrics::{process, Format, MultiProcess, Opts, Registry};
+use gds_metrics::{process, Format, MultiProcess, Opts, Registry, ServerDirectory};
 use mp::{fork_worker, sample, serial, TempDir};
 
 fn open_files_limit() -> f64 {
@@ -141,4 +141,78 @@ fn a_server_exports_the_sum_of_its_master_and_live_workers_and_never_loses_cpu()
         "exited workers took CPU back: {after_exit}"
     );
     assert_eq!(sample(&after_exit, "work_total"), Some(4.0));
+}
+
+/// The directory a server whose master is this process gets from `PROMETHEUS_MULTIPROC_DIR`
+/// set to `dir`.
+fn configured_server_directory(dir: &TempDir) -> ServerDirectory {
+    let shown = dir.path().to_string_lossy().into_owned();
+    ServerDirectory::for_server_with_env(std::process::id(), |name| {
+        (name == "PROMETHEUS_MULTIPROC_DIR").then(|| shown.clone())
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_only_worker_of_a_master_that_opened_the_server_directory_sees_one_live_worker() {
+    let _serial = serial();
+    let dir = TempDir::new("one-worker");
+    let server = configured_server_directory(&dir);
+    assert_eq!(
+        mp::process_files(dir.path()),
+        1,
+        "the master holds a live file from the start"
+    );
+    let master_start = process::sample(std::process::id()).unwrap().start_time_seconds;
+    // As under gunicorn without --preload: the app, and its registry, load in the worker.
+    let path = dir.path().to_owned();
+    let worker = fork_worker(move || {
+        let registry = Registry::multiprocess(MultiProcess::open(&path).unwrap());
+        process::register(&registry).unwrap();
+        let text = registry.render(Format::Text);
+        assert_eq!(sample(&text, "process_live_workers"), Some(1.0), "{text}");
+        assert_eq!(
+            sample(&text, "process_start_time_seconds"),
+            Some(master_start),
+            "{text}"
+        );
+    });
+    worker.wait_ready();
+    worker.finish();
+    server.finish();
+}
+
+#[test]
+fn a_worker_dead_but_not_yet_reaped_takes_no_cpu_back() {
+    let _serial = serial();
+    let dir = TempDir::new("unreaped");
+    let registry = Registry::multiprocess(MultiProcess::open(dir.path()).unwrap());
+    process::register(&registry).unwrap();
+    let cpu = |text: &str| sample(text, "process_cpu_seconds_total").unwrap();
+    let worker = fork_worker(|| burn_cpu(300));
+    worker.wait_ready();
+    let alive = registry.render(Format::Text);
+    assert_eq!(sample(&alive, "process_live_workers"), Some(1.0), "{alive}");
+    assert!(cpu(&alive) >= 0.25, "the worker burnt 0.3 s of CPU: {alive}");
+
+    // Its lock is gone, so it is no longer live; its CPU is not yet in the master's.
+    worker.kill_unreaped();
+    let unreaped = registry.render(Format::Text);
+    assert_eq!(sample(&unreaped, "process_live_workers"), Some(0.0), "{unreaped}");
+    assert!(
+        cpu(&unreaped) >= cpu(&alive),
+        "the dead worker took CPU back: {} then {}",
+        cpu(&alive),
+        cpu(&unreaped)
+    );
+
+    worker.reap_killed();
+    let reaped = registry.render(Format::Text);
+    assert!(cpu(&reaped) >= cpu(&unreaped), "{reaped}");
+    assert!(
+        cpu(&reaped) - cpu(&alive) < 0.25,
+        "the reaped worker's CPU is counted once, not twice: {} then {}",
+        cpu(&alive),
+        cpu(&reaped)
+    );
 }

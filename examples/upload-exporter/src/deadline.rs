@@ -104,10 +104,12 @@ impl Deadline {
             .unwrap_or(Timestamp::MAX)
     }
 
-    /// Where a prefix whose newest object was modified at `newest` (None: no object)
-    /// stands at `now`: overdue when no object arrived after the deadline before the last
-    /// one, so a file that arrived for the last deadline (even late) clears it, and one
-    /// deleted after arriving brings it back.
+    /// Where a prefix whose newest arrival was at `newest` (None: none known) stands at
+    /// `now`: overdue when nothing arrived after the deadline before the last one, so a
+    /// file that arrived for the last deadline (even late) clears it. `newest` is the
+    /// newest modification time any listing has seen (the collector passes the arrivals
+    /// the watcher remembers), so a file deleted after it arrived still counts for its
+    /// period.
     pub fn standing(&self, now: Timestamp, newest: Option<Timestamp>) -> Standing {
         let last = self.last_before(now);
         let window_start = self.previous(last);

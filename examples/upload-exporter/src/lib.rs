@@ -14,6 +14,7 @@ pub mod config;
 pub mod deadline;
 pub mod probe;
 pub mod source;
+pub mod state;
 pub mod watch;
 
 pub use collector::UploadCollector;

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use upload_exporter::config::Settings;
 use upload_exporter::source::Source;
+use upload_exporter::state::StateStore;
 use upload_exporter::watch::{load_arrivals, refresh_all, refresh_forever, Refresh, Watched};
 use upload_exporter::{app, Prober, UploadCollector};
 
@@ -50,10 +51,15 @@ struct Args {
     /// The address to listen on.
     #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
     bind_address: IpAddr,
-    /// A file that keeps, per prefix, the newest arrival seen, so a file deleted after it
-    /// arrived still counts for its deadline after a restart (memory only without it).
-    #[arg(long, value_name = "FILE", env = "UPLOAD_EXPORTER_STATE_FILE")]
-    state_file: Option<PathBuf>,
+    /// Where to keep, per prefix, the newest arrival seen, so a file deleted after it
+    /// arrived still counts for its deadline after a restart (memory only without it): a
+    /// local file, or s3://bucket/.folder/arrivals.json, which outlives an ephemeral disk.
+    #[arg(
+        long,
+        value_name = "FILE|s3://BUCKET/.FOLDER/NAME",
+        env = "UPLOAD_EXPORTER_STATE_FILE"
+    )]
+    state_file: Option<String>,
 }
 
 impl Args {
@@ -113,6 +119,10 @@ async fn run(args: &Args) -> Result<(), String> {
     let addr = SocketAddr::new(args.bind_address, args.port);
     let aws = aws_settings_from_env();
     let watched = watched(&settings, &aws)?;
+    let state = match &args.state_file {
+        Some(location) => Some(Arc::new(StateStore::parse(location, &aws)?)),
+        None => None,
+    };
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let collector =
         UploadCollector::new(watched.clone(), settings.deadlines.clone()).map_err(|e| e.to_string())?;
@@ -122,10 +132,10 @@ async fn run(args: &Args) -> Result<(), String> {
     let refresh = Refresh {
         timeout: settings.list_timeout,
         concurrency: settings.list_concurrency,
-        state_file: args.state_file.clone(),
+        state,
     };
-    if let Some(path) = &refresh.state_file {
-        load_arrivals(path, &watched)?;
+    if let Some(state) = &refresh.state {
+        load_arrivals(state, &watched).await?;
     }
     // The first scrape already sees a listing.
     refresh_all(&watched, &refresh).await;

@@ -2,9 +2,9 @@
 //! servers scrape the exporter, each source is listed once per interval.
 
 use crate::source::{Listing, Source};
+use crate::state::{note_arrival, Arrivals, StateStore};
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -49,15 +49,14 @@ impl Watched {
         self.failures.load(Relaxed)
     }
 
-    /// Remembers arrivals read back from a state file (newer ones already seen win).
+    /// Remembers arrivals read back from the state (newer ones already seen win).
     fn remember(&self, arrivals: &BTreeMap<String, f64>) {
         let mut state = self
             .state
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (prefix, seconds) in arrivals {
-            let known = state.arrivals.entry(prefix.clone()).or_insert(*seconds);
-            *known = known.max(*seconds);
+            note_arrival(&mut state.arrivals, prefix.clone(), *seconds);
         }
     }
 
@@ -83,8 +82,7 @@ impl Watched {
             Ok(listing) => {
                 for (prefix, stats) in &listing.prefixes {
                     if let Some(newest) = stats.newest_mtime {
-                        let known = state.arrivals.entry(prefix.clone()).or_insert(newest);
-                        *known = known.max(newest);
+                        note_arrival(&mut state.arrivals, prefix.clone(), newest);
                     }
                 }
                 state.listing = Some(listing);
@@ -100,8 +98,8 @@ impl Watched {
     }
 }
 
-/// How the sources are listed: timeout, concurrency, and the file that keeps arrivals
-/// across restarts (`None`: kept in memory only).
+/// How the sources are listed: timeout, concurrency, and where arrivals are kept across
+/// restarts (`None`: in memory only).
 #[derive(Debug, Clone)]
 pub struct Refresh {
     /// How long one source's listing may take before it counts as failed.
@@ -109,20 +107,23 @@ pub struct Refresh {
     /// How many sources are listed at once.
     pub concurrency: usize,
     /// Where arrivals are saved after every refresh and read back at start.
-    pub state_file: Option<PathBuf>,
+    pub state: Option<Arc<StateStore>>,
 }
 
-/// Lists every source once, at most `concurrency` at a time, then saves the arrivals.
+/// Lists every source once, at most `concurrency` at a time, then saves the arrivals
+/// (and remembers those other instances saved).
 pub async fn refresh_all(watched: &[Arc<Watched>], refresh: &Refresh) {
     futures_util::stream::iter(watched)
         .for_each_concurrent(refresh.concurrency, |source| source.refresh(refresh.timeout))
         .await;
-    if let Some(path) = &refresh.state_file {
-        if let Err(error) = save_arrivals(path, watched) {
-            eprintln!(
-                "upload-exporter: cannot save arrivals to {}: {error}",
-                path.display()
-            );
+    if let Some(state) = &refresh.state {
+        let arrivals: Arrivals = watched
+            .iter()
+            .map(|source| (source.label.clone(), source.state().arrivals))
+            .collect();
+        match state.save(&arrivals).await {
+            Ok(stored) => remember_all(watched, &stored),
+            Err(error) => eprintln!("upload-exporter: {error}"),
         }
     }
 }
@@ -138,39 +139,18 @@ pub async fn refresh_forever(watched: Vec<Arc<Watched>>, interval: Duration, ref
     }
 }
 
-/// Arrivals per source label, then per prefix, as the state file holds them (JSON).
-type Arrivals = BTreeMap<String, BTreeMap<String, f64>>;
-
-/// Reads the arrivals a previous run saved into `watched`; a missing file is a first run.
-pub fn load_arrivals(path: &Path, watched: &[Arc<Watched>]) -> Result<(), String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(format!("cannot read the state file {}: {error}", path.display())),
-    };
-    let saved: Arrivals = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "the state file {} is not valid: {e}; remove it to start afresh",
-            path.display()
-        )
-    })?;
-    for source in watched {
-        if let Some(arrivals) = saved.get(&source.label) {
-            source.remember(arrivals);
-        }
-    }
+/// Reads the arrivals a previous run saved into `watched`; nothing saved is a first run.
+pub async fn load_arrivals(state: &StateStore, watched: &[Arc<Watched>]) -> Result<(), String> {
+    remember_all(watched, &state.load().await?);
     Ok(())
 }
 
-/// Writes every source's arrivals to `path` atomically (a temporary file renamed over it).
-fn save_arrivals(path: &Path, watched: &[Arc<Watched>]) -> std::io::Result<()> {
-    let arrivals: Arrivals = watched
-        .iter()
-        .map(|source| (source.label.clone(), source.state().arrivals))
-        .collect();
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, serde_json::to_vec(&arrivals)?)?;
-    std::fs::rename(&temporary, path)
+fn remember_all(watched: &[Arc<Watched>], arrivals: &Arrivals) {
+    for source in watched {
+        if let Some(arrivals) = arrivals.get(&source.label) {
+            source.remember(arrivals);
+        }
+    }
 }
 
 /// The current time in Unix seconds, as Prometheus timestamps are given (0 if the clock

@@ -224,26 +224,10 @@ days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_after_a_restart() {
     let server = S3Server::start(&[BUCKET]);
     let dir = tempfile::tempdir().unwrap();
-    plant(&server, "incoming/daily-reports/today.csv", 3, now());
-    plant(&server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
-    let config = config_with_deadlines(dir.path());
     let state = dir.path().join("arrivals.json");
-    let state = state.to_str().unwrap();
-    let args = [
-        "--config",
-        &config,
-        "--refresh-interval",
-        "1",
-        "--state-file",
-        state,
-    ];
-    let exporter = start(&server, &args);
+    let (exporter, args, text) = start_on_daily_reports(&server, dir.path(), state.to_str().unwrap());
 
     let s3 = "source=\"s3://uploads/incoming\"";
-    let text = wait_for_line(
-        &exporter,
-        &format!("upload_overdue{{{s3},prefix=\"daily-reports\"}} 0.0"),
-    );
     assert!(
         has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
         "{text}"
@@ -266,6 +250,42 @@ fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_aft
         "upload_next_deadline_timestamp_seconds{{{s3},prefix=\"daily-reports\"}}"
     )));
 
+    processed_file_counts_after_a_restart(&server, exporter, &args);
+}
+
+/// Plants today's daily report and last week's invoice, starts the exporter on them with
+/// its deadlines and `--state-file state`, and waits until the report clears its deadline;
+/// the exporter, its arguments and that scrape.
+fn start_on_daily_reports(server: &S3Server, dir: &Path, state: &str) -> (Exporter, Vec<String>, String) {
+    plant(server, "incoming/daily-reports/today.csv", 3, now());
+    plant(server, "incoming/invoices/last-week.pdf", 3, now() - 7 * 86_400);
+    let config = config_with_deadlines(dir);
+    let args: Vec<String> = [
+        "--config",
+        &config,
+        "--refresh-interval",
+        "1",
+        "--state-file",
+        state,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let exporter = start(server, &strs(&args));
+    let text = wait_for_line(
+        &exporter,
+        "upload_overdue{source=\"s3://uploads/incoming\",prefix=\"daily-reports\"} 0.0",
+    );
+    (exporter, args, text)
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// Deletes today's daily report (processed), waits until a listing no longer sees it, and
+/// checks that its arrival still counts, then again in a new exporter started with `args`.
+fn processed_file_counts_after_a_restart(server: &S3Server, exporter: Exporter, args: &[String]) {
+    let s3 = "source=\"s3://uploads/incoming\"";
     std::fs::remove_file(server.object_path(BUCKET, "incoming/daily-reports/today.csv")).unwrap();
     // The next listing no longer sees the file; its arrival still counts this period.
     let files = format!("upload_files{{{s3},prefix=\"daily-reports\"}} 1.0");
@@ -285,13 +305,81 @@ fn deadlines_are_exported_and_a_file_processed_after_it_arrived_still_counts_aft
     assert!(has_line(&text, &on_time), "{text}");
 
     drop(exporter);
-    let restarted = start(&server, &args);
+    let restarted = start(server, &strs(args));
     let (_, text) = get(&restarted.addr, "/metrics");
     assert!(has_line(&text, &on_time), "after a restart:\n{text}");
     assert!(
         has_line(&text, &format!("upload_overdue{{{s3},prefix=\"invoices\"}} 1.0")),
         "{text}"
     );
+}
+
+/// Inside the watched source, under a folder listings skip.
+const STATE_OBJECT: &str = "incoming/.upload-exporter/arrivals.json";
+
+#[test]
+fn arrivals_kept_in_the_bucket_survive_a_restart_on_a_fresh_disk() {
+    let server = S3Server::start(&[BUCKET]);
+    let dir = tempfile::tempdir().unwrap();
+    let state = format!("s3://{BUCKET}/{STATE_OBJECT}");
+    let (exporter, args, text) = start_on_daily_reports(&server, dir.path(), &state);
+    assert!(
+        !text.contains(".upload-exporter"),
+        "the state is no upload:\n{text}"
+    );
+    let saved = std::fs::read_to_string(server.object_path(BUCKET, STATE_OBJECT)).unwrap();
+    assert!(saved.contains("\"daily-reports\""), "{saved}");
+    // Nothing on the exporter's disk: a restart on a fresh one reads the bucket.
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the config file"
+    );
+    processed_file_counts_after_a_restart(&server, exporter, &args);
+}
+
+#[test]
+fn instances_sharing_the_state_object_merge_their_arrivals() {
+    let server = S3Server::start(&[BUCKET]);
+    plant(&server, "incoming/daily-reports/today.csv", 3, 1_700_000_000);
+    plant(&server, "partner-b/weekly/report.csv", 3, 1_700_000_100);
+    let state = format!("s3://{BUCKET}/.upload-exporter/arrivals.json");
+    let start_on = |source: &str| {
+        start(
+            &server,
+            &[
+                "--source",
+                source,
+                "--refresh-interval",
+                "1",
+                "--state-file",
+                &state,
+            ],
+        )
+    };
+    // Each instance saves as soon as it has listed; the second one keeps what the first
+    // saved (read at its start) beside its own arrivals.
+    let first = start_on("s3://uploads/incoming");
+    let second = start_on("s3://uploads/partner-b");
+    let saved =
+        || std::fs::read_to_string(server.object_path(BUCKET, ".upload-exporter/arrivals.json")).unwrap();
+    let both = "{\"s3://uploads/incoming\":{\"daily-reports\":1700000000.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
+    assert_eq!(saved(), both);
+
+    // The first instance's view of the object is now stale: its next write is refused,
+    // and it merges what the second saved before writing again.
+    plant(&server, "incoming/daily-reports/tomorrow.csv", 3, 1_700_086_400);
+    let all = "{\"s3://uploads/incoming\":{\"daily-reports\":1700086400.0},\"s3://uploads/partner-b\":{\"weekly\":1700000100.0}}";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while saved() == both {
+        assert!(
+            Instant::now() < deadline,
+            "the first instance never saved its new arrival"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(saved(), all);
+    drop((first, second));
 }
 
 #[test]

@@ -11,7 +11,8 @@ pub(crate) struct NativeServerDirectory(ServerDirectory);
 
 impl NativeServerDirectory {
     /// The directory for the server whose master is `master_pid`: the configured one, or a
-    /// private one for this run. A directory that cannot be used is a ConfigurationError
+    /// private one for this run. Called in the master, the core opens it there and holds
+    /// the master's live file until `finish`. A directory that cannot be used is a ConfigurationError
     /// naming the variable.
     fn for_server(master_pid: u32) -> Result<Self, Error> {
         ServerDirectory::for_server(master_pid).map(Self).map_err(raise)
@@ -25,7 +26,8 @@ impl NativeServerDirectory {
         self.0.is_private()
     }
 
-    /// Removes a private directory when called in its master; nothing otherwise.
+    /// In the master: lets go of the store it held open and removes a private directory;
+    /// nothing in a worker.
     fn finish(&self) {
         self.0.finish();
     }
