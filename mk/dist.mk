@@ -38,4 +38,4 @@ dist: dist-deps
 # s3s-fs (mk/s3.mk): the Python and Ruby suites' S3 tests start it.
 test-dist: dist s3s-fs
 	scripts/apt-install python3 python3-venv puma
-	scripts/dist-test
+	MAVEN_REPO=$(MAVEN_REPO) scripts/dist-test
