@@ -20,7 +20,7 @@ DIST_TOOLS_VENV := $(BUILD)/dist-tools/venv
 # same for the Ruby and Java libraries; auditwheel and twine check the wheel and sdist.
 DIST_PY_TOOLS := maturin==1.16.0 ziglang==0.17.1 cargo-zigbuild==0.24.1 auditwheel==6.8.2 twine==7.0.0
 
-.PHONY: dist test-dist dist-deps
+.PHONY: dist test-dist test-dist-source dist-deps
 
 # Rebuilt when this file changes, so a new pin reaches an existing venv.
 $(DIST_TOOLS_VENV)/.installed: mk/dist.mk
@@ -38,4 +38,11 @@ dist: dist-deps
 # s3s-fs (mk/s3.mk): the Python and Ruby suites' S3 tests start it.
 test-dist: dist s3s-fs
 	scripts/apt-install python3 python3-venv puma
-	scripts/dist-test
+	MAVEN_REPO=$(MAVEN_REPO) scripts/dist-test
+
+# The sdist and the source gem built from dist/ with cargo, as pip and RubyGems do where no
+# prebuilt package matches. Not in TEST_TARGETS: it compiles the core twice in release mode
+# (see the cost above); run it before a release.
+test-dist-source: dist
+	scripts/apt-install python3 python3-venv
+	scripts/dist-test source

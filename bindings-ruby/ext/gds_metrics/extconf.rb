@@ -11,11 +11,14 @@ require "rbconfig"
 # The Rust the crate declares (its packaged manifest has the workspace's rust-version).
 RUST_VERSION = File.read(File.join(__dir__, "Cargo.toml"))[/^rust-version = "([^"]+)"/, 1]
 CARGO = ENV.fetch("CARGO", "cargo")
+# Which platform gems the release has (`rake dist` writes it from the one it built).
+PREBUILT_FILE = File.join(__dir__, "prebuilt.txt")
+PREBUILT = File.exist?(PREBUILT_FILE) ? File.read(PREBUILT_FILE).strip : "no platform"
 
 unless system(CARGO, "--version", out: File::NULL, err: File::NULL)
   abort <<~MESSAGE
     gds_metrics: this is the source gem, which builds its native extension when installed (the prebuilt
-    gem covers Ruby 3.1 on x86_64-linux; this is Ruby #{RUBY_VERSION} on #{RUBY_PLATFORM}). Building it needs
+    gems of this release cover #{PREBUILT}; this is Ruby #{RUBY_VERSION} on #{RUBY_PLATFORM}). Building it needs
     Rust's cargo (Rust #{RUST_VERSION} or later) on PATH (https://rustup.rs), libclang and this Ruby's headers
     (Debian: libclang-dev ruby-dev). Install them and run the install again.
   MESSAGE

@@ -3,6 +3,8 @@ package uk.gov.gds.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,9 +20,27 @@ import org.junit.jupiter.api.Test;
 class MissingPlatformTest {
     private static final String MESSAGE = "java.lang.UnsatisfiedLinkError: gds-metrics has no native library"
             + " for this platform (plan9-mips): /uk/gov/gds/metrics/native/plan9-mips/libgds_metrics_java.so"
-            + " is not in the jar. The released jar carries linux-x86_64 (glibc 2.17 or later); on another"
+            + " is not in the jar. The jar carries " + carriedPlatforms() + "; on another"
             + " platform build the jar there with `mvn package` in bindings-java (needs Rust's cargo),"
             + " as the README's Platforms section says";
+
+    /**
+     * What the errors say the jar carries: the platforms a released jar lists (`make dist`
+     * writes the list from what it built, and scripts/dist-check holds it to the jar's
+     * directories), or the words for a jar built from source.
+     */
+    static String carriedPlatforms() {
+        String resource = "/uk/gov/gds/metrics/native/platforms.txt";
+        try (InputStream in = MissingPlatformTest.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                return "only the library of the machine it was built on";
+            }
+            String listed = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            return String.join(", ", listed.split("\\s*\n\\s*"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     @Test
     void everyCallOnAPlatformTheJarLacksThrowsTheSameClearError() throws IOException, InterruptedException {

@@ -3,10 +3,12 @@ package uk.gov.gds.metrics.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * Finds the native library inside the jar and loads it, so applications need no
@@ -18,10 +20,18 @@ import java.util.Locale;
  * {@code gds.metrics.native.library} names a library file to load instead (for working on the
  * Rust side without rebuilding the jar); {@code gds.metrics.native.platform} names the
  * platform directory to look in instead of this machine's.
+ *
+ * <p>A released jar lists its platforms in {@code uk/gov/gds/metrics/native/platforms.txt},
+ * one a line with what each library needs ({@code linux-x86_64 (glibc 2.17 or later)}),
+ * written by the build from what it built; the errors quote it, so they stay true when a
+ * platform is added.
  */
 final class NativeLibrary {
     static final String OVERRIDE_PROPERTY = "gds.metrics.native.library";
     static final String PLATFORM_PROPERTY = "gds.metrics.native.platform";
+    static final String PLATFORMS_RESOURCE = "/uk/gov/gds/metrics/native/platforms.txt";
+    private static final String WITH_MVN_PACKAGE = "with `mvn package` in bindings-java (needs Rust's cargo),"
+            + " as the README's Platforms section says";
 
     private NativeLibrary() {}
 
@@ -47,7 +57,7 @@ final class NativeLibrary {
     private static void load() {
         String override = System.getProperty(OVERRIDE_PROPERTY);
         if (override != null && !override.isEmpty()) {
-            System.load(Path.of(override).toAbsolutePath().toString());
+            loadFile(Path.of(override), platform(), override);
             return;
         }
         String platform = platform();
@@ -59,17 +69,51 @@ final class NativeLibrary {
             Path file = Files.createTempFile("gds_metrics_java", fileName());
             file.toFile().deleteOnExit();
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-            System.load(file.toAbsolutePath().toString());
+            loadFile(file, platform, resource);
         } catch (IOException e) {
             throw new UncheckedIOException("gds-metrics could not unpack its native library " + resource, e);
         }
     }
 
+    /**
+     * Loads a library file, turning the JVM's bare linker error (a musl or too old glibc
+     * on Linux) into one that says what the library needs and what to do.
+     */
+    private static void loadFile(Path file, String platform, String source) {
+        try {
+            System.load(file.toAbsolutePath().toString());
+        } catch (UnsatisfiedLinkError e) {
+            String message = unloadableMessage(platform, source, e.getMessage());
+            UnsatisfiedLinkError failure = new UnsatisfiedLinkError(message);
+            failure.initCause(e);
+            throw failure;
+        }
+    }
+
     static String missingPlatformMessage(String platform, String resource) {
         return "gds-metrics has no native library for this platform (" + platform + "): " + resource
-                + " is not in the jar. The released jar carries linux-x86_64 (glibc 2.17 or later);"
-                + " on another platform build the jar there with `mvn package` in bindings-java"
-                + " (needs Rust's cargo), as the README's Platforms section says";
+                + " is not in the jar. The jar carries " + carriedPlatforms() + "; on another platform build the jar"
+                + " there " + WITH_MVN_PACKAGE;
+    }
+
+    static String unloadableMessage(String platform, String source, String reason) {
+        return "gds-metrics could not load its native library for this platform (" + platform + "), " + source
+                + ": " + reason + ". The jar carries " + carriedPlatforms() + ". A Linux library needs glibc at"
+                + " the version named or later (musl systems such as Alpine have none): run on such a system,"
+                + " or build the jar on this one " + WITH_MVN_PACKAGE;
+    }
+
+    /** The platforms the jar lists, or what a jar built from source carries. */
+    static String carriedPlatforms() {
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(PLATFORMS_RESOURCE)) {
+            if (in == null) {
+                return "only the library of the machine it was built on";
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .map(String::strip).filter(line -> !line.isEmpty()).collect(Collectors.joining(", "));
+        } catch (IOException e) {
+            return "platforms it could not list (" + e.getMessage() + ")";
+        }
     }
 
     static String resourcePath(String platform, String fileName) {
