@@ -80,7 +80,10 @@ impl PyCollector {
 /// finds in the app's code when the failure counter names it.
 fn python_name(collect: &Bound<'_, PyAny>) -> String {
     let attribute = |object: &Bound<'_, PyAny>, name: &str| {
-        object.getattr(name).ok().and_then(|value| value.extract::<String>().ok())
+        object
+            .getattr(name)
+            .ok()
+            .and_then(|value| value.extract::<String>().ok())
     };
     let named = |object: &Bound<'_, PyAny>| {
         let qualname = attribute(object, "__qualname__")?;
