@@ -160,7 +160,10 @@ fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<SeriesSnapshot> 
         }
         MetricType::StateSet => {
             let (values, states): (Vec<String>, Vec<(String, bool)>) = raw.extract()?;
-            let states = states.into_iter().map(|(name, set)| State { name, set }).collect();
+            let states = states
+                .into_iter()
+                .map(|(name, set)| State { name, set })
+                .collect();
             (values, OwnedValue::StateSet(states))
         }
     };

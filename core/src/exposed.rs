@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_label_written_like_a_state_sets_state_label_is_refused() {
-        let err = exposed_names(&[desc("worker.state", MetricType::StateSet, &["worker_state"])]).unwrap_err();
+        let err =
+            exposed_names(&[desc("worker.state", MetricType::StateSet, &["worker_state"])]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "label names `worker.state` and `worker_state` of metric `worker.state` are both exposed as \

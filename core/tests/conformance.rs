@@ -231,7 +231,12 @@ fn expected_samples() -> Vec<Sample> {
         sample("demo_payload_sum", &hostile, 12.5),
         sample("demo_build_info", &[("version", "1.2.3"), ("note", HOSTILE)], 1.0),
     ];
-    for (values, state, value) in [(plain, "idle", 1.0), (plain, HOSTILE, 0.0), (hostile, "idle", 0.0), (hostile, HOSTILE, 1.0)] {
+    for (values, state, value) in [
+        (plain, "idle", 1.0),
+        (plain, HOSTILE, 0.0),
+        (hostile, "idle", 0.0),
+        (hostile, HOSTILE, 1.0),
+    ] {
         let labels = [values[0], values[1], ("demo_state", state)];
         samples.push(sample("demo_state", &labels, value));
     }

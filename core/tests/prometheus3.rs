@@ -256,7 +256,11 @@ fn a_state_sets_state_label_is_quoted_or_escaped_like_its_name() {
     );
     let family = protobuf(&registry, Escaping::AllowUtf8).remove(0);
     assert_eq!(family.name(), "worker.state");
-    let labels: Vec<(&str, &str)> = family.metric[1].label.iter().map(|l| (l.name(), l.value())).collect();
+    let labels: Vec<(&str, &str)> = family.metric[1]
+        .label
+        .iter()
+        .map(|l| (l.name(), l.value()))
+        .collect();
     assert_eq!(labels, [("queue.name", "mail"), ("worker.state", "busy")]);
     assert_eq!(family.metric[1].gauge.as_ref().unwrap().value, Some(1.0));
 }

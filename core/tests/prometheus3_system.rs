@@ -257,7 +257,10 @@ fn prometheus_2_still_scrapes_the_same_endpoint() {
     // Prometheus 2 asks for OpenMetrics without `escaping`, so UTF-8 names arrive with
     // underscores.
     assert_eq!(prometheus.wait_for_value("app_events_total"), 7.0);
-    assert_eq!(prometheus.wait_for_value("worker_state{worker_state=\"idle\"}"), 0.0);
+    assert_eq!(
+        prometheus.wait_for_value("worker_state{worker_state=\"idle\"}"),
+        0.0
+    );
     assert_eq!(prometheus.wait_for_value("rpc_duration_seconds_count"), 101.0);
 }
 

@@ -839,8 +839,9 @@ fn check_protobuf_family(name: &str, body: &[u8], expect: &Value, check: impl Fn
     let mut rest = body;
     let mut families = Vec::new();
     while !rest.is_empty() {
-        families
-            .push(DecodedFamily::decode_length_delimited(&mut rest).unwrap_or_else(|e| panic!("{name}: {e}")));
+        families.push(
+            DecodedFamily::decode_length_delimited(&mut rest).unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
     }
     let family = families
         .iter()
@@ -877,6 +878,7 @@ fn check_protobuf_family(name: &str, body: &[u8], expect: &Value, check: impl Fn
 
 fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
     check_protobuf_family(name, body, expect, |metric, want| {
+        assert!(
             metric.gauge.is_none() && metric.counter.is_none() && metric.untyped.is_none(),
             "{name}: a summary series carries another kind's message: {metric:?}"
         );
@@ -911,7 +913,14 @@ fn summary_vectors() {
 
 /// A registry holding the state set of a `statesets.json` case, handed over at scrape time.
 fn state_set_registry(case: &Value) -> Registry {
-    let strs = |value: &Value| -> Vec<&str> { value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect() };
+    fn strs(value: &Value) -> Vec<&str> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect()
+    }
     let series = case["series"].as_array().unwrap().iter().map(|s| {
         let states = s["states"].as_array().unwrap().iter();
         let states = states.map(|state| (state[0].as_str().unwrap(), state[1].as_bool().unwrap()));
@@ -933,7 +942,10 @@ fn state_set_registry(case: &Value) -> Registry {
 fn state_set_vectors() {
     for case in vectors("statesets.json") {
         let name = case["name"].as_str().unwrap();
-        assert_eq!(case["source"], "scrape_time", "{name}: a source this runner cannot make");
+        assert_eq!(
+            case["source"], "scrape_time",
+            "{name}: a source this runner cannot make"
+        );
         let registry = state_set_registry(&case);
         for (format, expect) in [(Format::Text, "text"), (Format::OpenMetrics, "openmetrics")] {
             let written = registry.render(format);
@@ -950,7 +962,10 @@ fn state_set_vectors() {
                     && metric.histogram.is_none(),
                 "{name}: a state carries another kind's message: {metric:?}"
             );
-            let gauge = metric.gauge.as_ref().unwrap_or_else(|| panic!("{name}: no Gauge in {metric:?}"));
+            let gauge = metric
+                .gauge
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no Gauge in {metric:?}"));
             assert_eq!(gauge.value, amount(&want["gauge"]), "{name}");
         });
     }

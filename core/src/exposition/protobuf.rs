@@ -168,9 +168,9 @@ impl ProtoFamily {
             return;
         };
         for state in states {
-            let value = if state.set { 1.0 } else { 0.0 };
             let own = labels.clone().map(|pair| -> (&str, &str) { pair });
-            self.gauge(out, own.chain([(label.as_str(), state.name.as_str())]), METRIC_GAUGE, value);
+            let labels = own.chain([(label.as_str(), state.name.as_str())]);
+            self.gauge(out, labels, METRIC_GAUGE, state.value());
         }
         self.state_label = Some(label);
     }
@@ -621,7 +621,11 @@ mod tests {
             state_label: Some("worker_state".into()),
         };
         let mut written = Vec::new();
-        family.series(&mut written, [("queue", "mail")].into_iter(), &SeriesValue::StateSet(&states));
+        family.series(
+            &mut written,
+            [("queue", "mail")].into_iter(),
+            &SeriesValue::StateSet(&states),
+        );
         let mut expected = Vec::new();
         for (state, value) in [("idle", 0.0), ("busy", 1.0)] {
             let metric = proto::Metric {

@@ -92,8 +92,7 @@ impl<V: AsRef<str>> Lines<'_, V> {
             return;
         };
         for state in states {
-            let value = if state.set { 1.0 } else { 0.0 };
-            self.sample("", Some((label, state.name.as_str())), value, None);
+            self.sample("", Some((label, state.name.as_str())), state.value(), None);
         }
     }
 

@@ -140,7 +140,12 @@ impl Opts {
         };
         let name = MetricName::with_validation(name, validation)?;
         let state_label = match kind {
-            MetricType::StateSet => Some(state_label(&name, &self.labels, self.unit.as_deref(), validation)?),
+            MetricType::StateSet => Some(state_label(
+                &name,
+                &self.labels,
+                self.unit.as_deref(),
+                validation,
+            )?),
             _ => None,
         };
         let label_names =
@@ -163,7 +168,12 @@ impl Opts {
 /// The label a state set writes its states under: named like the family, as OpenMetrics
 /// says, so the family's name must also be a label name and no label of its own may take
 /// it. OpenMetrics also gives state sets no unit.
-fn state_label(name: &MetricName, labels: &[String], unit: Option<&str>, validation: NameValidation) -> Result<LabelName> {
+fn state_label(
+    name: &MetricName,
+    labels: &[String],
+    unit: Option<&str>,
+    validation: NameValidation,
+) -> Result<LabelName> {
     let metric = name.as_str();
     if let Some(unit) = unit {
         return Err(Error::InvalidUnit {
@@ -339,7 +349,9 @@ mod tests {
         assert_eq!(d.state_label().map(LabelName::as_str), Some("worker_state"));
         let written: Vec<&str> = d.written_label_names().map(LabelName::as_str).collect();
         assert_eq!(written, ["queue", "worker_state"]);
-        let gauge = Opts::new("worker_state", "h").into_descriptor(MetricType::Gauge).unwrap();
+        let gauge = Opts::new("worker_state", "h")
+            .into_descriptor(MetricType::Gauge)
+            .unwrap();
         assert_eq!(gauge.state_label(), None);
     }
 
@@ -363,13 +375,21 @@ mod tests {
 
     #[test]
     fn a_state_set_name_must_also_be_a_label_name() {
-        assert!(Opts::new("a:b", "h").into_descriptor(MetricType::StateSet).is_ok());
+        assert!(Opts::new("a:b", "h")
+            .into_descriptor(MetricType::StateSet)
+            .is_ok());
         let legacy = Opts::new("a:b", "h")
             .name_validation(NameValidation::Legacy)
             .into_descriptor(MetricType::StateSet);
-        assert!(matches!(legacy, Err(Error::InvalidMetricName { .. })), "{legacy:?}");
+        assert!(
+            matches!(legacy, Err(Error::InvalidMetricName { .. })),
+            "{legacy:?}"
+        );
         let reserved = Opts::new("__state", "h").into_descriptor(MetricType::StateSet);
-        assert!(matches!(reserved, Err(Error::InvalidMetricName { .. })), "{reserved:?}");
+        assert!(
+            matches!(reserved, Err(Error::InvalidMetricName { .. })),
+            "{reserved:?}"
+        );
     }
 
     #[test]

@@ -60,7 +60,20 @@ pub struct State {
 impl State {
     /// The state `name`, set or not.
     pub fn new(name: impl Into<String>, set: bool) -> Self {
-        State { name: name.into(), set }
+        State {
+            name: name.into(),
+            set,
+        }
+    }
+
+    /// The state's sample value in every format: 1 when set, 0 when not (OpenMetrics
+    /// booleans).
+    pub fn value(&self) -> f64 {
+        if self.set {
+            1.0
+        } else {
+            0.0
+        }
     }
 }
 
@@ -325,13 +338,20 @@ mod tests {
     #[test]
     fn a_state_set_family_takes_named_distinct_states() {
         let states = vec![State::new("idle", false), State::new("busy", true)];
-        let family = FamilySnapshot::new(state_set(&["queue"]), series(&["mail"], OwnedValue::StateSet(states)));
+        let family = FamilySnapshot::new(
+            state_set(&["queue"]),
+            series(&["mail"], OwnedValue::StateSet(states)),
+        );
         assert!(family.is_ok(), "{family:?}");
     }
 
     #[test]
     fn a_state_given_twice_is_refused_naming_it() {
-        let states = vec![State::new("idle", false), State::new("busy", true), State::new("idle", true)];
+        let states = vec![
+            State::new("idle", false),
+            State::new("busy", true),
+            State::new("idle", true),
+        ];
         let err = FamilySnapshot::new(state_set(&[]), series(&[], OwnedValue::StateSet(states))).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -359,8 +379,19 @@ mod tests {
 
     #[test]
     fn label_values_must_match_label_names() {
-        let err = FamilySnapshot::new(state_set(&["queue"]), series(&[], OwnedValue::StateSet(vec![]))).unwrap_err();
-        assert!(matches!(err, Error::LabelCount { expected: 1, got: 0, .. }), "{err}");
+        let err = FamilySnapshot::new(state_set(&["queue"]), series(&[], OwnedValue::StateSet(vec![])))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LabelCount {
+                    expected: 1,
+                    got: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -28,13 +28,21 @@ pub(crate) fn state_set(
     labels: &[&str],
     series: Vec<(Vec<&str>, Vec<(&str, bool)>)>,
 ) -> ScrapeTimeFamily {
-    let descriptor = Descriptor::new(Opts::new(name, help).labels(labels.iter().copied()), MetricType::StateSet)
-        .expect("a valid state set");
+    let descriptor = Descriptor::new(
+        Opts::new(name, help).labels(labels.iter().copied()),
+        MetricType::StateSet,
+    )
+    .expect("a valid state set");
     let series = series
         .into_iter()
         .map(|(values, states)| SeriesSnapshot {
             labels: values.into_iter().map(str::to_owned).collect(),
-            value: OwnedValue::StateSet(states.into_iter().map(|(state, set)| State::new(state, set)).collect()),
+            value: OwnedValue::StateSet(
+                states
+                    .into_iter()
+                    .map(|(state, set)| State::new(state, set))
+                    .collect(),
+            ),
         })
         .collect();
     ScrapeTimeFamily(FamilySnapshot::new(descriptor, series).expect("a valid state set"))
