@@ -168,6 +168,9 @@ impl ProtoFamily {
             return;
         };
         for state in states {
+            // Not an identity: the closure's result type shortens the labels' lifetime to
+            // this loop's, so the state label can follow them.
+            #[allow(clippy::map_identity)]
             let own = labels.clone().map(|pair| -> (&str, &str) { pair });
             let labels = own.chain([(label.as_str(), state.name.as_str())]);
             self.gauge(out, labels, METRIC_GAUGE, state.value());

@@ -20,13 +20,15 @@ impl Collector for ScrapeTimeFamily {
     }
 }
 
-/// A state set `name` with label names `labels`, whose series each give their label
-/// values and their states as `(state, is_set)` pairs.
+/// One series of a state set: its label values and its states as `(state, is_set)` pairs.
+pub(crate) type StateSeries<'a> = (Vec<&'a str>, Vec<(&'a str, bool)>);
+
+/// A state set `name` with label names `labels` and these series.
 pub(crate) fn state_set(
     name: &str,
     help: &str,
     labels: &[&str],
-    series: Vec<(Vec<&str>, Vec<(&str, bool)>)>,
+    series: Vec<StateSeries<'_>>,
 ) -> ScrapeTimeFamily {
     let descriptor = Descriptor::new(
         Opts::new(name, help).labels(labels.iter().copied()),
