@@ -417,8 +417,11 @@ def test_native_settings(case):
 # --- summaries.json ----------------------------------------------------------------------
 
 
-class ScrapeTimeSummary:
-    """A prometheus_client collector handing over one summary family with quantiles."""
+class ScrapeTimeCase:
+    """A prometheus_client collector handing over the one family of a vector case, of type
+    `kind`, each series' samples added by `add_samples`."""
+
+    kind = ""
 
     def __init__(self, case):
         self.case = case
@@ -430,14 +433,22 @@ class ScrapeTimeSummary:
         from prometheus_client.core import Metric
 
         family = self.case["family"]
-        metric = Metric(family["name"], family["help"], "summary")
+        metric = Metric(family["name"], family["help"], self.kind)
         for series in self.case["series"]:
-            labels = dict(zip(family["labels"], series["labels"]))
-            for quantile, value in series["quantiles"]:
-                metric.add_sample(family["name"], {**labels, "quantile": str(quantile)}, value)
-            metric.add_sample(family["name"] + "_count", labels, series["count"])
-            metric.add_sample(family["name"] + "_sum", labels, series["sum"])
+            self.add_samples(metric, family["name"], dict(zip(family["labels"], series["labels"])), series)
         yield metric
+
+
+class ScrapeTimeSummary(ScrapeTimeCase):
+    """One summary family with quantiles."""
+
+    kind = "summary"
+
+    def add_samples(self, metric, name, labels, series):
+        for quantile, value in series["quantiles"]:
+            metric.add_sample(name, {**labels, "quantile": str(quantile)}, value)
+        metric.add_sample(name + "_count", labels, series["count"])
+        metric.add_sample(name + "_sum", labels, series["sum"])
 
 
 def summary_scrapes(case):
@@ -472,19 +483,26 @@ def scrapes(registry):
     return registry.render().decode(), registry.render(openmetrics=True).decode(), protobuf_scrape(registry)
 
 
-@pytest.mark.parametrize("case", vectors("summaries"))
-def test_summaries_with_and_without_quantiles(case):
+def decoded_series(body, wanted):
+    """The metrics of the family `wanted` names in the protobuf scrape `body`, each with its
+    expected series, once the family's type, its number of metrics and their labels are
+    checked."""
     from metrics_proto import families, type_name
 
-    text, body = summary_scrapes(case)
-    expect = case["expect"]
-    assert "\n".join(expect["text"]) + "\n" in text
-    wanted = expect["protobuf"]
     (family,) = [f for f in families(body) if f.name == wanted["name"]]
     assert type_name(family) == wanted["type"]
     assert len(family.metric) == len(wanted["series"])
     for metric, series in zip(family.metric, wanted["series"]):
         assert [[label.name, label.value] for label in metric.label] == series["labels"]
+    return zip(family.metric, wanted["series"])
+
+
+@pytest.mark.parametrize("case", vectors("summaries"))
+def test_summaries_with_and_without_quantiles(case):
+    text, body = summary_scrapes(case)
+    expect = case["expect"]
+    assert "\n".join(expect["text"]) + "\n" in text
+    for metric, series in decoded_series(body, expect["protobuf"]):
         assert not (metric.HasField("gauge") or metric.HasField("counter") or metric.HasField("untyped")), metric
         assert metric.HasField("summary"), metric
         assert metric.summary.sample_count == series["sample_count"]
@@ -495,26 +513,15 @@ def test_summaries_with_and_without_quantiles(case):
 # --- statesets.json ----------------------------------------------------------------------
 
 
-class ScrapeTimeStateSet:
-    """A prometheus_client collector handing over one state set, a sample per state in the
-    case's order (``StateSetMetricFamily`` would sort the states)."""
+class ScrapeTimeStateSet(ScrapeTimeCase):
+    """One state set, a sample per state in the case's order (``StateSetMetricFamily``
+    would sort the states)."""
 
-    def __init__(self, case):
-        self.case = case
+    kind = "stateset"
 
-    def describe(self):
-        return []
-
-    def collect(self):
-        from prometheus_client.core import Metric
-
-        family = self.case["family"]
-        metric = Metric(family["name"], family["help"], "stateset")
-        for series in self.case["series"]:
-            labels = dict(zip(family["labels"], series["labels"]))
-            for state, is_set in series["states"]:
-                metric.add_sample(family["name"], {**labels, family["name"]: state}, 1 if is_set else 0)
-        yield metric
+    def add_samples(self, metric, name, labels, series):
+        for state, is_set in series["states"]:
+            metric.add_sample(name, {**labels, name: state}, 1 if is_set else 0)
 
 
 def enum_scrapes(case):
@@ -539,19 +546,12 @@ STATE_SET_RUNS = [
 
 @pytest.mark.parametrize("case,source", STATE_SET_RUNS)
 def test_state_sets_in_every_format(case, source):
-    from metrics_proto import families, type_name
-
     assert case["source"] == "scrape_time", "a source this runner cannot make"
     text, openmetrics, body = bridged_scrapes(ScrapeTimeStateSet(case)) if source == "bridge" else enum_scrapes(case)
     expect = case["expect"]
     assert "\n".join(expect["text"]) + "\n" in text
     assert "\n".join(expect["openmetrics"]) + "\n" in openmetrics
-    wanted = expect["protobuf"]
-    (family,) = [f for f in families(body) if f.name == wanted["name"]]
-    assert type_name(family) == wanted["type"]
-    assert len(family.metric) == len(wanted["series"])
-    for metric, series in zip(family.metric, wanted["series"]):
-        assert [[label.name, label.value] for label in metric.label] == series["labels"]
+    for metric, series in decoded_series(body, expect["protobuf"]):
         assert not any(metric.HasField(kind) for kind in ("counter", "summary", "untyped", "histogram")), metric
         assert metric.HasField("gauge"), metric
         assert metric.gauge.value == series["gauge"]
