@@ -4,8 +4,9 @@
 //! renders its registry. The callable returns families as plain tuples (built by
 //! `gds_metrics._families`); this file only checks their shape and builds the core's
 //! [`FamilySnapshot`]s, which the core's [`Encoder`] writes, so every exposition format
-//! stays the core's. `prometheus_client`'s
-//! default registry reaches our scrape this way, as do `Info` and `Enum` metrics.
+//! stays the core's, and [`FamilySnapshot::new`] checks each family as the core does for
+//! any collector. `prometheus_client`'s default registry reaches our scrape this way, as do
+//! `Info` and `Enum` metrics.
 //!
 //! A callable that raises, or returns something that is not families, is skipped for
 //! that scrape and reported through `sys.unraisablehook` (printed to stderr by default):
@@ -14,7 +15,7 @@
 use crate::error::OrRaise;
 use gds_metrics::{
     Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Quantile, Registry,
-    SeriesSnapshot,
+    SeriesSnapshot, State,
 };
 use pyo3::prelude::*;
 use std::sync::{Arc, Weak};
@@ -120,10 +121,11 @@ fn metric_type(kind: &str) -> PyResult<MetricType> {
         "histogram" => MetricType::Histogram,
         "summary" => MetricType::Summary,
         "info" => MetricType::Info,
+        "stateset" => MetricType::StateSet,
         "unknown" => MetricType::Unknown,
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "unknown family kind {other:?}; use counter, gauge, histogram, summary, info or unknown"
+                "unknown family kind {other:?}; use counter, gauge, histogram, summary, info, stateset or unknown"
             )))
         }
     })
@@ -182,6 +184,14 @@ fn series(kind: MetricType, raw: &Bound<'_, PyAny>) -> PyResult<SeriesSnapshot> 
             let (values,): (Vec<String>,) = raw.extract()?;
             (values, OwnedValue::Info)
         }
+        MetricType::StateSet => {
+            let (values, states): (Vec<String>, Vec<(String, bool)>) = raw.extract()?;
+            let states = states
+                .into_iter()
+                .map(|(name, set)| State { name, set })
+                .collect();
+            (values, OwnedValue::StateSet(states))
+        }
     };
     Ok(SeriesSnapshot { labels, value })
 }
@@ -201,33 +211,15 @@ fn family(raw: &Bound<'_, PyAny>) -> PyResult<FamilySnapshot> {
         .iter()
         .map(|raw| series(descriptor.kind(), raw))
         .collect::<PyResult<Vec<_>>>()?;
-    let shape_error = |what: String| {
-        Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "family `{name}`: {what}"
-        )))
-    };
-    for SeriesSnapshot {
-        labels: values,
-        value,
-    } in &series
-    {
-        if values.len() != labels.len() {
-            return shape_error(format!(
-                "{} label values for {} label names",
-                values.len(),
-                labels.len()
-            ));
-        }
-        if let OwnedValue::Histogram {
-            bounds, cumulative, ..
-        } = value
-        {
-            if bounds.len() + 1 != cumulative.len() {
-                return shape_error("a histogram needs one cumulative count per bound plus +Inf".into());
-            }
-        }
-    }
-    Ok(FamilySnapshot { descriptor, series })
+    FamilySnapshot::new(descriptor, series).or_raise()
+}
+
+/// Raises the error a scrape would meet in `family` (a tuple as a collector returns it):
+/// for a metric that knows its families' shape when it is declared (an `Enum`'s states),
+/// so that the mistake is raised there rather than at a scrape.
+#[pyfunction]
+pub(crate) fn check_family(family: &Bound<'_, PyAny>) -> PyResult<()> {
+    self::family(family).map(drop)
 }
 
 impl PyCollector {

@@ -34,6 +34,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::install_fast_paths(module)?;
     module.add_function(wrap_pyfunction!(registry::default_registry, module)?)?;
     module.add_function(wrap_pyfunction!(metrics::metric_name, module)?)?;
+    module.add_function(wrap_pyfunction!(collector::check_family, module)?)?;
     module.add_function(wrap_pyfunction!(multiprocess::fold_dead, module)?)?;
     module.add_class::<multiprocess::PyServerDirectory>()?;
     module.add("EXPORTED_VARIABLE", gds_metrics::EXPORTED_VARIABLE)?;

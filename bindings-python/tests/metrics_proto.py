@@ -1,9 +1,11 @@
-"""io.prometheus.client's metrics.proto messages a summary scrape needs, declared as a
-descriptor for the `protobuf` package's own decoder (no generated code, no protoc): the
-check reads the scrape with a real protobuf implementation, not with the encoder it checks.
+"""io.prometheus.client's metrics.proto messages the summary and state-set scrapes need,
+declared as a descriptor for the `protobuf` package's own decoder (no generated code, no
+protoc): the check reads the scrape with a real protobuf implementation, not with the
+encoder it checks.
 
-Field numbers and types are those of metrics.proto (proto2); fields a summary scrape never
-holds (histograms, timestamps) are left out, and the decoder skips them."""
+Field numbers and types are those of metrics.proto (proto2); fields those scrapes never
+hold (buckets, timestamps) are left out, and the decoder skips them. A histogram is
+declared by its count alone, so a check can tell that a metric holds none."""
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.internal.decoder import _DecodeVarint32
@@ -18,6 +20,7 @@ MESSAGES = {
     "Counter": [("value", 1, F.TYPE_DOUBLE, OPTIONAL, None)],
     "Untyped": [("value", 1, F.TYPE_DOUBLE, OPTIONAL, None)],
     "Quantile": [("quantile", 1, F.TYPE_DOUBLE, OPTIONAL, None), ("value", 2, F.TYPE_DOUBLE, OPTIONAL, None)],
+    "Histogram": [("sample_count", 1, F.TYPE_UINT64, OPTIONAL, None)],
     "Summary": [
         ("sample_count", 1, F.TYPE_UINT64, OPTIONAL, None),
         ("sample_sum", 2, F.TYPE_DOUBLE, OPTIONAL, None),
@@ -29,6 +32,7 @@ MESSAGES = {
         ("counter", 3, F.TYPE_MESSAGE, OPTIONAL, "Counter"),
         ("summary", 4, F.TYPE_MESSAGE, OPTIONAL, "Summary"),
         ("untyped", 5, F.TYPE_MESSAGE, OPTIONAL, "Untyped"),
+        ("histogram", 7, F.TYPE_MESSAGE, OPTIONAL, "Histogram"),
     ],
     "MetricFamily": [
         ("name", 1, F.TYPE_STRING, OPTIONAL, None),

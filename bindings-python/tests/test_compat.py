@@ -160,3 +160,23 @@ def test_a_family_defined_in_both_libraries_is_served_once_with_a_warning():
         prometheus_client.REGISTRY.unregister(theirs)
     assert text.count("# TYPE twice_defined_total counter") == 1
     assert "twice_defined_total 1.0\n" in text
+
+
+def test_prometheus_client_enums_are_served_as_state_sets():
+    import prometheus_client
+
+    from gds_metrics._native import default_registry
+
+    theirs = prometheus_client.Enum("legacy_worker_state", "State.", ["queue"], states=["idle", "busy"])
+    theirs.labels("mail").state("busy")
+    try:
+        openmetrics = default_registry().render(openmetrics=True).decode()
+        text = default_registry().render().decode()
+    finally:
+        prometheus_client.REGISTRY.unregister(theirs)
+    samples = (
+        'legacy_worker_state{queue="mail",legacy_worker_state="idle"} 0.0\n'
+        'legacy_worker_state{queue="mail",legacy_worker_state="busy"} 1.0\n'
+    )
+    assert "# TYPE legacy_worker_state stateset\n" + samples in openmetrics
+    assert "# TYPE legacy_worker_state gauge\n" + samples in text

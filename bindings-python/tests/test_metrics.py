@@ -362,6 +362,49 @@ def test_enum_is_one_for_its_state_and_starts_in_the_first():
         state.state("asleep")
 
 
+def test_enum_is_a_stateset_in_openmetrics_with_its_labels_first():
+    from gds_metrics.metrics import Enum
+
+    registry = Registry()
+    state = Enum("worker_state", "State.", ["queue"], states=["idle", "busy"], registry=registry)
+    state.labels("mail").state("busy")
+    assert registry.render(openmetrics=True).decode().startswith(
+        "# HELP worker_state State.\n"
+        "# TYPE worker_state stateset\n"
+        'worker_state{queue="mail",worker_state="idle"} 0.0\n'
+        'worker_state{queue="mail",worker_state="busy"} 1.0\n'
+    )
+    assert "# TYPE worker_state gauge\n" in registry.render().decode()
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (
+            {"states": ["idle", "busy", "idle"]},
+            "invalid state `idle` of state set `worker_state`: it is given twice in one series; give each state once",
+        ),
+        (
+            {"labelnames": ["worker_state"], "states": ["idle"]},
+            "invalid label name `worker_state` for metric `worker_state`: a state set writes its states under a "
+            "label named like the metric; rename this label",
+        ),
+        (
+            {"states": ["idle"], "unit": "seconds"},
+            "invalid unit `seconds` for metric `worker_state_seconds`: OpenMetrics gives state sets no unit; leave it out",
+        ),
+    ],
+)
+def test_enum_mistakes_are_raised_where_it_is_declared_and_leave_nothing_registered(arguments, message):
+    from gds_metrics.metrics import Enum
+
+    registry = Registry()
+    with pytest.raises(ValueError) as raised:
+        Enum("worker_state", "State.", registry=registry, **arguments)
+    assert str(raised.value) == message
+    assert "worker_state" not in registry.render().decode()
+
+
 def test_info_and_enum_names_clash_like_any_metric():
     from gds_metrics.metrics import Enum, Info
 

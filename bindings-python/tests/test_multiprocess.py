@@ -6,7 +6,7 @@ import re
 import pytest
 
 from gds_metrics._native import fold_dead
-from gds_metrics.metrics import Counter, Gauge, Histogram, Registry
+from gds_metrics.metrics import Counter, Enum, Gauge, Histogram, Registry
 
 
 def in_child(work):
@@ -109,3 +109,13 @@ def test_unusable_directory_is_an_os_error(tmp_path):
     not_a_directory.write_text("")
     with pytest.raises(OSError, match="PROMETHEUS_MULTIPROC_DIR"):
         Registry(multiprocess_dir=not_a_directory)
+
+
+def test_an_enum_shows_the_state_the_answering_process_set(tmp_path):
+    registry = Registry(multiprocess_dir=tmp_path)
+    state = Enum("worker_state", "State.", states=["idle", "busy"], registry=registry)
+    state.state("busy")
+    in_child(lambda: state.state("idle"))
+    out = registry.render(openmetrics=True).decode()
+    assert "# TYPE worker_state stateset\n" in out
+    assert 'worker_state{worker_state="idle"} 0.0\nworker_state{worker_state="busy"} 1.0\n' in out

@@ -21,7 +21,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from gds_metrics import ConfigurationError, ConflictError, GDSMetrics, Registry
 from gds_metrics._native import Endpoint
-from gds_metrics.metrics import Counter, Gauge, Histogram, NativeBuckets, Summary
+from gds_metrics.metrics import Counter, Enum, Gauge, Histogram, NativeBuckets, Summary
 from gds_metrics.wsgi import GDSMetricsMiddleware
 
 from conftest import vectors
@@ -417,8 +417,11 @@ def test_native_settings(case):
 # --- summaries.json ----------------------------------------------------------------------
 
 
-class ScrapeTimeSummary:
-    """A prometheus_client collector handing over one summary family with quantiles."""
+class ScrapeTimeCase:
+    """A prometheus_client collector handing over the one family of a vector case, of type
+    `kind`, each series' samples added by `add_samples`."""
+
+    kind = ""
 
     def __init__(self, case):
         self.case = case
@@ -430,14 +433,22 @@ class ScrapeTimeSummary:
         from prometheus_client.core import Metric
 
         family = self.case["family"]
-        metric = Metric(family["name"], family["help"], "summary")
+        metric = Metric(family["name"], family["help"], self.kind)
         for series in self.case["series"]:
-            labels = dict(zip(family["labels"], series["labels"]))
-            for quantile, value in series["quantiles"]:
-                metric.add_sample(family["name"], {**labels, "quantile": str(quantile)}, value)
-            metric.add_sample(family["name"] + "_count", labels, series["count"])
-            metric.add_sample(family["name"] + "_sum", labels, series["sum"])
+            self.add_samples(metric, family["name"], dict(zip(family["labels"], series["labels"])), series)
         yield metric
+
+
+class ScrapeTimeSummary(ScrapeTimeCase):
+    """One summary family with quantiles."""
+
+    kind = "summary"
+
+    def add_samples(self, metric, name, labels, series):
+        for quantile, value in series["quantiles"]:
+            metric.add_sample(name, {**labels, "quantile": str(quantile)}, value)
+        metric.add_sample(name + "_count", labels, series["count"])
+        metric.add_sample(name + "_sum", labels, series["sum"])
 
 
 def summary_scrapes(case):
@@ -449,34 +460,98 @@ def summary_scrapes(case):
         for observation in case["observations"]:
             summary.labels(*observation["labels"]).observe(observation["amount"])
         return registry.render().decode(), protobuf_scrape(registry)
+    text, _, body = bridged_scrapes(ScrapeTimeSummary(case))
+    return text, body
+
+
+def bridged_scrapes(collector):
+    """The text, OpenMetrics and protobuf scrapes of the default registry, which bridges
+    prometheus_client's, while `collector` is in prometheus_client's default registry."""
     import prometheus_client
 
     from gds_metrics._native import default_registry
 
-    collector = ScrapeTimeSummary(case)
     prometheus_client.REGISTRY.register(collector)
     try:
-        registry = default_registry()
-        return registry.render().decode(), protobuf_scrape(registry)
+        return scrapes(default_registry())
     finally:
         prometheus_client.REGISTRY.unregister(collector)
 
 
-@pytest.mark.parametrize("case", vectors("summaries"))
-def test_summaries_with_and_without_quantiles(case):
+def scrapes(registry):
+    """The text, OpenMetrics and protobuf scrapes of `registry`."""
+    return registry.render().decode(), registry.render(openmetrics=True).decode(), protobuf_scrape(registry)
+
+
+def decoded_series(body, wanted):
+    """The metrics of the family `wanted` names in the protobuf scrape `body`, each with its
+    expected series, once the family's type, its number of metrics and their labels are
+    checked."""
     from metrics_proto import families, type_name
 
-    text, body = summary_scrapes(case)
-    expect = case["expect"]
-    assert "\n".join(expect["text"]) + "\n" in text
-    wanted = expect["protobuf"]
     (family,) = [f for f in families(body) if f.name == wanted["name"]]
     assert type_name(family) == wanted["type"]
     assert len(family.metric) == len(wanted["series"])
     for metric, series in zip(family.metric, wanted["series"]):
         assert [[label.name, label.value] for label in metric.label] == series["labels"]
+    return zip(family.metric, wanted["series"])
+
+
+@pytest.mark.parametrize("case", vectors("summaries"))
+def test_summaries_with_and_without_quantiles(case):
+    text, body = summary_scrapes(case)
+    expect = case["expect"]
+    assert "\n".join(expect["text"]) + "\n" in text
+    for metric, series in decoded_series(body, expect["protobuf"]):
         assert not (metric.HasField("gauge") or metric.HasField("counter") or metric.HasField("untyped")), metric
         assert metric.HasField("summary"), metric
         assert metric.summary.sample_count == series["sample_count"]
         assert metric.summary.sample_sum == series["sample_sum"]
         assert [[q.quantile, q.value] for q in metric.summary.quantile] == series["quantiles"]
+
+
+# --- statesets.json ----------------------------------------------------------------------
+
+
+class ScrapeTimeStateSet(ScrapeTimeCase):
+    """One state set, a sample per state in the case's order (``StateSetMetricFamily``
+    would sort the states)."""
+
+    kind = "stateset"
+
+    def add_samples(self, metric, name, labels, series):
+        for state, is_set in series["states"]:
+            metric.add_sample(name, {**labels, name: state}, 1 if is_set else 0)
+
+
+def enum_scrapes(case):
+    """The scrapes of a registry holding the case as an ``Enum`` whose every series is in
+    its one set state."""
+    family = case["family"]
+    registry = Registry()
+    states = [state for state, _ in case["series"][0]["states"]]
+    enum = Enum(family["name"], family["help"], family["labels"], states=states, registry=registry)
+    for series in case["series"]:
+        (current,) = [state for state, is_set in series["states"] if is_set]
+        (enum.labels(*series["labels"]) if family["labels"] else enum).state(current)
+    return scrapes(registry)
+
+
+STATE_SET_RUNS = [
+    pytest.param(case.values[0], source, id=f"{case.id} ({source})")
+    for case in vectors("statesets")
+    for source in (["bridge", "enum"] if case.values[0]["enum"] else ["bridge"])
+]
+
+
+@pytest.mark.parametrize("case,source", STATE_SET_RUNS)
+def test_state_sets_in_every_format(case, source):
+    assert case["source"] == "scrape_time", "a source this runner cannot make"
+    text, openmetrics, body = bridged_scrapes(ScrapeTimeStateSet(case)) if source == "bridge" else enum_scrapes(case)
+    expect = case["expect"]
+    assert "\n".join(expect["text"]) + "\n" in text
+    assert "\n".join(expect["openmetrics"]) + "\n" in openmetrics
+    for metric, series in decoded_series(body, expect["protobuf"]):
+        assert not any(metric.HasField(kind) for kind in ("counter", "summary", "untyped", "histogram")), metric
+        assert metric.HasField("gauge"), metric
+        assert metric.gauge.value == series["gauge"]

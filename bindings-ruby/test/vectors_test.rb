@@ -341,3 +341,15 @@ class SummaryVectorsTest < Minitest::Test
     end
   end
 end
+
+# statesets.json: every case is handed over through a bridge for families computed at
+# scrape time (`source` scrape_time), or declared through a state-set metric such as
+# Python's `Enum`. Ruby has neither (prometheus-client's Ruby API, which this gem follows,
+# has no state-set metric), so it runs none of the cases; this test fails when the vector
+# gains a case of another source, one Ruby might be able to produce.
+class StateSetVectorsTest < Minitest::Test
+  def test_every_case_needs_a_bridge_ruby_does_not_have
+    sources = Vectors.cases("statesets").map { |c| c["source"] }.uniq
+    assert_equal ["scrape_time"], sources
+  end
+end

@@ -97,6 +97,24 @@ pub enum Error {
     #[error("invalid exemplar for metric `{metric}`: {reason}")]
     InvalidExemplar { metric: String, reason: String },
 
+    /// A series handed over at scrape time whose value is of another type than its
+    /// family (a gauge value in a state set).
+    #[error("family `{metric}` is a {family} but a series holds a {value} value; hand over values of the family's type")]
+    ValueKind {
+        metric: String,
+        family: String,
+        value: String,
+    },
+
+    /// A state of a state set that cannot be written: without a name, or named twice in
+    /// one series.
+    #[error("invalid state `{state}` of state set `{metric}`: {reason}")]
+    InvalidState {
+        metric: String,
+        state: String,
+        reason: &'static str,
+    },
+
     /// A unit that OpenMetrics cannot express for this name.
     #[error("invalid unit `{unit}` for metric `{metric}`: {reason}")]
     InvalidUnit {

@@ -88,11 +88,12 @@ fn names_of(desc: &Descriptor) -> Vec<ExposedName> {
     names
 }
 
-/// Fails when two label names of `desc` are written alike under some escaping.
+/// Fails when two label names of `desc` (a state set's state label included) are written
+/// alike under some escaping.
 fn check_label_names(desc: &Descriptor) -> Result<()> {
     for escaping in ESCAPINGS {
         let mut seen: HashMap<String, &str> = HashMap::new();
-        for label in desc.label_names() {
+        for label in desc.written_label_names() {
             let written = escaping.escape(label.as_str());
             if let Some(other) = seen.insert(written.clone(), label.as_str()) {
                 return Err(Error::LabelNameCollision {
@@ -124,6 +125,17 @@ mod tests {
             err.to_string(),
             "label names `a_b` and `a-b` of metric `m` are both exposed as `a_b` with \
              escaping=underscores; rename one of them"
+        );
+    }
+
+    #[test]
+    fn a_label_written_like_a_state_sets_state_label_is_refused() {
+        let err =
+            exposed_names(&[desc("worker.state", MetricType::StateSet, &["worker_state"])]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "label names `worker.state` and `worker_state` of metric `worker.state` are both exposed as \
+             `worker_state` with escaping=underscores; rename one of them"
         );
     }
 

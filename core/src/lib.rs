@@ -23,7 +23,7 @@
 //!
 //! - A [`Registry`] holds [`Family`]s of [`Counter`], [`Gauge`], [`Histogram`],
 //!   [`Summary`] and [`Info`] series, plus [`Collector`]s that compute families at scrape
-//!   time. Every mistake (a bad name, a clash, a wrong number of label values, a negative
+//!   time (state sets among them: [`OwnedValue::StateSet`]). Every mistake (a bad name, a clash, a wrong number of label values, a negative
 //!   increment) is an [`Error`] from the call that made it, never a failed scrape.
 //! - A series is found by its full label values, so two label sets never share one; keep
 //!   the handle from [`Family::labels`] for hot loops. Updates are atomic and lock-free,
@@ -70,8 +70,8 @@ pub use metrics::{
 };
 pub use model::{
     Descriptor, Exemplar, FamilySnapshot, HistogramValue, LabelName, MetricName, MetricType, NameValidation,
-    NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, SummaryValue,
-    EXEMPLAR_MAX_RUNES,
+    NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, State,
+    SummaryValue, EXEMPLAR_MAX_RUNES,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 #[doc(hidden)]

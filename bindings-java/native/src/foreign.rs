@@ -6,19 +6,26 @@
 //!
 //! The Java side sends three flat streams, read in this order for each family:
 //! - `ints`: kind, label count, series count; then for each series its point count `n`
-//!   (quantiles of a summary, finite bounds of a histogram; 0 otherwise);
-//! - `strings`: name, help, the label names; then each series' label values;
+//!   (quantiles of a summary, finite bounds of a histogram, states of a state set; 0
+//!   otherwise);
+//! - `strings`: name, help, the label names; then each series' label values, and a state
+//!   set's `n` state names;
 //! - `doubles`, for each series: a counter or gauge's value; a summary's `n` quantiles, `n`
 //!   values, count and sum; a histogram's `n` bounds, `n + 1` cumulative counts (the last
-//!   is `+Inf`) and sum. An info series has none.
+//!   is `+Inf`) and sum; a state set's `n` states, 1 when set and 0 when not. An info
+//!   series has none.
+//!
+//! Each family is checked as the core checks any collector's ([`FamilySnapshot::new`]):
+//! one it refuses is left out.
 
 use crate::error::{guard, JResult, Thrown};
 use crate::handle::{borrow, free, into_handle};
-use crate::metrics::{COUNTER, GAUGE, HISTOGRAM, INFO, SUMMARY};
+use crate::metrics::{COUNTER, GAUGE, HISTOGRAM, INFO, STATE_SET, SUMMARY};
 use crate::registry::RegistryHandle;
 use crate::strings::string_array;
 use gds_metrics::{
     Collector, Descriptor, Encoder, FamilySnapshot, MetricType, Opts, OwnedValue, Quantile, SeriesSnapshot,
+    State,
 };
 use jni::objects::{JClass, JDoubleArray, JIntArray, JObjectArray};
 use jni::sys::{jint, jlong};
@@ -75,9 +82,9 @@ pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignFre
 }
 
 /// Replaces the families the next scrapes write (the streams are described in the module
-/// docs). A family the core refuses (a bad name or label), one whose name the registry
-/// already exposes, or a second family of the same name is left out, so one odd metric
-/// never fails or corrupts a scrape.
+/// docs). A family the core refuses (a bad name or label, a state named twice), one whose
+/// name the registry already exposes, or a second family of the same name is left out, so
+/// one odd metric never fails or corrupts a scrape.
 #[no_mangle]
 pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_foreignSet(
     mut env: JNIEnv,
@@ -128,7 +135,7 @@ struct Streams<'s> {
 }
 
 impl<'s> Streams<'s> {
-    /// The next family; `None` if the core refuses its name or labels.
+    /// The next family; `None` if the core refuses it.
     fn family(&mut self) -> JResult<Option<FamilySnapshot>> {
         let [kind, label_count, series_count] = self.take_ints::<3>()?;
         let (kind, width): (MetricType, fn(usize) -> usize) = match kind {
@@ -137,6 +144,7 @@ impl<'s> Streams<'s> {
             SUMMARY => (MetricType::Summary, |n| 2 * n + 2),
             HISTOGRAM => (MetricType::Histogram, |n| 2 * n + 2),
             INFO => (MetricType::Info, |_| 0),
+            STATE_SET => (MetricType::StateSet, |n| n),
             other => {
                 return Err(Thrown::illegal_argument(format!(
                     "no foreign families of kind {other}"
@@ -153,13 +161,17 @@ impl<'s> Streams<'s> {
             let [points] = self.take_ints::<1>()?;
             let points = usize::try_from(points).map_err(|_| malformed())?;
             let labels = self.take_strings(label_count)?.to_vec();
-            let value = owned_value(kind, points, self.take_doubles(width(points))?);
+            let states = match kind {
+                MetricType::StateSet => self.take_strings(points)?,
+                _ => &[],
+            };
+            let value = owned_value(kind, points, self.take_doubles(width(points))?, states);
             series.push(SeriesSnapshot { labels, value });
         }
         let opts = Opts::new(name.as_str(), help.as_str()).labels(label_names);
         Ok(Descriptor::new(opts, kind)
-            .ok()
-            .map(|descriptor| FamilySnapshot { descriptor, series }))
+            .and_then(|descriptor| FamilySnapshot::new(descriptor, series))
+            .ok())
     }
 
     fn take_ints<const N: usize>(&mut self) -> JResult<[jint; N]> {
@@ -181,8 +193,9 @@ impl<'s> Streams<'s> {
     }
 }
 
-/// A series' value from its `n` points and its doubles (laid out as the module docs say).
-fn owned_value(kind: MetricType, n: usize, v: &[f64]) -> OwnedValue {
+/// A series' value from its `n` points, its doubles and a state set's state names (laid
+/// out as the module docs say).
+fn owned_value(kind: MetricType, n: usize, v: &[f64], states: &[String]) -> OwnedValue {
     match kind {
         MetricType::Counter => OwnedValue::Counter {
             value: v[0],
@@ -209,6 +222,13 @@ fn owned_value(kind: MetricType, n: usize, v: &[f64]) -> OwnedValue {
             created: None,
         },
         MetricType::Info => OwnedValue::Info,
+        MetricType::StateSet => OwnedValue::StateSet(
+            states
+                .iter()
+                .zip(v)
+                .map(|(name, set)| State::new(name.as_str(), *set != 0.0))
+                .collect(),
+        ),
         _ => OwnedValue::Gauge(v[0]),
     }
 }

@@ -20,12 +20,16 @@ pub(crate) const GAUGE: jint = 1;
 pub(crate) const HISTOGRAM: jint = 2;
 pub(crate) const SUMMARY: jint = 3;
 pub(crate) const INFO: jint = 4;
-const KIND_NAMES: [(jint, &str); 5] = [
+/// Only for families handed over at scrape time (`ScrapeTimeFamilies`): no metric of
+/// this kind is registered from Java.
+pub(crate) const STATE_SET: jint = 5;
+const KIND_NAMES: [(jint, &str); 6] = [
     (COUNTER, "COUNTER"),
     (GAUGE, "GAUGE"),
     (HISTOGRAM, "HISTOGRAM"),
     (SUMMARY, "SUMMARY"),
     (INFO, "INFO"),
+    (STATE_SET, "STATE_SET"),
 ];
 
 /// `Native.kindNames()`: each kind's name at its number.

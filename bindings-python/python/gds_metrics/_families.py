@@ -3,8 +3,11 @@
 A family is ``(kind, name, documentation, unit, labelnames, series)``; each series is
 ``(labelvalues, ...)`` with, by kind: ``value, created`` (counter), ``value`` (gauge,
 unknown), ``bounds, cumulative_counts, sum, created`` (histogram, ``+Inf`` last in the
-counts), ``count, sum, created, quantiles`` (summary, ``(quantile, value)`` pairs) or nothing more (info). The core's encoder
-writes them in whichever format the scrape negotiated.
+counts), ``count, sum, created, quantiles`` (summary, ``(quantile, value)`` pairs),
+``states`` (stateset, ``(state, is_set)`` pairs in the order they are written) or nothing
+more (info). A state set's label names leave out its state label, which the core adds,
+named like the family. The core's encoder writes them in whichever format the scrape
+negotiated.
 
 :func:`prometheus_client_families` brings ``prometheus_client``'s default registry into
 our scrape, so metrics an app (or one of its libraries) defines with ``prometheus_client``
@@ -29,7 +32,7 @@ _KINDS = {
     "histogram": "histogram",
     "summary": "summary",
     "info": "info",
-    "stateset": "gauge",
+    "stateset": "stateset",
     "unknown": "unknown",
     "untyped": "unknown",
 }
@@ -79,17 +82,21 @@ def _convert(metric: Any) -> Iterable[Family]:
     kind = _KINDS.get(metric.type)
     if kind is None:
         return []
-    special = {"histogram": "le", "summary": "quantile"}.get(kind)
+    # The label each sample of this kind adds to its series' own (a state set's is named
+    # like the family).
+    special = {"histogram": "le", "summary": "quantile", "stateset": metric.name}.get(kind)
     names = _label_names(metric.samples, special)
     by_labels: Dict[Tuple[str, ...], Dict[str, Any]] = {}
     for sample in metric.samples:
         values = tuple(str(sample.labels.get(name, "")) for name in names)
-        series = by_labels.setdefault(values, {"buckets": [], "quantiles": []})
+        series = by_labels.setdefault(values, {"buckets": [], "quantiles": [], "states": []})
         suffix = sample.name[len(metric.name) :]
         if kind == "histogram" and suffix == "_bucket":
             series["buckets"].append((float(sample.labels["le"]), sample.value))
         elif kind == "summary" and "quantile" in sample.labels:
             series["quantiles"].append((float(sample.labels["quantile"]), sample.value))
+        elif kind == "stateset":
+            series["states"].append((str(sample.labels.get(metric.name, "")), bool(sample.value)))
         else:
             series[suffix] = sample.value
     series_list = [_series(kind, list(values), parts) for values, parts in by_labels.items()]
@@ -120,4 +127,6 @@ def _series(kind: str, values: List[str], parts: Dict[str, Any]) -> Tuple[Any, .
         return (values, int(parts.get("_count", 0)), parts.get("_sum", 0.0), created, quantiles)
     if kind == "info":
         return (values,)
+    if kind == "stateset":
+        return (values, parts["states"])
     return (values, parts.get("", 0.0))

@@ -47,6 +47,7 @@ __all__ = [
     "ServerDirectory",
     "Summary",
     "TargetStore",
+    "check_family",
     "default_registry",
     "fold_dead",
     "metric_name",
@@ -56,6 +57,7 @@ __all__ = [
 
 def default_registry() -> Registry: ...
 def metric_name(name: str, namespace: str = "", subsystem: str = "", unit: str = "") -> str: ...
+def check_family(family: Tuple[str, str, str, str, List[str], List[Tuple[Any, ...]]]) -> None: ...
 def fold_dead(directory: Union[str, PathLike[str]]) -> None: ...
 
 @final

@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ._native import Counter, Gauge, Histogram, NativeBuckets, Registry, Summary, default_registry, metric_name
+from ._native import Counter, Gauge, Histogram, NativeBuckets, Registry, Summary, check_family, default_registry, metric_name
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -75,8 +75,9 @@ def __getattr__(name: str) -> Any:
 
 class _ScrapeTimeMetric:
     """A metric whose families are written at scrape time from values kept here, in this
-    process only (as in ``prometheus_client``, ``Info`` and ``Enum`` have no
-    multi-process aggregate: the answering worker's values are served)."""
+    process only (``Info`` and ``Enum`` have no multi-process aggregate: under a pre-fork
+    server the answering worker's values are served, where ``prometheus_client``'s
+    multi-process collector leaves them out)."""
 
     _kind = ""
 
@@ -97,15 +98,17 @@ class _ScrapeTimeMetric:
         self._lock = threading.Lock()
         self._values: Dict[Tuple[str, ...], Any] = {}
         self._labelvalues: Optional[Tuple[str, ...]] = None
-        claim = (self._kind, self._name, documentation, unit, self._family_labels())
+        self._check_values()
+        claim = (self._kind, self._name, documentation, unit, list(self._labelnames))
         target = default_registry() if registry is _DEFAULT else registry
         if target is not None:
             target.register_collector(self._families, [claim])
         else:
             Registry().register_collector(self._families, [claim])  # validates the name and labels
 
-    def _family_labels(self) -> List[str]:
-        return list(self._labelnames)
+    def _check_values(self) -> None:
+        """Raises, before the metric is registered, a mistake in what it was given that
+        the core would otherwise meet at every scrape."""
 
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Any:
         """The child for these label values, by position or by name."""
@@ -177,21 +180,23 @@ class Info(_ScrapeTimeMetric):
 
 
 class Enum(_ScrapeTimeMetric):
-    """One of a fixed set of states, exposed as a gauge per state that is 1 for the current
-    one (``prometheus_client.Enum``; a gauge in OpenMetrics too, not a stateset)."""
+    """One of a fixed set of states, exposed as a state set whose current state is 1 and
+    the others 0 (``prometheus_client.Enum``): ``# TYPE <name> stateset`` in OpenMetrics,
+    a gauge with the same samples in the Prometheus text and protobuf formats. Each state's
+    sample carries it in a label named like the metric, after the metric's own labels; the
+    first state is current until :meth:`state` is called."""
 
-    _kind = "gauge"
+    _kind = "stateset"
 
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str] = (), *args: Any, states: Sequence[str] = (), **kwargs: Any) -> None:
         if not states:
             raise ValueError(f"enum `{name}` needs states=[...], the states it can be in")
-        if name in labelnames:
-            raise ValueError(f"enum `{name}` cannot have a label named like itself")
         self._states = [str(state) for state in states]
         super().__init__(name, documentation, labelnames, *args, **kwargs)
 
-    def _family_labels(self) -> List[str]:
-        return list(self._labelnames) + [self._name]
+    def _check_values(self) -> None:
+        # The core refuses a state given twice, or an empty one.
+        check_family(self._family([([""] * len(self._labelnames), self._states[0])]))
 
     def state(self, state: str) -> None:
         """Sets the current state."""
@@ -205,12 +210,12 @@ class Enum(_ScrapeTimeMetric):
             items = list(self._values.items())
             if not self._labelnames and not items:
                 items = [((), self._states[0])]
-        series = [
-            (list(labelvalues) + [state], 1.0 if state == current else 0.0)
-            for labelvalues, current in items
-            for state in self._states
-        ]
-        return [("gauge", self._name, self._documentation, self._unit, self._family_labels(), series)]
+        return [self._family(items)]
+
+    def _family(self, items: Sequence[Tuple[Sequence[str], str]]) -> Any:
+        """The state-set family whose series are ``(labelvalues, current state)``."""
+        series = [(list(labelvalues), [(state, state == current) for state in self._states]) for labelvalues, current in items]
+        return ("stateset", self._name, self._documentation, self._unit, list(self._labelnames), series)
 
 
 def _merge(families: List[Any]) -> List[Any]:

@@ -127,7 +127,7 @@ impl<'a> Encoder<'a> {
     pub fn family(&mut self, desc: &Descriptor) -> FamilyEncoder<'_, 'a> {
         let names = Names::of(desc, self.format, self.escaping);
         let proto = if self.format == Format::Protobuf {
-            Some(ProtoFamily::start(&names.metric, desc, self.out))
+            Some(ProtoFamily::start(&names, desc, self.out))
         } else {
             text::header(self.out, &names, desc, self.format);
             None
@@ -193,6 +193,8 @@ struct Names {
     /// costs two appends rather than six: `{name="` for the first (`,name="` after a
     /// quoted metric name, which opens the brace), `",name="` for the others.
     text_labels: Vec<String>,
+    /// A state set's state label as written, like the other label names.
+    state: Option<String>,
 }
 
 impl Names {
@@ -211,11 +213,15 @@ impl Names {
         } else {
             Vec::new()
         };
+        let state = desc
+            .state_label()
+            .map(|label| label_as_written(label, format, escaping));
         Names {
             metric,
             quoted,
             labels,
             text_labels,
+            state,
         }
     }
 

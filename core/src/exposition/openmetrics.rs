@@ -1,6 +1,6 @@
-//! The rules OpenMetrics 1.0.0 adds to the text syntax: its type names, `# UNIT`,
-//! exemplars after a sample, `_created` samples, a `_sum` that must be a counter, and
-//! `# EOF` (the line syntax itself is [`super::text`]'s).
+//! The rules OpenMetrics 1.0.0 adds to the text syntax: its type names (`info` and
+//! `stateset` among them), `# UNIT`, exemplars after a sample, `_created` samples, a `_sum`
+//! that must be a counter, and `# EOF` (the line syntax itself is [`super::text`]'s).
 
 use super::escaping::Escaping;
 use super::number::write_f64;
@@ -15,6 +15,7 @@ pub(super) fn type_line(kind: MetricType) -> (&'static str, &'static str) {
         MetricType::Histogram => ("", "histogram"),
         MetricType::Summary => ("", "summary"),
         MetricType::Info => ("", "info"),
+        MetricType::StateSet => ("", "stateset"),
         MetricType::Unknown => ("", "unknown"),
     }
 }

@@ -6,8 +6,8 @@
 //! the family is never copied into a buffer of its own. The field numbers are those of
 //! `metrics.proto`, named below.
 
-use super::proto;
-use crate::model::{Descriptor, Exemplar, HistogramValue, MetricType, SeriesValue};
+use super::{proto, Names};
+use crate::model::{Descriptor, Exemplar, HistogramValue, MetricType, SeriesValue, State};
 use prost::Message;
 
 /// `MetricFamily.name`.
@@ -69,6 +69,8 @@ fn family_type(kind: MetricType) -> (&'static str, proto::MetricType) {
         MetricType::Histogram => ("", proto::MetricType::Histogram),
         MetricType::Summary => ("", proto::MetricType::Summary),
         MetricType::Info => ("_info", proto::MetricType::Gauge),
+        // `metrics.proto` has no state-set type: `client_java` writes a gauge per state.
+        MetricType::StateSet => ("", proto::MetricType::Gauge),
         MetricType::Unknown => ("", proto::MetricType::Untyped),
     }
 }
@@ -84,14 +86,16 @@ pub(super) struct ProtoFamily {
     metrics: usize,
     /// A histogram's or summary's value field, reused from series to series.
     scratch: Vec<u8>,
+    /// A state set's state label as written.
+    state_label: Option<String>,
 }
 
 impl ProtoFamily {
-    /// Writes the family's header fields; `name` is the metric name as escaped.
-    pub(super) fn start(name: &str, desc: &Descriptor, out: &mut Vec<u8>) -> ProtoFamily {
+    /// Writes the family's header fields, under its names as this scrape writes them.
+    pub(super) fn start(names: &Names, desc: &Descriptor, out: &mut Vec<u8>) -> ProtoFamily {
         let (suffix, kind) = family_type(desc.kind());
         let start = out.len();
-        put_bytes(FAMILY_NAME, format!("{name}{suffix}").as_bytes(), out);
+        put_bytes(FAMILY_NAME, format!("{}{suffix}", names.metric).as_bytes(), out);
         put_bytes(FAMILY_HELP, desc.help().as_bytes(), out);
         prost::encoding::int32::encode(FAMILY_TYPE, &(kind as i32), out);
         if let Some(unit) = desc.unit() {
@@ -102,6 +106,7 @@ impl ProtoFamily {
             kind: desc.kind(),
             metrics: 0,
             scratch: Vec::new(),
+            state_label: names.state.clone(),
         }
     }
 
@@ -146,7 +151,31 @@ impl ProtoFamily {
                 };
                 self.push_message(out, labels, METRIC_SUMMARY, &summary);
             }
+            SeriesValue::StateSet(states) => self.states(out, labels, states),
         }
+    }
+
+    /// A state-set series: a `Metric` per state with a gauge of 1 when set and 0 when not,
+    /// its labels followed by the state label, as `client_java` writes it. A state-set
+    /// value in a family of another type has no state label and writes nothing.
+    fn states<'l>(
+        &mut self,
+        out: &mut Vec<u8>,
+        labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+        states: &[State],
+    ) {
+        let Some(label) = self.state_label.take() else {
+            return;
+        };
+        for state in states {
+            // Not an identity: the closure's result type shortens the labels' lifetime to
+            // this loop's, so the state label can follow them.
+            #[allow(clippy::map_identity)]
+            let own = labels.clone().map(|pair| -> (&str, &str) { pair });
+            let labels = own.chain([(label.as_str(), state.name.as_str())]);
+            self.gauge(out, labels, METRIC_GAUGE, state.value());
+        }
+        self.state_label = Some(label);
     }
 
     /// A counter series. Counters and gauges are most series, so their value messages are
@@ -497,6 +526,7 @@ mod tests {
             kind: MetricType::Counter,
             metrics: 0,
             scratch: Vec::new(),
+            state_label: None,
         };
         let mut written = Vec::new();
         family.series(
@@ -581,6 +611,40 @@ mod tests {
             let (written, expected) = written_and_expected(&SeriesValue::Gauge(value), metric);
             assert_eq!(written, expected);
         }
+    }
+
+    #[test]
+    fn state_sets_are_a_gauge_per_state_under_the_state_label() {
+        let states = [State::new("idle", false), State::new("busy", true)];
+        let mut family = ProtoFamily {
+            start: 0,
+            kind: MetricType::StateSet,
+            metrics: 0,
+            scratch: Vec::new(),
+            state_label: Some("worker_state".into()),
+        };
+        let mut written = Vec::new();
+        family.series(
+            &mut written,
+            [("queue", "mail")].into_iter(),
+            &SeriesValue::StateSet(&states),
+        );
+        let mut expected = Vec::new();
+        for (state, value) in [("idle", 0.0), ("busy", 1.0)] {
+            let metric = proto::Metric {
+                label: [("queue", "mail"), ("worker_state", state)]
+                    .map(|(name, value)| proto::LabelPair {
+                        name: Some(name.into()),
+                        value: Some(value.into()),
+                    })
+                    .into(),
+                gauge: Some(proto::Gauge { value: Some(value) }),
+                ..proto::Metric::default()
+            };
+            prost::encoding::message::encode(FAMILY_METRIC, &metric, &mut expected);
+        }
+        assert_eq!(written, expected);
+        assert_eq!(family.metrics, 2);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Prometheus text formats (0.0.4, and 1.0.0 with quoted UTF-8 names) and the line
 //! syntax OpenMetrics shares with them: `# HELP`/`# TYPE` lines and one line per sample.
-//! Where OpenMetrics differs, [`super::openmetrics`] says how.
+//! Where OpenMetrics differs, [`super::openmetrics`] says how. The Prometheus formats have
+//! no info or state-set type: those are gauges with the same samples.
 //!
 //! Lines are appended to the caller's buffer; writing a series allocates nothing for
 //! legacy names.
@@ -8,10 +9,10 @@
 use super::number::{self, write_f64};
 use super::openmetrics;
 use super::{Escaping, ExtraLabel, Format, Names};
-use crate::model::{Descriptor, Exemplar, HistogramValue, MetricType, SeriesValue, SummaryValue};
+use crate::model::{Descriptor, Exemplar, HistogramValue, MetricType, SeriesValue, State, SummaryValue};
 
 /// The name suffix and type word of a `# TYPE` line in the Prometheus text formats,
-/// which have no info type and name counters by their sample name.
+/// which have no info or state-set type and name counters by their sample name.
 fn type_line(kind: MetricType) -> (&'static str, &'static str) {
     match kind {
         MetricType::Counter => ("_total", "counter"),
@@ -19,6 +20,7 @@ fn type_line(kind: MetricType) -> (&'static str, &'static str) {
         MetricType::Histogram => ("", "histogram"),
         MetricType::Summary => ("", "summary"),
         MetricType::Info => ("_info", "gauge"),
+        MetricType::StateSet => ("", "gauge"),
         MetricType::Unknown => ("", "untyped"),
     }
 }
@@ -76,6 +78,21 @@ impl<V: AsRef<str>> Lines<'_, V> {
             SeriesValue::Info => self.sample("_info", None, 1.0, None),
             SeriesValue::Histogram(h) => self.histogram(h),
             SeriesValue::Summary(s) => self.summary(s),
+            SeriesValue::StateSet(states) => self.states(states),
+        }
+    }
+
+    /// One sample per state, carrying the state as the value of the family's state label
+    /// after the series' own labels: 1 when set, 0 when not. A state-set value in a family
+    /// of another type has no state label and writes nothing
+    /// ([`FamilySnapshot::new`](crate::model::FamilySnapshot::new) refuses such a family).
+    fn states(&mut self, states: &[State]) {
+        let names = self.names;
+        let Some(label) = names.state.as_deref() else {
+            return;
+        };
+        for state in states {
+            self.sample("", Some((label, state.name.as_str())), state.value(), None);
         }
     }
 

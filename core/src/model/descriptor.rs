@@ -16,6 +16,11 @@ pub enum MetricType {
     Summary,
     /// Constant labels describing the target (exposed with `_info`, value 1).
     Info,
+    /// Related booleans, such as which of an enum's states is current: one sample per
+    /// state, the state named by a label called like the family and the sample 1 when
+    /// the state is set, 0 when not (OpenMetrics `stateset`; a gauge in the Prometheus text
+    /// and protobuf formats, as `prometheus_client` and `client_java` write it).
+    StateSet,
     /// A value of no declared type (collectors that do not say).
     Unknown,
 }
@@ -45,7 +50,7 @@ impl MetricType {
     pub(crate) fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
             MetricType::Counter => &["_total", "_created"],
-            MetricType::Gauge | MetricType::Unknown => &[""],
+            MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[""],
             MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
             MetricType::Summary => &["", "_count", "_sum", "_created"],
             MetricType::Info => &["_info"],
@@ -134,6 +139,15 @@ impl Opts {
             None => &self.name,
         };
         let name = MetricName::with_validation(name, validation)?;
+        let state_label = match kind {
+            MetricType::StateSet => Some(state_label(
+                &name,
+                &self.labels,
+                self.unit.as_deref(),
+                validation,
+            )?),
+            _ => None,
+        };
         let label_names =
             LabelName::list_with_validation(name.as_str(), &self.labels, kind.reserved_labels(), validation)?;
         if let Some(unit) = &self.unit {
@@ -145,9 +159,41 @@ impl Opts {
             unit: self.unit,
             kind,
             label_names,
+            state_label,
             exemplars_across_processes: self.exemplars_across_processes,
         })
     }
+}
+
+/// The label a state set writes its states under: named like the family, as OpenMetrics
+/// says, so the family's name must also be a label name and no label of its own may take
+/// it. OpenMetrics also gives state sets no unit.
+fn state_label(
+    name: &MetricName,
+    labels: &[String],
+    unit: Option<&str>,
+    validation: NameValidation,
+) -> Result<LabelName> {
+    let metric = name.as_str();
+    if let Some(unit) = unit {
+        return Err(Error::InvalidUnit {
+            metric: metric.to_owned(),
+            unit: unit.to_owned(),
+            reason: "OpenMetrics gives state sets no unit; leave it out",
+        });
+    }
+    if labels.iter().any(|label| label == metric) {
+        return Err(Error::InvalidLabelName {
+            metric: metric.to_owned(),
+            name: metric.to_owned(),
+            reason: "a state set writes its states under a label named like the metric; rename this label",
+        });
+    }
+    LabelName::with_validation(metric, metric, validation).map_err(|_| Error::InvalidMetricName {
+        name: metric.to_owned(),
+        reason: "a state set's states are written under a label named like it, so its name must be a valid \
+                 label name too (not starting with `__`, and without `:` when legacy names were asked for)",
+    })
 }
 
 fn check_unit(metric: &str, unit: &str) -> Result<()> {
@@ -174,6 +220,8 @@ pub struct Descriptor {
     unit: Option<String>,
     kind: MetricType,
     label_names: Box<[LabelName]>,
+    /// A state set's state label (see [`Descriptor::state_label`]).
+    state_label: Option<LabelName>,
     exemplars_across_processes: bool,
 }
 
@@ -217,6 +265,19 @@ impl Descriptor {
     /// The label names, in the order label values are given.
     pub fn label_names(&self) -> &[LabelName] {
         &self.label_names
+    }
+
+    /// For a state set, the label each state's sample carries after the family's own
+    /// labels, named like the family (`worker_state{worker_state="busy"} 1`); `None` for
+    /// every other type.
+    pub fn state_label(&self) -> Option<&LabelName> {
+        self.state_label.as_ref()
+    }
+
+    /// The label names every sample of this family is written with: its own, then a state
+    /// set's state label. Two of them must not be written alike in any escaping.
+    pub(crate) fn written_label_names(&self) -> impl Iterator<Item = &LabelName> {
+        self.label_names.iter().chain(&self.state_label)
     }
 
     /// Every sample name this family can write, for clash detection.
@@ -277,6 +338,58 @@ mod tests {
             .labels(["le"])
             .into_descriptor(MetricType::Histogram);
         assert!(matches!(err, Err(Error::InvalidLabelName { .. })));
+    }
+
+    #[test]
+    fn state_sets_write_their_states_under_a_label_named_like_them() {
+        let d = Opts::new("worker_state", "h")
+            .labels(["queue"])
+            .into_descriptor(MetricType::StateSet)
+            .unwrap();
+        assert_eq!(d.state_label().map(LabelName::as_str), Some("worker_state"));
+        let written: Vec<&str> = d.written_label_names().map(LabelName::as_str).collect();
+        assert_eq!(written, ["queue", "worker_state"]);
+        let gauge = Opts::new("worker_state", "h")
+            .into_descriptor(MetricType::Gauge)
+            .unwrap();
+        assert_eq!(gauge.state_label(), None);
+    }
+
+    #[test]
+    fn a_state_set_refuses_a_label_named_like_it_and_a_unit() {
+        let err = Opts::new("worker_state", "h")
+            .labels(["worker_state"])
+            .into_descriptor(MetricType::StateSet)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid label name `worker_state` for metric `worker_state`: a state set writes its states \
+             under a label named like the metric; rename this label"
+        );
+        let err = Opts::new("job_seconds", "h")
+            .unit("seconds")
+            .into_descriptor(MetricType::StateSet)
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidUnit { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_state_set_name_must_also_be_a_label_name() {
+        assert!(Opts::new("a:b", "h")
+            .into_descriptor(MetricType::StateSet)
+            .is_ok());
+        let legacy = Opts::new("a:b", "h")
+            .name_validation(NameValidation::Legacy)
+            .into_descriptor(MetricType::StateSet);
+        assert!(
+            matches!(legacy, Err(Error::InvalidMetricName { .. })),
+            "{legacy:?}"
+        );
+        let reserved = Opts::new("__state", "h").into_descriptor(MetricType::StateSet);
+        assert!(
+            matches!(reserved, Err(Error::InvalidMetricName { .. })),
+            "{reserved:?}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use native::{NativeSnapshot, SparseBuckets};
 pub(crate) use native::{MAX_SCHEMA, MAX_SPAN, MIN_SCHEMA};
 pub use series::{
     ExtraLabel, FamilySink, FamilySnapshot, HistogramValue, OwnedValue, Quantile, SeriesSink, SeriesSnapshot,
-    SeriesValue, SummaryValue,
+    SeriesValue, State, SummaryValue,
 };
 pub use trace::{TraceIds, SPAN_ID_LABEL, TRACE_ID_LABEL};
 

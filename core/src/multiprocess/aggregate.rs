@@ -541,7 +541,7 @@ fn read_value(def: &FamilyDef, bytes: &[u8], series: &SeriesDef) -> Value {
             count: word(slot::SUMMARY_COUNT),
             sum: float(slot::SUMMARY_SUM),
         },
-        MetricType::Info | MetricType::Unknown => Value::Info,
+        MetricType::Info | MetricType::StateSet | MetricType::Unknown => Value::Info,
     }
 }
 

@@ -79,7 +79,8 @@ fn kind_code(kind: MetricType) -> u8 {
         MetricType::Histogram => 3,
         MetricType::Summary => 4,
         MetricType::Info => 5,
-        MetricType::Unknown => 0,
+        // Kinds without storage of their own (collectors write them) are never in a file.
+        MetricType::StateSet | MetricType::Unknown => 0,
     }
 }
 

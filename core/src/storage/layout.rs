@@ -93,7 +93,7 @@ impl SeriesLayout {
         match self.kind {
             MetricType::Counter | MetricType::Gauge | MetricType::Summary => 2,
             MetricType::Histogram => self.bounds + 2,
-            MetricType::Info | MetricType::Unknown => 0,
+            MetricType::Info | MetricType::StateSet | MetricType::Unknown => 0,
         }
     }
 

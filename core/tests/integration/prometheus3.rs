@@ -222,3 +222,45 @@ fn every_metric_type_decodes_from_protobuf() {
     assert_eq!(summary.unit(), "bytes");
     assert_eq!(summary.metric[0].summary.as_ref().unwrap().sample_count, Some(1));
 }
+
+#[path = "support/scrape_time.rs"]
+mod scrape_time;
+
+/// A state set `worker.state` with the label `queue.name`, handed over at scrape time.
+fn utf8_state_set() -> Registry {
+    let registry = Registry::new();
+    let states = scrape_time::state_set(
+        "worker.state",
+        "What the worker does.",
+        &["queue.name"],
+        vec![(vec!["mail"], vec![("idle", false), ("busy", true)])],
+    );
+    registry.register(std::sync::Arc::new(states)).unwrap();
+    registry
+}
+
+#[test]
+fn a_state_sets_state_label_is_quoted_or_escaped_like_its_name() {
+    let registry = utf8_state_set();
+    let om = registry.render_with(Format::OpenMetrics, Escaping::AllowUtf8);
+    assert!(om.contains("# TYPE \"worker.state\" stateset\n"), "{om}");
+    assert!(
+        om.contains("{\"worker.state\",\"queue.name\"=\"mail\",\"worker.state\"=\"busy\"} 1.0\n"),
+        "{om}"
+    );
+    let text = registry.render_with(Format::TextV1, Escaping::Dots);
+    assert!(text.contains("# TYPE worker_dot_state gauge\n"), "{text}");
+    assert!(
+        text.contains("worker_dot_state{queue_dot_name=\"mail\",worker_dot_state=\"idle\"} 0.0\n"),
+        "{text}"
+    );
+    let family = protobuf(&registry, Escaping::AllowUtf8).remove(0);
+    assert_eq!(family.name(), "worker.state");
+    let labels: Vec<(&str, &str)> = family.metric[1]
+        .label
+        .iter()
+        .map(|l| (l.name(), l.value()))
+        .collect();
+    assert_eq!(labels, [("queue.name", "mail"), ("worker.state", "busy")]);
+    assert_eq!(family.metric[1].gauge.as_ref().unwrap().value, Some(1.0));
+}

@@ -773,18 +773,9 @@ mod through_axum {
     }
 }
 
-/// A scrape-time summary, as an exporter hands one over.
-struct SummaryFamily(gds_metrics::FamilySnapshot);
-
-impl gds_metrics::Collector for SummaryFamily {
-    fn descriptors(&self) -> Vec<gds_metrics::Descriptor> {
-        vec![self.0.descriptor.clone()]
-    }
-
-    fn collect(&self, encoder: &mut gds_metrics::Encoder<'_>) {
-        encoder.write(&self.0);
-    }
-}
+#[path = "support/scrape_time.rs"]
+mod scrape_time;
+use scrape_time::ScrapeTimeFamily;
 
 fn pairs(value: &Value) -> Vec<(f64, f64)> {
     let pairs = value.as_array().expect("[a, b] pairs");
@@ -827,27 +818,30 @@ fn summary_registry(case: &Value) -> Registry {
                             .collect(),
                     },
                 });
-            let snapshot = gds_metrics::FamilySnapshot {
-                descriptor,
-                series: series.collect(),
-            };
-            registry.register(Arc::new(SummaryFamily(snapshot))).unwrap();
+            let snapshot = gds_metrics::FamilySnapshot::new(descriptor, series.collect()).unwrap();
+            registry.register(Arc::new(ScrapeTimeFamily(snapshot))).unwrap();
         }
         other => panic!("unknown source {other}"),
     }
     registry
 }
 
-/// Checks the protobuf scrape with prometheus-client's types, generated from
-/// io.prometheus.client's metrics.proto (not the crate's own encoder structs).
-fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
-    use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::{MetricFamily, MetricType};
+type DecodedFamily = prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::MetricFamily;
+type DecodedMetric = prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::Metric;
+
+/// Reads the protobuf scrape with prometheus-client's types, generated from
+/// io.prometheus.client's metrics.proto (not the crate's own encoder structs), and checks
+/// the family `expect` names has its type and one metric per expected series: each of
+/// those is handed to `check` with its expectation after its labels are checked.
+fn check_protobuf_family(name: &str, body: &[u8], expect: &Value, check: impl Fn(&DecodedMetric, &Value)) {
+    use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::MetricType;
     use prost_decoder::Message;
     let mut rest = body;
     let mut families = Vec::new();
     while !rest.is_empty() {
-        families
-            .push(MetricFamily::decode_length_delimited(&mut rest).unwrap_or_else(|e| panic!("{name}: {e}")));
+        families.push(
+            DecodedFamily::decode_length_delimited(&mut rest).unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
     }
     let family = families
         .iter()
@@ -878,6 +872,12 @@ fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
             })
             .collect();
         assert_eq!(labels, want_labels, "{name}");
+        check(metric, want);
+    }
+}
+
+fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
+    check_protobuf_family(name, body, expect, |metric, want| {
         assert!(
             metric.gauge.is_none() && metric.counter.is_none() && metric.untyped.is_none(),
             "{name}: a summary series carries another kind's message: {metric:?}"
@@ -894,7 +894,7 @@ fn check_summary_protobuf(name: &str, body: &[u8], expect: &Value) {
         assert_eq!(summary.sample_sum, amount(&want["sample_sum"]), "{name}");
         let quantiles: Vec<(f64, f64)> = summary.quantile.iter().map(|q| (q.quantile, q.value)).collect();
         assert_eq!(quantiles, pairs(&want["quantiles"]), "{name}");
-    }
+    });
 }
 
 #[test]
@@ -908,5 +908,65 @@ fn summary_vectors() {
         let mut body = Vec::new();
         registry.encode(Format::Protobuf, &mut body);
         check_summary_protobuf(name, &body, &case["expect"]["protobuf"]);
+    }
+}
+
+/// A registry holding the state set of a `statesets.json` case, handed over at scrape time.
+fn state_set_registry(case: &Value) -> Registry {
+    fn strs(value: &Value) -> Vec<&str> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect()
+    }
+    let series = case["series"].as_array().unwrap().iter().map(|s| {
+        let states = s["states"].as_array().unwrap().iter();
+        let states = states.map(|state| (state[0].as_str().unwrap(), state[1].as_bool().unwrap()));
+        (strs(&s["labels"]), states.collect())
+    });
+    let family = &case["family"];
+    let state_set = scrape_time::state_set(
+        family["name"].as_str().unwrap(),
+        family["help"].as_str().unwrap(),
+        &strs(&family["labels"]),
+        series.collect(),
+    );
+    let registry = Registry::new();
+    registry.register(Arc::new(state_set)).unwrap();
+    registry
+}
+
+#[test]
+fn state_set_vectors() {
+    for case in vectors("statesets.json") {
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(
+            case["source"], "scrape_time",
+            "{name}: a source this runner cannot make"
+        );
+        let registry = state_set_registry(&case);
+        for (format, expect) in [(Format::Text, "text"), (Format::OpenMetrics, "openmetrics")] {
+            let written = registry.render(format);
+            let lines = str_list(&case["expect"][expect]).join("\n") + "\n";
+            assert!(written.contains(&lines), "{name}: expected\n{lines}in\n{written}");
+        }
+        let mut body = Vec::new();
+        registry.encode(Format::Protobuf, &mut body);
+        check_protobuf_family(name, &body, &case["expect"]["protobuf"], |metric, want| {
+            assert!(
+                metric.counter.is_none()
+                    && metric.summary.is_none()
+                    && metric.untyped.is_none()
+                    && metric.histogram.is_none(),
+                "{name}: a state carries another kind's message: {metric:?}"
+            );
+            let gauge = metric
+                .gauge
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no Gauge in {metric:?}"));
+            assert_eq!(gauge.value, amount(&want["gauge"]), "{name}");
+        });
     }
 }

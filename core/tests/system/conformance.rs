@@ -1,7 +1,8 @@
-//! Conformance against the real tools (CONTRACT section 3): for every metric type, with
-//! hostile label values and HELP text, the text 0.0.4 exposition passes
-//! `promtool check metrics`, and the OpenMetrics exposition is accepted by the strict parser
-//! of the Python `prometheus_client` package and parses back to exactly what was registered.
+//! Conformance against the real tools (CONTRACT section 3): for every metric type (a state
+//! set handed over at scrape time among them), with hostile label values and HELP text, the
+//! text 0.0.4 exposition passes `promtool check metrics`, and the OpenMetrics exposition is
+//! accepted by the strict parser of the Python `prometheus_client` package and parses back
+//! to exactly what was registered.
 //!
 //! Built only with `--features system-tests` (`make test-core` installs the tools first).
 //! A missing tool fails these tests: a conformance check that silently skips proves nothing.
@@ -14,6 +15,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+#[path = "support/scrape_time.rs"]
+mod scrape_time;
 
 const HOSTILE: &str = "quote \" backslash \\ newline \n tab \t cr \r unicode é ☃ 𝄞 \\n end";
 const HELP: &str = "Help with \"quotes\", a \\ backslash,\na newline and unicode é ☃.";
@@ -99,6 +104,18 @@ fn registry() -> Registry {
         .info(Opts::new("demo_build", HELP).labels(["version", "note"]))
         .unwrap();
     info.labels(&["1.2.3", HOSTILE]).unwrap();
+
+    // The core has no state-set metric: bridges hand state sets over at scrape time.
+    let states = scrape_time::state_set(
+        "demo_state",
+        HELP,
+        &labels,
+        vec![
+            (vec!["plain", "a"], vec![("idle", true), (HOSTILE, false)]),
+            (vec!["hostile", HOSTILE], vec![("idle", false), (HOSTILE, true)]),
+        ],
+    );
+    registry.register(Arc::new(states)).unwrap();
     registry
 }
 
@@ -214,6 +231,15 @@ fn expected_samples() -> Vec<Sample> {
         sample("demo_payload_sum", &hostile, 12.5),
         sample("demo_build_info", &[("version", "1.2.3"), ("note", HOSTILE)], 1.0),
     ];
+    for (values, state, value) in [
+        (plain, "idle", 1.0),
+        (plain, HOSTILE, 0.0),
+        (hostile, "idle", 0.0),
+        (hostile, HOSTILE, 1.0),
+    ] {
+        let labels = [values[0], values[1], ("demo_state", state)];
+        samples.push(sample("demo_state", &labels, value));
+    }
     for (bound, count) in default_buckets {
         samples.push(sample("demo_latency_seconds_bucket", &le(bound), count));
     }
@@ -272,6 +298,7 @@ fn openmetrics_exposition_passes_the_strict_parser_and_round_trips() {
             header("demo_native_seconds", "histogram", ""),
             header("demo_payload", "summary", ""),
             header("demo_build", "info", ""),
+            header("demo_state", "stateset", ""),
         ]
     );
 
@@ -289,7 +316,7 @@ fn text_exposition_round_trips_through_the_prometheus_text_parser() {
     let text = registry().render(Format::Text);
     let families = parsed_by_prometheus_client("text", &text);
     let helps: Vec<&str> = families.iter().map(|f| f["help"].as_str().unwrap()).collect();
-    assert_eq!(helps, [HELP; 7]);
+    assert_eq!(helps, [HELP; 8]);
     assert_same_samples(samples_of(&families), expected_samples());
 }
 

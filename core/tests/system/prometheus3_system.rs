@@ -43,7 +43,8 @@ fn prometheus3() -> PathBuf {
 }
 
 /// The app: a native histogram with 100 observations 0.01..=1.00 (median 0.5), a
-/// counter and a histogram bucket with exemplars, and a counter with a UTF-8 name.
+/// counter and a histogram bucket with exemplars, a counter with a UTF-8 name, and a
+/// state set with a UTF-8 name (its state label is named like it).
 fn app_registry() -> Arc<Registry> {
     let registry = Arc::new(Registry::new());
     let rpc = registry
@@ -68,8 +69,18 @@ fn app_registry() -> Arc<Registry> {
         .counter(Opts::new("app.events", "Events, named the OpenTelemetry way.").labels(["http.method"]))
         .unwrap();
     events.labels(&["GET"]).unwrap().inc_by(7);
+    let states = scrape_time::state_set(
+        "worker.state",
+        "What the worker does.",
+        &[],
+        vec![(vec![], vec![("idle", false), ("busy", true)])],
+    );
+    registry.register(Arc::new(states)).unwrap();
     registry
 }
+
+#[path = "support/scrape_time.rs"]
+mod scrape_time;
 
 /// The endpoint served over loopback HTTP/1.0, one thread, until dropped.
 struct App {
@@ -229,6 +240,8 @@ fn prometheus_3_queries_utf8_names_over_openmetrics() {
     let prometheus = Prometheus::scraping(&prometheus3(), &text, &[]);
     let events = prometheus.wait_for_value("{\"app.events_total\", \"http.method\"=\"GET\"}");
     assert_eq!(events, 7.0);
+    let busy = prometheus.wait_for_value("{\"worker.state\", \"worker.state\"=\"busy\"}");
+    assert_eq!(busy, 1.0);
     let accept = app.accepts.lock().unwrap()[0].clone();
     assert!(
         accept.starts_with("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8"),
@@ -243,6 +256,10 @@ fn prometheus_2_still_scrapes_the_same_endpoint() {
     // Prometheus 2 asks for OpenMetrics without `escaping`, so UTF-8 names arrive with
     // underscores.
     assert_eq!(prometheus.wait_for_value("app_events_total"), 7.0);
+    assert_eq!(
+        prometheus.wait_for_value("worker_state{worker_state=\"idle\"}"),
+        0.0
+    );
     assert_eq!(prometheus.wait_for_value("rpc_duration_seconds_count"), 101.0);
 }
 

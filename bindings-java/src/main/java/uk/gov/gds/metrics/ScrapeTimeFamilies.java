@@ -13,9 +13,9 @@ import uk.gov.gds.metrics.internal.Native;
  * Dropwizard bundle exports {@code environment.metrics()} this way, and the
  * {@code client_java} registries are exported so). Before every render of the registry,
  * {@code read} reports the current families to a {@link Sink}; the core writes them in
- * whichever format the scrape negotiated. A family the core refuses (a bad name or label),
- * one whose name the registry already exposes, or a second family of one name, is left
- * out, so one odd metric never fails a scrape.
+ * whichever format the scrape negotiated. A family the core refuses (a bad name or label,
+ * a state set with a state named twice), one whose name the registry already exposes, or a
+ * second family of one name, is left out, so one odd metric never fails a scrape.
  */
 public final class ScrapeTimeFamilies {
     private final long handle;
@@ -67,6 +67,16 @@ public final class ScrapeTimeFamilies {
             return add(Native.INFO, name, help, labelNames);
         }
 
+        /**
+         * A state set: each state of a series is a sample carrying the state in a label named
+         * like the family, after the family's own labels, 1 when set and 0 when not
+         * ({@code stateset} in OpenMetrics, a gauge in the Prometheus formats); add series with
+         * {@link Family#stateSet}. No label of its own may be named like the family.
+         */
+        public Family stateSet(String name, String help, String... labelNames) {
+            return add(Native.STATE_SET, name, help, labelNames);
+        }
+
         private Family add(int kind, String name, String help, String[] labelNames) {
             Family family = new Family(kind, name, help, labelNames);
             families.add(family);
@@ -98,6 +108,8 @@ public final class ScrapeTimeFamilies {
         private final List<String[]> labels = new ArrayList<>();
         private final List<Integer> points = new ArrayList<>();
         private final List<double[]> values = new ArrayList<>();
+        /** A state set's state names, per series (empty for other kinds). */
+        private final List<String[]> stateNames = new ArrayList<>();
 
         private Family(int kind, String name, String help, String[] labelNames) {
             this.kind = kind;
@@ -129,10 +141,30 @@ public final class ScrapeTimeFamilies {
             return series(labelValues, 0);
         }
 
+        /**
+         * A state-set series: {@code states[i]} is set when {@code set[i]} is true. States are
+         * written in the order given; a series with a state named twice or an empty one leaves
+         * the family out of the scrape.
+         */
+        public Family stateSet(String[] states, boolean[] set, String... labelValues) {
+            if (states.length != set.length) {
+                throw new IllegalArgumentException("stateSet needs one flag per state: got " + states.length
+                        + " states and " + set.length + " flags");
+            }
+            double[] flags = new double[set.length];
+            for (int i = 0; i < set.length; i++) {
+                flags[i] = set[i] ? 1 : 0;
+            }
+            series(labelValues, states.length, flags);
+            stateNames.set(stateNames.size() - 1, states.clone());
+            return this;
+        }
+
         private Family series(String[] labelValues, int pointCount, double... seriesValues) {
             labels.add(labelValues.clone());
             points.add(pointCount);
             values.add(seriesValues);
+            stateNames.add(new String[0]);
             return this;
         }
 
@@ -144,6 +176,7 @@ public final class ScrapeTimeFamilies {
             for (int i = 0; i < labels.size(); i++) {
                 ints.add(points.get(i));
                 strings.addAll(Arrays.asList(labels.get(i)));
+                strings.addAll(Arrays.asList(stateNames.get(i)));
                 for (double v : values.get(i)) {
                     doubles.add(v);
                 }

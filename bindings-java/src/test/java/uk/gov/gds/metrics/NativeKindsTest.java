@@ -9,12 +9,13 @@ import uk.gov.gds.metrics.internal.Native;
 class NativeKindsTest {
     @Test
     void javaKindNumbersMatchTheNativeOnes() {
-        String[] byJavaNumber = new String[5];
+        String[] byJavaNumber = new String[6];
         byJavaNumber[Native.COUNTER] = "COUNTER";
         byJavaNumber[Native.GAUGE] = "GAUGE";
         byJavaNumber[Native.HISTOGRAM] = "HISTOGRAM";
         byJavaNumber[Native.SUMMARY] = "SUMMARY";
         byJavaNumber[Native.INFO] = "INFO";
+        byJavaNumber[Native.STATE_SET] = "STATE_SET";
         assertArrayEquals(Native.kindNames(), byJavaNumber);
     }
 

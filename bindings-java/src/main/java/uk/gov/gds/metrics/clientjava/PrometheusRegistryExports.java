@@ -10,6 +10,7 @@ import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.Quantiles;
+import io.prometheus.metrics.model.snapshots.StateSetSnapshot;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
 import java.util.List;
@@ -17,8 +18,8 @@ import uk.gov.gds.metrics.ScrapeTimeFamilies;
 
 /**
  * {@code client_java} 1.x: the snapshots of {@code PrometheusRegistry.defaultRegistry}.
- * Counters, gauges, unknown-type metrics (as gauges), summaries, classic histograms and info
- * metrics are exported; state sets, and histograms with native buckets only, are left out.
+ * Counters, gauges, unknown-type metrics (as gauges), summaries, classic histograms, info
+ * metrics and state sets are exported; histograms with native buckets only are left out.
  */
 final class PrometheusRegistryExports {
     private PrometheusRegistryExports() {}
@@ -40,6 +41,9 @@ final class PrometheusRegistryExports {
             } else if (snapshot instanceof InfoSnapshot) {
                 ScrapeTimeFamilies.Family out = sink.info(name, help, labelNames);
                 ((InfoSnapshot) snapshot).getDataPoints().forEach(p -> out.info(values(p.getLabels())));
+            } else if (snapshot instanceof StateSetSnapshot) {
+                ScrapeTimeFamilies.Family out = sink.stateSet(name, help, labelNames);
+                ((StateSetSnapshot) snapshot).getDataPoints().forEach(p -> stateSet(out, p));
             } else if (snapshot instanceof SummarySnapshot) {
                 ScrapeTimeFamilies.Family out = sink.summary(name, help, labelNames);
                 ((SummarySnapshot) snapshot).getDataPoints().forEach(p -> summary(out, p));
@@ -59,6 +63,16 @@ final class PrometheusRegistryExports {
             values[i] = quantiles.get(i).getValue();
         }
         out.summary(qs, values, point.getCount(), point.getSum(), values(point.getLabels()));
+    }
+
+    private static void stateSet(ScrapeTimeFamilies.Family out, StateSetSnapshot.StateSetDataPointSnapshot point) {
+        String[] states = new String[point.size()];
+        boolean[] set = new boolean[point.size()];
+        for (int i = 0; i < states.length; i++) {
+            states[i] = point.getName(i);
+            set[i] = point.isTrue(i);
+        }
+        out.stateSet(states, set, values(point.getLabels()));
     }
 
     private static void histogram(ScrapeTimeFamilies.Family out, HistogramSnapshot.HistogramDataPointSnapshot point) {

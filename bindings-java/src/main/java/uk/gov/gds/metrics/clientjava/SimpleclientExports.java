@@ -13,8 +13,8 @@ import uk.gov.gds.metrics.ScrapeTimeFamilies;
 /**
  * {@code client_java} 0.x ({@code simpleclient}): the samples of
  * {@code CollectorRegistry.defaultRegistry}, grouped back into series. Counters, gauges,
- * summaries, histograms and info metrics are exported; state sets and gauge histograms
- * are left out.
+ * summaries, histograms, info metrics and state sets ({@code Enumeration}) are exported;
+ * gauge histograms are left out.
  */
 final class SimpleclientExports {
     private SimpleclientExports() {}
@@ -38,6 +38,9 @@ final class SimpleclientExports {
                     break;
                 case HISTOGRAM:
                     histogram(sink.histogram(family.name, help, labelNames(family, "_count")), family);
+                    break;
+                case STATE_SET:
+                    stateSet(sink.stateSet(family.name, help, stateSetLabelNames(family)), family);
                     break;
                 default:
                     break;
@@ -67,6 +70,29 @@ final class SimpleclientExports {
             if (s.name.equals(family.name + "_info")) {
                 out.info(s.labelValues.toArray(new String[0]));
             }
+        }
+    }
+
+    /** A state set's own label names: those of its samples without the state label, named like it. */
+    private static String[] stateSetLabelNames(MetricFamilySamples family) {
+        if (family.samples.isEmpty()) {
+            return new String[0];
+        }
+        return family.samples.get(0).labelNames.stream().filter(n -> !n.equals(family.name)).toArray(String[]::new);
+    }
+
+    private static void stateSet(ScrapeTimeFamilies.Family out, MetricFamilySamples family) {
+        for (Map.Entry<List<String>, List<Sample>> series : bySeries(family, family.name).entrySet()) {
+            List<Sample> samples = series.getValue();
+            String[] states = new String[samples.size()];
+            boolean[] set = new boolean[samples.size()];
+            for (int i = 0; i < states.length; i++) {
+                Sample s = samples.get(i);
+                int state = s.labelNames.indexOf(family.name);
+                states[i] = state < 0 ? "" : s.labelValues.get(state);
+                set[i] = s.value != 0;
+            }
+            out.stateSet(states, set, series.getKey().toArray(new String[0]));
         }
     }
 

@@ -16,6 +16,8 @@ public final class Native {
     public static final int HISTOGRAM = 2;
     public static final int SUMMARY = 3;
     public static final int INFO = 4;
+    /** Only for families handed over at scrape time ({@code ScrapeTimeFamilies}). */
+    public static final int STATE_SET = 5;
 
     /** Why the library did not load; null once it has. */
     private static final UnsatisfiedLinkError LOAD_FAILURE = NativeLibrary.tryLoad();

@@ -11,7 +11,9 @@ import uk.gov.gds.metrics.Registry;
 
 /**
  * Metrics written with {@code client_java} 0.x and 1.x, in their default registries, appear
- * in a scrape of our default registry, in both text formats, and pass promtool.
+ * in a scrape of our default registry, in both text formats, and pass promtool; state sets
+ * ({@code Enumeration}, {@code StateSet}) are {@code stateset} families in OpenMetrics and
+ * gauges in text, as {@code client_java} writes them.
  */
 class ClientJavaRegistriesTest {
     @BeforeAll
@@ -23,6 +25,10 @@ class ClientJavaRegistriesTest {
                 .buckets(0.1, 1).register().observe(0.5);
         io.prometheus.client.Summary.build().name("legacy_size_bytes").help("Sizes, 0.x.").quantile(0.5, 0.01)
                 .register().observe(10);
+        io.prometheus.client.Enumeration.build().name("legacy_state").help("State, 0.x.").states("idle", "busy")
+                .register().state("busy");
+        io.prometheus.metrics.core.metrics.StateSet.builder().name("modern_features").help("Features, 1.x.")
+                .labelNames("env").states("dark", "beta").register().labelValues("dev").setTrue("beta");
         io.prometheus.metrics.core.metrics.Counter.builder().name("modern_jobs_total").help("Jobs, 1.x.")
                 .labelNames("queue").register().labelValues("sms").inc(3);
         io.prometheus.metrics.core.metrics.Histogram.builder().name("modern_latency_seconds").help("Latency, 1.x.")
@@ -41,6 +47,10 @@ class ClientJavaRegistriesTest {
         assertTrue(text.contains("# TYPE modern_jobs_total counter\nmodern_jobs_total{queue=\"sms\"} 3.0\n"), text);
         assertTrue(text.contains("modern_latency_seconds_bucket{le=\"0.1\"} 0.0\n"), text);
         assertTrue(text.contains("modern_latency_seconds_sum 0.5\n"), text);
+        assertTrue(text.contains("# TYPE legacy_state gauge\nlegacy_state{legacy_state=\"idle\"} 0.0\n"
+                + "legacy_state{legacy_state=\"busy\"} 1.0\n"), text);
+        assertTrue(text.contains("# TYPE modern_features gauge\nmodern_features{env=\"dev\",modern_features=\"beta\"} 1.0\n"
+                + "modern_features{env=\"dev\",modern_features=\"dark\"} 0.0\n"), text);
         assertPromtoolAccepts(text);
     }
 
@@ -51,6 +61,10 @@ class ClientJavaRegistriesTest {
                 openMetrics);
         assertTrue(openMetrics.contains("# TYPE modern_jobs counter\nmodern_jobs_total{queue=\"sms\"} 3.0\n"),
                 openMetrics);
+        assertTrue(openMetrics.contains("# TYPE legacy_state stateset\nlegacy_state{legacy_state=\"idle\"} 0.0\n"),
+                openMetrics);
+        assertTrue(openMetrics.contains("# TYPE modern_features stateset\n"
+                + "modern_features{env=\"dev\",modern_features=\"beta\"} 1.0\n"), openMetrics);
         assertTrue(openMetrics.endsWith("# EOF\n"), openMetrics);
     }
 

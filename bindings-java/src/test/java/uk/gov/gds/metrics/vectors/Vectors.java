@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.prometheus.metrics.expositionformats.generated.com_google_protobuf_4_36_2.Metrics;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,5 +121,35 @@ final class Vectors {
         EndpointResponse response = endpoint.handle("GET", "", "/metrics", List.of(Map.entry("Accept", PROTOBUF)));
         assertEquals(200, response.status());
         return response.body();
+    }
+
+    /**
+     * The family {@code expected} names ({@code name}, {@code type}, {@code series}) in the
+     * protobuf scrape of {@code registry}, read back with {@code client_java}'s classes
+     * generated from io.prometheus.client's metrics.proto: its type and its number of metrics
+     * are checked, and each metric's labels against its series' {@code labels} pairs.
+     */
+    static Metrics.MetricFamily protobufFamily(Registry registry, JsonNode expected) throws IOException {
+        List<Metrics.MetricFamily> families = new ArrayList<>();
+        InputStream in = new ByteArrayInputStream(protobuf(registry));
+        Metrics.MetricFamily read;
+        while ((read = Metrics.MetricFamily.parseDelimitedFrom(in)) != null) {
+            families.add(read);
+        }
+        Metrics.MetricFamily family = families.stream()
+                .filter(f -> f.getName().equals(expected.get("name").asText()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no family " + expected.get("name") + " in " + families));
+        assertEquals(expected.get("type").asText(), family.getType().name());
+        JsonNode series = expected.get("series");
+        assertEquals(series.size(), family.getMetricCount(), family.toString());
+        for (int i = 0; i < series.size(); i++) {
+            List<List<String>> labels = new ArrayList<>();
+            family.getMetric(i).getLabelList().forEach(l -> labels.add(List.of(l.getName(), l.getValue())));
+            List<List<String>> wantLabels = new ArrayList<>();
+            series.get(i).get("labels").forEach(p -> wantLabels.add(List.of(p.get(0).asText(), p.get(1).asText())));
+            assertEquals(wantLabels, labels);
+        }
+        return family;
     }
 }
