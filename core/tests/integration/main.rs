@@ -6,6 +6,9 @@
 //! the test process are in `tests/forking`, those that start real servers in
 //! `tests/system`. Run one file's tests with a filter: `cargo test --test integration vectors::`.
 
+#[path = "../support/scrape_time.rs"]
+mod scrape_time;
+
 mod auth_matrix;
 mod axum_layer;
 mod collector_failures;

@@ -223,8 +223,7 @@ fn every_metric_type_decodes_from_protobuf() {
     assert_eq!(summary.metric[0].summary.as_ref().unwrap().sample_count, Some(1));
 }
 
-#[path = "support/scrape_time.rs"]
-mod scrape_time;
+use crate::scrape_time;
 
 /// A state set `worker.state` with the label `queue.name`, handed over at scrape time.
 fn utf8_state_set() -> Registry {

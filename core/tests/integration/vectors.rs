@@ -773,8 +773,7 @@ mod through_axum {
     }
 }
 
-#[path = "support/scrape_time.rs"]
-mod scrape_time;
+use crate::scrape_time;
 use scrape_time::ScrapeTimeFamily;
 
 fn pairs(value: &Value) -> Vec<(f64, f64)> {

@@ -17,8 +17,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-#[path = "support/scrape_time.rs"]
-mod scrape_time;
+use crate::scrape_time;
 
 const HOSTILE: &str = "quote \" backslash \\ newline \n tab \t cr \r unicode é ☃ 𝄞 \\n end";
 const HELP: &str = "Help with \"quotes\", a \\ backslash,\na newline and unicode é ☃.";

@@ -13,6 +13,10 @@ mod prometheus_server;
 #[path = "../support/s3_server.rs"]
 mod s3_server;
 
+#[cfg(feature = "system-tests")]
+#[path = "../support/scrape_time.rs"]
+mod scrape_time;
+
 mod conformance;
 mod prometheus3_system;
 mod targets_prometheus;
