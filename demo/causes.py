@@ -29,18 +29,21 @@ ALERT_TIMEOUT = 90.0
 @contextlib.contextmanager
 def targets_bucket_emptied(demo) -> Iterator[None]:
     """Every object of `s3://targets/active` moved aside: every sync copies an empty set and
-    no Prometheus discovers a tenant target. Put back on the way out."""
+    no Prometheus discovers a tenant target. Put back on the way out. The target updater,
+    which writes the file of every bound app that has none, is held still meanwhile (left
+    running, it would repair the bucket within one period)."""
     active = demo.targets.active_dir
     aside = demo.run_dir / "targets-set-aside"
-    aside.mkdir()
-    for path in active.glob("*.json"):
-        path.rename(aside / path.name)
-    try:
-        yield
-    finally:
-        for path in aside.glob("*.json"):
-            path.rename(active / path.name)
-        aside.rmdir()
+    with demo.service.updater_paused():
+        aside.mkdir()
+        for path in active.glob("*.json"):
+            path.rename(aside / path.name)
+        try:
+            yield
+        finally:
+            for path in aside.glob("*.json"):
+                path.rename(active / path.name)
+            aside.rmdir()
     demo.wait_for_targets(demo.expected_targets())
 
 

@@ -29,6 +29,8 @@ ACCESS_KEY = "gds-demo"
 SECRET_KEY = "gds-demo-secret-key"
 TARGETS_BUCKET = "targets"
 UPLOADS_BUCKET = "uploads"
+#: How often each Prometheus host's `gds-metrics-targets sync` copies the targets bucket.
+SYNC_INTERVAL_SECONDS = 1
 INFRA_TIMEOUT = 60.0
 #: Receivers of the two routes, as paths on the webhook receiver.
 OPEN_WINDOW = "/uploads-team-open-window"
@@ -76,7 +78,8 @@ class ObjectStore:
 def sync_argv(cli: Path, target_dir: Path, metrics_port: int) -> list[str]:
     """`gds-metrics-targets sync`, as the cron job on each Prometheus host ran `aws s3 sync`."""
     source = f"s3://{TARGETS_BUCKET}/active"
-    return [str(cli), "sync", "--interval", "1", "--metrics-port", str(metrics_port), source, str(target_dir)]
+    return [str(cli), "sync", "--interval", str(SYNC_INTERVAL_SECONDS), "--metrics-port", str(metrics_port), source,
+            str(target_dir)]
 
 
 def window_around(now: datetime, start_hours: float, length_hours: float) -> list[dict]:

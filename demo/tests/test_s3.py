@@ -86,10 +86,14 @@ def test_a_bad_object_in_s3_is_rejected_and_the_previous_file_kept(demo):
 def test_an_unbound_apps_file_disappears_from_every_prometheus(demo):
     app = flask_app(demo)
     others = {guid: entry for guid, entry in all_started(demo).items() if guid != app.guid}
-    demo.targets.apply(others)
-    for replica in REPLICAS:
-        wait_until(lambda r=replica: not file_in(demo, r, app.guid).exists(), CHANGE_TIMEOUT, f"the file to leave {replica}")
-    demo.wait_for_targets(demo.expected_targets([a for a in demo.apps if a != app]), CHANGE_TIMEOUT)
+    # The app stays bound in the broker's records, and the updater writes the file of every
+    # bound app that has none: it is held still while the CLI plays the unbind.
+    with demo.service.updater_paused():
+        demo.targets.apply(others)
+        for replica in REPLICAS:
+            wait_until(lambda r=replica: not file_in(demo, r, app.guid).exists(), CHANGE_TIMEOUT,
+                       f"the file to leave {replica}")
+        demo.wait_for_targets(demo.expected_targets([a for a in demo.apps if a != app]), CHANGE_TIMEOUT)
 
     demo.targets.apply(all_started(demo))
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)
@@ -101,17 +105,20 @@ def test_two_concurrent_writers_never_resurrect_an_unbound_target(demo):
     S3 server used here checks `If-Match` before writing, not atomically with the write."""
     app = flask_app(demo)
     others = {guid: entry for guid, entry in all_started(demo).items() if guid != app.guid}
-    for _ in range(5):
-        demo.targets.apply(all_started(demo))
-        stale = [all_started(demo, instances) for instances in (3, 4)]
-        demo.targets.apply(others)
-        with ThreadPoolExecutor(max_workers=len(stale)) as pool:
-            runs = [pool.submit(demo.targets.apply, state, only_listed=True) for state in stale]
-            for run in runs:
-                run.result()  # a failed CLI run raises here
-        assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
-    for replica in REPLICAS:
-        wait_until(lambda r=replica: not file_in(demo, r, app.guid).exists(), CHANGE_TIMEOUT, f"the file to leave {replica}")
+    # The broker's updater would write the still-bound app's file back: held still meanwhile.
+    with demo.service.updater_paused():
+        for _ in range(5):
+            demo.targets.apply(all_started(demo))
+            stale = [all_started(demo, instances) for instances in (3, 4)]
+            demo.targets.apply(others)
+            with ThreadPoolExecutor(max_workers=len(stale)) as pool:
+                runs = [pool.submit(demo.targets.apply, state, only_listed=True) for state in stale]
+                for run in runs:
+                    run.result()  # a failed CLI run raises here
+            assert not (demo.targets.active_dir / f"{app.guid}.json").exists()
+        for replica in REPLICAS:
+            wait_until(lambda r=replica: not file_in(demo, r, app.guid).exists(), CHANGE_TIMEOUT,
+                       f"the file to leave {replica}")
 
     demo.targets.apply(all_started(demo))
     demo.wait_for_targets(demo.expected_targets(), CHANGE_TIMEOUT)

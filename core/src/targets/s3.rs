@@ -7,8 +7,11 @@
 //! exists, with `If-Match` on the ETag just read; a file that was not is created only with
 //! `If-None-Match: *`. A writer working from an old listing therefore gets
 //! [`TargetsError::Conflict`] instead of bringing back a target another writer removed.
-//! S3 deletes are not conditional in `object_store`: a removal may race with a writer
-//! binding the same app again, which the next reconciliation repairs.
+//! S3 deletes are not conditional in `object_store`: a removal (one broker's unbind) may
+//! race with a writer binding the same app again (another broker) and leave a bound app
+//! without a file. A reconciliation from a listing does not see that app (it has no file);
+//! whoever knows the bindings must write it: `gds-prometheus-broker`'s target updater
+//! writes the file of every bound app that has none on each run.
 //!
 //! The client talks to S3 through `object_store` on a private single-threaded Tokio
 //! runtime, so callers stay synchronous. Call it outside any async runtime (or from

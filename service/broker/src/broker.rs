@@ -11,8 +11,11 @@
 //!   [`Broker::repair`] removes any file left without a binding.
 //!
 //! Several brokers may share one S3 store: records are created conditionally and each
-//! app's files are settled from a fresh listing. On a local directory the broker and the
-//! updater take [`StoreLock`] around their changes.
+//! app's files are settled from a fresh listing. S3 deletes are unconditional, so an
+//! unbind racing another broker's bind of the same app may remove the file of an app that
+//! is bound again: the updater's next run writes the file of every bound app that has
+//! none. On a local directory the broker and the updater take [`StoreLock`] around their
+//! changes.
 
 use crate::cc::{CcError, CloudController};
 use crate::metrics::BrokerMetrics;

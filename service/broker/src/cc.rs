@@ -7,8 +7,8 @@
 //! `/v3/routes?app_guids=..&include=domain` (routes and whether their domain is internal).
 //! A page that fails fails the whole listing: callers never act on part of the truth.
 //!
-//! The token is cached and renewed a minute before it expires (or when the Cloud
-//! Controller answers 401). `next` links are followed only when they point at the
+//! The token is cached and renewed a minute before it expires (half its lifetime before,
+//! for tokens shorter than two minutes), or when the Cloud Controller answers 401. `next` links are followed only when they point at the
 //! configured API, so the token is never sent elsewhere.
 
 use crate::config::CloudControllerSettings;
@@ -189,14 +189,50 @@ impl CloudController {
         }
     }
 
-    async fn get(&self, url: &str) -> Result<Value, CcError> {
-        let mut response = self.get_once(url, &self.token().await?).await?;
-        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-            // Revoked or expired early: one fresh token, one retry.
-            *self.token.lock().await = None;
-            response = self.get_once(url, &self.token().await?).await?;
+    /// Whether the Cloud Controller confirms that the app is gone: `GET /v3/apps/:guid`
+    /// answered 404 with the v3 API's `CF-ResourceNotFound` error. A listing that leaves
+    /// an app out is not enough to delete its targets (a listing can be incomplete); any
+    /// other answer (200, another error, a 404 from something that is not the Cloud
+    /// Controller) is not a confirmation.
+    pub async fn confirmed_gone(&self, guid: &AppGuid) -> Result<bool, CcError> {
+        let url = format!("{}/v3/apps/{guid}", self.settings.api_url);
+        let response = self.get_response(&url).await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(false);
         }
-        json_body(url, response).await
+        if status != reqwest::StatusCode::NOT_FOUND {
+            return json_body(&url, response).await.map(|_| false);
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let resource_not_found = body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["title"] == "CF-ResourceNotFound" && e["code"] == 10010);
+        if resource_not_found {
+            Ok(true)
+        } else {
+            Err(CcError(format!(
+                "{} answered 404 without the Cloud Controller's CF-ResourceNotFound error",
+                redacted(&url)
+            )))
+        }
+    }
+
+    async fn get(&self, url: &str) -> Result<Value, CcError> {
+        json_body(url, self.get_response(url).await?).await
+    }
+
+    /// The answer to `GET url` with a valid token: a 401 (a token revoked or expired
+    /// early) gets one fresh token and one retry.
+    async fn get_response(&self, url: &str) -> Result<reqwest::Response, CcError> {
+        let response = self.get_once(url, &self.token().await?).await?;
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        *self.token.lock().await = None;
+        self.get_once(url, &self.token().await?).await
     }
 
     async fn get_once(&self, url: &str, token: &str) -> Result<reqwest::Response, CcError> {
@@ -239,7 +275,7 @@ impl CloudController {
         let lifetime = Duration::from_secs(body.expires_in.unwrap_or(0));
         Ok(Token {
             value: body.access_token,
-            renew_at: Instant::now() + lifetime.saturating_sub(RENEW_BEFORE),
+            renew_at: Instant::now() + lifetime - renew_before(lifetime),
         })
     }
 
@@ -261,12 +297,19 @@ impl CloudController {
     }
 }
 
-/// `url` without its query: queries name app GUIDs, which are bearer tokens and must not
-/// reach a log.
+/// How long before it expires a token of `lifetime` is renewed: [`RENEW_BEFORE`], or half
+/// its lifetime when it is shorter than twice that (so a short-lived token is still used
+/// for a while rather than renewed before every request).
+fn renew_before(lifetime: Duration) -> Duration {
+    RENEW_BEFORE.min(lifetime / 2)
+}
+
+/// `url` without its query and with any GUID in its path replaced: queries and paths
+/// name app GUIDs, which are bearer tokens and must not reach a log.
 fn redacted(url: &str) -> String {
     match url.split_once('?') {
-        Some((path, _)) => format!("{path}?…"),
-        None => url.to_owned(),
+        Some((path, _)) => format!("{}?…", crate::redact_guids(path)),
+        None => crate::redact_guids(url),
     }
 }
 
@@ -417,7 +460,8 @@ fn app_state(
     )?;
     let org = orgs.get(org_guid.as_str()).ok_or_else(|| {
         CcError(format!(
-            "app {guid}: its organization {org_guid} was not included"
+            "app {}: its organization {org_guid} was not included",
+            app["name"]
         ))
     })?;
     Ok(AppState {
@@ -468,6 +512,26 @@ mod tests {
         assert_eq!(
             web_instances(&processes),
             BTreeMap::from([("a".into(), 3), ("b".into(), 2)])
+        );
+    }
+
+    #[test]
+    fn tokens_are_renewed_a_minute_early_or_half_way_when_short() {
+        assert_eq!(renew_before(Duration::from_secs(43199)), RENEW_BEFORE);
+        assert_eq!(renew_before(Duration::from_secs(120)), RENEW_BEFORE);
+        assert_eq!(renew_before(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(renew_before(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn logged_urls_name_no_app_guid() {
+        assert_eq!(
+            redacted(&format!("https://api.example.org/v3/apps/{APP}")),
+            "https://api.example.org/v3/apps/<guid>"
+        );
+        assert_eq!(
+            redacted(&format!("https://api.example.org/v3/apps?guids={APP}&page=2")),
+            "https://api.example.org/v3/apps?…"
         );
     }
 

@@ -17,7 +17,7 @@ use gds_prometheus_broker::cc::CloudController;
 use gds_prometheus_broker::config::{BrokerCredentials, Settings};
 use gds_prometheus_broker::metrics::{endpoint, BrokerMetrics, UpdaterMetrics};
 use gds_prometheus_broker::updater::{run_once, RunError};
-use gds_prometheus_broker::{osb, parse_period};
+use gds_prometheus_broker::{osb, parse_period, redact_guids};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,7 +96,7 @@ fn serve_broker(
             .for_each(|line| println!("gds-prometheus-broker: repair: {line}")),
         Ok(Err(e)) => eprintln!(
             "gds-prometheus-broker: repair at start did not finish: {}",
-            e.description
+            redact_guids(&e.description)
         ),
         Err(e) => eprintln!("gds-prometheus-broker: repair at start did not finish: {e}"),
     }
@@ -134,7 +134,7 @@ fn update_once(
     store: &dyn Store,
     cc: &CloudController,
 ) -> Result<ExitCode, String> {
-    let report = run_once(store, cc, runtime.handle()).map_err(|e| e.to_string())?;
+    let report = run_once(store, cc, runtime.handle()).map_err(|e| redact_guids(&e.to_string()))?;
     for line in &report.operations {
         println!("{line}");
     }
@@ -198,7 +198,10 @@ fn update_and_report(
         }
         Err(error) => {
             metrics.failure(matches!(error, RunError::CloudController(_)));
-            eprintln!("gds-prometheus-broker update: {error}");
+            eprintln!(
+                "gds-prometheus-broker update: {}",
+                redact_guids(&error.to_string())
+            );
         }
     }
     metrics.duration(started.elapsed().as_secs_f64());

@@ -50,13 +50,23 @@ impl Reply {
     }
 }
 
+/// An error answer's description, kept with the response for the request's log line.
+#[derive(Clone)]
+struct ErrorDescription(String);
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let description = self.body["description"].as_str().map(str::to_owned);
         let mut response = (status, self.body.to_string()).into_response();
         response
             .headers_mut()
             .insert("content-type", HeaderValue::from_static("application/json"));
+        if let Some(description) =
+            description.filter(|_| status.is_client_error() || status.is_server_error())
+        {
+            response.extensions_mut().insert(ErrorDescription(description));
+        }
         response
     }
 }
@@ -185,10 +195,21 @@ async fn checks(State(state): State<Shared>, request: Request, next: Next) -> Re
     let code = response.status().as_u16();
     state.broker.metrics.request(operation, code);
     println!(
-        "gds-prometheus-broker: {operation} {path} {code} {}ms identity={who}",
-        started.elapsed().as_millis()
+        "gds-prometheus-broker: {operation} {path} {code} {}ms identity={who}{}",
+        started.elapsed().as_millis(),
+        logged_error(&response)
     );
     response
+}
+
+/// ` error="<description>"` for an error answer, so an operator sees why a bind failed
+/// without asking the tenant; GUIDs in it are redacted (an app's GUID is its bearer token).
+fn logged_error(response: &Response) -> String {
+    response
+        .extensions()
+        .get::<ErrorDescription>()
+        .map(|d| format!(" error={:?}", crate::redact_guids(&d.0)))
+        .unwrap_or_default()
 }
 
 fn operation(method: &Method, matched: Option<&MatchedPath>) -> &'static str {

@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::time::Duration;
 use support::*;
 
 const INSTANCE: &str = "2b7c6a1e-0f3d-4c5b-9a8e-7d6c5b4a3f21";
@@ -13,8 +14,9 @@ const APP_B: &str = "0b7c9d2e-1f3a-4b5c-8d6e-7f8a9b0c1d2e";
 const NO_ROUTE: &str = "c0ffee00-1234-4abc-9def-0123456789ab";
 
 fn world() -> Value {
+    // A TCP route and an internal one: neither is a public HTTP route Prometheus can use.
     let mut worker = app(NO_ROUTE, "worker", 1);
-    worker["routes"] = json!(["worker.apps.internal"]);
+    worker["routes"] = json!(["tcp.cloudapps.test:1024", "worker.apps.internal"]);
     json!([app(APP_A, "notify-api", 2), app(APP_B, "notify-admin", 1), worker])
 }
 
@@ -178,6 +180,13 @@ fn bad_input_never_reaches_the_store(platform: &Platform, location: &Location) {
         400,
         "`service_id` is missing",
     );
+    let mut no_plan = provision_body();
+    no_plan.as_object_mut().unwrap().remove("plan_id");
+    assert_error(
+        &platform.call("PUT", new_instance, Some(&no_plan)),
+        400,
+        "`plan_id` is missing",
+    );
     let mut unknown = provision_body();
     unknown["service_id"] = json!("not-our-service");
     assert_error(
@@ -328,4 +337,168 @@ fn deprovisioning(platform: &Platform, location: &Location) {
     assert_eq!(platform.call("DELETE", &path, None).status, 410);
     let leftover: Vec<String> = location.snapshot().into_iter().map(|(n, _)| n).collect();
     assert!(leftover.is_empty(), "left behind: {leftover:?}");
+}
+
+#[test]
+fn no_credential_token_or_app_guid_reaches_the_output_and_failures_say_why() {
+    let location = Location::directory();
+    let cf = CfApi::start(&world());
+    let broker = Process::broker(&cf, &location);
+    let platform = Platform { broker: &broker.url };
+    let unknown_app = guid(77);
+    assert_eq!(platform.provision(INSTANCE).status, 201);
+    assert_eq!(platform.bind(INSTANCE, "b-a", APP_A).status, 201);
+    assert_eq!(platform.bind(INSTANCE, "b-worker", NO_ROUTE).status, 422);
+    assert_eq!(platform.bind(INSTANCE, "b-unknown", &unknown_app).status, 422);
+    cf.admin(
+        "/admin/fail",
+        json!({"path": "/v3/processes", "status": 503, "count": 1}),
+    );
+    assert_eq!(platform.bind(INSTANCE, "b-b", APP_B).status, 502);
+    let wrong = format!("Basic {}", base64_encode(b"platform:not-the-password"));
+    let headers = [
+        ("authorization", wrong.as_str()),
+        ("x-broker-api-version", "2.17"),
+    ];
+    assert_eq!(http(&broker.url, "GET", "/v2/catalog", &headers, b"").status, 401);
+
+    // The updater, in both modes: removing a deleted app's file, and failing once.
+    let updater = Process::updater(&cf, &location, "1s");
+    cf.change(APP_A, json!({"action": "delete"}));
+    let removed = "remove active/ for an app the Cloud Controller no longer lists: removed";
+    eventually(
+        "the updater removed the deleted app's file",
+        Duration::from_secs(30),
+        || updater.output.text().contains(removed),
+    );
+    let updater_output = updater.output.clone();
+    updater.kill_hard();
+    cf.admin(
+        "/admin/fail",
+        json!({"path": "/v3/apps", "status": 500, "count": 1}),
+    );
+    let (ok, once) = update_once(&cf, &location);
+    assert!(!ok, "{once}");
+    assert_eq!(platform.unbind(INSTANCE, "b-a").status, 200);
+
+    let output = format!("{}{}{once}", broker.output.text(), updater_output.text());
+    let mut secrets = vec![
+        PASSWORD.to_owned(),
+        "not-the-password".to_owned(),
+        CLIENT_SECRET.to_owned(),
+        APP_A.to_owned(),
+        APP_B.to_owned(),
+        NO_ROUTE.to_owned(),
+        unknown_app,
+    ];
+    secrets.extend(cf.tokens());
+    assert!(
+        cf.tokens().len() >= 3,
+        "the broker, the updater and the run each had a token"
+    );
+    for secret in &secrets {
+        assert!(
+            !output.contains(secret.as_str()),
+            "`{secret}` was printed:\n{output}"
+        );
+    }
+    for expected in [
+        "bind /v2/service_instances/".to_owned() + INSTANCE + "/service_bindings/b-a 201",
+        r#"b-worker 422"#.to_owned(),
+        r#"error="app `worker` has no public HTTP route"#.to_owned(),
+        r#"error="the Cloud Controller knows no such app; bind an existing app""#.to_owned(),
+        r#"b-b 502"#.to_owned(),
+        r#"error="cannot read the app from the Cloud Controller: "#.to_owned(),
+        r#"answered 503 Service Unavailable"#.to_owned(),
+        r#"error="give the broker's username and password""#.to_owned(),
+        removed.to_owned(),
+        "the Cloud Controller listing failed, so nothing was changed".to_owned(),
+    ] {
+        assert!(output.contains(&expected), "no `{expected}` in:\n{output}");
+    }
+}
+
+#[test]
+fn a_store_failure_answers_503_and_is_counted() {
+    let location = Location::directory();
+    let cf = CfApi::start(&world());
+    let broker = Process::broker(&cf, &location);
+    let platform = Platform { broker: &broker.url };
+    assert_eq!(platform.provision(INSTANCE).status, 201);
+    // A file where the binding records' folder belongs: every read of a binding fails.
+    let bindings = location.root().join("bindings");
+    std::fs::write(&bindings, "not a folder").unwrap();
+    assert_error(
+        &platform.call("GET", &binding_path("b-a1"), None),
+        503,
+        "the target store failed",
+    );
+    assert_error(&platform.bind(INSTANCE, "b-a1", APP_A), 503, "try again");
+    let metrics = http(&broker.url, "GET", "/metrics", &[], b"").text;
+    assert!(
+        metrics.contains("gds_prometheus_broker_store_errors_total 2.0"),
+        "{metrics}"
+    );
+    std::fs::remove_file(&bindings).unwrap();
+    assert_eq!(platform.bind(INSTANCE, "b-a1", APP_A).status, 201);
+}
+
+#[test]
+fn a_missing_or_malformed_setting_stops_the_binary_naming_it() {
+    let complete: Vec<(String, String)> = [
+        ("CF_API_URL", "http://127.0.0.1:9"),
+        ("CF_CLIENT_ID", CLIENT_ID),
+        ("CF_CLIENT_SECRET", CLIENT_SECRET),
+        ("TARGETS_LOCATION", "/nonexistent-for-the-test"),
+        ("BROKER_USERNAME", USERNAME),
+        ("BROKER_PASSWORD", PASSWORD),
+        ("BIND_ADDRESS", "127.0.0.1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let with = |name: &str, value: Option<&str>| -> Vec<(String, String)> {
+        let mut env: Vec<_> = complete.iter().filter(|(k, _)| k != name).cloned().collect();
+        env.extend(value.map(|v| (name.to_owned(), v.to_owned())));
+        env
+    };
+    for (args, env, message) in [
+        (
+            vec![],
+            with("BROKER_PASSWORD", None),
+            "`BROKER_PASSWORD` is not set",
+        ),
+        (
+            vec![],
+            with("PORT", Some("http")),
+            "`PORT` must be a port number, got `http`",
+        ),
+        (
+            vec![],
+            with("CF_API_URL", Some("api.example.org")),
+            "`CF_API_URL` must be the Cloud Controller's URL",
+        ),
+        (
+            vec![],
+            with("TARGETS_LOCATION", Some("s3://")),
+            "`TARGETS_LOCATION`",
+        ),
+        (
+            vec!["update", "--every", "5d"],
+            with("PORT", None),
+            "`5d` is not a period",
+        ),
+        (vec!["updat"], with("PORT", None), "unexpected arguments `updat`"),
+    ] {
+        let (ok, output) = run_binary(&args, &env);
+        assert!(!ok, "{args:?} started: {output}");
+        assert!(
+            output.starts_with("gds-prometheus-broker: ") && output.contains(message),
+            "`{message}` not in `{output}`"
+        );
+        assert!(
+            !output.contains(PASSWORD) && !output.contains(CLIENT_SECRET),
+            "{output}"
+        );
+    }
 }

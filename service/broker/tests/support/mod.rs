@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) const USERNAME: &str = "platform";
@@ -24,8 +25,39 @@ pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Reads a child's stdout up to the line that says where it listens.
-fn first_line(child: &mut Child, what: &str) -> String {
+/// Everything a child printed on stdout and stderr so far, for tests that check what
+/// reaches a log.
+#[derive(Clone, Default)]
+pub(crate) struct Output(Arc<Mutex<String>>);
+
+impl Output {
+    pub(crate) fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn push(&self, line: &str) {
+        self.0.lock().unwrap().push_str(line);
+    }
+
+    /// Copies `stream` into this output, line by line, until it closes.
+    fn collect(&self, stream: impl Read + Send + 'static) {
+        let output = self.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                output.push(&line);
+                line.clear();
+            }
+        });
+    }
+}
+
+/// Reads a child's stdout up to the line that says where it listens, then keeps
+/// collecting stdout and stderr into the returned output (so the child never blocks on a
+/// full pipe).
+fn first_line(child: &mut Child, what: &str) -> (String, Output) {
+    let output = Output::default();
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
@@ -35,10 +67,13 @@ fn first_line(child: &mut Child, what: &str) -> String {
             .read_line(&mut line)
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(read > 0, "{what} exited before it listened");
+        output.push(&line);
     }
-    // Keep draining so the child never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    line.trim().to_owned()
+    output.collect(reader);
+    if let Some(stderr) = child.stderr.take() {
+        output.collect(stderr);
+    }
+    (line.trim().to_owned(), output)
 }
 
 fn port_of(line: &str) -> u16 {
@@ -57,6 +92,11 @@ pub(crate) struct CfApi {
 
 impl CfApi {
     pub(crate) fn start(apps: &Value) -> CfApi {
+        CfApi::start_with(apps, &[])
+    }
+
+    /// The stand-in with more options, such as `--token-lifetime 2` or `--max-per-page 2`.
+    pub(crate) fn start_with(apps: &Value, options: &[&str]) -> CfApi {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(apps.to_string().as_bytes()).unwrap();
         let mut child = Command::new("python3")
@@ -64,10 +104,11 @@ impl CfApi {
             .args(["--port", "0", "--apps"])
             .arg(file.path())
             .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .args(options)
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs demo/cf_api.py");
-        let line = first_line(&mut child, "cf_api.py");
+        let (line, _) = first_line(&mut child, "cf_api.py");
         let url = format!("http://127.0.0.1:{}", port_of(&line));
         CfApi {
             child,
@@ -99,6 +140,23 @@ impl CfApi {
     /// How many requests each path has had.
     pub(crate) fn requests(&self) -> Value {
         http(&self.url, "GET", "/admin/requests", &[], b"").json()
+    }
+
+    /// How many requests `path` has had.
+    pub(crate) fn requests_to(&self, path: &str) -> u64 {
+        self.requests()[path].as_u64().unwrap_or(0)
+    }
+
+    /// How many /v3 answers had `status`.
+    pub(crate) fn answers_with(&self, status: u16) -> u64 {
+        let statuses = http(&self.url, "GET", "/admin/statuses", &[], b"").json();
+        statuses[status.to_string()].as_u64().unwrap_or(0)
+    }
+
+    /// Every UAA token issued so far.
+    pub(crate) fn tokens(&self) -> Vec<String> {
+        let tokens = http(&self.url, "GET", "/admin/tokens", &[], b"").json();
+        serde_json::from_value(tokens).unwrap()
     }
 }
 
@@ -206,7 +264,7 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_gds-prometheus-broker")
 }
 
-fn common_env(cf: &CfApi, location: &Location) -> Vec<(String, String)> {
+pub(crate) fn common_env(cf: &CfApi, location: &Location) -> Vec<(String, String)> {
     let mut env = location.env();
     env.extend([
         ("CF_API_URL".into(), cf.url.clone()),
@@ -222,6 +280,8 @@ fn common_env(cf: &CfApi, location: &Location) -> Vec<(String, String)> {
 pub(crate) struct Process {
     pub child: Child,
     pub url: String,
+    /// What it printed on stdout and stderr.
+    pub output: Output,
 }
 
 impl Process {
@@ -243,12 +303,17 @@ impl Process {
     }
 
     fn spawn(mut command: Command, what: &str) -> Process {
-        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
-        let line = first_line(&mut child, what);
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (line, output) = first_line(&mut child, what);
         let addr: SocketAddr = line.rsplit(' ').next().unwrap().parse().unwrap();
         let mut process = Process {
             child,
             url: format!("http://{addr}"),
+            output,
         };
         process.wait_until_listening();
         process
@@ -279,9 +344,16 @@ impl Drop for Process {
 
 /// `gds-prometheus-broker update --once`: its exit status and output.
 pub(crate) fn update_once(cf: &CfApi, location: &Location) -> (bool, String) {
+    run_binary(&["update", "--once"], &common_env(cf, location))
+}
+
+/// The binary run to its end with exactly `env`: whether it succeeded, and its stdout and
+/// stderr.
+pub(crate) fn run_binary(args: &[&str], env: &[(String, String)]) -> (bool, String) {
     let output = Command::new(binary())
-        .args(["update", "--once"])
-        .envs(common_env(cf, location))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().cloned())
         .output()
         .unwrap();
     let text = format!(
