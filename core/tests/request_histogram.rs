@@ -158,10 +158,8 @@ fn coarse_tick() -> u64 {
         tv_nsec: 0,
     };
     // SAFETY: `now` is a valid timespec to write into.
-    assert_eq!(
-        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) },
-        0
-    );
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) };
+    assert_eq!(status, 0);
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 

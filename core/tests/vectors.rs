@@ -267,21 +267,27 @@ fn expected_exemplar_lines(expect: &Value) -> Vec<(String, String)> {
     ]
 }
 
+/// The request of a traceparent vector: a GET of `/` (route `/`, host `app.example`,
+/// status 200) taking `seconds`, with the case's `traceparent` (none when null).
+fn record_traced_case(endpoint: &Endpoint, case: &Value, seconds: f64) {
+    endpoint.record(&FinishedRequest {
+        method: "GET",
+        host: b"app.example",
+        raw_path: "/",
+        route: Route::Template("/"),
+        status: 200,
+        seconds,
+        exception: None,
+        traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
+    });
+}
+
 #[test]
 fn traceparent_vectors() {
     for case in vectors("traceparent.json") {
         let name = case["name"].as_str().unwrap();
         let endpoint = endpoint(&case["settings"]);
-        endpoint.record(&FinishedRequest {
-            method: "GET",
-            host: b"app.example",
-            raw_path: "/",
-            route: Route::Template("/"),
-            status: 200,
-            seconds: 0.01,
-            exception: None,
-            traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
-        });
+        record_traced_case(&endpoint, &case, 0.01);
         let text = endpoint.registry().render(Format::OpenMetrics);
         let found = exemplar_lines(&text);
         let expected = expected_exemplar_lines(&case["expect"]);
@@ -324,16 +330,7 @@ fn request_native_vectors() {
     for case in vectors("request_native.json") {
         let name = case["name"].as_str().unwrap();
         let endpoint = endpoint(&case["settings"]);
-        endpoint.record(&FinishedRequest {
-            method: "GET",
-            host: b"app.example",
-            raw_path: "/",
-            route: Route::Template("/"),
-            status: 200,
-            seconds: case["seconds"].as_f64().unwrap(),
-            exception: None,
-            traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
-        });
+        record_traced_case(&endpoint, &case, case["seconds"].as_f64().unwrap());
         let scrape = endpoint.handle(&Request::new("GET", "/metrics").header("accept", PROTOBUF.as_bytes()));
         let families = decode_delimited(&scrape.body).unwrap();
         let family = families
