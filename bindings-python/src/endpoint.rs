@@ -85,6 +85,7 @@ impl Endpoint {
     /// `METRICS_TRACE_EXEMPLARS` and `METRICS_REQUEST_NATIVE_HISTOGRAM`, read now. A bad
     /// setting is a `ConfigurationError` naming the variable.
     #[new]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python constructor
     #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None, trace_exemplars = None, request_native_histogram = None))]
     fn new(
         py: Python<'_>,
