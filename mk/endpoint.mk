@@ -20,13 +20,18 @@ test-endpoint:
 
 BENCH_TARGETS += bench-endpoint
 
-# Recording a request and answering a scrape, against prometheus-client in the same run.
+# Recording a request (untraced, with native buckets and without; traced, amortised and
+# each recording its exemplar) and answering a scrape, against prometheus-client in the
+# same run; then the same requests in instructions (callgrind, a few seconds), appended
+# to the section with the traced ÷ untraced ratios.
 .PHONY: bench-endpoint
 bench-endpoint:
+	scripts/apt-install valgrind
 	cargo bench -p gds-metrics --bench endpoint
+	scripts/callgrind-record $(CALLGRIND_REQUESTS) .build/bench/endpoint.md
 
-# Recording a request with a sampled traceparent against one without, in instructions
-# (callgrind), which a busy machine does not disturb: prints both and their ratio.
+# The instruction counts alone (callgrind), which a busy machine does not disturb: prints
+# them and their ratios.
 CALLGRIND_REQUESTS ?= 20000
 .PHONY: bench-endpoint-instructions
 bench-endpoint-instructions:

@@ -81,11 +81,12 @@ fn exception_names(exception: &Bound<'_, PyAny>) -> PyResult<(String, Option<Str
 impl Endpoint {
     /// An endpoint serving `registry` (default: the default registry). Settings given
     /// here win over the environment; the rest comes from `VCAP_APPLICATION`,
-    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`, `CF_INSTANCE_INDEX` and
-    /// `METRICS_TRACE_EXEMPLARS`, read now. A bad setting is a `ConfigurationError` naming
-    /// the variable.
+    /// `METRICS_BASIC_AUTH`, `PROMETHEUS_METRICS_PATH`, `CF_INSTANCE_INDEX`,
+    /// `METRICS_TRACE_EXEMPLARS` and `METRICS_REQUEST_NATIVE_HISTOGRAM`, read now. A bad
+    /// setting is a `ConfigurationError` naming the variable.
     #[new]
-    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None, trace_exemplars = None))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python constructor
+    #[pyo3(signature = (registry = None, *, application_id = None, auth_enabled = None, metrics_path = None, instance_index = None, trace_exemplars = None, request_native_histogram = None))]
     fn new(
         py: Python<'_>,
         registry: Option<Py<PyRegistry>>,
@@ -94,6 +95,7 @@ impl Endpoint {
         metrics_path: Option<String>,
         instance_index: Option<u32>,
         trace_exemplars: Option<bool>,
+        request_native_histogram: Option<bool>,
     ) -> PyResult<Self> {
         let config = ConfigBuilder {
             application_id,
@@ -101,6 +103,7 @@ impl Endpoint {
             metrics_path,
             instance_index,
             trace_exemplars,
+            request_native_histogram,
             ..ConfigBuilder::default()
         }
         .build()
@@ -134,6 +137,12 @@ impl Endpoint {
     #[getter]
     fn trace_exemplars(&self) -> bool {
         self.inner.config().trace_exemplars()
+    }
+
+    /// Whether the request duration keeps native buckets beside its classic ones.
+    #[getter]
+    fn request_native_histogram(&self) -> bool {
+        self.inner.config().request_native_histogram()
     }
 
     /// The registry the endpoint serves.

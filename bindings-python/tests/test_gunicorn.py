@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import servers as servers_module
+from protobuf_wire import request_histogram
 from servers import settled
 
 APP = '''\
@@ -94,6 +95,36 @@ def test_every_scrape_shows_the_exact_total_of_all_workers(servers):
     assert settled(server.index_total, 200.0) == 200.0
     for _ in range(12):
         assert server.index_total() == 200.0
+
+
+PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+TRACE_ID, SPAN_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+
+def index_duration(server):
+    """The request duration of `/` (the first series: multi-process scrapes sort them) as a
+    protobuf scrape gives it."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/metrics", headers={"Connection": "close", "Accept": PROTOBUF}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return request_histogram(response.read(), "http_server_request_duration_seconds")
+
+
+def test_traced_requests_of_every_worker_make_one_native_histogram_carrying_the_trace(servers):
+    server = servers()
+    pids = set()
+    for _ in range(40):
+        server.get("/", {"traceparent": f"00-{TRACE_ID}-{SPAN_ID}-01"})
+        pids.add(server.get("/pid"))
+    assert len(pids) > 1, "requests should spread over several workers"
+    # One answer during start-up, untraced.
+    assert settled(lambda: index_duration(server)["native"]["count"], 41) == 41
+    for _ in range(6):
+        found = index_duration(server)
+        assert found["native"]["count"] == 41
+        labels = {tuple(map(tuple, exemplar["labels"])) for exemplar in found["native_exemplars"]}
+        assert labels == {(("trace_id", TRACE_ID), ("span_id", SPAN_ID))}
 
 
 def test_app_preloaded_in_the_master_still_gets_one_file_per_worker(servers):

@@ -5,7 +5,7 @@ real server (Flask, WSGI and Django under gunicorn; the ASGI middleware and Djan
 uvicorn) with the request target sent byte for byte, never decoded; request facts through
 the native record call; metric errors and series limits through `gds_metrics.metrics`;
 native histograms and exemplars through `gds_metrics.metrics`, the native buckets read
-back from the protobuf scrape."""
+back from the protobuf scrape, as the request duration's with its trace exemplars."""
 
 import gzip
 import json
@@ -25,7 +25,7 @@ from gds_metrics.metrics import Counter, Enum, Gauge, Histogram, NativeBuckets, 
 from gds_metrics.wsgi import GDSMetricsMiddleware
 
 from conftest import vectors
-from protobuf_wire import native_histogram
+from protobuf_wire import native_histogram, request_histogram
 from servers import Gunicorn, Uvicorn, raw_request
 
 APP_BODY = b"app"
@@ -257,6 +257,31 @@ def test_traceparent_header_decides_the_exemplar(case):
     assert len(found) == len(expected), text
     for line, prefix in zip(found, expected):
         assert line.startswith(prefix), (line, prefix)
+
+
+# --- request_native.json ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", vectors("request_native"))
+def test_request_duration_native_buckets_and_their_exemplar_in_protobuf(case):
+    registry = Registry()
+    endpoint = Endpoint(registry, **case.get("settings", {}))
+    endpoint.record("GET", "app.example", "/", True, "/", 200, case["seconds"], traceparent=case["traceparent"])
+    # Scraped by the same endpoint: another on the registry would have to agree on the setting.
+    status, _, body = endpoint.handle("GET", "/metrics", [("Accept", PROTOBUF)])
+    assert status == 200
+    found = request_histogram(body, "http_server_request_duration_seconds")
+    expect = case["expect"]
+    if expect["native"] is not None:
+        assert found["native"].pop("sum") == pytest.approx(expect["native"]["sum"], abs=1e-9)
+        wanted = {key: value for key, value in expect["native"].items() if key != "sum"}
+        for sign in ("positive", "negative"):
+            wanted[sign] = {int(index): count for index, count in wanted[sign].items()}
+        assert found["native"] == wanted
+    else:
+        assert found["native"] is None
+    assert found["native_exemplars"] == expect["native_exemplars"]
+    assert found["bucket_exemplars"] == expect["bucket_exemplars"]
 
 
 # --- errors.json -----------------------------------------------------------------------

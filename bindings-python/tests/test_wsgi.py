@@ -9,13 +9,14 @@ from gds_metrics import ConfigurationError, Registry
 from gds_metrics.wsgi import ROUTE_KEY, GDSMetricsMiddleware
 
 from conftest import TRACED_FAMILIES, TRACEPARENT, families_traced
+from protobuf_wire import request_histogram
 
 GUID = "6f1e3c2a-9b4d-4e8f-a1b2-c3d4e5f6a7b8"
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("VCAP_APPLICATION", "METRICS_BASIC_AUTH", "PROMETHEUS_METRICS_PATH"):
+    for name in ("VCAP_APPLICATION", "METRICS_BASIC_AUTH", "PROMETHEUS_METRICS_PATH", "METRICS_REQUEST_NATIVE_HISTOGRAM"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -128,4 +129,42 @@ def test_trace_exemplars_switched_off_by_the_environment(monkeypatch):
 def test_a_bad_trace_exemplars_switch_is_a_configuration_error_naming_it(monkeypatch):
     monkeypatch.setenv("METRICS_TRACE_EXEMPLARS", "1")
     with pytest.raises(ConfigurationError, match="METRICS_TRACE_EXEMPLARS"):
+        wrapped()
+
+
+PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+
+def request_duration_is_native(client):
+    body = client.get("/metrics", headers={"Accept": PROTOBUF}).get_data()
+    return request_histogram(body, "http_server_request_duration_seconds")["native"] is not None
+
+
+def test_the_request_duration_keeps_native_buckets_by_default():
+    client, _ = wrapped()
+    client.get("/orders/17", headers={"traceparent": TRACEPARENT})
+    assert request_duration_is_native(client)
+
+
+def test_native_buckets_switched_off_by_the_environment_and_in_code(monkeypatch):
+    monkeypatch.setenv("METRICS_REQUEST_NATIVE_HISTOGRAM", "False")
+    client, _ = wrapped()
+    client.get("/orders/17")
+    assert not request_duration_is_native(client)
+    monkeypatch.setenv("METRICS_REQUEST_NATIVE_HISTOGRAM", "true")
+    client, _ = wrapped(request_native_histogram=False)
+    client.get("/orders/17")
+    assert not request_duration_is_native(client)
+
+
+def test_endpoints_of_one_registry_disagreeing_on_native_buckets_is_a_configuration_error():
+    registry = Registry()
+    GDSMetricsMiddleware(plain_app, registry=registry)
+    with pytest.raises(ConfigurationError, match="request_native_histogram"):
+        GDSMetricsMiddleware(plain_app, registry=registry, request_native_histogram=False)
+
+
+def test_a_bad_native_buckets_switch_is_a_configuration_error_naming_it(monkeypatch):
+    monkeypatch.setenv("METRICS_REQUEST_NATIVE_HISTOGRAM", "off")
+    with pytest.raises(ConfigurationError, match="METRICS_REQUEST_NATIVE_HISTOGRAM"):
         wrapped()

@@ -3,6 +3,7 @@
 require "test_helper"
 require "json"
 require "open3"
+require "protobuf_wire"
 require "rack/test"
 require "zlib"
 
@@ -333,6 +334,54 @@ class TraceExemplarsTest < Minitest::Test
     ENV["METRICS_TRACE_EXEMPLARS"] = "yes"
     error = assert_raises(GDS::Metrics::ConfigurationError) { GDS::Metrics::Config.instance.trace_exemplars }
     assert_match(/METRICS_TRACE_EXEMPLARS/, error.message)
+  end
+end
+
+# The request duration's native buckets, which a protobuf scrape carries with the trace.
+class RequestNativeHistogramTest < Minitest::Test
+  include MiddlewareTests
+
+  PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+  def request_histogram
+    header "accept", PROTOBUF
+    get "/metrics"
+    ProtobufWire.request_histogram(last_response.body, "http_server_request_duration_seconds")
+  end
+
+  def test_the_request_duration_is_a_native_histogram_carrying_the_trace_by_default
+    header "traceparent", TraceExemplarsTest::TRACEPARENT
+    get "/orders/7"
+
+    found = request_histogram
+    assert_equal 1, found["native"]["count"]
+    assert_equal [[["trace_id", TraceExemplarsTest::TRACE_ID], %w[span_id 00f067aa0ba902b7]]],
+                 found["native_exemplars"].map { |exemplar| exemplar["labels"] }
+  end
+
+  def test_native_buckets_switched_off_in_configure
+    ENV["METRICS_REQUEST_NATIVE_HISTOGRAM"] = "true"
+    GDS::Metrics.configure { |config| config.request_native_histogram = false }
+    assert_equal false, GDS::Metrics::Config.instance.request_native_histogram
+    get "/orders/7"
+
+    assert_nil request_histogram["native"]
+  end
+
+  def test_native_buckets_switched_off_by_the_environment
+    ENV["METRICS_REQUEST_NATIVE_HISTOGRAM"] = "FALSE"
+    assert_equal false, GDS::Metrics::Config.instance.request_native_histogram
+    get "/orders/7"
+
+    assert_nil request_histogram["native"]
+  end
+
+  def test_a_bad_native_buckets_switch_is_a_configuration_error_naming_it
+    ENV["METRICS_REQUEST_NATIVE_HISTOGRAM"] = "no"
+    error = assert_raises(GDS::Metrics::ConfigurationError) do
+      GDS::Metrics::Config.instance.request_native_histogram
+    end
+    assert_match(/METRICS_REQUEST_NATIVE_HISTOGRAM/, error.message)
   end
 end
 

@@ -6,6 +6,7 @@
 module ProtobufWire
   FAMILY_NAME = 1
   FAMILY_METRIC = 4
+  METRIC_LABEL = 1
   METRIC_HISTOGRAM = 7
   COUNT = 1
   SUM = 2
@@ -18,6 +19,15 @@ module ProtobufWire
   POSITIVE_DELTA = 13
   SPAN_OFFSET = 1
   SPAN_LENGTH = 2
+  HISTOGRAM_BUCKET = 3
+  HISTOGRAM_EXEMPLARS = 16
+  BUCKET_UPPER_BOUND = 2
+  BUCKET_EXEMPLAR = 3
+  EXEMPLAR_LABEL = 1
+  EXEMPLAR_VALUE = 2
+  EXEMPLAR_TIMESTAMP = 3
+  LABEL_NAME = 1
+  LABEL_VALUE = 2
 
   module_function
 
@@ -113,23 +123,72 @@ module ProtobufWire
     bytes.pack("C*").unpack1("E")
   end
 
-  # The native part of the first series of `family_name`, as the vectors spell it.
-  def native_histogram(body, family_name)
+  def text(bytes)
+    bytes.pack("C*").force_encoding("UTF-8")
+  end
+
+  # The fields of the histogram message of the first series of `family_name`, or of its
+  # series whose `path` label is `path` when one is given.
+  def first_histogram(body, family_name, path: nil)
     delimited(body).each do |message|
       family = fields(message)
-      next unless family[FAMILY_NAME].first.pack("C*").force_encoding("UTF-8") == family_name
+      next unless text(family[FAMILY_NAME].first) == family_name
 
-      histogram = fields(fields(family[FAMILY_METRIC].first)[METRIC_HISTOGRAM].first)
-      return {
-        "schema" => zigzag(histogram[SCHEMA].first || 0),
-        "zero_threshold" => double(histogram[ZERO_THRESHOLD].first),
-        "zero_count" => histogram[ZERO_COUNT].first || 0,
-        "count" => histogram[COUNT].first || 0,
-        "sum" => double(histogram[SUM].first),
-        "positive" => sparse(histogram[POSITIVE_SPAN], packed_sint(histogram[POSITIVE_DELTA])),
-        "negative" => sparse(histogram[NEGATIVE_SPAN], packed_sint(histogram[NEGATIVE_DELTA])),
-      }
+      series = family[FAMILY_METRIC].map { |metric| fields(metric) }
+      series = series.select { |metric| labels(metric).include?(["path", path]) } if path
+      raise ArgumentError, "no series of #{family_name} with path #{path}" if series.empty?
+
+      return fields(series.first[METRIC_HISTOGRAM].first)
     end
     raise ArgumentError, "no family #{family_name} in the protobuf scrape"
+  end
+
+  # The labels in field `number` of a message's fields, as [name, value] pairs.
+  def labels(message, number = METRIC_LABEL)
+    message[number].map { |pair| fields(pair) }.map { |pair| [text(pair[LABEL_NAME].first), text(pair[LABEL_VALUE].first)] }
+  end
+
+  # The native part of a histogram message's fields, as the vectors spell it.
+  def native_part(histogram)
+    {
+      "schema" => zigzag(histogram[SCHEMA].first || 0),
+      "zero_threshold" => double(histogram[ZERO_THRESHOLD].first),
+      "zero_count" => histogram[ZERO_COUNT].first || 0,
+      "count" => histogram[COUNT].first || 0,
+      "sum" => double(histogram[SUM].first),
+      "positive" => sparse(histogram[POSITIVE_SPAN], packed_sint(histogram[POSITIVE_DELTA])),
+      "negative" => sparse(histogram[NEGATIVE_SPAN], packed_sint(histogram[NEGATIVE_DELTA])),
+    }
+  end
+
+  # The native part of the first series of `family_name`, as the vectors spell it.
+  def native_histogram(body, family_name)
+    native_part(first_histogram(body, family_name))
+  end
+
+  # An exemplar as the vectors spell it: labels as [name, value] pairs, and value. Raises
+  # unless it carries a timestamp (Prometheus drops a native one without).
+  def exemplar(message)
+    exemplar = fields(message)
+    raise ArgumentError, "an exemplar without a timestamp" if exemplar[EXEMPLAR_TIMESTAMP].empty?
+
+    { "labels" => labels(exemplar, EXEMPLAR_LABEL), "value" => double(exemplar[EXEMPLAR_VALUE].first) }
+  end
+
+  # The first series of the histogram `family_name` (or its series of `path`) as
+  # request_native.json spells it: its
+  # native part (nil when it is classic only: no schema, zero threshold or spans), the
+  # exemplars of the histogram message, and those of its classic buckets.
+  def request_histogram(body, family_name, path: nil)
+    histogram = first_histogram(body, family_name, path: path)
+    native = [SCHEMA, ZERO_THRESHOLD, POSITIVE_SPAN, NEGATIVE_SPAN].any? { |number| !histogram[number].empty? }
+    buckets = histogram[HISTOGRAM_BUCKET].map { |bucket| fields(bucket) }.reject { |bucket| bucket[BUCKET_EXEMPLAR].empty? }
+    {
+      "native" => native ? native_part(histogram) : nil,
+      "native_exemplars" => histogram[HISTOGRAM_EXEMPLARS].map { |message| exemplar(message) },
+      "bucket_exemplars" => buckets.map do |bucket|
+        { "upper_bound" => double(bucket[BUCKET_UPPER_BOUND].first) }.merge(exemplar(bucket[BUCKET_EXEMPLAR].first))
+      end,
+    }
   end
 end

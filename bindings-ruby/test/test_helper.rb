@@ -8,7 +8,7 @@ require "gds_metrics"
 module FreshMetrics
   PAAS_VARIABLES = %w[VCAP_APPLICATION METRICS_BASIC_AUTH PROMETHEUS_METRICS_PATH MMAP_DIRECTORY
                       PROMETHEUS_MULTIPROC_DIR prometheus_multiproc_dir CF_INSTANCE_INDEX
-                      METRICS_TRACE_EXEMPLARS].freeze
+                      METRICS_TRACE_EXEMPLARS METRICS_REQUEST_NATIVE_HISTOGRAM].freeze
 
   def setup
     super

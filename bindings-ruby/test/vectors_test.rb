@@ -120,6 +120,42 @@ class TraceparentVectorsTest < Minitest::Test
   end
 end
 
+# request_native.json through the native record call the middleware uses: the request in, the
+# request duration's native histogram and exemplars out of the endpoint's protobuf scrape.
+class RequestNativeVectorsTest < Minitest::Test
+  include FreshMetrics
+
+  PROTOBUF = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+
+  def request_histogram(test_case)
+    settings = test_case["settings"] || {}
+    config = GDS::Metrics::Native::Config.new(request_native_histogram: settings["request_native_histogram"])
+    endpoint = GDS::Metrics::Native::Endpoint.new(config, GDS::Metrics::Native::Registry.new)
+    endpoint.record("GET", "app.example", "/", true, "/", 200, test_case["seconds"], nil, test_case["traceparent"])
+    status, _headers, body = endpoint.call("GET", "/metrics", "", ["HTTP_ACCEPT", PROTOBUF])
+    assert_equal 200, status
+    ProtobufWire.request_histogram(body, "http_server_request_duration_seconds")
+  end
+
+  Vectors.cases("request_native").each_with_index do |test_case, index|
+    define_method("test_#{index}_#{test_case["name"].tr(" ", "_")}") do
+      found = request_histogram(test_case)
+      expect = test_case["expect"]
+      if expect["native"]
+        native = found["native"]
+        assert_in_delta expect["native"]["sum"], native.delete("sum"), 1e-9
+        wanted = expect["native"].except("sum")
+        %w[positive negative].each { |sign| wanted[sign] = wanted[sign].to_h { |bucket, count| [Integer(bucket), count] } }
+        assert_equal wanted, native
+      else
+        assert_nil found["native"]
+      end
+      assert_equal expect["native_exemplars"], found["native_exemplars"]
+      assert_equal expect["bucket_exemplars"], found["bucket_exemplars"]
+    end
+  end
+end
+
 # errors.json through the metric API: the exception each kind maps to, raised by the call
 # that made the mistake, and no series left behind by a rejected call.
 class ErrorVectorsTest < Minitest::Test

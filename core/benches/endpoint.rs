@@ -3,6 +3,13 @@
 //! sampled W3C `traceparent`, whose ids become the exemplars), and answering one
 //! authenticated, gzip-compressed OpenMetrics scrape.
 //!
+//! Traced requests are measured twice: spread over 100 series as a busy app's are, where
+//! a series takes one trace per duration bucket per clock tick and most traced requests
+//! skip the header (amortised); and each recording its exemplar, the first of its series
+//! in a new clock tick (the cost when traffic is light). Untraced requests are measured
+//! with the request duration's native buckets (the default) and without them (as before
+//! native buckets were added).
+//!
 //! The peer does what a binding built on it would have to do: build owned label sets per
 //! request, and encode then compress per scrape (it has no auth or negotiation, so ours
 //! does strictly more work there). Writes `.build/bench/endpoint.md`.
@@ -139,12 +146,59 @@ impl PeerMetrics {
     }
 }
 
-fn ours() -> Endpoint {
+/// Our endpoint, its request duration with native buckets or without.
+fn ours(native_histogram: bool) -> Endpoint {
     let config = Config::builder()
         .application_id(GUID)
+        .request_native_histogram(native_histogram)
         .build_with_env(|_| None)
         .unwrap();
     Endpoint::new(config, Arc::new(Registry::new())).unwrap()
+}
+
+/// Distinct series the requests of a run are spread over (routes × statuses).
+const SERIES: u32 = (ROUTES.len() * STATUSES.len()) as u32;
+
+/// The coarse clock whose ticks the request metrics claim for their exemplars.
+fn coarse_tick() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// Returns once the coarse clock has ticked: every series' exemplar claims are then free.
+fn wait_for_tick() {
+    let start = coarse_tick();
+    while coarse_tick() == start {
+        std::hint::spin_loop();
+    }
+}
+
+/// Median nanoseconds per call of `f` over 15 samples, each of `ticks` batches of one call
+/// per series, every batch started just after the coarse clock ticked: each call is its
+/// series' first of a tick. The waits are not timed.
+fn median_ns_per_new_tick(ticks: u32, mut f: impl FnMut(u32)) -> f64 {
+    let mut samples: Vec<f64> = (0..16)
+        .map(|_| {
+            let mut elapsed = std::time::Duration::ZERO;
+            for _ in 0..ticks {
+                wait_for_tick();
+                let start = Instant::now();
+                for i in 0..SERIES {
+                    f(i);
+                }
+                elapsed += start.elapsed();
+            }
+            elapsed.as_nanos() as f64 / f64::from(ticks * SERIES)
+        })
+        .skip(1) // the first warms up
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
 }
 
 /// Median nanoseconds per call of `f` over 15 samples of `iterations` calls each.
@@ -192,48 +246,89 @@ fn record_ours(ours: &Endpoint, i: u32, traceparent: &[u8]) {
     });
 }
 
-/// One untraced request, kept out of line so `callgrind --toggle-collect` counts it alone.
+// Each kind of request is recorded by its own function, kept out of line so that
+// `callgrind --toggle-collect` counts it alone; no name is part of another. Each hands
+// `black_box` its own line number: functions with the same body would otherwise be
+// folded into one, and the others' names would count nothing.
+
+/// One untraced request (the request duration with native buckets, the default).
 #[inline(never)]
 fn record_untraced(ours: &Endpoint, i: u32) {
+    black_box(line!());
     record_ours(ours, i, b"");
 }
 
-/// One request with a sampled `traceparent`, likewise.
+/// One untraced request into a request duration without native buckets.
+#[inline(never)]
+fn record_classic_untraced(classic: &Endpoint, i: u32) {
+    black_box(line!());
+    record_ours(classic, i, b"");
+}
+
+/// One request with a sampled `traceparent`, which mostly finds its series' exemplar of
+/// this tick and bucket already taken.
 #[inline(never)]
 fn record_traced(ours: &Endpoint, i: u32) {
+    black_box(line!());
     record_ours(ours, i, TRACEPARENT.as_bytes());
 }
 
+/// One request with a sampled `traceparent` whose series has no exemplar of this tick yet
+/// (the caller waits for the clock to tick): it parses the header and records the trace.
+#[inline(never)]
+fn record_new_exemplar(ours: &Endpoint, i: u32) {
+    black_box(line!());
+    record_ours(ours, i, TRACEPARENT.as_bytes());
+}
+
+fn peer_record(peer: &PeerMetrics, i: u32) {
+    let (route, status, seconds) = nth_request(i);
+    peer.record(black_box("GET"), "app.example", route, status, seconds);
+}
+
+fn peer_record_traced(peer: &PeerMetrics, i: u32) {
+    let (route, status, seconds) = nth_request(i);
+    peer.record_traced(
+        black_box("GET"),
+        "app.example",
+        route,
+        status,
+        seconds,
+        black_box(TRACEPARENT),
+    );
+}
+
 fn bench_record(ours: &Endpoint, peer: &PeerMetrics) -> Row {
-    let ours_ns = median_ns(200_000, |i| record_untraced(ours, i));
-    let peer_ns = median_ns(200_000, |i| {
-        let (route, status, seconds) = nth_request(i);
-        peer.record(black_box("GET"), "app.example", route, status, seconds);
-    });
     Row {
-        case: "record one request (counter + histogram, 4 labels, 100 series)",
-        ours_ns,
-        peer_ns,
+        case: "record one request (counter + histogram with native buckets, 4 labels, 100 series)",
+        ours_ns: median_ns(200_000, |i| record_untraced(ours, i)),
+        peer_ns: median_ns(200_000, |i| peer_record(peer, i)),
+    }
+}
+
+fn bench_record_classic(classic: &Endpoint, peer: &PeerMetrics) -> Row {
+    Row {
+        case: "record one request, classic buckets only (`request_native_histogram` off)",
+        ours_ns: median_ns(200_000, |i| record_classic_untraced(classic, i)),
+        peer_ns: median_ns(200_000, |i| peer_record(peer, i)),
     }
 }
 
 fn bench_record_traced(ours: &Endpoint, peer: &PeerMetrics) -> Row {
-    let ours_ns = median_ns(200_000, |i| record_traced(ours, i));
-    let peer_ns = median_ns(200_000, |i| {
-        let (route, status, seconds) = nth_request(i);
-        peer.record_traced(
-            black_box("GET"),
-            "app.example",
-            route,
-            status,
-            seconds,
-            black_box(TRACEPARENT),
-        );
-    });
     Row {
-        case: "record one request with a sampled `traceparent` (its ids as exemplars of both)",
-        ours_ns,
-        peer_ns,
+        case: "record one request with a sampled `traceparent`, amortised (one exemplar per series \
+               and bucket per clock tick)",
+        ours_ns: median_ns(200_000, |i| record_traced(ours, i)),
+        peer_ns: median_ns(200_000, |i| peer_record_traced(peer, i)),
+    }
+}
+
+fn bench_record_new_exemplar(ours: &Endpoint, peer: &PeerMetrics) -> Row {
+    Row {
+        case: "record one request with a sampled `traceparent`, each recording its exemplar (a new \
+               clock tick for its series)",
+        ours_ns: median_ns_per_new_tick(20, |i| record_new_exemplar(ours, i)),
+        peer_ns: median_ns_per_new_tick(20, |i| peer_record_traced(peer, i)),
     }
 }
 
@@ -264,7 +359,29 @@ fn bench_scrape(ours: &Endpoint, peer: &PeerMetrics, gzip: bool) -> Row {
     }
 }
 
-fn markdown(rows: &[Row], traced_over_untraced: f64) -> String {
+/// The costs of one request of each kind, in the unit a section reports them in.
+struct RecordCosts {
+    classic_untraced: f64,
+    untraced: f64,
+    traced: f64,
+    new_exemplar: f64,
+}
+
+impl RecordCosts {
+    /// The sentences comparing them: traced against untraced, native against classic.
+    fn ratios(&self) -> String {
+        format!(
+            "A request with a sampled `traceparent` costs {:.2}× one without, amortised, and {:.2}× \
+             when it records its exemplar (the budget is 1.10×). Native buckets make an untraced \
+             request cost {:.2}× what it cost with classic buckets only.\n",
+            self.traced / self.untraced,
+            self.new_exemplar / self.untraced,
+            self.untraced / self.classic_untraced,
+        )
+    }
+}
+
+fn markdown(rows: &[Row], costs: &RecordCosts) -> String {
     let mut out = String::from(
         "## Endpoint (Rust core)\n\n\
          Peer: `prometheus-client` (the official Rust client), used as a binding would use it, \
@@ -280,10 +397,8 @@ fn markdown(rows: &[Row], traced_over_untraced: f64) -> String {
             row.ours_ns / row.peer_ns
         ));
     }
-    out.push_str(&format!(
-        "\nA request with a sampled `traceparent` costs {traced_over_untraced:.2}× one without \
-         (the budget is 1.10×).\n"
-    ));
+    out.push('\n');
+    out.push_str(&costs.ratios());
     out
 }
 
@@ -297,19 +412,67 @@ fn human(ns: f64) -> String {
     }
 }
 
-/// Under `valgrind --tool=callgrind` (`make bench-endpoint-instructions`): the same number
-/// of untraced and traced requests over the same 100 series, nothing else, so the
-/// instruction counts of `record_untraced` and `record_traced` compare them exactly.
+/// Under `valgrind --tool=callgrind` (`scripts/callgrind-record`): `requests` untraced
+/// requests of each kind over the same 100 series, and as many traced ones, nothing else,
+/// so the instruction counts of the `record_*` functions compare them exactly. Under
+/// callgrind a clock tick holds only a few dozen requests, so the traced ones go in
+/// pairs: each series' first request after the clock ticked records its exemplar, and
+/// the same request again right after finds that series, bucket and tick taken (the
+/// amortised path, which most traced requests of a busy app take). Prints how many calls
+/// each function had, for the script to divide by.
 fn record_for_callgrind(requests: u32) {
-    let ours = ours();
+    let (ours, classic) = (ours(true), ours(false));
     // Every series and exemplar slot exists before counting: the steady state.
     for i in 0..1000 {
         record_ours(&ours, i, TRACEPARENT.as_bytes());
+        record_ours(&classic, i, TRACEPARENT.as_bytes());
     }
     for i in 0..requests {
         record_untraced(&ours, i);
-        record_traced(&ours, i);
+        record_classic_untraced(&classic, i);
     }
+    let ticks = requests.div_ceil(SERIES);
+    for _ in 0..ticks {
+        wait_for_tick();
+        for i in 0..SERIES {
+            record_new_exemplar(&ours, i);
+            record_traced(&ours, i);
+        }
+    }
+    let traced = ticks * SERIES;
+    println!(
+        "record_untraced={requests} record_classic_untraced={requests} record_traced={traced} \
+         record_new_exemplar={traced}"
+    );
+}
+
+/// The callgrind subsection from the instructions per request `scripts/callgrind-record`
+/// counted, given as `classic_untraced untraced traced new_exemplar`.
+fn instructions_markdown(counts: &str) -> String {
+    let counts: Vec<f64> = counts
+        .split_whitespace()
+        .map(|n| n.parse().expect("instructions per request"))
+        .collect();
+    let [classic_untraced, untraced, traced, new_exemplar] = counts[..] else {
+        panic!("four instruction counts, got {counts:?}");
+    };
+    let costs = RecordCosts {
+        classic_untraced,
+        untraced,
+        traced,
+        new_exemplar,
+    };
+    format!(
+        "\n### Recording a request, in instructions (callgrind)\n\n\
+         Counted in the same run by callgrind, which a busy machine does not disturb \
+         (`scripts/callgrind-record`, also `make bench-endpoint-instructions`).\n\n\
+         | case | instructions per request |\n|---|---|\n\
+         | without `traceparent`, classic buckets only (`request_native_histogram` off, as before) | {classic_untraced:.0} |\n\
+         | without `traceparent` (native buckets beside the classic ones) | {untraced:.0} |\n\
+         | with a sampled `traceparent`, amortised | {traced:.0} |\n\
+         | with a sampled `traceparent`, recording its exemplar | {new_exemplar:.0} |\n\n{}",
+        costs.ratios()
+    )
 }
 
 fn main() {
@@ -317,18 +480,27 @@ fn main() {
         record_for_callgrind(requests.parse().expect("a number of requests"));
         return;
     }
-    let ours = ours();
+    if let Ok(counts) = std::env::var("GDS_BENCH_INSTRUCTIONS") {
+        print!("{}", instructions_markdown(&counts));
+        return;
+    }
+    let (ours, classic) = (ours(true), ours(false));
     let peer = PeerMetrics::new();
-    let untraced = bench_record(&ours, &peer);
-    let traced = bench_record_traced(&ours, &peer);
-    let traced_over_untraced = traced.ours_ns / untraced.ours_ns;
     let rows = [
-        untraced,
-        traced,
+        bench_record(&ours, &peer),
+        bench_record_classic(&classic, &peer),
+        bench_record_traced(&ours, &peer),
+        bench_record_new_exemplar(&ours, &peer),
         bench_scrape(&ours, &peer, false),
         bench_scrape(&ours, &peer, true),
     ];
-    let report = markdown(&rows, traced_over_untraced);
+    let costs = RecordCosts {
+        untraced: rows[0].ours_ns,
+        classic_untraced: rows[1].ours_ns,
+        traced: rows[2].ours_ns,
+        new_exemplar: rows[3].ours_ns,
+    };
+    let report = markdown(&rows, &costs);
     print!("{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.build/bench");
     std::fs::create_dir_all(&dir).expect("creating .build/bench");

@@ -16,6 +16,9 @@ pub const METRICS_BASIC_AUTH: &str = "METRICS_BASIC_AUTH";
 pub const PROMETHEUS_METRICS_PATH: &str = "PROMETHEUS_METRICS_PATH";
 /// The switch for trace exemplars on the request metrics (`true` or `false`, default on).
 pub const METRICS_TRACE_EXEMPLARS: &str = "METRICS_TRACE_EXEMPLARS";
+/// The switch for native buckets beside the classic ones of the request duration
+/// (`true` or `false`, default on).
+pub const METRICS_REQUEST_NATIVE_HISTOGRAM: &str = "METRICS_REQUEST_NATIVE_HISTOGRAM";
 /// The instance index Cloud Foundry sets.
 pub const CF_INSTANCE_INDEX: &str = "CF_INSTANCE_INDEX";
 /// Directory variables for multi-process aggregation, first set wins: `prometheus_client`'s
@@ -111,6 +114,8 @@ pub struct Config {
     routes: Option<Vec<String>>,
     /// Whether a sampled `traceparent` becomes the exemplar of a request's metrics.
     trace_exemplars: bool,
+    /// Whether the request duration keeps native buckets beside its classic ones.
+    request_native_histogram: bool,
     warnings: Vec<ConfigWarning>,
 }
 
@@ -124,6 +129,7 @@ impl std::fmt::Debug for Config {
             .field("multiprocess_dir", &self.multiprocess_dir)
             .field("routes", &self.routes)
             .field("trace_exemplars", &self.trace_exemplars)
+            .field("request_native_histogram", &self.request_native_histogram)
             .finish()
     }
 }
@@ -179,6 +185,17 @@ impl Config {
         self.trace_exemplars
     }
 
+    /// Whether `http_server_request_duration_seconds` keeps native buckets (the core's
+    /// [`NativeBuckets`](crate::NativeBuckets) defaults) beside its classic ones: on unless
+    /// switched off in code or by `METRICS_REQUEST_NATIVE_HISTOGRAM=false`. A Prometheus
+    /// that scrapes protobuf with native histograms on then stores a native histogram
+    /// (carrying the trace exemplars) instead of the `_bucket` series, unless its job sets
+    /// `always_scrape_classic_histograms: true`; text and OpenMetrics scrapes are the same
+    /// either way. Switch it off for dashboards that read `_bucket` from such a server.
+    pub fn request_native_histogram(&self) -> bool {
+        self.request_native_histogram
+    }
+
     /// The bearer token scrapes must present, when auth is on.
     pub(crate) fn token(&self) -> Option<&str> {
         self.token.as_deref()
@@ -206,6 +223,9 @@ pub struct ConfigBuilder {
     /// Trace exemplars on the request metrics on or off (instead of
     /// `METRICS_TRACE_EXEMPLARS`).
     pub trace_exemplars: Option<bool>,
+    /// Native buckets on the request duration on or off (instead of
+    /// `METRICS_REQUEST_NATIVE_HISTOGRAM`).
+    pub request_native_histogram: Option<bool>,
 }
 
 impl ConfigBuilder {
@@ -253,6 +273,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// Switches the request duration's native buckets on or off (instead of
+    /// `METRICS_REQUEST_NATIVE_HISTOGRAM`; on by default): see
+    /// [`Config::request_native_histogram`].
+    pub fn request_native_histogram(mut self, on: bool) -> Self {
+        self.request_native_histogram = Some(on);
+        self
+    }
+
     /// The multi-process directory (instead of `PROMETHEUS_MULTIPROC_DIR` and friends).
     pub fn multiprocess_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.multiprocess_dir = Some(dir.into());
@@ -285,13 +313,12 @@ impl ConfigBuilder {
             None => instance_index_from_env(&env, &mut warnings),
         };
         let multiprocess_dir = resolve_multiprocess_dir(self.multiprocess_dir, &env)?;
-        let trace_exemplars = match self.trace_exemplars {
-            Some(on) => on,
-            None => env(METRICS_TRACE_EXEMPLARS)
-                .map(|raw| parse_switch(METRICS_TRACE_EXEMPLARS, &raw))
-                .transpose()?
-                .unwrap_or(true),
-        };
+        let trace_exemplars = resolve_switch(self.trace_exemplars, METRICS_TRACE_EXEMPLARS, &env)?;
+        let request_native_histogram = resolve_switch(
+            self.request_native_histogram,
+            METRICS_REQUEST_NATIVE_HISTOGRAM,
+            &env,
+        )?;
         Ok(Config {
             token,
             metrics_path,
@@ -299,6 +326,7 @@ impl ConfigBuilder {
             multiprocess_dir,
             routes,
             trace_exemplars,
+            request_native_histogram,
             warnings,
         })
     }
@@ -413,6 +441,21 @@ pub fn parse_auth_switch(raw: &str) -> Result<bool, ConfigError> {
         Err(ConfigError::InvalidAuthSwitch {
             value: raw.chars().take(40).collect(),
         })
+    }
+}
+
+/// A switch that is on by default: as given in code, else from `variable`.
+fn resolve_switch(
+    from_code: Option<bool>,
+    variable: &'static str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<bool, ConfigError> {
+    match from_code {
+        Some(on) => Ok(on),
+        None => Ok(env(variable)
+            .map(|raw| parse_switch(variable, &raw))
+            .transpose()?
+            .unwrap_or(true)),
     }
 }
 

@@ -154,10 +154,13 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint serving `registry` as `config` says. The default request metrics are
     /// registered in `registry` once, and shared by every endpoint serving it (each with
-    /// its own settings); this fails with [`Error::Duplicate`](crate::Error::Duplicate)
-    /// only if the app registered a family of the same name itself.
+    /// its own settings, but for the request duration's native buckets, which the first
+    /// endpoint decides); this fails with [`Error::Duplicate`](crate::Error::Duplicate)
+    /// if the app registered a family of the same name itself, and with
+    /// [`Error::SharedSettingMismatch`](crate::Error::SharedSettingMismatch) if an earlier
+    /// endpoint of `registry` had the native buckets the other way.
     pub fn new(config: Config, registry: Arc<Registry>) -> Result<Endpoint> {
-        let request_metrics = RequestMetrics::shared(&registry)?;
+        let request_metrics = RequestMetrics::shared(&registry, config.request_native_histogram())?;
         let hosts = HostRule::new(config.routes());
         Ok(Endpoint {
             config,

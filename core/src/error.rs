@@ -115,6 +115,21 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// An endpoint asking for the default request metrics with another setting than the
+    /// one they were registered with: they are registered once per registry, by the first
+    /// endpoint serving it, and shared by every later one.
+    #[error(
+        "the request metrics of this registry were registered with `{setting}` {registered} by an \
+         earlier endpoint, but this endpoint has it {asked}; give every endpoint serving one registry \
+         the same `{setting}` (or `{variable}`)"
+    )]
+    SharedSettingMismatch {
+        setting: &'static str,
+        variable: &'static str,
+        registered: &'static str,
+        asked: &'static str,
+    },
+
     /// A unit that OpenMetrics cannot express for this name.
     #[error("invalid unit `{unit}` for metric `{metric}`: {reason}")]
     InvalidUnit {
@@ -163,6 +178,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Duplicate { .. } | Error::NameCollision { .. } => ErrorKind::Duplicate,
+            Error::SharedSettingMismatch { .. } => ErrorKind::Configuration,
             _ => ErrorKind::InvalidArgument,
         }
     }

@@ -139,8 +139,11 @@ pub struct Registry {
 /// [`Registry::shared_families`]; forgotten when one of its families is unregistered, so
 /// the next use registers it again.
 pub trait SharedFamilies: Clone + Send + Sync + 'static {
+    /// What the families are registered with, chosen by whoever uses them first.
+    type Settings;
+
     /// Registers the families in `registry`.
-    fn register(registry: &Registry) -> Result<Self>;
+    fn register(registry: &Registry, settings: &Self::Settings) -> Result<Self>;
 
     /// The names of the families, so unregistering one of them forgets the set.
     fn family_names() -> &'static [&'static str];
@@ -208,10 +211,11 @@ impl Registry {
         self.series_limit.load(Relaxed)
     }
 
-    /// The families `T` of this registry, registered on first use: everything serving the
-    /// registry (every endpoint, for the default request metrics) records into the same
-    /// families.
-    pub fn shared_families<T: SharedFamilies>(&self) -> Result<T> {
+    /// The families `T` of this registry, registered on first use with `settings`:
+    /// everything serving the registry (every endpoint, for the default request metrics)
+    /// records into the same families. A later call gets the families already registered,
+    /// whatever settings it gives; `T` tells whether they are the ones asked for.
+    pub fn shared_families<T: SharedFamilies>(&self, settings: &T::Settings) -> Result<T> {
         let find = || {
             let shared = self.shared.lock();
             shared
@@ -222,7 +226,7 @@ impl Registry {
         if let Some(found) = find() {
             return Ok(found);
         }
-        let families = T::register(self)?;
+        let families = T::register(self, settings)?;
         self.shared.lock().push(SharedEntry {
             value: Box::new(families.clone()),
             names: T::family_names(),

@@ -18,11 +18,19 @@
 //!
 //! A request whose W3C `traceparent` is valid and sampled
 //! ([`TraceIds::from_sampled`](crate::traceparent::TraceIds::from_sampled)) also gets its
-//! `trace_id` and `span_id` as the exemplar of its count and of its duration's bucket.
+//! `trace_id` and `span_id` as the exemplar of its count and of its duration's bucket,
+//! which protobuf also gives as an exemplar of the duration's native histogram.
+//!
+//! The duration keeps native buckets (the [`NativeBuckets`] defaults) beside its classic
+//! ones unless the configuration switches them off
+//! ([`Config::request_native_histogram`](crate::Config::request_native_histogram)): text
+//! and OpenMetrics scrapes show the classic buckets either way, and a Prometheus scraping
+//! protobuf with native histograms on stores a native histogram.
 
-use crate::error::Result;
+use crate::config::METRICS_REQUEST_NATIVE_HISTOGRAM;
+use crate::error::{Error, Result};
 use crate::metrics::unix_nanos_coarse;
-use crate::metrics::{Counter, Family, Histogram};
+use crate::metrics::{Counter, Family, Histogram, NativeBuckets};
 use crate::model::Exemplar;
 use crate::model::Opts;
 use crate::registry::{Registry, SharedFamilies};
@@ -180,11 +188,16 @@ pub struct RequestMetrics {
     requests: Family<Counter>,
     durations: Family<Histogram>,
     exceptions: Family<Counter>,
+    /// The duration's native buckets, if it keeps them.
+    native: Option<NativeBuckets>,
 }
 
 impl SharedFamilies for RequestMetrics {
-    fn register(registry: &Registry) -> Result<Self> {
-        RequestMetrics::register(registry)
+    /// The duration's native buckets, or `None` for classic buckets only.
+    type Settings = Option<NativeBuckets>;
+
+    fn register(registry: &Registry, native: &Option<NativeBuckets>) -> Result<Self> {
+        RequestMetrics::register(registry, *native)
     }
 
     fn family_names() -> &'static [&'static str] {
@@ -193,30 +206,31 @@ impl SharedFamilies for RequestMetrics {
 }
 
 impl RequestMetrics {
-    /// Registers `http_server_requests_total`, `http_server_request_duration_seconds` and
+    /// Registers `http_server_requests_total`, `http_server_request_duration_seconds`
+    /// (with `native` buckets beside the classic ones, if given) and
     /// `http_server_exceptions_total` in `registry`. Fails with
     /// [`Error::Duplicate`](crate::Error::Duplicate) if any is already there; use
     /// [`Registry::shared_families`] to share them.
-    fn register(registry: &Registry) -> Result<RequestMetrics> {
+    fn register(registry: &Registry, native: Option<NativeBuckets>) -> Result<RequestMetrics> {
         let requests = registry.counter(
             Opts::new(FAMILY_NAMES[0], "Requests handled, by route and status.")
                 .labels(REQUEST_LABELS)
                 .exemplars_across_processes(true),
         )?;
-        let durations = registry
-            .histogram(
-                Opts::new(
-                    FAMILY_NAMES[1],
-                    "Time taken to handle a request, by route and status.",
-                )
-                .labels(REQUEST_LABELS)
-                .unit("seconds")
-                .exemplars_across_processes(true),
-                Some(REQUEST_DURATION_BUCKETS),
-            )
-            .inspect_err(|_| {
-                registry.unregister(FAMILY_NAMES[0]);
-            })?;
+        let duration_opts = Opts::new(
+            FAMILY_NAMES[1],
+            "Time taken to handle a request, by route and status.",
+        )
+        .labels(REQUEST_LABELS)
+        .unit("seconds")
+        .exemplars_across_processes(true);
+        let durations = match native {
+            Some(native) => registry.native_histogram(duration_opts, native, Some(REQUEST_DURATION_BUCKETS)),
+            None => registry.histogram(duration_opts, Some(REQUEST_DURATION_BUCKETS)),
+        }
+        .inspect_err(|_| {
+            registry.unregister(FAMILY_NAMES[0]);
+        })?;
         let exceptions = registry
             .counter(Opts::new(FAMILY_NAMES[2], "Unhandled exceptions, by class.").labels(["error"]))
             .inspect_err(|_| {
@@ -227,13 +241,32 @@ impl RequestMetrics {
             requests,
             durations,
             exceptions,
+            native,
         })
     }
 
     /// The default request metrics of `registry`, registered on first use and shared by
-    /// every endpoint serving it.
-    pub fn shared(registry: &Registry) -> Result<RequestMetrics> {
-        registry.shared_families()
+    /// every endpoint serving it; `native_histogram` says whether the duration keeps
+    /// native buckets beside its classic ones. The first endpoint decides: one asking for
+    /// the other setting later gets [`Error::SharedSettingMismatch`].
+    pub fn shared(registry: &Registry, native_histogram: bool) -> Result<RequestMetrics> {
+        let native = native_histogram.then(NativeBuckets::default);
+        let metrics: RequestMetrics = registry.shared_families(&native)?;
+        if metrics.native != native {
+            let state = |native: Option<NativeBuckets>| if native.is_some() { "on" } else { "off" };
+            return Err(Error::SharedSettingMismatch {
+                setting: "request_native_histogram",
+                variable: METRICS_REQUEST_NATIVE_HISTOGRAM,
+                registered: state(metrics.native),
+                asked: state(native),
+            });
+        }
+        Ok(metrics)
+    }
+
+    /// Whether the duration keeps native buckets beside its classic ones.
+    pub fn native_histogram(&self) -> bool {
+        self.native.is_some()
     }
 
     /// The labels the facts of `request` get under `hosts`.
@@ -276,7 +309,7 @@ impl RequestMetrics {
             None
         } else {
             self.requests
-                .with(&values, |c| count_traced(c, request.traceparent))
+                .with(&values, |c| count_traced(c, request.traceparent, seconds))
                 .ok()
                 .flatten()
         };
@@ -311,18 +344,20 @@ impl RequestMetrics {
 
 /// Counts a request that sent a `traceparent` in its series `counter`, with the trace as
 /// exemplar when it is sampled and is the series' first traced request of this clock tick
-/// (a few milliseconds): later ones in the same tick are counted without, so a series
-/// under load pays for one exemplar per tick and for no parsing the rest of the time, as
-/// `client_java` samples its exemplars. Returns the ids and the timestamp given, for the
-/// duration's exemplar.
-fn count_traced(counter: &Counter, traceparent: &[u8]) -> Option<(TraceIds, f64)> {
+/// (a few milliseconds) whose duration of `seconds` falls in its bucket: later ones of the
+/// same bucket in the same tick are counted without, so a series under load pays for one
+/// exemplar per bucket per tick and for no parsing the rest of the time, as `client_java`
+/// samples its exemplars, while a slow request still marks its bucket when a fast one
+/// came first. Returns the ids and the timestamp given, for the duration's exemplar.
+fn count_traced(counter: &Counter, traceparent: &[u8], seconds: f64) -> Option<(TraceIds, f64)> {
     let tick = unix_nanos_coarse();
-    if !counter.claim_trace_tick(tick) {
+    let bucket = REQUEST_DURATION_BUCKETS.partition_point(|bound| *bound < seconds);
+    if !counter.claim_trace_tick(tick, bucket) {
         counter.inc();
         return None;
     }
     let Some(ids) = TraceIds::from_sampled(traceparent) else {
-        counter.release_trace_tick(tick);
+        counter.release_trace_tick(tick, bucket);
         counter.inc();
         return None;
     };

@@ -238,7 +238,9 @@ def test_request_metrics_use_route_templates_and_no_endpoint(demo):
 # prometheus-3 scrapes protobuf (`scrape_native_histograms: true`): native histograms.
 # Prometheus 3.16 sends no `escaping` with protobuf, so UTF-8 names reach it escaped; and
 # its protobuf parser ingests the exemplars of only the first native-histogram series of a
-# family (`exemplarPos` is not reset between series in model/textparse/protobufparse.go).
+# family that has any (`exemplarPos` is not reset between series in
+# model/textparse/protobufparse.go: a later series gets only those past the count the
+# earlier ones had).
 # prometheus-3om negotiates OpenMetrics with `escaping=allow-utf-8`: it stores UTF-8 names
 # as declared and every series' exemplars (the histogram's on its classic buckets).
 
@@ -392,7 +394,14 @@ def test_prometheus_3_stores_the_trace_of_a_request_as_exemplar_of_the_request_m
     """A request sent with a sampled `traceparent` (one per worker at least, so whichever
     answers the scrape holds it) is the exemplar of its `http_server_request_duration_seconds`
     bucket, with the request's time as value, and of its `http_server_requests_total` (1),
-    as Prometheus 3.16 stores them: both from OpenMetrics, the histogram from protobuf too."""
+    as Prometheus 3.16 stores them from OpenMetrics; and the request duration, which keeps
+    native buckets beside its classic ones, reaches prometheus-3 (protobuf) as a native
+    histogram carrying the trace.
+
+    prometheus-3 ingests the native exemplars of only the first series of a family that
+    has any (see above); the traced route's series is that one for every example: the
+    multi-process scrapes sort series by their labels (`/` first), and the others keep
+    the order series were made in, where the traced route came before every traced job."""
     instance = instance_of(demo, kind)
     trace = Trace.new()
     for _ in range(KINDS[kind].workers * 4):
@@ -401,9 +410,10 @@ def test_prometheus_3_stores_the_trace_of_a_request_as_exemplar_of_the_request_m
     untraced = Trace.new()
     demo.via_router(instance, TRACED_ROUTES[kind], {"traceparent": untraced.traceparent[:-2] + "00"})
     instance_label = f'instance="{instance.label}"'
+    route_series = f'{instance_label},path="{TRACED_ROUTES[kind]}"'
     for replica, selector, value in (
         (PROMETHEUS3_OPENMETRICS, f"http_server_request_duration_seconds_bucket{{{instance_label}}}", None),
-        (PROMETHEUS3, f"http_server_request_duration_seconds_bucket{{{instance_label}}}", None),
+        (PROMETHEUS3, f"http_server_request_duration_seconds{{{route_series}}}", None),
         (PROMETHEUS3_OPENMETRICS, f"http_server_requests_total{{{instance_label}}}", 1.0),
     ):
         found = wait_for_exemplars(demo, replica, selector, [trace])
@@ -414,6 +424,10 @@ def test_prometheus_3_stores_the_trace_of_a_request_as_exemplar_of_the_request_m
         else:
             assert float(exemplar["value"]) == value, (replica, selector, exemplar)
         assert untraced.trace_id not in found, (replica, selector)
+    # prometheus-3 stored the duration as a native histogram only: no classic buckets.
+    native = demo.prometheus[PROMETHEUS3].query(f"histogram_count(http_server_request_duration_seconds{{{route_series}}})")
+    assert native and float(native[0]["value"][1]) >= KINDS[kind].workers * 4, native
+    assert demo.prometheus[PROMETHEUS3].query(f"http_server_request_duration_seconds_bucket{{{instance_label}}}") == []
 
 
 @pytest.mark.parametrize("kind", MULTI_PROCESS_KINDS)

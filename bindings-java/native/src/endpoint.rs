@@ -27,6 +27,7 @@ pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNe
     instance_index: jlong,
     routes: JObjectArray,
     trace_exemplars: jint,
+    request_native_histogram: jint,
 ) -> jlong {
     guard(&mut env, 0, |env| {
         let config = ConfigBuilder {
@@ -37,7 +38,8 @@ pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointNe
             routes: (!routes.is_null())
                 .then(|| string_array(env, &routes, "routes"))
                 .transpose()?,
-            trace_exemplars: (trace_exemplars >= 0).then_some(trace_exemplars != 0),
+            trace_exemplars: tristate(trace_exemplars),
+            request_native_histogram: tristate(request_native_histogram),
             ..ConfigBuilder::default()
         }
         .build()?;
@@ -71,6 +73,11 @@ pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointPa
     })
 }
 
+/// A yes/no setting from the Java side: negative when unset (from the environment).
+fn tristate(setting: jint) -> Option<bool> {
+    (setting >= 0).then_some(setting != 0)
+}
+
 /// A yes/no setting of the endpoint's configuration, for the Java side.
 fn config_flag(endpoint: jlong, flag: fn(&gds_metrics::Config) -> bool) -> jboolean {
     // SAFETY: the Java caller passes a live endpoint handle.
@@ -95,6 +102,16 @@ pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointTr
     endpoint: jlong,
 ) -> jboolean {
     config_flag(endpoint, gds_metrics::Config::trace_exemplars)
+}
+
+/// Whether the request duration keeps native buckets beside its classic ones.
+#[no_mangle]
+pub(crate) extern "system" fn Java_uk_gov_gds_metrics_internal_Native_endpointRequestNativeHistogram(
+    _: JNIEnv,
+    _: JClass,
+    endpoint: jlong,
+) -> jboolean {
+    config_flag(endpoint, gds_metrics::Config::request_native_histogram)
 }
 
 /// Configuration warnings (an ignored `CF_INSTANCE_INDEX`), for the Java side to log.

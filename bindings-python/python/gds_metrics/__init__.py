@@ -49,7 +49,9 @@ class GDSMetrics:
     else ``VCAP_APPLICATION``), ``auth_enabled`` (else ``METRICS_BASIC_AUTH``),
     ``metrics_path`` (else ``PROMETHEUS_METRICS_PATH``), ``trace_exemplars`` (else
     ``METRICS_TRACE_EXEMPLARS``; on: a sampled W3C ``traceparent`` becomes the exemplar of
-    the request's metrics). ``registry`` picks the registry
+    the request's metrics), ``request_native_histogram`` (else
+    ``METRICS_REQUEST_NATIVE_HISTOGRAM``; on: the request duration keeps native buckets
+    beside its classic ones). ``registry`` picks the registry
     to serve (default: the one custom metrics join). A bad setting raises
     :class:`ConfigurationError` naming the variable.
     """

@@ -61,7 +61,7 @@ class GDSMetricsMiddleware:
 
     Settings are read when the middleware is created; keyword arguments override the
     environment: ``application_id``, ``auth_enabled``, ``metrics_path``,
-    ``instance_index``, ``trace_exemplars``; ``registry`` picks the registry to serve.
+    ``instance_index``, ``trace_exemplars``, ``request_native_histogram``; ``registry`` picks the registry to serve.
     """
 
     def __init__(self, app: ASGIApp, *, registry: Optional[Registry] = None, **settings: Any) -> None:

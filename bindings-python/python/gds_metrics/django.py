@@ -10,7 +10,7 @@ session middleware runs:
 
 Settings come from the environment when Django loads the middleware (once per process);
 an optional ``GDS_METRICS = {"metrics_path": ..., "auth_enabled": ..., "application_id":
-..., "trace_exemplars": ...}`` in Django's settings overrides it. Requests for the
+..., "trace_exemplars": ..., "request_native_histogram": ...}`` in Django's settings overrides it. Requests for the
 metrics path, exactly as the client sent it (under WSGI ``RAW_URI`` or ``REQUEST_URI`` from the server, below
 ``SCRIPT_NAME``; under ASGI the scope's ``raw_path``, below ``root_path``), are answered
 by the core, so ``/%6detrics`` is the app's under either. Every other request is recorded

@@ -201,7 +201,7 @@ class GDSMetricsMiddleware(Recorder):
 
     Settings are read when the middleware is created; keyword arguments override the
     environment: ``application_id``, ``auth_enabled``, ``metrics_path``,
-    ``instance_index``, ``trace_exemplars``; ``registry`` picks the registry to serve (default: the one custom
+    ``instance_index``, ``trace_exemplars``, ``request_native_histogram``; ``registry`` picks the registry to serve (default: the one custom
     metrics join). A bad setting raises ``gds_metrics.ConfigurationError`` naming it.
     """
 

@@ -5,7 +5,7 @@ module GDS
     # Settings given in code, with the accessors of gds_metrics 0.2.0. A setting left nil is
     # read from the environment by the core (VCAP_APPLICATION, METRICS_BASIC_AUTH,
     # PROMETHEUS_METRICS_PATH, PROMETHEUS_MULTIPROC_DIR / prometheus_multiproc_dir /
-    # MMAP_DIRECTORY, METRICS_TRACE_EXEMPLARS), so the rules for parsing and validating them live in one place; a
+    # MMAP_DIRECTORY, METRICS_TRACE_EXEMPLARS, METRICS_REQUEST_NATIVE_HISTOGRAM), so the rules for parsing and validating them live in one place; a
     # setting given here wins. Each reader answers the effective value, as in 0.2.0.
     class Config
       attr_writer :application_id, :prometheus_metrics_path, :mmap_directory, :use_basic_auth
@@ -22,6 +22,15 @@ module GDS
 
       def trace_exemplars
         @trace_exemplars.nil? ? effective.trace_exemplars? : @trace_exemplars
+      end
+
+      # Whether http_server_request_duration_seconds keeps native buckets beside its
+      # classic ones (read by a Prometheus scraping protobuf with native histograms on):
+      # given in code, else METRICS_REQUEST_NATIVE_HISTOGRAM, on when neither says.
+      attr_writer :request_native_histogram
+
+      def request_native_histogram
+        @request_native_histogram.nil? ? effective.request_native_histogram? : @request_native_histogram
       end
 
       def self.instance
@@ -82,6 +91,7 @@ module GDS
           metrics_path: @prometheus_metrics_path&.to_s,
           multiprocess_dir: @mmap_directory&.to_s,
           trace_exemplars: @trace_exemplars.nil? ? nil : (@trace_exemplars ? true : false),
+          request_native_histogram: @request_native_histogram.nil? ? nil : (@request_native_histogram ? true : false),
         }
       end
 

@@ -15,6 +15,7 @@ require "fileutils"
 require "rbconfig"
 require "open3"
 require_relative "puma_process"
+require_relative "../protobuf_wire"
 
 class PumaClusterTest < Minitest::Test
   include PumaProcess
@@ -103,6 +104,14 @@ class PumaClusterTest < Minitest::Test
       traced = get_openmetrics("/metrics").body.lines.grep(exemplar).map { |line| line[/^[a-z_]+/] }
       assert_equal %w[http_server_request_duration_seconds_bucket http_server_requests_total], traced.sort
     end
+    # In protobuf the request duration is a native histogram, from the workers' files,
+    # carrying the trace as its exemplar.
+    protobuf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+    found = ProtobufWire.request_histogram(get("/metrics", "Accept" => protobuf).body,
+                                           "http_server_request_duration_seconds", path: "/work/:id")
+    assert_operator found["native"]["count"], :>=, 1
+    assert_includes found["native_exemplars"].map { |native| native["labels"] },
+                    [["trace_id", newest], %w[span_id 00f067aa0ba902b7]]
   end
 
   def test_without_a_directory_the_plugin_gives_a_private_directory_removed_at_exit

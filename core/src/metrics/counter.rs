@@ -61,15 +61,16 @@ impl Counter {
         Ok(())
     }
 
-    /// Whether a traced request may set this series' exemplars in clock tick `tick` (see
+    /// Whether a traced request whose duration falls in bucket `bucket` may set this
+    /// series' exemplars in clock tick `tick` (see
     /// [`RequestMetrics::record`](crate::RequestMetrics::record)).
-    pub(crate) fn claim_trace_tick(&self, tick: u64) -> bool {
-        self.0.exemplar.claim_tick(tick)
+    pub(crate) fn claim_trace_tick(&self, tick: u64, bucket: usize) -> bool {
+        self.0.exemplar.claim_tick(tick, bucket)
     }
 
-    /// Gives back a tick claimed for a request that carried no trace after all.
-    pub(crate) fn release_trace_tick(&self, tick: u64) {
-        self.0.exemplar.release_tick(tick);
+    /// Gives back a claim taken for a request that carried no trace after all.
+    pub(crate) fn release_trace_tick(&self, tick: u64, bucket: usize) {
+        self.0.exemplar.release_tick(tick, bucket);
     }
 
     /// Adds one and keeps `exemplar` (of value 1) as the counter's exemplar.

@@ -447,3 +447,54 @@ fn every_change_between_scrapes_shows_in_the_next() {
         "exited workers' files are folded away"
     );
 }
+
+/// Under gunicorn or puma a worker records the request: its duration's native buckets and
+/// trace reach the aggregate any process renders, as one native histogram carrying the
+/// trace in protobuf.
+#[test]
+fn a_workers_traced_request_reaches_the_aggregate_native_histogram() {
+    use gds_metrics::exposition::proto::decode_delimited;
+    use gds_metrics::{Config, Endpoint, Escaping, FinishedRequest, Route};
+    let _serial = serial();
+    let dir = TempDir::new("request-native");
+    let registry = std::sync::Arc::new(Registry::multiprocess(MultiProcess::open(dir.path()).unwrap()));
+    let config = Config::builder().build_with_env(|_| None).unwrap();
+    let endpoint = Endpoint::new(config, registry.clone()).unwrap();
+    let worker = fork_worker(|| {
+        endpoint.record(&FinishedRequest {
+            method: "GET",
+            host: b"app.example",
+            raw_path: "/",
+            route: Route::Template("/"),
+            status: 200,
+            seconds: 0.01,
+            exception: None,
+            traceparent: b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        });
+    });
+    worker.wait_ready();
+    let mut body = Vec::new();
+    registry.encode_with(Format::Protobuf, Escaping::Underscores, &mut body);
+    worker.finish();
+    let families = decode_delimited(&body).unwrap();
+    let durations = families
+        .iter()
+        .find(|f| f.name.as_deref() == Some("http_server_request_duration_seconds"))
+        .unwrap();
+    let histogram = durations.metric[0].histogram.as_ref().unwrap();
+    assert_eq!((histogram.schema, histogram.sample_count), (Some(5), Some(1)));
+    assert_eq!(
+        (
+            histogram.positive_span[0].offset,
+            histogram.positive_delta.as_slice()
+        ),
+        (Some(-212), &[1][..]),
+        "0.01 s in bucket -212 of schema 5"
+    );
+    let traces: Vec<(&str, f64)> = histogram
+        .exemplars
+        .iter()
+        .map(|e| (e.label[0].value.as_deref().unwrap(), e.value.unwrap()))
+        .collect();
+    assert_eq!(traces, [("4bf92f3577b34da6a3ce929d0e0e4736", 0.01)]);
+}

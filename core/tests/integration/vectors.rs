@@ -5,7 +5,9 @@
 //! behaviour is added once, as a vector, and every language must pass it.
 
 use flate2::read::GzDecoder;
-use gds_metrics::exposition::proto::{decode_delimited, BucketSpan, Histogram as ProtoHistogram};
+use gds_metrics::exposition::proto::{
+    decode_delimited, BucketSpan, Exemplar as ProtoExemplar, Histogram as ProtoHistogram,
+};
 use gds_metrics::{
     Config, Endpoint, Escaping, FinishedRequest, Format, NativeBuckets, Opts, RaisedException, Registry,
     Request, Response, Route,
@@ -46,6 +48,9 @@ fn config(settings: &Value) -> Config {
     }
     if let Some(on) = settings["trace_exemplars"].as_bool() {
         builder = builder.trace_exemplars(on);
+    }
+    if let Some(on) = settings["request_native_histogram"].as_bool() {
+        builder = builder.request_native_histogram(on);
     }
     builder
         .build_with_env(|_| None)
@@ -262,21 +267,27 @@ fn expected_exemplar_lines(expect: &Value) -> Vec<(String, String)> {
     ]
 }
 
+/// The request of a traceparent vector: a GET of `/` (route `/`, host `app.example`,
+/// status 200) taking `seconds`, with the case's `traceparent` (none when null).
+fn record_traced_case(endpoint: &Endpoint, case: &Value, seconds: f64) {
+    endpoint.record(&FinishedRequest {
+        method: "GET",
+        host: b"app.example",
+        raw_path: "/",
+        route: Route::Template("/"),
+        status: 200,
+        seconds,
+        exception: None,
+        traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
+    });
+}
+
 #[test]
 fn traceparent_vectors() {
     for case in vectors("traceparent.json") {
         let name = case["name"].as_str().unwrap();
         let endpoint = endpoint(&case["settings"]);
-        endpoint.record(&FinishedRequest {
-            method: "GET",
-            host: b"app.example",
-            raw_path: "/",
-            route: Route::Template("/"),
-            status: 200,
-            seconds: 0.01,
-            exception: None,
-            traceparent: case["traceparent"].as_str().unwrap_or_default().as_bytes(),
-        });
+        record_traced_case(&endpoint, &case, 0.01);
         let text = endpoint.registry().render(Format::OpenMetrics);
         let found = exemplar_lines(&text);
         let expected = expected_exemplar_lines(&case["expect"]);
@@ -292,6 +303,78 @@ fn traceparent_vectors() {
                 "http_server_requests_total{method=\"GET\",host=\"app.example\",path=\"/\",code=\"200\"} 1.0"
             ),
             "{name}: counted"
+        );
+    }
+}
+
+const PROTOBUF: &str =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+
+/// An exemplar as the vectors spell it: its labels as [name, value] pairs and its value;
+/// fails unless it carries a timestamp, without which Prometheus drops a native one.
+fn exemplar_json(name: &str, exemplar: &ProtoExemplar) -> Value {
+    assert!(
+        exemplar.timestamp.is_some(),
+        "{name}: an exemplar without a timestamp"
+    );
+    let labels: Vec<Value> = exemplar
+        .label
+        .iter()
+        .map(|pair| serde_json::json!([pair.name, pair.value]))
+        .collect();
+    serde_json::json!({"labels": labels, "value": exemplar.value})
+}
+
+#[test]
+fn request_native_vectors() {
+    for case in vectors("request_native.json") {
+        let name = case["name"].as_str().unwrap();
+        let endpoint = endpoint(&case["settings"]);
+        record_traced_case(&endpoint, &case, case["seconds"].as_f64().unwrap());
+        let scrape = endpoint.handle(&Request::new("GET", "/metrics").header("accept", PROTOBUF.as_bytes()));
+        let families = decode_delimited(&scrape.body).unwrap();
+        let family = families
+            .iter()
+            .find(|f| f.name.as_deref() == Some("http_server_request_duration_seconds"))
+            .unwrap_or_else(|| panic!("{name}: no request duration in the protobuf scrape"));
+        let histogram = family.metric[0].histogram.as_ref().unwrap();
+        let expect = &case["expect"];
+        if expect["native"].is_null() {
+            assert_eq!(
+                (
+                    histogram.schema,
+                    histogram.zero_threshold,
+                    histogram.positive_span.len()
+                ),
+                (None, None, 0),
+                "{name}: classic only"
+            );
+        } else {
+            check_native(name, histogram, &expect["native"]);
+        }
+        let native: Vec<Value> = histogram
+            .exemplars
+            .iter()
+            .map(|e| exemplar_json(name, e))
+            .collect();
+        assert_eq!(
+            Value::from(native),
+            expect["native_exemplars"],
+            "{name}: native exemplars"
+        );
+        let buckets: Vec<Value> = histogram
+            .bucket
+            .iter()
+            .filter_map(|bucket| {
+                let mut exemplar = exemplar_json(name, bucket.exemplar.as_ref()?);
+                exemplar["upper_bound"] = bucket.upper_bound.into();
+                Some(exemplar)
+            })
+            .collect();
+        assert_eq!(
+            Value::from(buckets),
+            expect["bucket_exemplars"],
+            "{name}: bucket exemplars"
         );
     }
 }

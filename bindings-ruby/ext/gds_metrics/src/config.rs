@@ -21,8 +21,8 @@ fn setting<T: TryConvert>(settings: RHash, name: &str) -> Result<Option<T>, Erro
 
 impl NativeConfig {
     /// Settings: `application_id`, `auth_enabled`, `metrics_path`, `multiprocess_dir`,
-    /// `routes` (the app's own hosts), `trace_exemplars`; nil or absent ones come from the
-    /// environment.
+    /// `routes` (the app's own hosts), `trace_exemplars`, `request_native_histogram`; nil
+    /// or absent ones come from the environment.
     fn new(settings: RHash) -> Result<Self, Error> {
         let builder = ConfigBuilder {
             application_id: setting(settings, "application_id")?,
@@ -31,6 +31,7 @@ impl NativeConfig {
             multiprocess_dir: setting::<String>(settings, "multiprocess_dir")?.map(Into::into),
             routes: setting(settings, "routes")?,
             trace_exemplars: setting(settings, "trace_exemplars")?,
+            request_native_histogram: setting(settings, "request_native_histogram")?,
             ..ConfigBuilder::default()
         };
         // Warnings are returned to Ruby (`warnings`), which writes them with `warn`.
@@ -47,6 +48,10 @@ impl NativeConfig {
 
     fn trace_exemplars(&self) -> bool {
         self.0.trace_exemplars()
+    }
+
+    fn request_native_histogram(&self) -> bool {
+        self.0.request_native_histogram()
     }
 
     fn instance_index(&self) -> Option<u32> {
@@ -99,6 +104,10 @@ pub(crate) fn define(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     class.define_method("auth_enabled?", method!(NativeConfig::auth_enabled, 0))?;
     class.define_method("instance_index", method!(NativeConfig::instance_index, 0))?;
     class.define_method("trace_exemplars?", method!(NativeConfig::trace_exemplars, 0))?;
+    class.define_method(
+        "request_native_histogram?",
+        method!(NativeConfig::request_native_histogram, 0),
+    )?;
     class.define_method("multiprocess_dir", method!(NativeConfig::multiprocess_dir, 0))?;
     class.define_method("warnings", method!(NativeConfig::warnings, 0))?;
     class.define_method("inspect", method!(NativeConfig::inspect, 0))?;

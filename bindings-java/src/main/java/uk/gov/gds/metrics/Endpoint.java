@@ -29,7 +29,9 @@ public final class Endpoint {
      * An endpoint for {@code registry}, configured by {@code config} and the environment.
      * Registers the request metrics in {@code registry}.
      *
-     * @throws ConfigurationException if a setting is invalid (the message names it)
+     * @throws ConfigurationException if a setting is invalid (the message names it), or an
+     *     earlier endpoint of {@code registry} had the request duration's native buckets
+     *     the other way
      * @throws IllegalArgumentException if the app registered a family named like one of the
      *     request metrics itself (every endpoint of one registry shares the request metrics)
      */
@@ -37,13 +39,18 @@ public final class Endpoint {
         long handle = Native.endpointNew(registry.handle(), config.applicationId,
                 config.authEnabled == null ? -1 : config.authEnabled ? 1 : 0, config.metricsPath,
                 config.instanceIndex == null ? -1 : config.instanceIndex, config.routes,
-                config.traceExemplars == null ? -1 : config.traceExemplars ? 1 : 0);
+                tristate(config.traceExemplars), tristate(config.requestNativeHistogram));
         registry.keepAlive();
         Endpoint endpoint = new Endpoint(registry, handle);
         for (String warning : Native.endpointWarnings(handle)) {
             LOG.log(Level.WARNING, warning);
         }
         return endpoint;
+    }
+
+    /** A yes/no setting for the native side: -1 when unset (from the environment), else 1 or 0. */
+    private static int tristate(Boolean setting) {
+        return setting == null ? -1 : setting ? 1 : 0;
     }
 
     /** An endpoint for the default registry, configured by the environment alone. */
@@ -69,6 +76,15 @@ public final class Endpoint {
     public boolean traceExemplars() {
         try {
             return Native.endpointTraceExemplars(handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Whether the request duration keeps native buckets beside its classic ones. */
+    public boolean requestNativeHistogram() {
+        try {
+            return Native.endpointRequestNativeHistogram(handle);
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -4,8 +4,10 @@ package uk.gov.gds.metrics;
  * Settings given in code. Every setting left unset is read from the environment when the
  * {@link Endpoint} is created, as on Cloud Foundry: {@code VCAP_APPLICATION} (the app GUID
  * is the bearer token), {@code METRICS_BASIC_AUTH} (auth on unless {@code false}),
- * {@code PROMETHEUS_METRICS_PATH} (default {@code /metrics}), {@code CF_INSTANCE_INDEX} and
- * {@code METRICS_TRACE_EXEMPLARS} (trace exemplars on unless {@code false}).
+ * {@code PROMETHEUS_METRICS_PATH} (default {@code /metrics}), {@code CF_INSTANCE_INDEX},
+ * {@code METRICS_TRACE_EXEMPLARS} (trace exemplars on unless {@code false}) and
+ * {@code METRICS_REQUEST_NATIVE_HISTOGRAM} (native buckets on the request duration unless
+ * {@code false}).
  * A setting given here wins over the environment.
  */
 public final class MetricsConfig {
@@ -15,9 +17,11 @@ public final class MetricsConfig {
     final Integer instanceIndex;
     final String[] routes;
     final Boolean traceExemplars;
+    final Boolean requestNativeHistogram;
 
     private MetricsConfig(Builder b) {
         traceExemplars = b.traceExemplars;
+        requestNativeHistogram = b.requestNativeHistogram;
         routes = b.routes;
         applicationId = b.applicationId;
         authEnabled = b.authEnabled;
@@ -42,6 +46,7 @@ public final class MetricsConfig {
         private Integer instanceIndex;
         private String[] routes;
         private Boolean traceExemplars;
+        private Boolean requestNativeHistogram;
 
         private Builder() {}
 
@@ -74,6 +79,19 @@ public final class MetricsConfig {
          */
         public Builder traceExemplars(boolean on) {
             this.traceExemplars = on;
+            return this;
+        }
+
+        /**
+         * Switches the native buckets of {@code http_server_request_duration_seconds} on or
+         * off (on by default). With them, a Prometheus that scrapes protobuf with native
+         * histograms on stores a native histogram carrying the trace exemplars instead of
+         * the {@code _bucket} series (unless it sets
+         * {@code always_scrape_classic_histograms}); text and OpenMetrics are the same
+         * either way. Every endpoint of one registry must agree on it.
+         */
+        public Builder requestNativeHistogram(boolean on) {
+            this.requestNativeHistogram = on;
             return this;
         }
 

@@ -98,11 +98,12 @@ public final class Native {
     // Endpoint and request metrics
     public static native long endpointNew(
             long registry, String applicationId, int authEnabled, String metricsPath, long instanceIndex,
-            String[] routes, int traceExemplars);
+            String[] routes, int traceExemplars, int requestNativeHistogram);
     public static native void endpointFree(long endpoint);
     public static native String endpointPath(long endpoint);
     public static native boolean endpointAuthEnabled(long endpoint);
     public static native boolean endpointTraceExemplars(long endpoint);
+    public static native boolean endpointRequestNativeHistogram(long endpoint);
     public static native String[] endpointWarnings(long endpoint);
     public static native boolean endpointMatches(long endpoint, String mount, String target);
     public static native Object endpointHandle(

@@ -146,7 +146,7 @@ class NativeVectorsTest {
         return out.toArray(String[]::new);
     }
 
-    private static void checkNative(JsonNode expected, ProtobufWire.NativeHistogram decoded) {
+    static void checkNative(JsonNode expected, ProtobufWire.NativeHistogram decoded) {
         assertEquals(expected.get("schema").asLong(), decoded.schema(), "schema");
         assertEquals(expected.get("zero_threshold").asDouble(), decoded.zeroThreshold(), "zero threshold");
         assertEquals(expected.get("zero_count").asLong(), decoded.zeroCount(), "zero count");

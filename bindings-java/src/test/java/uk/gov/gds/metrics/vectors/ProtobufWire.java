@@ -31,21 +31,30 @@ final class ProtobufWire {
 
     /** The native part of the first series of {@code familyName}. */
     static NativeHistogram nativeHistogram(byte[] body, String familyName) {
+        return nativePart(firstHistogram(body, familyName));
+    }
+
+    /** The histogram message of the first series of {@code familyName}. */
+    static Histogram firstHistogram(byte[] body, String familyName) {
         ByteArrayInputStream in = new ByteArrayInputStream(body);
         try {
             for (MetricFamily family; (family = MetricFamily.parseDelimitedFrom(in)) != null; ) {
                 if (family.getName().equals(familyName)) {
-                    Histogram h = family.getMetric(0).getHistogram();
-                    return new NativeHistogram(h.getSchema(), h.getZeroThreshold(), h.getZeroCount(),
-                            h.getSampleCount(), h.getSampleSum(),
-                            sparse(h.getPositiveSpanList(), h.getPositiveDeltaList()),
-                            sparse(h.getNegativeSpanList(), h.getNegativeDeltaList()));
+                    return family.getMetric(0).getHistogram();
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("the protobuf scrape does not parse", e);
         }
         throw new AssertionError("no family " + familyName + " in the protobuf scrape");
+    }
+
+    /** The native part of a histogram message, as the vectors spell it. */
+    static NativeHistogram nativePart(Histogram h) {
+        return new NativeHistogram(h.getSchema(), h.getZeroThreshold(), h.getZeroCount(),
+                h.getSampleCount(), h.getSampleSum(),
+                sparse(h.getPositiveSpanList(), h.getPositiveDeltaList()),
+                sparse(h.getNegativeSpanList(), h.getNegativeDeltaList()));
     }
 
     /**

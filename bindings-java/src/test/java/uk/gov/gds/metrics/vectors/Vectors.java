@@ -77,6 +77,9 @@ final class Vectors {
         if (settings.hasNonNull("trace_exemplars")) {
             builder.traceExemplars(settings.get("trace_exemplars").asBoolean());
         }
+        if (settings.hasNonNull("request_native_histogram")) {
+            builder.requestNativeHistogram(settings.get("request_native_histogram").asBoolean());
+        }
         return builder.build();
     }
 
@@ -112,7 +115,7 @@ final class Vectors {
         return out;
     }
 
-    private static final String PROTOBUF =
+    static final String PROTOBUF =
             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
 
     /** The body of the endpoint's protobuf scrape of {@code registry}. */
