@@ -172,11 +172,19 @@ impl StoredSeries for Histogram {
 #[inline]
 pub(super) fn check_observation(desc: &Descriptor, v: f64) -> Result<()> {
     if v.is_nan() {
-        return Err(Error::NanObservation {
-            metric: desc.name().to_owned(),
-        });
+        return Err(nan_observation(desc));
     }
     Ok(())
+}
+
+/// The error of a NaN observation, out of line: building it allocates, which would make
+/// every observation set up a stack frame for it.
+#[cold]
+#[inline(never)]
+fn nan_observation(desc: &Descriptor) -> Error {
+    Error::NanObservation {
+        metric: desc.name().to_owned(),
+    }
 }
 
 thread_local! {

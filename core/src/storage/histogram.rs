@@ -25,7 +25,10 @@ pub(crate) struct HistogramStore {
     created: f64,
 }
 
+/// A `u8` tag of its own, so telling the in-memory classic series from the others is one
+/// comparison on the hot path rather than the decoding of a niche.
 #[derive(Debug)]
+#[repr(u8)]
 enum Backend {
     /// Classic buckets in memory: lock-free, read consistently.
     InProcess(HotCold),
@@ -177,7 +180,10 @@ impl HistogramStore {
 
 /// Counts `v` in the native series and, when mapped, mirrors it in the file: the classic
 /// slots always, the native region by one bucket or, when the buckets changed shape,
-/// whole.
+/// whole. Never inlined: its lock and state would make every caller of
+/// [`HistogramStore::observe`] save registers and set up a stack frame, the classic
+/// in-memory path included.
+#[inline(never)]
 fn observe_native(
     series: &Mutex<NativeSeries>,
     mirror: Option<&MappedSeries>,
