@@ -65,12 +65,12 @@ pub use endpoint::{Endpoint, Request, Response};
 pub use error::{Error, ErrorKind, Result};
 pub use exposition::{Encoder, Escaping, FamilyEncoder, Format};
 pub use metrics::{
-    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric,
-    NativeBuckets, Summary, DEFAULT_BUCKETS, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE,
+    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, HistogramSnapshot, Info, Metric, Summary,
+    DEFAULT_BUCKETS, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE,
 };
 pub use model::{
     Descriptor, Exemplar, FamilySnapshot, HistogramValue, LabelName, MetricName, MetricType, NameValidation,
-    NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, State,
+    NativeBuckets, NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, State,
     SummaryValue, EXEMPLAR_MAX_RUNES,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};

@@ -5,11 +5,11 @@ use crate::exposed::{exposed_names, ExposedName};
 use crate::exposition::{Encoder, Escaping, Format};
 use crate::metrics::self_metrics::{LazyCounter, COLLECTOR_FAILURES, RESERVED_PREFIX, SERIES_REFUSED};
 use crate::metrics::{
-    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, NativeBuckets, SeriesLimit,
-    Summary, DEFAULT_SERIES_LIMIT,
+    Buckets, Counter, Family, Gauge, Histogram, HistogramConfig, Info, Metric, SeriesLimit, Summary,
+    DEFAULT_SERIES_LIMIT,
 };
 use crate::model::name::NameValidation;
-use crate::model::{Descriptor, Opts, SeriesSink};
+use crate::model::{Descriptor, NativeBuckets, Opts, SeriesSink};
 use crate::multiprocess::{self, GaugeMode, MultiProcess};
 use parking_lot::{Mutex, RwLock};
 use std::any::Any;

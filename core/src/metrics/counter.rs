@@ -2,6 +2,7 @@
 
 use super::clock::unix_now;
 use super::exemplar::ExemplarSlots;
+use super::stored::StoredSeries;
 use super::Metric;
 use crate::error::{Error, Result};
 use crate::model::{Descriptor, MetricType};
@@ -140,10 +141,6 @@ impl Metric for Counter {
         Counter::with_slots(desc, None)
     }
 
-    fn new_stored_series(desc: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
-        Counter::with_slots(desc, Some(slots))
-    }
-
     fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
         let exemplar = self.exemplar();
         write(&SeriesValue::Counter {
@@ -151,6 +148,12 @@ impl Metric for Counter {
             created: Some(self.created()),
             exemplar: exemplar.as_ref(),
         })
+    }
+}
+
+impl StoredSeries for Counter {
+    fn new_stored_series(desc: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
+        Counter::with_slots(desc, Some(slots))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Gauges: values that go up and down.
 
 use super::clock::unix_now;
+use super::stored::StoredSeries;
 use super::Metric;
 use crate::model::{Descriptor, MetricType, SeriesValue};
 use crate::storage::cells::CellRun;
@@ -66,13 +67,15 @@ impl Metric for Gauge {
         Gauge::default()
     }
 
+    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
+        write(&SeriesValue::Gauge(self.get()))
+    }
+}
+
+impl StoredSeries for Gauge {
     fn new_stored_series(_: &Arc<Descriptor>, _: &(), slots: Slots) -> Self {
         Gauge(Arc::new(GaugeCore {
             store: GaugeStore::new(Some(slots)),
         }))
-    }
-
-    fn with_value<R>(&self, _: &(), write: impl FnOnce(&SeriesValue<'_>) -> R) -> R {
-        write(&SeriesValue::Gauge(self.get()))
     }
 }

@@ -1,5 +1,6 @@
 //! Info metrics: a constant `1` whose labels carry facts (a version, a build).
 
+use super::stored::StoredSeries;
 use super::Metric;
 use crate::model::{Descriptor, MetricType, SeriesValue};
 use std::sync::Arc;
@@ -21,3 +22,6 @@ impl Metric for Info {
         write(&SeriesValue::Info)
     }
 }
+
+/// An info series has no value to keep: in a multi-process file it is only its labels.
+impl StoredSeries for Info {}

@@ -1,5 +1,6 @@
 //! The metric kinds and the labelled family that holds their series.
 
+mod buckets;
 mod clock;
 mod counter;
 mod exemplar;
@@ -7,28 +8,31 @@ mod family;
 mod gauge;
 mod histogram;
 mod info;
-mod native;
 pub(crate) mod self_metrics;
 mod series_table;
+mod stored;
+mod summary;
 
+pub use buckets::{Buckets, HistogramConfig, DEFAULT_BUCKETS};
 pub(crate) use clock::unix_nanos_coarse;
 pub use counter::Counter;
 pub(crate) use family::SeriesLimit;
 pub use family::{Family, DEFAULT_SERIES_LIMIT, OVERFLOW_LABEL_VALUE};
 pub use gauge::Gauge;
-pub use histogram::{Buckets, Histogram, HistogramConfig, HistogramSnapshot, Summary, DEFAULT_BUCKETS};
+pub use histogram::{Histogram, HistogramSnapshot};
 pub use info::Info;
-pub use native::NativeBuckets;
+pub use summary::Summary;
 
 use crate::model::{Descriptor, MetricType, SeriesValue};
-use crate::storage::Slots;
 use std::sync::Arc;
 
 /// A kind of metric series that a [`Family`] can hold.
 ///
-/// Implemented by [`Counter`], [`Gauge`], [`Histogram`], [`Summary`] and [`Info`]; a
-/// series is a cheap handle (an `Arc`) so it can be kept for hot loops.
-pub trait Metric: Clone + Send + Sync + 'static {
+/// Implemented by [`Counter`], [`Gauge`], [`Histogram`], [`Summary`] and [`Info`], and
+/// by nothing outside the crate (where a kind keeps its series in a multi-process file is
+/// the crate's own business); a series is a cheap handle (an `Arc`) so it can be kept for
+/// hot loops.
+pub trait Metric: Clone + Send + Sync + 'static + stored::StoredSeries {
     /// The exposed type of the family.
     const TYPE: MetricType;
     /// Settings shared by every series of a family (the buckets of a histogram).
@@ -36,28 +40,6 @@ pub trait Metric: Clone + Send + Sync + 'static {
 
     /// A new series at its zero value.
     fn new_series(desc: &Arc<Descriptor>, config: &Self::Config) -> Self;
-
-    /// A new series whose value lives in `slots` of this process's multi-process file
-    /// (laid out as `storage::layout` says for this kind).
-    #[doc(hidden)]
-    fn new_stored_series(desc: &Arc<Descriptor>, config: &Self::Config, slots: Slots) -> Self {
-        let _ = slots;
-        Self::new_series(desc, config)
-    }
-
-    /// The finite bucket bounds a multi-process file records for this family.
-    #[doc(hidden)]
-    fn bucket_bounds(config: &Self::Config) -> &[f64] {
-        let _ = config;
-        &[]
-    }
-
-    /// Native buckets per sign a multi-process file records for each series (0: none).
-    #[doc(hidden)]
-    fn native_capacity(config: &Self::Config) -> u32 {
-        let _ = config;
-        0
-    }
 
     /// Hands this series' value to `write`, borrowed for the call (bucket counts in a
     /// reused buffer), so a scrape allocates nothing per series.

@@ -1,5 +1,6 @@
 //! What a scrape reads: metric and label names, the family descriptor, and the value of
-//! each series (exemplars and native buckets included).
+//! each series (exemplars and native buckets included), with the native-bucket settings
+//! that shape it.
 //!
 //! Every writer in [`crate::exposition`] reads these types and nothing else, and every
 //! source of series (the metric kinds, the multi-process aggregate, collectors written in
@@ -11,6 +12,7 @@ mod descriptor;
 mod exemplar;
 pub(crate) mod name;
 mod native;
+mod native_settings;
 mod series;
 mod trace;
 
@@ -19,6 +21,7 @@ pub use exemplar::{Exemplar, EXEMPLAR_MAX_RUNES};
 pub use name::{LabelName, MetricName, NameValidation};
 pub use native::{NativeSnapshot, SparseBuckets};
 pub(crate) use native::{MAX_SCHEMA, MAX_SPAN, MIN_SCHEMA};
+pub use native_settings::NativeBuckets;
 pub use series::{
     ExtraLabel, FamilySink, FamilySnapshot, HistogramValue, OwnedValue, Quantile, SeriesSink, SeriesSnapshot,
     SeriesValue, State, SummaryValue,

@@ -8,20 +8,9 @@
 
 use super::mapped::ProcessFile;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Once;
 
 static FILES: Mutex<Vec<&'static ProcessFile>> = Mutex::new(Vec::new());
-/// Counts forks into children, so state a series keeps in memory beside its slots (native
-/// histogram buckets) can tell it was inherited: the child's slots start at zero, and so
-/// must that state.
-static GENERATION: AtomicU64 = AtomicU64::new(0);
-
-/// How many forks led to this process (0 in the first one).
-#[inline]
-pub(crate) fn generation() -> u64 {
-    GENERATION.load(Relaxed)
-}
 static HOOKS: Once = Once::new();
 
 /// Puts `file` under the fork hooks, installing them on first use.
@@ -66,7 +55,7 @@ extern "C" fn in_child() {
         for file in &*FILES.data_ptr() {
             file.move_to_own_file_in_child();
         }
-        GENERATION.fetch_add(1, Relaxed);
+        crate::storage::count_fork_in_child();
         FILES.force_unlock();
     }
 }

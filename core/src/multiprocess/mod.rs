@@ -37,13 +37,11 @@ mod gauge_mode;
 mod high_water;
 mod mapped;
 
-#[doc(hidden)]
-pub use crate::storage::Slots;
-pub(crate) use fork::generation as fork_generation;
 pub use gauge_mode::{GaugeMode, UnknownGaugeMode};
 pub(crate) use high_water::ServerRun;
 
 use crate::model::{Descriptor, FamilySink, MetricType};
+use crate::storage::Slots;
 use archive::ScrapeCache;
 use format::FamilyDef;
 use mapped::ProcessFile;
@@ -312,9 +310,8 @@ pub(crate) fn visit_file(bytes: &[u8], write_family: &mut FamilySink<'_>) -> Res
 }
 
 /// Where the series of one family go in this process's file.
-#[doc(hidden)]
 #[derive(Debug)]
-pub struct FamilyStore {
+pub(crate) struct FamilyStore {
     /// Keeps the store open while any family writes to it.
     store: Arc<MultiProcess>,
     family_at: Option<usize>,

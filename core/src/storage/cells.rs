@@ -28,7 +28,7 @@
 //! - Gauge ([`Gauge::value_cell`](crate::Gauge::value_cell)): the `f64` bits; set is a
 //!   store, add a compare-and-swap loop on the bits.
 //! - Histogram and summary ([`Histogram::cells`](crate::Histogram::cells),
-//!   [`Summary::cells`](crate::Summary::cells)): the hot/cold scheme of `histogram.rs`.
+//!   [`Summary::cells`](crate::Summary::cells)): the hot/cold scheme of `storage/hot_cold.rs`.
 //!   `n = fetch_add(started_and_hot, 1)` (acquire); the hot shard is `n >> 63`; in it,
 //!   add the value to `sum` by a compare-and-swap loop on its `f64` bits, then
 //!   `fetch_add(1)` (release) the bucket of the value (the first bound not below it,

@@ -10,7 +10,9 @@ use std::sync::atomic::{
 /// The mapping behind them is never unmapped (after a fork the child maps its own file
 /// at the same address), so the slots live as long as the process and a series can keep a
 /// plain `'static` reference: no lock, no pid check, no indirection on the hot path.
-#[doc(hidden)]
+///
+/// Public only inside this private module: the kinds' sealed `StoredSeries` trait names
+/// it, and nothing outside the crate can reach it.
 #[derive(Debug, Clone, Copy)]
 pub struct Slots {
     words: &'static [AtomicU64],

@@ -22,6 +22,7 @@ mod negotiation;
 mod parser_properties;
 mod prometheus3;
 mod registration;
+mod request_histogram;
 mod targets_cli;
 mod targets_leftovers;
 mod vectors;

@@ -79,8 +79,7 @@ fn app_registry() -> Arc<Registry> {
     registry
 }
 
-#[path = "support/scrape_time.rs"]
-mod scrape_time;
+use crate::scrape_time;
 
 /// The endpoint served over loopback HTTP/1.0, one thread, until dropped.
 struct App {
