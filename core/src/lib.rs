@@ -70,8 +70,8 @@ pub use metrics::{
 };
 pub use model::{
     Descriptor, Exemplar, FamilySnapshot, HistogramValue, LabelName, MetricName, MetricType, NameValidation,
-    NativeBuckets, NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets, State,
-    SummaryValue, EXEMPLAR_MAX_RUNES,
+    NativeBuckets, NativeSnapshot, Opts, OwnedValue, Quantile, SeriesSnapshot, SeriesValue, SparseBuckets,
+    State, SummaryValue, EXEMPLAR_MAX_RUNES,
 };
 pub use multiprocess::{GaugeMode, MultiProcess, MultiProcessError, UnknownGaugeMode};
 #[doc(hidden)]

@@ -30,8 +30,9 @@
 use crate::config::METRICS_REQUEST_NATIVE_HISTOGRAM;
 use crate::error::{Error, Result};
 use crate::metrics::unix_nanos_coarse;
-use crate::metrics::{Counter, Family, Histogram, NativeBuckets};
+use crate::metrics::{Counter, Family, Histogram};
 use crate::model::Exemplar;
+use crate::model::NativeBuckets;
 use crate::model::Opts;
 use crate::registry::{Registry, SharedFamilies};
 use crate::traceparent::TraceIds;
