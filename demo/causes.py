@@ -160,9 +160,13 @@ def _walk_one(demo, cause: Cause, log: Callable[[str], None]) -> None:
     seen_before = len(alerting.received())
 
     def told(status: str, instances: tuple[str, ...]) -> bool:
-        """Whether the receiver was told the cause's alert has `status` for all `instances`
-        in one notification. Told per alert: on a busy machine a scrape may time out, and
-        another target of the same alert share the group."""
+        """Whether the receiver was told the cause's alert has `status` for all `instances`:
+        firing in one notification (a group grows as each server notices); resolved in one
+        or several, since Alertmanager drops an alert from its group once a notification
+        has told it resolved, so servers that resolve apart are told apart. Told per
+        alert: on a busy machine a scrape may time out, and another target of the same
+        alert share the group."""
+        told_resolved: set[str] = set()
         for n in alerting.received()[seen_before:]:
             body = n["body"]
             if n["path"] != cause.receiver or body.get("groupLabels", {}).get("alertname") != cause.alert:
@@ -170,6 +174,10 @@ def _walk_one(demo, cause: Cause, log: Callable[[str], None]) -> None:
             statuses = {a["labels"].get("instance", "-"): a.get("status") for a in body.get("alerts", [])}
             if all(statuses.get(instance) == status for instance in instances):
                 return True
+            if status == "resolved":
+                told_resolved |= {instance for instance, told in statuses.items() if told == "resolved"}
+                if set(instances) <= told_resolved:
+                    return True
         return False
 
     log(f"\n  cause: {cause.what}")
